@@ -1,0 +1,77 @@
+"""The command line: a thin layer that parses arguments, calls one service, renders the result.
+
+`wuye [--store PATH] COMMAND`. Each noun is a sub-app in its own module; a command function
+imports its service lazily, so `wuye archive show` loads no git, crypto or xlsx code. Refusals
+(`WuyeError`) become a message on stderr and exit code 1 here, and only here.
+
+Exit codes: 0 done; 1 refused (invalid input, a guard not met, verification failed, not found);
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import WuyeError
+from ..i18n import tr
+
+EXIT_CODES = tr(
+    "退出码：0 完成；1 拒绝（输入无效、条件不满足、校验失败、找不到）；2 用法错误。",
+    "Exit codes: 0 done; 1 refused (invalid input, a guard not met, verification failed, not found); 2 usage error.",
+)
+
+
+class WuyeGroup(TyperGroup):
+    """The root group: turns a refusal anywhere below it into a message and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except WuyeError as e:
+            from .output import say
+
+            say(tr("错误：", "error: ") + str(e))
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=WuyeGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help=tr("wuye（物业）：客户档案与迁出流程，基于 git 的审计记录。", "wuye (物业): tenant archives and move-outs, with git as the audit trail.")
+    + "\n\n" + EXIT_CODES,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    store: str = typer.Option(None, "--store", help=tr("档案库路径（默认：WUYE_STORE，或向上查找 wuye.yaml）",
+                                                      "the store's path (default: WUYE_STORE, else the nearest ancestor with wuye.yaml)")),
+):
+    ctx.obj = {"store": store}
+
+
+def open_store(ctx: typer.Context):
+    from ..store import Store
+
+    root_ctx = ctx.find_root()
+    return Store.open((root_ctx.obj or {}).get("store"))
+
+
+def _mount() -> None:
+    from . import archive, misc, staff
+
+    misc.register(app)
+    app.add_typer(staff.app, name="staff")
+    app.add_typer(archive.app, name="archive")
+
+
+_mount()
+
+
+def main() -> None:
+    app()

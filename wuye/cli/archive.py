@@ -1,0 +1,180 @@
+"""`wuye archive`: open a dossier, add records, look a tenant up, list and check the archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..i18n import tr
+from . import open_store
+from .output import cell, out, print_json, say, table
+
+app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
+
+AS_HELP = tr("操作员工编号（默认 WUYE_USER）", "the acting staff id (default: WUYE_USER)")
+JSON_HELP = tr("输出 JSON", "print JSON")
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    tenant_id: str = typer.Argument(..., help=tr("客户编号，如 T0042", "tenant id, e.g. T0042")),
+    name: str = typer.Option(None, "--name", help=tr("公司名称", "company name")),
+    unit: str = typer.Option(None, "--unit", help=tr("房号", "unit")),
+    file: Path = typer.Option(None, "--file", help=tr("客户单位资料 YAML/JSON 文件", "a profile YAML/JSON file")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """新建租户档案 / open a tenant's dossier."""
+    from .. import archive
+
+    store = open_store(ctx)
+    result = archive.new(store, tenant_id, name, unit, as_, file)
+    for w in result.warnings:
+        say(tr("警告：", "warning: ") + w)
+    say(tr("已新建档案 %s（提交 %s）" % (tenant_id, (result.commit or "")[:10]),
+           "opened the dossier of %s (commit %s)" % (tenant_id, (result.commit or "")[:10])))
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    category: str = typer.Argument(..., help=tr("档案类别：文件名（repairs）或中文名（维修记录）", "category: file name (repairs) or Chinese title (维修记录)")),
+    file: Path = typer.Option(None, "--file", help=tr("YAML/JSON 文件：一条记录或记录列表", "YAML/JSON file: one record or a list")),
+    set_: list[str] = typer.Option(None, "--set", help=tr("字段=值（可重复），如 phone=13812345678", "field=value (repeatable), e.g. phone=13812345678")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """追加记录或更新单条档案 / append to a list category or update a one-record category."""
+    from .. import archive
+
+    store = open_store(ctx)
+    result = archive.add(store, tenant_id, category, as_, file, set_ or [])
+    for w in result.warnings:
+        say(tr("警告：", "warning: ") + w)
+    if result.commit is None:
+        say(tr("没有变化，未提交", "nothing changed; no commit"))
+        return
+    ids = ", ".join(result.entry_ids)
+    say(tr("已记录 %s %s %s（提交 %s）" % (tenant_id, result.category.title, ids, result.commit[:10]),
+           "recorded %s %s %s (commit %s)" % (tenant_id, result.category.key, ids, result.commit[:10])))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    tenant: str = typer.Argument(..., help=tr("客户编号、公司名称的一部分或拼音首字母", "tenant id, part of the company name, or pinyin initials")),
+    category: str = typer.Argument(None, help=tr("只看一类", "show one category only")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话和证件号", "show phone and ID numbers unmasked")),
+):
+    """柜台查询：查看租户档案 / look a tenant up at the counter."""
+    from .. import archive
+    from ..schema import load_labels
+
+    store = open_store(ctx)
+    tid = archive.find_tenant(store, tenant)
+    only = archive.category(category) if category else None
+    dossier = archive.read_dossier(store, tid, only)
+    data = archive.masked(dossier.data, reveal)
+    if as_json:
+        print_json({"tenant_id": tid, "categories": data, "missing": [c.key for c in dossier.missing()],
+                    "problems": [p.to_json() for p in dossier.problems]})
+        return
+    render_dossier(tid, data, load_labels(), only)
+    for p in dossier.problems:
+        say(str(p))
+
+
+def _label(labels: dict, key: str) -> str:
+    v = labels.get(key, key)
+    return v.get("", key) if isinstance(v, dict) else v
+
+
+def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..models.archive_meta import CATEGORY_ORDER, SKIP_COLUMNS, status_label
+
+    console = out()
+    profile = data.get("profile") or {}
+    head = Text()
+    head.append(f"{profile.get('name', tid)}", style="bold")
+    head.append(f"  {tid}")
+    if profile.get("units"):
+        head.append("  " + tr("房号 ", "unit ") + ", ".join(map(str, profile["units"])))
+    if profile.get("status"):
+        head.append("  " + status_label(str(profile["status"])))
+    console.print(head)
+    for key in CATEGORY_ORDER:
+        if only is not None and key != only.key:
+            continue
+        cat_labels = labels[key]
+        zh, en = cat_labels[""]
+        number = CATEGORY_ORDER.index(key) + 1
+        value = data.get(key)
+        title = f"{number}. {tr(zh, en)}"
+        if value is None:
+            console.print(Text(f"{title}  " + tr("（缺）", "(missing)"), style="dim"))
+            continue
+        if "entries" in cat_labels or key not in ("profile", "move_in"):
+            entries = value.get("entries") or [] if isinstance(value, dict) else []
+            if not entries:
+                console.print(Text(f"{title}  " + tr("（无记录）", "(no entries)"), style="dim"))
+                continue
+            columns = [k for k in cat_labels if k and k not in SKIP_COLUMNS and any(k in e for e in entries if isinstance(e, dict))]
+            t = Table(title=title, title_justify="left", show_lines=False)
+            for k in columns:
+                t.add_column(_label(cat_labels, k))
+            for e in entries:
+                t.add_row(*(cell(e.get(k)) if isinstance(e, dict) else "" for k in columns))
+            console.print(t)
+        else:
+            t = Table(title=title, title_justify="left", show_header=False)
+            t.add_column(style="bold")
+            t.add_column()
+            for k in cat_labels:
+                if k and k in value and value[k] not in (None, [], {}):
+                    t.add_row(_label(cat_labels, k), cell(value[k]))
+            console.print(t)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
+    """列出全部租户 / list the tenants."""
+    from .. import archive
+
+    store = open_store(ctx)
+    rows = archive.listing(store)
+    table([("tenant_id", tr("编号", "id")), ("name", tr("公司名称", "company")), ("units", tr("房号", "units")),
+           ("status_label", tr("状态", "status")), ("categories", tr("档案类别数", "categories"))], rows, as_json)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    tenant: str = typer.Argument(None, help=tr("只检查一个租户", "check one tenant only")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """检查档案的完整性和有效性（有错误时退出码 1） / check completeness and validity (exit 1 on errors)."""
+    from .. import archive
+
+    store = open_store(ctx)
+    tid = archive.find_tenant(store, tenant) if tenant else None
+    report = archive.check(store, tid)
+    if as_json:
+        print_json({"tenants": report.tenants, "problems": [p.to_json() for p in report.problems],
+                    "missing": report.missing, "ok": not report.errors})
+    else:
+        for p in report.problems:
+            typer.echo(str(p))
+        incomplete = {t: m for t, m in report.missing.items() if m}
+        for t, m in incomplete.items():
+            typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(m)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(m))))
+        say(tr("检查了 %d 个租户：%d 个错误，%d 个警告，%d 个档案不完整" % (
+            report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)),
+            "checked %d tenants: %d errors, %d warnings, %d incomplete dossiers" % (
+            report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete))))
+    if report.errors:
+        raise typer.Exit(1)

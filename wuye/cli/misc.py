@@ -1,0 +1,86 @@
+"""Top-level commands: init, log, schema, demo, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..i18n import tr
+from . import open_store
+from .output import print_json, say, table
+
+JSON_HELP = tr("输出 JSON", "print JSON")
+
+schema_app = typer.Typer(no_args_is_help=True, help=tr("JSON Schema（供 YAML 编辑器校验）", "JSON Schemas (for YAML editors)"))
+
+
+def init(
+    path: Path = typer.Argument(..., help=tr("新档案库的目录", "the new store's folder")),
+    name: str = typer.Option(None, "--name", help=tr("大厦名称", "building name")),
+):
+    """新建档案库（一个 git 仓库） / create a store (its own git repository)."""
+    from ..create import init_store
+
+    store = init_store(path, name)
+    say(tr("已新建档案库 %s（%s）。下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门" % (store.root, store.config.building.name, path),
+           "created the store %s (%s). Next: wuye --store %s staff add STAFF_ID --name NAME --dept DEPT" % (store.root, store.config.building.name, path)))
+
+
+def log(
+    ctx: typer.Context,
+    tenant: str = typer.Argument(None, help=tr("只看一个租户（编号）", "one tenant only (id)")),
+    limit: int = typer.Option(50, "-n", "--limit", help=tr("最多显示多少条", "show at most this many")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """档案库的历史：谁在何时做了什么 / the store's history: who did what, when."""
+    from .. import audit
+
+    store = open_store(ctx)
+    paths = [store.tenant_rel(tenant)] if tenant else None
+    rows = audit.log(store.root, paths, limit)
+    for r in rows:
+        r["who"] = f"{r['author']} ({r['trailers'].get('Wuye-Actor') or r['trailers'].get('Wuye-Signer') or ''})".replace(" ()", "")
+        r["when"] = r["date"].replace("T", " ")[:19]
+        r["ids"] = " ".join(v for k, v in r["trailers"].items() if k in ("Wuye-Tenant", "Wuye-Case", "Wuye-Step", "Wuye-Staff"))
+    if as_json:
+        print_json([{k: r[k] for k in ("commit", "author", "email", "date", "summary", "trailers")} for r in rows])
+        return
+    table([("when", tr("时间", "when")), ("who", tr("操作人", "who")), ("summary", tr("内容", "what")),
+           ("ids", tr("编号", "ids"))], rows, False)
+
+
+@schema_app.command("export")
+def schema_export(
+    directory: Path = typer.Argument(Path("schemas"), help=tr("输出目录", "output folder")),
+    check: bool = typer.Option(False, "--check", help=tr("只检查是否过期（过期退出码 1）", "only check they are up to date (exit 1 if not)")),
+):
+    """由模型生成 JSON Schema / generate the JSON Schemas from the models."""
+    from .. import schema
+
+    if check:
+        stale = schema.outdated(directory)
+        for s in stale:
+            typer.echo(s)
+        if stale:
+            say(tr("以上文件已过期；请运行 wuye schema export", "these files are out of date; run wuye schema export"))
+            raise typer.Exit(1)
+        return
+    for p in schema.export(directory):
+        typer.echo(p)
+
+
+def demo(
+    keep: Path = typer.Option(None, "--keep", help=tr("把演示档案库保留在此目录", "keep the demo store in this folder")),
+):
+    """用 records/ 中的示例大厦演示一遍 / run the demo on the sample building in records/."""
+    from ..demo import run
+
+    run(keep)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("log")(log)
+    app.command("demo")(demo)
+    app.add_typer(schema_app, name="schema")

@@ -1,0 +1,80 @@
+"""How the CLI shows things: data on stdout, messages on stderr, JSON on request.
+
+One `table()` decides between a rich table and JSON for every listing command (as modal's
+`display_table` does), so `--json` means the same everywhere. Rich honours NO_COLOR itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+_out = None
+_err = None
+
+
+def out():
+    global _out
+    if _out is None:
+        from rich.console import Console
+
+        _out = Console(highlight=False, soft_wrap=False)
+    return _out
+
+
+def err():
+    global _err
+    if _err is None:
+        from rich.console import Console
+
+        _err = Console(stderr=True, highlight=False)
+    return _err
+
+
+def _default(value: Any):
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+
+
+def say(message: str) -> None:
+    """A message for the user (stderr), so stdout stays data."""
+    err().print(message, markup=False)
+
+
+def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title: str | None = None) -> None:
+    """Rows as a rich table (columns: key and header), or as a JSON list with --json."""
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False)
+    for _, header in columns:
+        t.add_column(header)
+    for row in rows:
+        t.add_row(*(cell(row.get(key)) for key, _ in columns))
+    out().print(t)
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={cell(v)}" for k, v in value.items())
+    return str(value)

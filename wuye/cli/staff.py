@@ -1,0 +1,69 @@
+"""`wuye staff`: register staff, list them, revoke a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..i18n import tr
+from . import open_store
+from .output import say, table
+
+app = typer.Typer(no_args_is_help=True, help=tr("员工与签名密钥", "staff and their signing keys"))
+
+AS_HELP = tr("操作员工编号（默认 WUYE_USER）", "the acting staff id (default: WUYE_USER)")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    staff_id: str = typer.Argument(..., help=tr("员工编号，如 zhangwei", "staff id, e.g. zhangwei")),
+    name: str = typer.Option(..., "--name", help=tr("姓名", "full name")),
+    dept: list[str] = typer.Option(..., "--dept", help=tr("部门（可重复）：leasing, customer_service, engineering, finance, security, management",
+                                                          "department (repeatable): leasing, customer_service, engineering, finance, security, management")),
+    email: str = typer.Option(None, "--email", help=tr("电子邮件", "e-mail address")),
+    key: Path = typer.Option(None, "--key", help=tr("沿用已有的 OpenSSH ed25519 密钥（私钥或 .pub）", "adopt an existing OpenSSH ed25519 key (private key or .pub)")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """登记员工并生成 Ed25519 签名密钥 / register a staff member and make their Ed25519 key."""
+    from .. import signing, staff
+
+    store = open_store(ctx)
+    member = staff.add(store, staff_id, name, [d for ds in dept for d in ds.split(",") if d], email, key, as_)
+    say(tr("已登记员工 %s（%s）；私钥：%s" % (member.id, member.name, signing.private_key_path(member.id)),
+           "registered %s (%s); private key: %s" % (member.id, member.name, signing.private_key_path(member.id))))
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON"))):
+    """列出员工 / list the staff."""
+    from .. import staff
+
+    store = open_store(ctx)
+    rows = []
+    for m in staff.all_staff(store):
+        rows.append({
+            "id": m.id, "name": m.name, "departments": m.departments,
+            "departments_label": [staff.dept_label(d) for d in m.departments],
+            "email": m.email, "valid_from": m.valid_from.isoformat(),
+            "revoked_at": m.revoked_at.isoformat() if m.revoked_at else None,
+            "key": m.public_key.split()[1][-12:],
+        })
+    table([("id", tr("编号", "id")), ("name", tr("姓名", "name")), ("departments_label", tr("部门", "departments")),
+           ("valid_from", tr("生效", "valid from")), ("revoked_at", tr("吊销", "revoked")), ("key", tr("公钥（尾部）", "key (tail)"))],
+          rows, as_json)
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    staff_id: str = typer.Argument(..., help=tr("员工编号", "staff id")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """吊销员工的签名密钥（之前的签名仍有效） / revoke a key from now on (earlier signatures stay valid)."""
+    from .. import staff
+
+    store = open_store(ctx)
+    member = staff.revoke(store, staff_id, as_)
+    say(tr("已吊销 %s 的密钥（%s 起）" % (member.id, member.revoked_at), "revoked the key of %s from %s" % (member.id, member.revoked_at)))

@@ -1,0 +1,296 @@
+"""The twelve archive categories of a tenant's dossier (客户档案, 第4篇).
+
+One pydantic model per category, one YAML file per category in `tenants/<id>/`. `profile` and
+`move_in` hold one record; the other ten are lists of dated entries (`entries:`). `CATEGORIES`
+is the one registry the rest of wuye reads: file name, Chinese title, model, and whether it is a
+list. The Chinese title of every field is its schema title, so the JSON Schemas and the screen
+speak the regulations' words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Attachment, Entry, Record, SingleRecord
+from .types import USCC, EntityId, IdCardNumber, Money, Phone, Reading, Text
+
+TenantStatus = Literal["active", "moving_out", "moved_out"]
+TENANT_STATUS_ZH = {"active": "在租", "moving_out": "迁出中", "moved_out": "已迁出"}
+
+
+# 1 客户单位资料
+class Profile(SingleRecord):
+    """客户单位资料: who the tenant is."""
+
+    tenant_id: EntityId = Field(title="客户编号", description="租户在本楼的编号，即目录名")
+    name: str = Field(title="公司名称", description="客户单位全称", min_length=1, max_length=200)
+    uscc: USCC | None = Field(None, title="统一社会信用代码", description="18 位统一社会信用代码")
+    legal_rep: str | None = Field(None, title="法定代表人", description="法定代表人姓名")
+    legal_rep_id: IdCardNumber | None = Field(None, title="法定代表人身份证号", description="18 位居民身份证号")
+    nature: str | None = Field(None, title="公司性质", description="如 有限责任公司、外商独资、个体工商户")
+    industry: str | None = Field(None, title="行业", description="所属行业")
+    headcount: int | None = Field(None, title="人员数", description="在本楼办公的人数", ge=0)
+    staff_composition: str | None = Field(None, title="人员构成", description="人员构成说明，如 管理 5 人、技术 20 人")
+    units: list[EntityId] = Field(default_factory=list, title="房号", description="所租单元的房号")
+    lease_start: dt.date | None = Field(None, title="租期开始", description="租赁合同开始日期")
+    lease_end: dt.date | None = Field(None, title="租期结束", description="租赁合同结束日期")
+    phone: Phone | None = Field(None, title="总机电话", description="客户单位总机或前台电话")
+    email: str | None = Field(None, title="电子邮件", description="客户单位的电子邮件")
+    status: TenantStatus = Field("active", title="状态", description="active 在租；moving_out 迁出中；moved_out 已迁出")
+    pinyin: str | None = Field(None, title="拼音首字母", description="公司名称的拼音首字母，供柜台检索（自动生成）")
+
+    @model_validator(mode="after")
+    def _lease_order(self):
+        if self.lease_start and self.lease_end and self.lease_end < self.lease_start:
+            raise ValueError("租期结束早于租期开始 / lease_end is before lease_start")
+        return self
+
+
+# 2 缴费记录（含押金）
+class Payment(Entry):
+    """缴费记录: a fee billed for a period (and what was paid), or a deposit held."""
+
+    kind: Literal["fee", "deposit"] = Field(title="类别", description="fee 费用；deposit 押金")
+    item: str = Field(title="项目", description="如 物业管理费、租金、水电费、租赁押金、装修押金", min_length=1)
+    period: str | None = Field(None, title="所属期间", description="费用所属期间，如 2026-10 或 2026-Q4",
+                               pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+    amount: Money = Field(title="金额", description="应收金额或押金金额（元，两位小数）")
+    paid: Money = Field(default=0, title="已付", description="已收金额（元）；押金为实收金额", validate_default=True)
+    due_date: dt.date | None = Field(None, title="应缴日期", description="费用的最后缴纳日期")
+    paid_on: dt.date | None = Field(None, title="缴费日期", description="实际缴费日期")
+    deposit_status: Literal["held", "refunded", "forfeited"] | None = Field(
+        None, title="押金状态", description="held 持有；refunded 已退；forfeited 没收（仅押金）")
+    receipt_no: str | None = Field(None, title="收据号", description="收据或发票号码")
+    note: str | None = Field(None, title="备注", description="备注")
+
+    @model_validator(mode="after")
+    def _deposit_fields(self):
+        if self.kind == "deposit" and self.deposit_status is None:
+            self.deposit_status = "held"
+        if self.kind == "fee" and self.deposit_status is not None:
+            raise ValueError("费用条目不能有押金状态 / deposit_status is only for deposits")
+        return self
+
+    @property
+    def unpaid(self):
+        return max(self.amount - self.paid, 0) if self.kind == "fee" else 0
+
+
+# 3 装修工程文件
+class Renovation(Entry):
+    """装修工程文件: a fit-out project, its approval, deposit and acceptance."""
+
+    project: str = Field(title="工程名称", description="装修工程名称或内容", min_length=1)
+    contractor: str | None = Field(None, title="施工单位", description="装修施工单位")
+    contractor_phone: Phone | None = Field(None, title="施工单位电话", description="施工负责人电话")
+    applied_on: dt.date | None = Field(None, title="申请日期", description="装修申请日期")
+    approved_on: dt.date | None = Field(None, title="批准日期", description="管理处批准日期")
+    approved_by: EntityId | None = Field(None, title="批准人", description="批准的员工编号")
+    deposit: Money | None = Field(None, title="装修押金", description="装修押金金额（押金本身记在缴费记录中）")
+    start: dt.date | None = Field(None, title="开工日期", description="开工日期")
+    end: dt.date | None = Field(None, title="完工日期", description="完工日期")
+    accepted_on: dt.date | None = Field(None, title="验收日期", description="竣工验收日期")
+    acceptance: Literal["passed", "failed", "pending"] | None = Field(None, title="验收结果", description="passed 通过；failed 不通过；pending 待验收")
+    documents: list[Attachment] = Field(default_factory=list, title="文件", description="图纸、批文等附件")
+    note: str | None = Field(None, title="备注", description="备注")
+
+
+class MeterReadings(Record):
+    electricity: Reading | None = Field(None, title="电表读数", description="电表读数（度）")
+    water: Reading | None = Field(None, title="水表读数", description="水表读数（吨）")
+
+
+# 4 迁入时填具之资料
+class MoveIn(SingleRecord):
+    """迁入资料: what the tenant received when moving in (counted again at move-out)."""
+
+    move_in_date: dt.date | None = Field(None, title="迁入日期", description="客户迁入日期")
+    access_cards_issued: int = Field(0, title="出入证发放数", description="发放的出入证数量", ge=0)
+    keys_issued: int = Field(0, title="单元钥匙发放数", description="发放的单元门钥匙数量", ge=0)
+    customer_cards_issued: int = Field(0, title="客户卡发放数", description="发放的客户卡数量", ge=0)
+    parking_spaces: list[str] = Field(default_factory=list, title="车位", description="所租车位编号")
+    parking_cards_issued: int = Field(0, title="停车卡发放数", description="发放的停车卡数量", ge=0)
+    parking_lock_keys_issued: int = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
+    extinguishers_rented: int = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
+    meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="迁入时的水电表读数")
+    note: str | None = Field(None, title="备注", description="备注")
+
+
+# 5 客户资料补充
+class Supplement(Entry):
+    """客户资料补充: a dated addition to the dossier."""
+
+    date: dt.date | None = Field(None, title="日期", description="补充资料的日期")
+    note: str = Field(title="内容", description="补充的资料内容", min_length=1)
+    documents: list[Attachment] = Field(default_factory=list, title="文件", description="附件")
+
+
+# 6 客户联络资料
+class Contact(Entry):
+    """客户联络资料: a person to reach, or the forwarding address after move-out."""
+
+    kind: Literal["contact", "forwarding"] = Field("contact", title="类别", description="contact 联络人；forwarding 迁出后的联系方式与邮件转收地址")
+    name: str = Field(title="姓名", description="联系人姓名", min_length=1)
+    title: str | None = Field(None, title="职务", description="职务或部门")
+    phone: Phone = Field(title="电话", description="联系电话")
+    email: str | None = Field(None, title="电子邮件", description="电子邮件")
+    address: str | None = Field(None, title="地址", description="通讯或邮件转收地址")
+    primary: bool = Field(False, title="主要联系人", description="是否为主要联系人")
+    note: str | None = Field(None, title="备注", description="备注")
+
+
+# 7 紧急事故联络人
+class EmergencyContact(Entry):
+    """紧急事故联络人: who to call at any hour, in order."""
+
+    name: str = Field(title="姓名", description="紧急联络人姓名", min_length=1)
+    relation: str | None = Field(None, title="关系", description="与客户的关系，如 行政经理、业主")
+    phone_24h: Phone = Field(title="24 小时电话", description="24 小时可接通的电话")
+    priority: int = Field(1, title="顺序", description="联络顺序，1 为最先", ge=1)
+
+
+# 8 与管理处往来文件
+class Correspondence(Entry):
+    """与管理处往来文件: notices, reports and circulars in and out, with reference numbers."""
+
+    date: dt.date = Field(title="日期", description="发文或收文日期")
+    direction: Literal["in", "out"] = Field(title="方向", description="in 客户来文；out 管理处发文")
+    kind: Literal["notice", "report", "circular", "letter", "other"] = Field(
+        "notice", title="文件类别", description="notice 通知；report 报告；circular 通报；letter 函件；other 其他")
+    ref_no: str | None = Field(None, title="文号", description="文件编号，如 通知〔2026〕12号")
+    subject: str = Field(title="标题", description="文件标题", min_length=1)
+    summary: str | None = Field(None, title="摘要", description="内容摘要")
+    departments: list[str] = Field(default_factory=list, title="知会部门", description="抄送或知会的部门")
+    documents: list[Attachment] = Field(default_factory=list, title="文件", description="附件")
+
+
+# 9 违规事项与欠费记录
+class Violation(Entry):
+    """违规事项与欠费记录: a breach of the rules or an arrear, with its amount and status."""
+
+    date: dt.date = Field(title="日期", description="发生或发现日期")
+    kind: Literal["violation", "arrears"] = Field(title="类别", description="violation 违规；arrears 欠费")
+    description: str = Field(title="内容", description="违规或欠费事项", min_length=1)
+    amount: Money = Field(default=0, title="金额", description="罚款、赔偿或欠费金额（元）", validate_default=True)
+    status: Literal["open", "settled", "waived"] = Field("open", title="状态", description="open 未处理；settled 已结清；waived 已免除")
+    resolved_on: dt.date | None = Field(None, title="处理日期", description="结清或免除的日期")
+
+
+# 10 维修记录
+class Repair(Entry):
+    """维修记录: a repair request from report to completion and the tenant's rating."""
+
+    reported_at: dt.datetime = Field(title="报修时间", description="客户报修的时间")
+    location: str = Field(title="位置", description="报修位置，如 1205 室卫生间", min_length=1)
+    description: str = Field(title="内容", description="故障描述", min_length=1)
+    urgent: bool = Field(False, title="紧急", description="是否紧急报修")
+    assigned_to: EntityId | None = Field(None, title="维修人", description="派工的员工编号")
+    done_at: dt.datetime | None = Field(None, title="完成时间", description="维修完成时间")
+    cost: Money | None = Field(None, title="费用", description="向客户收取的维修费（元）")
+    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
+    status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")
+
+
+# 11 投诉记录
+class Complaint(Entry):
+    """投诉记录: a complaint from receipt to response, result and the tenant's rating."""
+
+    received_at: dt.datetime = Field(title="受理时间", description="接到投诉的时间")
+    channel: Literal["phone", "counter", "online", "letter", "visit"] = Field(
+        title="渠道", description="phone 电话；counter 前台；online 网上；letter 信函；visit 上门")
+    description: str = Field(title="内容", description="投诉内容", min_length=1)
+    handler: str | None = Field(None, title="处理部门或人员", description="负责处理的部门或员工")
+    response: str | None = Field(None, title="回复", description="给客户的回复")
+    result: str | None = Field(None, title="处理结果", description="处理结果")
+    closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
+    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
+    status: Literal["open", "responded", "resolved", "closed"] = Field("open", title="状态", description="open 已受理；responded 已回复；resolved 已处理；closed 已关闭")
+
+
+# 12 工程档案（二次装修）
+class EngineeringFile(Entry):
+    """工程档案: engineering files and work procedures of the unit (second fit-out)."""
+
+    date: dt.date | None = Field(None, title="日期", description="文件日期")
+    title: str = Field(title="名称", description="文件或程序名称", min_length=1)
+    kind: Literal["drawing", "permit", "procedure", "inspection", "other"] = Field(
+        "other", title="类别", description="drawing 图纸；permit 许可；procedure 工作程序；inspection 检查记录；other 其他")
+    description: str | None = Field(None, title="说明", description="说明")
+    documents: list[Attachment] = Field(default_factory=list, title="文件", description="附件")
+
+
+class EntryList(Record):
+    """The file shape of a list category: `entries:` and nothing else."""
+
+    entries: list = Field(default_factory=list)
+
+    @field_validator("entries")
+    @classmethod
+    def _unique_ids(cls, entries):
+        seen = set()
+        for e in entries:
+            if getattr(e, "id", None) is not None:
+                if e.id in seen:
+                    raise ValueError("条目编号重复 / duplicate entry id: %s" % e.id)
+                seen.add(e.id)
+        return entries
+
+
+@dataclass(frozen=True)
+class ArchiveCategory:
+    """One of the twelve categories: its number, file, titles, model and shape."""
+
+    number: int
+    key: str
+    title: str  # 中文
+    title_en: str
+    model: type[Record]
+    is_list: bool
+    prefix: str  # entry ids: PAY-0001
+
+    @property
+    def filename(self) -> str:
+        return f"{self.key}.yaml"
+
+
+CATEGORIES: tuple[ArchiveCategory, ...] = (
+    ArchiveCategory(1, "profile", "客户单位资料", "Company profile", Profile, False, ""),
+    ArchiveCategory(2, "payments", "缴费记录（含押金）", "Payments and deposits", Payment, True, "PAY"),
+    ArchiveCategory(3, "renovation", "装修工程文件", "Renovation files", Renovation, True, "REN"),
+    ArchiveCategory(4, "move_in", "迁入资料", "Move-in record", MoveIn, False, ""),
+    ArchiveCategory(5, "supplement", "客户资料补充", "Supplementary information", Supplement, True, "SUP"),
+    ArchiveCategory(6, "contacts", "客户联络资料", "Contacts", Contact, True, "CON"),
+    ArchiveCategory(7, "emergency", "紧急事故联络人", "Emergency contacts", EmergencyContact, True, "EMG"),
+    ArchiveCategory(8, "correspondence", "与管理处往来文件", "Correspondence", Correspondence, True, "COR"),
+    ArchiveCategory(9, "violations", "违规事项与欠费记录", "Violations and arrears", Violation, True, "VIO"),
+    ArchiveCategory(10, "repairs", "维修记录", "Repairs", Repair, True, "REP"),
+    ArchiveCategory(11, "complaints", "投诉记录", "Complaints", Complaint, True, "CMP"),
+    ArchiveCategory(12, "engineering", "工程档案（二次装修）", "Engineering files", EngineeringFile, True, "ENG"),
+)
+BY_KEY = {c.key: c for c in CATEGORIES}
+
+
+def list_model(category: ArchiveCategory) -> type[Record]:
+    """The pydantic model of a list category's whole file."""
+    from pydantic import create_model
+
+    return _LIST_MODELS.setdefault(
+        category.key,
+        create_model(
+            f"{category.model.__name__}List",
+            __base__=EntryList,
+            __doc__=f"{category.title}: {category.title_en}",
+            entries=(list[category.model], Field(default_factory=list, title=category.title)),
+        ),
+    )
+
+
+_LIST_MODELS: dict[str, type[Record]] = {}
+
+
+def file_model(category: ArchiveCategory) -> type[Record]:
+    return list_model(category) if category.is_list else category.model

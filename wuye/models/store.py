@@ -1,0 +1,117 @@
+"""The store's own records: the building settings (wuye.yaml), units (房号) and staff.
+
+Departments are fixed by the regulations (租售部, 客服部, 工程部, 财务部, 保安部, plus management);
+each has an English id used in commands and a Chinese name used on screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .base import Record
+from .types import EntityId, Money, Reading
+
+Department = Literal["leasing", "customer_service", "engineering", "finance", "security", "management"]
+DEPARTMENTS: dict[str, tuple[str, str]] = {
+    "leasing": ("租售部", "Leasing"),
+    "customer_service": ("客服部", "Customer service"),
+    "engineering": ("工程部", "Engineering"),
+    "finance": ("财务部", "Finance"),
+    "security": ("保安部", "Security"),
+    "management": ("管理层", "Management"),
+}
+
+
+class Building(Record):
+    name: str = Field(title="大厦名称", description="大厦或项目名称", min_length=1)
+    address: str | None = Field(None, title="地址", description="大厦地址")
+    management_office: str | None = Field(None, title="管理处", description="管理处名称")
+
+
+class Fees(Record):
+    """Charges for what a tenant does not hand back at move-out, per item."""
+
+    access_card: Money = Field(Decimal("50.00"), title="出入证工本费", description="每张未交回出入证的费用（元）")
+    unit_key: Money = Field(Decimal("100.00"), title="单元钥匙费", description="每把未交回单元钥匙的费用（元）")
+    customer_card: Money = Field(Decimal("20.00"), title="客户卡工本费", description="每张未交回客户卡的费用（元）")
+    parking_card: Money = Field(Decimal("100.00"), title="停车卡工本费", description="每张未交回停车卡的费用（元）")
+    parking_lock_key: Money = Field(Decimal("50.00"), title="车位锁钥匙费", description="每把未交回车位锁钥匙的费用（元）")
+    extinguisher: Money = Field(Decimal("200.00"), title="灭火器赔偿", description="每具未退回租用灭火器的赔偿（元）")
+
+
+class Rates(Record):
+    """Utility rates for the final meter readings."""
+
+    electricity: Reading = Field(Decimal("1.20"), title="电价", description="元/度")
+    water: Reading = Field(Decimal("5.80"), title="水价", description="元/吨")
+
+
+class TimeLimits(Record):
+    """Service time limits in hours (used by the service desk and its reports)."""
+
+    complaint_response_hours: int = Field(24, title="投诉回复时限（小时）", description="受理后多少小时内须回复", ge=1)
+    complaint_resolution_hours: int = Field(168, title="投诉处理时限（小时）", description="受理后多少小时内须处理完毕", ge=1)
+    repair_response_hours: int = Field(24, title="报修响应时限（小时）", description="普通报修多少小时内派工", ge=1)
+    urgent_repair_response_hours: int = Field(2, title="紧急报修响应时限（小时）", description="紧急报修多少小时内派工", ge=1)
+    repair_resolution_hours: int = Field(72, title="报修完成时限（小时）", description="报修后多少小时内完成", ge=1)
+
+
+class StoreConfig(Record):
+    """wuye.yaml: the building, its fees and rates, and settings."""
+
+    wuye: int = Field(1, title="格式版本", description="wuye.yaml 的格式版本", ge=1, le=1)
+    building: Building = Field(title="大厦", description="大厦信息")
+    fees: Fees = Field(default_factory=Fees, title="收费标准", description="迁出时未交回物品的收费")
+    rates: Rates = Field(default_factory=Rates, title="水电单价", description="结算水电费用的单价")
+    limits: TimeLimits = Field(default_factory=TimeLimits, title="服务时限", description="投诉和报修的时限")
+    timezone: str = Field("+08:00", title="时区", description="记录时间使用的时区偏移", pattern=r"^[+-]\d{2}:\d{2}$")
+
+    def tz(self) -> dt.timezone:
+        sign = 1 if self.timezone[0] == "+" else -1
+        h, m = int(self.timezone[1:3]), int(self.timezone[4:6])
+        return dt.timezone(sign * dt.timedelta(hours=h, minutes=m))
+
+
+class UnitMeters(Record):
+    electricity: str | None = Field(None, title="电表号", description="电表编号")
+    water: str | None = Field(None, title="水表号", description="水表编号")
+
+
+class Unit(Record):
+    """A unit (房号) of the building."""
+
+    id: EntityId = Field(title="房号", description="单元房号，如 1205")
+    floor: int | None = Field(None, title="楼层", description="所在楼层")
+    area: Reading | None = Field(None, title="面积", description="建筑面积（平方米）")
+    meters: UnitMeters = Field(default_factory=UnitMeters, title="表计", description="水电表编号")
+    status: Literal["leased", "vacant"] = Field("vacant", title="房态", description="leased 在租；vacant 空置")
+    tenant: EntityId | None = Field(None, title="租户", description="在租时的客户编号")
+
+
+class Staff(Record):
+    """A staff member who may act in the store, with the public key their signatures verify against."""
+
+    id: EntityId = Field(title="员工编号", description="员工编号，也是签名的主体名（principal）")
+    name: str = Field(title="姓名", description="员工姓名", min_length=1)
+    departments: list[Department] = Field(title="部门", description="所属部门，可多个", min_length=1)
+    email: str | None = Field(None, title="电子邮件", description="电子邮件，用作 git 提交的作者邮箱")
+    public_key: str = Field(title="公钥", description="OpenSSH ed25519 公钥", pattern=r"^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$")
+    valid_from: dt.datetime = Field(title="生效时间", description="公钥开始生效的时间")
+    revoked_at: dt.datetime | None = Field(None, title="吊销时间", description="公钥吊销的时间；之后的签名无效")
+
+    @field_validator("departments")
+    @classmethod
+    def _no_duplicates(cls, v):
+        return list(dict.fromkeys(v))
+
+    def author_email(self) -> str:
+        return self.email or f"{self.id}@wuye.invalid"
+
+    def key_valid_at(self, when: dt.datetime) -> bool:
+        if when < self.valid_from:
+            return False
+        return self.revoked_at is None or when < self.revoked_at

@@ -1,0 +1,161 @@
+"""The value types every record shares: ids, money, phones, ID numbers, company codes.
+
+Money is a Decimal with exactly two places (fen), never a float, never negative in a record; it is
+written as a string (`"120000.00"`). Phone and ID numbers are strings, so leading zeros survive.
+Checks use well-kept libraries: phonenumbers for mainland numbers, python-stdnum for 身份证号 and
+统一社会信用代码 checksums. A failed USCC checksum is only a warning (early pilot codes fail it):
+the validator records it in the validation context's `warnings` list when one is given.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationInfo, WrapValidator
+
+from ..i18n import tr
+
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Refuse anything that could escape its folder: only ASCII letters, digits, '_' and '-'."""
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise ValueError(
+            tr(
+                "%s %r 无效：只能用字母、数字、下划线和连字符，以字母或数字开头，最长 64 个字符" % (what, value),
+                "%s %r is invalid: use only letters, digits, '_' and '-', starting with a letter or digit, at most 64 characters"
+                % (what, value),
+            )
+        )
+    return value
+
+
+EntityId = Annotated[str, AfterValidator(check_id)]
+
+CENT = Decimal("0.01")
+
+
+def parse_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(tr("应为金额，不是真假值", "must be an amount, not true/false"))
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, (int, float, str)):
+        text = str(value).strip().replace(",", "")
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(tr("不是数字：%r" % value, "not a number: %r" % value)) from None
+    else:
+        raise ValueError(tr("应为数字", "must be a number"))
+    if not d.is_finite():
+        raise ValueError(tr("不是有限的数字：%r" % value, "not a finite number: %r" % value))
+    return d
+
+
+def to_money(value: Any) -> Decimal:
+    d = parse_decimal(value)
+    if d < 0:
+        raise ValueError(tr("金额不能为负：%s" % d, "amount cannot be negative: %s" % d))
+    if d != d.quantize(CENT):
+        raise ValueError(
+            tr("金额最多两位小数（分）：%s" % d, "amount has more than two decimal places (fen): %s" % d)
+        )
+    return d.quantize(CENT)
+
+
+def to_signed_money(value: Any) -> Decimal:
+    d = parse_decimal(value)
+    if d != d.quantize(CENT):
+        raise ValueError(
+            tr("金额最多两位小数（分）：%s" % d, "amount has more than two decimal places (fen): %s" % d)
+        )
+    return d.quantize(CENT)
+
+
+def to_reading(value: Any) -> Decimal:
+    d = parse_decimal(value)
+    if d < 0:
+        raise ValueError(tr("读数不能为负：%s" % d, "a reading cannot be negative: %s" % d))
+    return d
+
+
+_as_str = PlainSerializer(lambda d: str(d), return_type=str)
+
+# Money in a record: >= 0, two places, serialised as a string.
+Money = Annotated[Decimal, BeforeValidator(to_money), _as_str, Field(json_schema_extra={"examples": ["120000.00"]})]
+# A balance (settlement total) may be negative: an amount due.
+SignedMoney = Annotated[Decimal, BeforeValidator(to_signed_money), _as_str]
+# A meter reading or a rate: exact, any number of places.
+Reading = Annotated[Decimal, BeforeValidator(to_reading), _as_str]
+
+
+def _strict_text(value: Any, handler, info: ValidationInfo):
+    # YAML reads an unquoted 13812345678 or 0101 as a number: the leading zero is already gone,
+    # so refuse it and say to quote, rather than guess.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(
+            tr("应为文本：请给 %r 加上引号，否则开头的 0 会丢失" % value,
+               "must be text: put %r in quotes, or leading zeros are lost" % value)
+        )
+    return handler(value)
+
+
+def check_phone(value: str) -> str:
+    """A mainland (+86) mobile or fixed-line number, kept as entered but without spaces."""
+    import phonenumbers
+
+    cleaned = re.sub(r"[\s()（）]", "", value)
+    try:
+        number = phonenumbers.parse(cleaned, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            tr("电话号码无效：%r（手机 11 位，座机带区号，如 010-65881234）" % value,
+               "invalid phone number: %r (mobile: 11 digits; landline with area code, e.g. 010-65881234)" % value)
+        )
+    return cleaned
+
+
+def check_ric(value: str) -> str:
+    """18-character 居民身份证号 with a valid checksum and birth date."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    try:
+        return ric.validate(value.strip().upper())
+    except ValidationError as e:
+        raise ValueError(tr("身份证号无效：%r（%s）" % (value, e), "invalid ID card number: %r (%s)" % (value, e))) from None
+
+
+def check_uscc(value: str, info: ValidationInfo) -> str:
+    """统一社会信用代码: the form is required, a failed checksum only warns."""
+    from stdnum.cn import uscc
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
+    code = value.strip().upper()
+    try:
+        return uscc.validate(code)
+    except InvalidChecksum:
+        warnings = (info.context or {}).get("warnings")
+        if warnings is not None:
+            warnings.append(
+                (info.field_name, tr("统一社会信用代码 %s 校验位不符（早期试点代码可能如此），请核对" % code,
+                                     "USCC %s fails its checksum (early pilot codes do); please check it" % code))
+            )
+        return code
+    except ValidationError as e:
+        raise ValueError(
+            tr("统一社会信用代码无效：%r（应为 18 位数字和大写字母，%s）" % (value, e),
+               "invalid unified social credit code: %r (18 digits and capital letters; %s)" % (value, e))
+        ) from None
+
+
+Text = Annotated[str, WrapValidator(_strict_text)]
+Phone = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_phone), Field(json_schema_extra={"examples": ["13812345678"]})]
+IdCardNumber = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_ric)]
+USCC = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_uscc)]

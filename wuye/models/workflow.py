@@ -1,0 +1,141 @@
+"""The move-out procedure as data, its cases, and the signed step entries.
+
+`WorkflowFile` is `workflows/moveout.yaml`: each step's Chinese title, the departments that may
+sign it, the steps it needs, and the fields it records, with types. `step_data_model` turns a
+step's fields into a pydantic model, so the data of every signed entry is validated like any
+record. `MoveOutCase` is a case's `case.yaml`; `StepEntry` is one signed sign-off, which is never
+edited: a correction is a new revision that names the digest of the one it supersedes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from .base import Record
+from .store import Department
+from .types import EntityId, Money, Phone, Reading, SignedMoney
+
+FieldType = Literal["text", "int", "bool", "date", "datetime", "money", "signed_money", "reading", "phone", "choice", "list"]
+
+
+class FieldSpec(Record):
+    """One field a step records."""
+
+    name: str = Field(title="字段名", description="英文 snake_case 字段名", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    type: FieldType = Field(title="类型", description="text 文本；int 整数；bool 是否；date 日期；datetime 时间；money 金额；"
+                            "signed_money 可为负的金额；reading 读数；phone 电话；choice 选项；list 列表")
+    title: str = Field(title="中文名称", description="字段的中文名称", min_length=1)
+    title_en: str | None = Field(None, title="英文名称", description="字段的英文名称")
+    required: bool = Field(False, title="必填", description="是否必填")
+    must_be: bool | None = Field(None, title="必须为", description="bool 字段须取的值（如 已关闭电闸 必须为 true）")
+    choices: list[str] | None = Field(None, title="选项", description="choice 字段的可选值")
+    items: list["FieldSpec"] | None = Field(None, title="列表项字段", description="list 字段每一项的字段")
+
+
+class StepSpec(Record):
+    """One step of the procedure: who signs it, after which steps, recording what."""
+
+    id: EntityId = Field(title="步骤编号", description="英文步骤编号，如 engineering_inspection")
+    title: str = Field(title="中文名称", description="步骤的中文名称", min_length=1)
+    title_en: str | None = Field(None, title="英文名称", description="步骤的英文名称")
+    signers: list[Department] = Field(title="签字部门", description="可签此步骤的部门", min_length=1)
+    needs: list[str] = Field(default_factory=list, title="前置步骤", description="须先签字的步骤")
+    fields: list[FieldSpec] = Field(default_factory=list, title="记录字段", description="此步骤记录的字段")
+    computed: bool = Field(False, title="由程序计算", description="内容由 wuye 计算（如财务结算），不能直接签字")
+    closes: bool = Field(False, title="结案步骤", description="签字后结案：单元空置，租户已迁出")
+
+
+class WorkflowFile(Record):
+    """workflows/moveout.yaml: the move-out procedure of this building."""
+
+    workflow: Literal["moveout"] = Field(title="流程", description="流程名称")
+    title: str = Field(title="中文名称", description="流程的中文名称")
+    title_en: str | None = Field(None, title="英文名称", description="流程的英文名称")
+    steps: list[StepSpec] = Field(title="步骤", description="流程的步骤", min_length=1)
+
+
+class MoveOutCase(Record):
+    """case.yaml: a move-out case. Its state is derived from its signed steps."""
+
+    id: str = Field(title="案件编号", description="如 MO-2026-0003", pattern=r"^MO-\d{4}-\d{4,}$")
+    tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
+    company: str = Field(title="公司名称", description="开案时的公司名称")
+    units: list[EntityId] = Field(default_factory=list, title="房号", description="迁出的单元")
+    opened_at: dt.datetime = Field(title="开案时间", description="开案时间")
+    opened_by: EntityId = Field(title="开案人", description="开案员工")
+    status: Literal["open", "closed"] = Field("open", title="状态", description="open 办理中；closed 已结案")
+    closed_at: dt.datetime | None = Field(None, title="结案时间", description="放行结案的时间")
+
+
+class StepEntry(Record):
+    """A signed sign-off of one step of a case (steps/<step>.yaml, corrections <step>.N.yaml)."""
+
+    case: str = Field(title="案件编号", description="所属案件", pattern=r"^MO-\d{4}-\d{4,}$")
+    tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
+    step: EntityId = Field(title="步骤", description="步骤编号")
+    revision: int = Field(1, title="版本", description="1 为首次签字，更正时递增", ge=1)
+    supersedes: str | None = Field(None, title="更正的签字", description="被更正版本的摘要 sha256:…",
+                                   pattern=r"^sha256:[0-9a-f]{64}$")
+    needs: dict[str, str] = Field(default_factory=dict, title="前置签字", description="所依赖步骤签字的摘要")
+    signer: EntityId = Field(title="签字人", description="签字员工编号")
+    department: Department = Field(title="部门", description="签字人以哪个部门签字")
+    signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")
+    data: dict[str, Any] = Field(default_factory=dict, title="记录内容", description="步骤记录的字段")
+    signature: str | None = Field(None, title="签名", description="OpenSSH SSHSIG 签名（命名空间 wuye-step）")
+
+    @field_validator("needs")
+    @classmethod
+    def _digests(cls, v):
+        import re
+
+        for step, digest in v.items():
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
+                raise ValueError("needs.%s 不是 sha256 摘要 / is not a sha256 digest" % step)
+        return v
+
+
+_TYPES: dict[str, Any] = {
+    "text": str,
+    "int": int,
+    "bool": bool,
+    "date": dt.date,
+    "datetime": dt.datetime,
+    "money": Money,
+    "signed_money": SignedMoney,
+    "reading": Reading,
+    "phone": Phone,
+}
+
+
+def step_data_model(spec: StepSpec | FieldSpec, name: str | None = None):
+    """A pydantic model of a step's data (or of a list field's items), built from the spec."""
+    from pydantic import create_model, model_validator
+
+    fields: dict[str, Any] = {}
+    for f in spec.fields if isinstance(spec, StepSpec) else spec.items or []:
+        if f.type == "list":
+            ann: Any = list[step_data_model(f, f"{name or 'Item'}_{f.name}")]
+        elif f.type == "choice":
+            ann = Literal[tuple(f.choices or [""])]
+        elif f.type == "int":
+            ann = int
+            fields[f.name] = (ann if f.required else ann | None, Field(... if f.required else None, title=f.title, ge=0))
+            continue
+        else:
+            ann = _TYPES[f.type]
+        default = ... if f.required else ([] if f.type == "list" else None)
+        fields[f.name] = (ann if f.required or f.type == "list" else ann | None, Field(default, title=f.title))
+
+    musts = {f.name: (f.must_be, f.title) for f in (spec.fields if isinstance(spec, StepSpec) else []) if f.must_be is not None}
+
+    def _must(self):
+        for fname, (value, title) in musts.items():
+            if getattr(self, fname) is not None and getattr(self, fname) != value:
+                raise ValueError("%s（%s）必须为 %s / must be %s" % (title, fname, str(value).lower(), str(value).lower()))
+        return self
+
+    validators = {"_must": model_validator(mode="after")(_must)} if musts else {}
+    return create_model(name or f"StepData_{spec.id}", __base__=Record, __validators__=validators, **fields)

@@ -1,0 +1,270 @@
+"""The store: a building's directory of YAML files that is its own git repository.
+
+This module finds a store, names its paths (refusing any id that could escape its folder), reads
+and validates its records, and carries a change from the files to the commit: `Store.change()`
+takes the store-wide lock, buffers every file the command writes, writes them atomically (temp
+file, fsync, rename, fsync of the folder) and hands the paths to `audit.commit`, which stages and
+commits only those. If the commit fails, the files are put back as they were. Reading never
+imports git: a look-up at the counter must stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import Problem, WuyeError
+from .i18n import tr
+from . import yamlio
+
+CONFIG = "wuye.yaml"
+WORKFLOWS = "workflows"
+TMP_MARK = ".wuye-tmp-"
+
+
+def find_root(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:
+    """--store, else WUYE_STORE, else the nearest ancestor holding wuye.yaml (as git finds .git)."""
+    given = explicit or os.environ.get("WUYE_STORE")
+    if given:
+        root = Path(given).expanduser().resolve()
+        if not (root / CONFIG).is_file():
+            raise WuyeError(
+                tr("%s 不是 wuye 档案库（没有 wuye.yaml）；请检查路径，或用 `wuye init %s` 新建" % (root, given),
+                   "%s is not a wuye store (no wuye.yaml); check the path, or create one with `wuye init %s`" % (root, given))
+            )
+        return root
+    here = (cwd or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / CONFIG).is_file():
+            return d
+    raise WuyeError(
+        tr("当前目录不在任何 wuye 档案库中；请用 `wuye init 路径` 新建档案库，或用 --store / WUYE_STORE 指定",
+           "not inside a wuye store; create one with `wuye init PATH`, or name one with --store or WUYE_STORE")
+    )
+
+
+def now(tz: dt.tzinfo) -> dt.datetime:
+    """The current time in the building's time zone, to the second (as records show it)."""
+    return dt.datetime.now(tz).replace(microsecond=0)
+
+
+class Store:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._config = None
+        self._staff: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, explicit=None) -> "Store":
+        return cls(find_root(explicit))
+
+    # --- paths ------------------------------------------------------------------------------
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def tenant_rel(self, tenant_id: str, *parts: str) -> str:
+        from .models.types import check_id
+
+        try:
+            check_id(tenant_id, tr("租户编号", "tenant id"))
+        except ValueError as e:
+            raise WuyeError(str(e)) from None
+        return "/".join(("tenants", tenant_id, *parts))
+
+    def tenant_exists(self, tenant_id: str) -> bool:
+        return self.path(self.tenant_rel(tenant_id, "profile.yaml")).is_file()
+
+    def tenant_ids(self) -> list[str]:
+        d = self.root / "tenants"
+        if not d.is_dir():
+            return []
+        return sorted(e.name for e in os.scandir(d) if e.is_dir() and not e.name.startswith("."))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def read_data(self, rel: str) -> tuple[Any, str]:
+        """The parsed YAML of a store file and its text (for locating errors)."""
+        text = yamlio.read_text(self.path(rel), rel)
+        return yamlio.loads(text, rel), text
+
+    def read_model(self, rel: str, model, context: dict | None = None):
+        """A store file validated by its model; every problem located as file:line:col."""
+        from pydantic import ValidationError
+
+        data, text = self.read_data(rel)
+        if data is None:
+            data = {}
+        try:
+            return model.model_validate(data, context=context)
+        except ValidationError as e:
+            problems = yamlio.validation_problems(rel, text, e)
+            raise WuyeError(
+                tr("%s 有 %d 处错误：\n" % (rel, len(problems)), "%s has %d error(s):\n" % (rel, len(problems)))
+                + "\n".join(str(p) for p in problems),
+                problems,
+            ) from None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from .models.store import StoreConfig
+
+            self._config = self.read_model(CONFIG, StoreConfig)
+        return self._config
+
+    def tz(self) -> dt.tzinfo:
+        return self.config.tz()
+
+    def now(self) -> dt.datetime:
+        return now(self.tz())
+
+    def staff(self, staff_id: str):
+        """A registered staff member, refused when unknown."""
+        from .models.store import Staff
+        from .models.types import check_id
+
+        if staff_id not in self._staff:
+            try:
+                check_id(staff_id, tr("员工编号", "staff id"))
+            except ValueError as e:
+                raise WuyeError(str(e)) from None
+            rel = f"staff/{staff_id}.yaml"
+            if not self.path(rel).is_file():
+                raise WuyeError(
+                    tr("未知员工 %r：staff/ 中没有此人；用 `wuye staff list` 查看，或用 `wuye staff add` 登记" % staff_id,
+                       "unknown staff member %r: not in staff/; see `wuye staff list`, or register with `wuye staff add`" % staff_id)
+                )
+            self._staff[staff_id] = self.read_model(rel, Staff)
+        return self._staff[staff_id]
+
+    def actor(self, staff_id: str | None):
+        """The staff member acting (--as, else WUYE_USER); unknown or revoked ids are refused."""
+        staff_id = staff_id or os.environ.get("WUYE_USER")
+        if not staff_id:
+            raise WuyeError(tr("请用 --as 员工编号（或环境变量 WUYE_USER）说明是谁在操作",
+                               "say who is acting with --as STAFF_ID (or the WUYE_USER variable)"))
+        person = self.staff(staff_id)
+        if person.revoked_at is not None and person.revoked_at <= self.now():
+            raise WuyeError(tr("员工 %s 的密钥已于 %s 吊销，不能再操作" % (staff_id, person.revoked_at),
+                               "staff member %s was revoked at %s and can no longer act" % (staff_id, person.revoked_at)))
+        return person
+
+    # --- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """The store-wide write lock: one writer at a time, a clear message after a wait."""
+        from filelock import FileLock, Timeout
+
+        timeout = float(os.environ.get("WUYE_LOCK_TIMEOUT", "30"))
+        lock = FileLock(str(self.root / ".git" / "wuye.lock"))
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise WuyeError(
+                tr("另一个 wuye 命令正在写入此档案库，等待 %g 秒后仍未结束；请稍后重试" % timeout,
+                   "another wuye command is writing to this store and did not finish within %g s; try again shortly" % timeout)
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def change(self, summary: str, author=None, trailers: dict[str, str] | None = None) -> Iterator["Change"]:
+        """One command's change: lock, buffer writes, then write atomically and commit once.
+
+        Reads made inside the block see the store under the lock. If the block raises, nothing
+        is written. The commit (and its hash) is in `change.commit` afterwards, None if nothing
+        changed.
+        """
+        with self.lock():
+            ch = Change(self, summary, author, trailers or {})
+            yield ch
+            ch.apply()
+
+
+class Change:
+    """The files one command writes, and the commit that records them."""
+
+    def __init__(self, store: Store, summary: str, author, trailers: dict[str, str]):
+        self.store = store
+        self.summary = summary
+        self.author = author
+        self.trailers = trailers
+        self.files: dict[str, bytes | None] = {}
+        self.commit: str | None = None
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        self.files[rel] = content.encode("utf-8") if isinstance(content, str) else content
+
+    def write_yaml(self, rel: str, data) -> None:
+        self.write(rel, yamlio.dumps(data))
+
+    def delete(self, rel: str) -> None:
+        self.files[rel] = None
+
+    def pending(self, rel: str) -> bytes | None:
+        return self.files.get(rel)
+
+    def apply(self) -> None:
+        from . import audit
+
+        root = self.store.root
+        changed: dict[str, bytes | None] = {}
+        before: dict[str, bytes | None] = {}
+        for rel, content in self.files.items():
+            p = root / rel
+            old = p.read_bytes() if p.is_file() else None
+            if old != content:
+                changed[rel] = content
+                before[rel] = old
+        if not changed:
+            return
+        try:
+            for rel, content in changed.items():
+                _put(root / rel, content)
+            self.commit = audit.commit(root, list(changed), self.message(), self.author)
+        except BaseException:
+            # Put the files back: a refused or failed command leaves the tree as it found it.
+            for rel, old in before.items():
+                _put(root / rel, old)
+            raise
+
+    def message(self) -> str:
+        lines = [self.summary, ""]
+        lines += [f"{k}: {v}" for k, v in self.trailers.items() if v]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def _put(path: Path, content: bytes | None) -> None:
+    """Write atomically (temp file, fsync, rename, fsync the folder), or remove."""
+    if content is None:
+        if path.exists():
+            path.unlink()
+            _fsync_dir(path.parent)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(d: Path) -> None:
+    fd = os.open(d, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def located(problems: list[Problem]) -> str:
+    return "\n".join(str(p) for p in problems)
