@@ -149,7 +149,7 @@ class Store:
                                "say who is acting with --as STAFF_ID (or the WUYE_USER variable)"))
         person = self.staff(staff_id)
         if person.revoked_at is not None and person.revoked_at <= self.now():
-            raise WuyeError(tr("员工 %s 的密钥已于 %s 吊销，不能再操作" % (staff_id, person.revoked_at),
+            raise WuyeError(tr("员工 %s 已于 %s 停用，不能再操作" % (staff_id, person.revoked_at),
                                "staff member %s was revoked at %s and can no longer act" % (staff_id, person.revoked_at)))
         return person
 

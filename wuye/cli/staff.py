@@ -46,12 +46,13 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
         rows.append({
             "id": m.id, "name": m.name, "departments": m.departments,
             "departments_label": [staff.dept_label(d) for d in m.departments],
-            "email": m.email, "valid_from": m.valid_from.isoformat(),
+            "email": m.email,
+            "keys": [k.model_dump(mode="json") for k in m.keys],
             "revoked_at": m.revoked_at.isoformat() if m.revoked_at else None,
-            "key": m.public_key.split()[1][-12:],
+            "key": (m.current_key().public_key.split()[1][-12:] if m.current_key() else tr("（无）", "(none)")),
         })
     table([("id", tr("编号", "id")), ("name", tr("姓名", "name")), ("departments_label", tr("部门", "departments")),
-           ("valid_from", tr("生效", "valid from")), ("revoked_at", tr("吊销", "revoked")), ("key", tr("公钥（尾部）", "key (tail)"))],
+           ("revoked_at", tr("停用", "revoked")), ("key", tr("当前公钥（尾部）", "current key (tail)"))],
           rows, as_json)
 
 
@@ -61,9 +62,25 @@ def revoke(
     staff_id: str = typer.Argument(..., help=tr("员工编号", "staff id")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
-    """吊销员工的签名密钥（之前的签名仍有效） / revoke a key from now on (earlier signatures stay valid)."""
+    """停用员工并吊销其密钥（之前的签名仍有效） / revoke a staff member and their keys (earlier signatures stay valid)."""
     from .. import staff
 
     store = open_store(ctx)
     member = staff.revoke(store, staff_id, as_)
     say(tr("已吊销 %s 的密钥（%s 起）" % (member.id, member.revoked_at), "revoked the key of %s from %s" % (member.id, member.revoked_at)))
+
+
+@app.command("key")
+def key(
+    ctx: typer.Context,
+    staff_id: str = typer.Argument(..., help=tr("员工编号", "staff id")),
+    key_path: Path = typer.Option(None, "--key", help=tr("沿用已有的 OpenSSH ed25519 密钥", "adopt an existing OpenSSH ed25519 key")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """发放新签名密钥（首次发放或更换，旧密钥此刻失效） / issue a new signing key (first, or a rotation)."""
+    from .. import signing, staff
+
+    store = open_store(ctx)
+    member = staff.issue_key(store, staff_id, key_path, as_)
+    say(tr("已为 %s 发放新密钥；私钥：%s" % (member.id, signing.private_key_path(member.id)),
+           "issued a new key to %s; private key: %s" % (member.id, signing.private_key_path(member.id))))

@@ -92,16 +92,37 @@ class Unit(Record):
     tenant: EntityId | None = Field(None, title="租户", description="在租时的客户编号")
 
 
+class StaffKey(Record):
+    """One signing key of a staff member and the time it is valid in.
+
+    A staff member keeps every key they ever had: rotating or revoking a key ends its window,
+    and the signatures made inside that window stay valid years later.
+    """
+
+    public_key: str = Field(title="公钥", description="OpenSSH ed25519 公钥", pattern=r"^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$")
+    valid_from: dt.datetime = Field(title="生效时间", description="公钥开始生效的时间，带时区")
+    revoked_at: dt.datetime | None = Field(None, title="吊销时间", description="公钥吊销的时间，带时区；之后的签名无效")
+
+    @field_validator("valid_from", "revoked_at")
+    @classmethod
+    def _aware(cls, v):
+        if v is not None and v.tzinfo is None:
+            raise ValueError("时间须带时区，如 2026-11-27T09:00:00+08:00 / a time needs its offset")
+        return v
+
+    def valid_at(self, when: dt.datetime) -> bool:
+        return self.valid_from <= when and (self.revoked_at is None or when < self.revoked_at)
+
+
 class Staff(Record):
-    """A staff member who may act in the store, with the public key their signatures verify against."""
+    """A staff member who may act in the store, with the keys their signatures verify against."""
 
     id: EntityId = Field(title="员工编号", description="员工编号，也是签名的主体名（principal）")
     name: str = Field(title="姓名", description="员工姓名", min_length=1)
     departments: list[Department] = Field(title="部门", description="所属部门，可多个", min_length=1)
     email: str | None = Field(None, title="电子邮件", description="电子邮件，用作 git 提交的作者邮箱")
-    public_key: str = Field(title="公钥", description="OpenSSH ed25519 公钥", pattern=r"^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$")
-    valid_from: dt.datetime = Field(title="生效时间", description="公钥开始生效的时间")
-    revoked_at: dt.datetime | None = Field(None, title="吊销时间", description="公钥吊销的时间；之后的签名无效")
+    keys: list[StaffKey] = Field(default_factory=list, title="签名密钥", description="历来的签名公钥及其有效期；无密钥者不能签字")
+    revoked_at: dt.datetime | None = Field(None, title="停用时间", description="员工停用（离职）的时间；之后不能再操作")
 
     @field_validator("departments")
     @classmethod
@@ -111,7 +132,14 @@ class Staff(Record):
     def author_email(self) -> str:
         return self.email or f"{self.id}@wuye.invalid"
 
-    def key_valid_at(self, when: dt.datetime) -> bool:
-        if when < self.valid_from:
-            return False
-        return self.revoked_at is None or when < self.revoked_at
+    def current_key(self) -> StaffKey | None:
+        live = [k for k in self.keys if k.revoked_at is None]
+        return live[-1] if live else None
+
+    def key_for(self, public_key: str, when: dt.datetime) -> StaffKey | None:
+        """The key with this public key that was valid at `when`, if any."""
+        blob = public_key.split()[:2]
+        for k in self.keys:
+            if k.public_key.split()[:2] == blob and k.valid_at(when):
+                return k
+        return None
