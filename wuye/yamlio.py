@@ -213,7 +213,8 @@ def describe(err: dict) -> str:
 def plain(value: Any) -> Any:
     """Model data as YAML-ready values: money as strings, enums as values, dates kept as dates."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if v is not None and v != [] and v != {}}
+        out = {k: plain(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, Decimal):
@@ -223,6 +224,13 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
+
+
+def literal(text: str):
+    """A multi-line string written as a `|` block (signatures stay readable in the file)."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    return LiteralScalarString(text)
 
 
 def load_roundtrip(text: str):

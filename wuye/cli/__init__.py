@@ -63,11 +63,12 @@ def open_store(ctx: typer.Context):
 
 
 def _mount() -> None:
-    from . import archive, misc, staff
+    from . import archive, misc, moveout, staff
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
     app.add_typer(archive.app, name="archive")
+    app.add_typer(moveout.app, name="moveout")
 
 
 _mount()

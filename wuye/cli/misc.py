@@ -83,4 +83,27 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("log")(log)
     app.command("demo")(demo)
+    app.command("verify")(verify)
     app.add_typer(schema_app, name="schema")
+
+
+def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
+    """校验整个档案库：格式、签名、密钥、部门、顺序、附件、历史（失败退出码 1） / verify the whole store (exit 1 on failure)."""
+    from .. import verify as verifying
+
+    store = open_store(ctx)
+    report = verifying.verify(store)
+    if as_json:
+        print_json({"ok": not report.errors, "counts": report.counts, "problems": [p.to_json() for p in report.problems]})
+    else:
+        for p in report.problems:
+            typer.echo(str(p))
+        c = report.counts
+        summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d" % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0)),
+                     "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries" % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0)))
+        if report.errors:
+            say(tr("校验失败：%d 个问题（%s）" % (len(report.errors), summary), "verification failed: %d problems (%s)" % (len(report.errors), summary)))
+        else:
+            say(tr("校验通过（%s）" % summary, "verified (%s)" % summary))
+    if report.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,206 @@
+"""`wuye moveout`: open a case, sign its steps, settle, see its board, print what was signed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from ..i18n import tr
+from . import open_store
+from .output import cell, out, print_json, say, table
+
+app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))
+
+AS_HELP = tr("签字员工编号（默认 WUYE_USER）", "the signing staff id (default: WUYE_USER)")
+JSON_HELP = tr("输出 JSON", "print JSON")
+SET_HELP = tr("字段=值（可重复）", "field=value (repeatable)")
+FILE_HELP = tr("YAML/JSON 文件：此步骤的字段（如损坏清单）", "YAML/JSON file with this step's fields (e.g. the damages list)")
+
+
+def _data(file: Path | None, sets: list[str] | None) -> dict:
+    from ..archive import parse_sets, read_input_file
+    from ..errors import WuyeError
+
+    data: dict = {}
+    if file is not None:
+        loaded, _ = read_input_file(file)
+        if not isinstance(loaded, dict):
+            raise WuyeError(tr("%s：应为字段映射（键: 值）" % file, "%s: must be a mapping of fields" % file))
+        data.update(loaded)
+    data.update(parse_sets(sets or []))
+    return data
+
+
+def _signed(result) -> None:
+    say(tr("已签字：%s %s 第 %d 版（%s），提交 %s" % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10]),
+           "signed: %s %s revision %d (%s), commit %s" % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10])))
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context,
+    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    date: str = typer.Option(..., "--date", help=tr("计划迁出日期 YYYY-MM-DD", "planned move-out date, YYYY-MM-DD")),
+    reason: str = typer.Option(None, "--reason", help=tr("退租原因", "reason for leaving")),
+    file: Path = typer.Option(None, "--file", help=FILE_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
+    from .. import moveout
+
+    store = open_store(ctx)
+    result = moveout.start(store, tenant_id, as_, date, reason, _data(file, set_))
+    typer.echo(result.case_id)
+    _signed(result)
+
+
+@app.command("sign")
+def sign(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号，如 MO-2026-0003", "case id, e.g. MO-2026-0003")),
+    step: str = typer.Argument(..., help=tr("步骤，如 engineering_inspection", "step, e.g. engineering_inspection")),
+    file: Path = typer.Option(None, "--file", help=FILE_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    correct: bool = typer.Option(False, "--correct", help=tr("更正已签字的步骤（新版本）", "correct a signed step (a new revision)")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """签一个步骤 / sign one step."""
+    from .. import moveout
+
+    store = open_store(ctx)
+    _signed(moveout.sign(store, case_id, step, as_, _data(file, set_), correct))
+
+
+@app.command("settle")
+def settle(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    charge: list[str] = typer.Option(None, "--charge", help=tr("其他扣款 项目=金额（可重复）", "other charge ITEM=AMOUNT (repeatable)")),
+    receipt: str = typer.Option(None, "--receipt", help=tr("收据号", "receipt number")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=tr("只计算显示，不签字", "compute and print only; sign nothing")),
+    correct: bool = typer.Option(False, "--correct", help=tr("重新结算（新版本）", "settle again (a new revision)")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """财务结算：计算明细并签字 / compute the itemised settlement and sign it (finance)."""
+    from .. import moveout
+
+    store = open_store(ctx)
+    st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct)
+    if as_json:
+        print_json(st.to_data())
+    else:
+        render_statement(st)
+    if result is not None:
+        _signed(result)
+    else:
+        say(tr("试算，未签字", "dry run; nothing signed"))
+
+
+def render_statement(st) -> None:
+    from rich.table import Table
+
+    t = Table(title=tr("迁出结算单", "Move-out settlement"), title_justify="left")
+    t.add_column(tr("项目", "item"))
+    t.add_column(tr("来源", "source"), style="dim")
+    t.add_column(tr("金额（元）", "amount (yuan)"), justify="right")
+    for line in st.lines:
+        t.add_row(line.item, line.source, f"{line.amount:,.2f}")
+    t.add_section()
+    t.add_row(tr("应退合计", "credits"), "", f"{st.credits:,.2f}")
+    t.add_row(tr("应扣合计", "charges"), "", f"{-st.charges:,.2f}")
+    b = st.balance
+    label = tr("退还客户", "refund to tenant") if b >= 0 else tr("客户应补", "due from tenant")
+    t.add_row(label, "", f"{abs(b):,.2f}", style="bold")
+    out().print(t)
+
+
+STATE = {"done": ("✓ 已签", "✓ done"), "ready": ("… 待签", "… waiting"), "blocked": ("✗ 未到", "✗ blocked")}
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
+    from rich.table import Table
+
+    from .. import moveout
+
+    store = open_store(ctx)
+    b = moveout.board(store, case_id)
+    if as_json:
+        print_json(b)
+        return
+    console = out()
+    console.print(f"[bold]{b['case']}[/bold]  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
+                  + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open")))
+    t = Table(title=tr("步骤", "Steps"), title_justify="left")
+    for h in (tr("步骤", "step"), tr("状态", "state"), tr("签字", "signed by"), tr("时间", "when"), tr("签字部门", "signed by dept")):
+        t.add_column(h)
+    for s in b["steps"]:
+        zh, en = STATE[s["state"]]
+        who = f"{s.get('signer_name')} ({s.get('signer')})" if s["state"] == "done" else ""
+        if s.get("revision", 1) > 1:
+            who += tr(f" 第{s['revision']}版", f" rev {s['revision']}")
+        when = (s.get("signed_at") or "").replace("T", " ")[:16]
+        t.add_row(s["title"], tr(zh, en), who, when, cell(s["signers"]))
+    console.print(t)
+    if b["standards"]:
+        t = Table(title=tr("管理标准", "Management standards"), title_justify="left")
+        t.add_column("")
+        t.add_column(tr("标准", "standard"))
+        t.add_column(tr("情况", "detail"))
+        for r in b["standards"]:
+            t.add_row("✓" if r["met"] else "✗", f"{r['number']}. {r['title']}", r["detail"])
+        console.print(t)
+    for p in b["problems"]:
+        say(f"{p['path']}: {p['message']}")
+    if b["next"]:
+        say(tr("下一步：", "next: ") + "；".join(f"{n['title']}（{cell(n['signers'])}）" for n in b["next"]))
+    if b["problems"]:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help=tr("只列办理中的案件", "open cases only")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """列出迁出案件 / list move-out cases."""
+    from .. import moveout
+
+    store = open_store(ctx)
+    rows = moveout.list_cases(store, open_only)
+    for r in rows:
+        r["status_label"] = tr("已结案", "closed") if r["status"] == "closed" else tr("办理中", "open")
+        r["progress"] = f"{len(r['steps_signed'])}"
+    table([("case", tr("案件", "case")), ("tenant_id", tr("客户", "tenant")), ("company", tr("公司", "company")),
+           ("units", tr("房号", "units")), ("status_label", tr("状态", "status")), ("progress", tr("已签步骤数", "steps signed"))],
+          rows, as_json)
+
+
+@app.command("payload")
+def payload(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    step: str = typer.Argument(..., help=tr("步骤", "step")),
+    revision: int = typer.Option(None, "--revision", help=tr("版本（默认最新）", "revision (default: latest)")),
+    signature: bool = typer.Option(False, "--signature", help=tr("输出签名而不是被签的内容", "print the armored signature instead of the signed bytes")),
+):
+    """输出被签的原始字节（或签名），供 ssh-keygen -Y verify 独立核验 / print the exact signed bytes (or the signature)."""
+    from .. import moveout
+
+    store = open_store(ctx)
+    entry = moveout.payload(store, case_id, step, revision)
+    if signature:
+        sys.stdout.write(entry.data.get("signature") or "")
+    else:
+        sys.stdout.buffer.write(entry.payload)
+    sys.stdout.flush()
