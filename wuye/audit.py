@@ -60,35 +60,47 @@ def init_repository(root: Path) -> None:
 def commit(root: Path, paths: list[str], message: str, author=None) -> str:
     """Stage and commit exactly `paths`; return the new commit's hash.
 
-    Other staged or unstaged work in the tree is left alone: `git commit -- paths` commits only
-    these paths.
+    Other staged or unstaged work in the tree is left alone: the commit takes only these paths.
+    Paths go to git on stdin (NUL-separated), so a batch import of 100,000 files fits.
     """
+    import tempfile
+
     from git.exc import GitCommandError
 
     git = _git(root)
     env = _identity(author)
+    listing = b"".join(p.encode("utf-8") + b"\0" for p in paths)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".msg", delete=False) as msg:
+        msg.write(message)
     try:
-        git.add("-A", "--", *paths)
+        git.add("-A", "--pathspec-from-file=-", "--pathspec-file-nul", istream=_stdin(listing))
         with git.custom_environment(**env):
-            git.commit("-q", "--no-verify", "-F", "-", "--", *paths, istream=_stdin(message))
+            git.commit("-q", "--no-verify", "-F", msg.name, "--pathspec-from-file=-", "--pathspec-file-nul",
+                       istream=_stdin(listing))
         return git.rev_parse("HEAD")
     except GitCommandError as e:
         # Unstage what this command staged, so the index matches HEAD again for these paths.
         try:
-            git.reset("-q", "--", *paths)
+            if head(root) is not None:
+                git.reset("-q", "--pathspec-from-file=-", "--pathspec-file-nul", istream=_stdin(listing))
+            else:
+                git.rm("-q", "--cached", "-r", "--ignore-unmatch", "--pathspec-from-file=-", "--pathspec-file-nul",
+                       istream=_stdin(listing))
         except GitCommandError:
             pass
         raise WuyeError(
             tr("git 提交失败，文件已恢复原样：%s" % (e.stderr or e).strip(),
                "the git commit failed and the files were restored: %s" % (e.stderr or e).strip())
         ) from None
+    finally:
+        Path(msg.name).unlink(missing_ok=True)
 
 
-def _stdin(text: str):
+def _stdin(data: bytes):
     import tempfile
 
     f = tempfile.TemporaryFile()
-    f.write(text.encode("utf-8"))
+    f.write(data)
     f.seek(0)
     return f
 
