@@ -56,6 +56,7 @@ class Store:
         self.root = Path(root)
         self._config = None
         self._staff: dict[str, Any] = {}
+        self.notices: list[str] = []  # things the user should hear about, printed by the CLI
 
     @classmethod
     def open(cls, explicit=None) -> "Store":
@@ -183,6 +184,9 @@ class Store:
         changed.
         """
         with self.lock():
+            finished = recover(self)
+            if finished:
+                self.notices.append(tr("已完成上次被中断的修改：%s" % finished, "finished a change that was interrupted: %s" % finished))
             ch = Change(self, summary, author, trailers or {})
             yield ch
             ch.apply()
@@ -212,6 +216,14 @@ class Change:
         return self.files.get(rel)
 
     def apply(self) -> None:
+        """Write the changed files and commit them, crash-safely.
+
+        All new contents are first written to temp files beside their targets and fsynced; then
+        a journal naming them is written to .git/wuye/ (the commit point); then they are renamed
+        into place and committed, and the journal removed. Killed before the commit point, the
+        store is untouched; killed after it, the next command finishes the change (`recover`).
+        A git failure (a Python exception) restores the files and leaves nothing behind.
+        """
         from . import audit
 
         root = self.store.root
@@ -225,20 +237,147 @@ class Change:
                 before[rel] = old
         if not changed:
             return
+        staged: dict[str, dict | None] = {}
         try:
             for rel, content in changed.items():
-                _put(root / rel, content)
-            self.commit = audit.commit(root, list(changed), self.message(), self.author)
+                staged[rel] = None if content is None else _stage(root, rel, content)
+            _write_journal(root, {"message": self.message(), "author": _author_json(self.author), "files": staged})
         except BaseException:
-            # Put the files back: a refused or failed command leaves the tree as it found it.
+            _discard(root, staged)
+            raise
+        try:
+            _publish(root, staged)
+            self.commit = audit.commit(root, list(changed), self.message(), self.author)
+        except WuyeError:
             for rel, old in before.items():
                 _put(root / rel, old)
+            _discard(root, staged)
+            _journal_path(root).unlink(missing_ok=True)
             raise
+        _journal_path(root).unlink(missing_ok=True)
 
     def message(self) -> str:
         lines = [self.summary, ""]
         lines += [f"{k}: {v}" for k, v in self.trailers.items() if v]
         return "\n".join(lines).rstrip() + "\n"
+
+
+# --- the journal of an interrupted change ---------------------------------------------------
+
+JOURNAL = "wuye/pending.json"
+
+
+def _journal_path(root: Path) -> Path:
+    return root / ".git" / JOURNAL
+
+
+def _author_json(author) -> dict | None:
+    return None if author is None else {"name": author.name, "email": author.author_email()}
+
+
+class _Author:
+    """The author recorded in a journal, shaped as audit.commit expects."""
+
+    def __init__(self, name: str, email: str):
+        self.name, self._email = name, email
+
+    def author_email(self) -> str:
+        return self._email
+
+
+def _write_journal(root: Path, data: dict) -> None:
+    import json
+
+    path = _journal_path(root)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(path.name + TMP_MARK + str(os.getpid()))
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _stage(root: Path, rel: str, content: bytes) -> dict:
+    """Write content to a temp file beside its target, fsynced; the journal's record of it."""
+    import hashlib
+
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}{TMP_MARK}{os.getpid()}")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+    return {"tmp": str(tmp.relative_to(root)), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def _publish(root: Path, staged: dict[str, dict | None]) -> None:
+    """Move staged files into place (and remove deleted ones), then fsync their folders."""
+    dirs = set()
+    for rel, spec in staged.items():
+        target = root / rel
+        if spec is None:
+            if target.exists():
+                target.unlink()
+        elif (root / spec["tmp"]).exists():
+            os.replace(root / spec["tmp"], target)
+        dirs.add(target.parent)
+    for d in dirs:
+        _fsync_dir(d)
+
+
+def _discard(root: Path, staged: dict[str, dict | None]) -> None:
+    for spec in staged.values():
+        if spec is not None:
+            (root / spec["tmp"]).unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def recover(store: "Store") -> str | None:
+    """Finish a change that a killed command left past its commit point; the summary, if any.
+
+    Called under the store lock before every change. The journal names complete, fsynced temp
+    files, so finishing is always possible unless someone edited the files since: then nothing
+    is touched and the clerk is told to run `wuye doctor`.
+    """
+    import json
+
+    from . import audit
+
+    root = store.root
+    path = _journal_path(root)
+    if not path.is_file():
+        return None
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+        files: dict = journal["files"]
+    except (ValueError, KeyError, TypeError):
+        raise WuyeError(tr("中断修改的记录 %s 已损坏；请运行 `wuye doctor`" % path,
+                           "the record of an interrupted change, %s, is damaged; run `wuye doctor`" % path)) from None
+    for rel, spec in files.items():
+        if spec is None:
+            continue
+        tmp, target = root / spec["tmp"], root / rel
+        if not (tmp.is_file() and _sha256(tmp) == spec["sha256"]) and _sha256(target) != spec["sha256"]:
+            raise WuyeError(tr(
+                "上一条命令在写入时被中断，且 %s 此后又被改动，无法自动完成；请运行 `wuye doctor`" % rel,
+                "the last command was interrupted while writing and %s has changed since, so it cannot be finished automatically; run `wuye doctor`" % rel))
+    _publish(root, files)
+    summary = journal["message"].splitlines()[0]
+    author = _Author(**journal["author"]) if journal.get("author") else None
+    # Killed after the commit but before the journal was removed? Then nothing is left to commit.
+    pending = {line[3:] for line in audit._git(root).status("--porcelain", "-uall", "--no-renames").splitlines()}
+    if audit.head(root) is None or pending & set(files):
+        audit.commit(root, list(files), journal["message"], author)
+    path.unlink()
+    return summary
 
 
 def _put(path: Path, content: bytes | None) -> None:

@@ -59,7 +59,16 @@ def open_store(ctx: typer.Context):
     from ..store import Store
 
     root_ctx = ctx.find_root()
-    return Store.open((root_ctx.obj or {}).get("store"))
+    store = Store.open((root_ctx.obj or {}).get("store"))
+
+    def tell() -> None:
+        from .output import say
+
+        for notice in store.notices:
+            say(notice)
+
+    ctx.call_on_close(tell)
+    return store
 
 
 def _mount() -> None:
