@@ -247,7 +247,7 @@ class Change:
             raise
         try:
             _publish(root, staged)
-            self.commit = audit.commit(root, list(changed), self.message(), self.author)
+            self.commit = audit.commit(root, list(changed), self.message(), self.author, self.store.now())
         except WuyeError:
             for rel, old in before.items():
                 _put(root / rel, old)
@@ -375,7 +375,7 @@ def recover(store: "Store") -> str | None:
     # Killed after the commit but before the journal was removed? Then nothing is left to commit.
     pending = {line[3:] for line in audit._git(root).status("--porcelain", "-uall", "--no-renames").splitlines()}
     if audit.head(root) is None or pending & set(files):
-        audit.commit(root, list(files), journal["message"], author)
+        audit.commit(root, list(files), journal["message"], author, store.now())
     path.unlink()
     return summary
 
