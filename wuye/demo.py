@@ -8,7 +8,7 @@ results with the commands themselves, run in-process, so the screen is exactly w
 show`, `archive list`, `archive check` and `wuye log` print. It writes only into the demo folder and
 its key folder: `WUYE_KEYS` points at that key folder while the demo runs and is restored after, and
 a key already in it is never replaced. Without `--keep` both are removed at the end. `run()` walks
-`STEPS`, a list of small step functions; a later step (the move-out walk-through) is appended there.
+`STEPS`, a list of small step functions, ending with a whole move-out of T0003 and its verification.
 What the demo itself prints goes to stdout, in order with the tables; the commands it runs keep
 their own stdout/stderr split.
 """
@@ -210,6 +210,68 @@ def record_repair_and_supplement(demo: Demo) -> None:
     _done(demo, result, "T0004 补充资料：同意续租", "T0004 supplement: agrees to renew")
 
 
+MOVING_TENANT = "T0003"
+
+
+def move_out(demo: Demo) -> None:
+    """T0003 leaves: every department signs its step, finance settles, security releases."""
+    from . import moveout
+
+    demo.heading("客户迁出：各部门依次签字", "A move-out, signed off department by department")
+    t = MOVING_TENANT
+    demo.cli("moveout", "start", t, "--date", "2026-12-31", "--reason", "公司扩张，迁往自有办公楼",
+             "--set", "lease_end=2026-12-31", "--set", "notice_ref=租通〔2026〕31号", "--as", "liuqiang")
+    case = moveout.list_cases(demo.store, open_only=True)[-1]["case"]
+    demo.cli("moveout", "sign", case, "application", "--set", "representative=周建国",
+             "--set", "representative_phone=13901087762", "--set", "form_received=true", "--as", "wangli")
+    demo.cli("moveout", "sign", case, "return_pass", "--set", "access_cards_returned=3",
+             "--set", "note=一张出入证遗失", "--as", "wangli")
+    with tempfile.TemporaryDirectory() as tmp:
+        inspection = Path(tmp) / "验房记录.yaml"
+        inspection.write_text(
+            "# 工程部验房记录\n"
+            "equipment_checked: true\n"
+            "meter_electricity: '21087.3'\n"
+            "meter_water: '131.9'\n"
+            "power_off: true\n"
+            "ac_off: true\n"
+            "damages:\n"
+            "  - {location: 0805 室会议室, description: 玻璃隔断一块破裂, amount: '1850.00'}\n"
+            "  - {location: 0805 室前台, description: 地毯烟头烫洞两处, amount: '320.00'}\n",
+            encoding="utf-8")
+        demo.cli("moveout", "sign", case, "engineering_inspection", "--file", str(inspection), "--as", "zhangwei")
+    demo.cli("moveout", "sign", case, "security_inspection", "--set", "extinguishers_returned=2",
+             "--set", "fire_equipment_ok=true", "--as", "liyong")
+    demo.say("两项检查可在不同电脑上同时签字；现在财务部结算：", "The two inspections could be signed on two machines at once; now finance settles:")
+    demo.cli("moveout", "settle", case, "--charge", "垃圾清运费=300.00", "--receipt", "BY-JS-2026-0117", "--as", "sunhong")
+    demo.cli("moveout", "sign", case, "handover", "--set", "keys_returned=2", "--set", "customer_cards_returned=1",
+             "--set", "parking_cards_returned=1", "--set", "parking_lock_keys_returned=1",
+             "--set", "renovation=restored", "--set", "lease_terminated=true", "--set", "parking_lease_terminated=true",
+             "--set", "new_phone=010-59876543", "--set", "forwarding_address=北京市海淀区中关村大街 27 号 15 层",
+             "--set", "contact_name=周建国", "--as", "wangli")
+    demo.cli("moveout", "sign", case, "release", "--set", "release_pass_no=FX-2026-0458",
+             "--set", f"released_on={demo.store.now().date().isoformat()}", "--as", "liyong")
+    demo.cli("moveout", "status", case)
+    demo.heading("独立核验：任何人都能检查签名", "Independent verification: anyone can check a signature")
+    demo.cli("verify")
+    demo.say("不用 wuye 也能核验，例如工程部的签字：",
+             "Without wuye, e.g. the engineering sign-off:")
+    demo.line(f"$ wuye moveout payload {case} engineering_inspection > payload")
+    demo.line(f"$ wuye moveout payload {case} engineering_inspection --signature > payload.sig")
+    demo.line("$ ssh-keygen -Y verify -f allowed_signers -I zhangwei -n wuye-step -s payload.sig < payload")
+    if shutil.which("ssh-keygen"):
+        import subprocess
+
+        entry = moveout.payload(demo.store, case, "engineering_inspection")
+        with tempfile.TemporaryDirectory() as tmp:
+            sig = Path(tmp) / "payload.sig"
+            sig.write_text(entry.data["signature"], encoding="utf-8")
+            done = subprocess.run(
+                ["ssh-keygen", "-Y", "verify", "-f", str(demo.root / "allowed_signers"), "-I", entry.data["signer"],
+                 "-n", "wuye-step", "-s", str(sig)], input=entry.payload, capture_output=True)
+        demo.line((done.stdout or done.stderr).decode("utf-8", "replace").strip())
+
+
 def check_archive(demo: Demo) -> None:
     demo.heading("档案完整性检查", "Archive completeness check")
     demo.cli("archive", "check")
@@ -229,6 +291,7 @@ STEPS: list[Step] = [
     counter_lookup,
     record_repair_and_supplement,
     check_archive,
+    move_out,
     show_log,
 ]
 

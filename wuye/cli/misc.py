@@ -41,12 +41,14 @@ def log(
     rows = audit.log(store.root, paths, limit)
     for r in rows:
         r["who"] = f"{r['author']} ({r['trailers'].get('Wuye-Actor') or r['trailers'].get('Wuye-Signer') or ''})".replace(" ()", "")
-        r["when"] = r["date"].replace("T", " ")[:19]
+        r["when"] = r["date"].replace("T", " ")[:16]
+        # The summary starts with "noun id:"; the ids have their own column.
+        r["what"] = r["summary"].split(": ", 1)[-1]
         r["ids"] = " ".join(v for k, v in r["trailers"].items() if k in ("Wuye-Tenant", "Wuye-Case", "Wuye-Step", "Wuye-Staff"))
     if as_json:
         print_json([{k: r[k] for k in ("commit", "author", "email", "date", "summary", "trailers")} for r in rows])
         return
-    table([("when", tr("时间", "when")), ("who", tr("操作人", "who")), ("summary", tr("内容", "what")),
+    table([("when", tr("时间", "when")), ("who", tr("操作人", "who")), ("what", tr("内容", "what")),
            ("ids", tr("编号", "ids"))], rows, False)
 
 
