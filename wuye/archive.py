@@ -16,7 +16,7 @@ from typing import Any
 from . import yamlio
 from .errors import Problem, WuyeError
 from .i18n import tr
-from .models.archive import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory
+from .models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory
 from .store import Store
 
 
@@ -99,7 +99,9 @@ class Dossier:
         return self.data.get("profile") or {}
 
     def missing(self) -> list[ArchiveCategory]:
-        return [c for c in CATEGORIES if self.data.get(c.key) is None]
+        """The categories read and found absent (a dossier read for one category says nothing
+        about the others)."""
+        return [c for c in CATEGORIES if c.key in self.data and self.data[c.key] is None]
 
 
 def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = None) -> Dossier:
@@ -111,10 +113,19 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
             dossier.data[c.key] = None
             continue
         try:
-            dossier.data[c.key] = yamlio.read(store.path(rel), rel) or {}
+            data = yamlio.read(store.path(rel), rel) or {}
         except WuyeError as e:
             dossier.data[c.key] = None
             dossier.problems += e.problems
+            continue
+        if not isinstance(data, dict):
+            # A hand edit that left a list or a scalar: reported like any unreadable file,
+            # so the counter view shows what it can instead of failing.
+            dossier.data[c.key] = None
+            dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s" % type(data).__name__,
+                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1))
+            continue
+        dossier.data[c.key] = data
     return dossier
 
 
@@ -133,13 +144,13 @@ def profiles(store: Store):
 
 
 def find_tenant(store: Store, query: str) -> str:
-    """The tenant id for an id, part of the company name, or its pinyin initials.
+    """The tenant id for an id, part of the company name, or part of its pinyin initials.
 
     An exact id wins at once; otherwise every profile is matched, and more than one match is
     refused with the candidates listed so the clerk can pick.
     """
     q = query.strip()
-    from .models.types import ID_RE
+    from .models.ids import ID_RE
 
     if ID_RE.fullmatch(q) and store.tenant_exists(q):
         return q
@@ -147,7 +158,7 @@ def find_tenant(store: Store, query: str) -> str:
     hits = []
     for tid, p in profiles(store):
         name = str(p.get("name", ""))
-        if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and str(p.get("pinyin", "")).startswith(ql)):
+        if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in str(p.get("pinyin", ""))):
             hits.append((tid, name))
     if len(hits) == 1:
         return hits[0][0]
@@ -179,15 +190,17 @@ def validate_file(store: Store, tenant_id: str, c: ArchiveCategory) -> tuple[Any
     except WuyeError as e:
         return None, e.problems
     warnings: list = []
+    problems: list[Problem] = []
+    # Checked on the data as read, so that it is reported alongside any other error in the file.
+    if c.key == "profile" and isinstance(data, dict) and "tenant_id" in data and data["tenant_id"] != tenant_id:
+        problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
+                                        "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
+                                *yamlio.locate(text, ("tenant_id",))))
     try:
         obj = file_model(c).model_validate(data if data is not None else {}, context={"warnings": warnings})
     except ValidationError as e:
-        return None, yamlio.validation_problems(rel, text, e)
-    problems = [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
-    if c.key == "profile" and obj.tenant_id != tenant_id:
-        problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (obj.tenant_id, tenant_id),
-                                        "tenant_id %r does not match the folder name %r" % (obj.tenant_id, tenant_id)),
-                                *yamlio.locate(text, ("tenant_id",))))
+        return None, yamlio.validation_problems(rel, text, e) + problems
+    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
     return obj, problems
 
 
@@ -197,14 +210,15 @@ def _refuse(problems: list[Problem]) -> None:
         raise WuyeError("\n".join(str(p) for p in errors), errors)
 
 
-def _validate_new(store: Store, rel: str, model, data: dict, prefix: tuple = ()):
+def _validate_new(store: Store, rel: str, model, data: dict, prefix: tuple = (), text: str | None = None):
+    """Validate a new record; errors name `rel` (the input file, or `--set`), located in `text`."""
     from pydantic import ValidationError
 
     warnings: list = []
     try:
         return model.model_validate(data, context={"warnings": warnings}), warnings
     except ValidationError as e:
-        problems = yamlio.validation_problems(rel, None, e, prefix)
+        problems = yamlio.validation_problems(rel, text, e, prefix)
         raise WuyeError("\n".join(str(p) for p in problems), problems) from None
 
 
@@ -230,8 +244,10 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
     actor = store.actor(actor_id)
     rel = store.tenant_rel(tenant_id, "profile.yaml")
     data: dict[str, Any] = {}
+    source_rel, source_text = rel, None
     if file is not None:
-        loaded, _ = read_input_file(file)
+        loaded, source_text = read_input_file(file)
+        source_rel = str(file)
         if not isinstance(loaded, dict):
             raise WuyeError(tr("%s：应为一个客户单位资料的映射（键: 值）" % file, "%s: must be a mapping of profile fields" % file))
         data.update(loaded)
@@ -251,7 +267,7 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
         data["pinyin"] = pinyin_initials(str(data["name"]))
     data["updated_by"] = actor.id
     data["updated_at"] = store.now()
-    profile, warnings = _validate_new(store, rel, Profile, data)
+    profile, warnings = _validate_new(store, source_rel, Profile, data, text=source_text)
 
     with store.change(
         tr("archive %s: 新建档案 %s" % (tenant_id, profile.name), "archive %s: open the dossier of %s" % (tenant_id, profile.name)),
@@ -316,14 +332,18 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`" % (tenant_id, tenant_id),
                            "tenant %s does not exist; open it first with `wuye archive new %s …`" % (tenant_id, tenant_id)))
     items: list[dict] = []
+    # Where each item came from, so that a validation error names the input file and line
+    # (or `--set`), not the store file it was going to be written to.
+    source_rel, source_text, locs = "--set", None, [()]
     if file is not None:
-        loaded, _ = read_input_file(file)
+        loaded, source_text = read_input_file(file)
+        source_rel, base = str(file), ()
         if isinstance(loaded, dict) and "entries" in loaded and c.is_list:
-            loaded = loaded["entries"]
+            loaded, base = loaded["entries"], ("entries",)
         if isinstance(loaded, dict):
-            items = [loaded]
+            items, locs = [loaded], [base]
         elif isinstance(loaded, list) and c.is_list and all(isinstance(x, dict) for x in loaded):
-            items = loaded
+            items, locs = loaded, [base + (i,) for i in range(len(loaded))]
         else:
             raise WuyeError(tr("%s：内容应为一条记录（键: 值）%s" % (file, "或记录列表" if c.is_list else ""),
                                "%s: must hold one record (a mapping)%s" % (file, " or a list of them" if c.is_list else "")))
@@ -357,7 +377,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 item["id"] = _next_id(c, list(doc["entries"]))
                 item["recorded_by"] = actor.id
                 item["recorded_at"] = now
-                entry, w = _validate_new(store, rel, c.model, item, ("entries", len(doc["entries"])))
+                entry, w = _validate_new(store, source_rel, c.model, item, locs[i], source_text)
                 warnings += [m for _, m in w]
                 doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
                 new_ids.append(entry.id)
@@ -366,6 +386,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
             if len(items) != 1:
                 raise WuyeError(tr("%s 只有一条记录，不能一次写入多条" % c.title, "%s holds one record; give one mapping" % c.key))
             updates = dict(items[0])
+            given = list(updates)  # what the clerk changed, for the commit message
             if c.key == "profile":
                 if "tenant_id" in updates and updates["tenant_id"] != tenant_id:
                     raise WuyeError(tr("不能修改 tenant_id（租户编号即目录名）", "tenant_id cannot be changed (it is the folder name)"))
@@ -375,20 +396,33 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
             merged = _deep_merge(current, updates)
             merged["updated_by"] = actor.id
             merged["updated_at"] = now
-            obj, w = _validate_new(store, rel, c.model, merged)
+            obj, w = _validate_new(store, source_rel, c.model, merged, locs[0], source_text)
             warnings += [m for _, m in w]
+            if existing is not None and _unstamped(obj.model_dump()) == _unstamped(current):
+                # The values are already there: nothing to record, so no new stamp and no commit.
+                return AddResult(tenant_id, c, [], None, warnings)
             new_data = ordered(yamlio.plain(obj.model_dump()))
             if doc is None:
                 doc = _header(c)
                 doc.update(new_data)
             for key in new_data:
                 if key in updates or key in ("updated_by", "updated_at", "pinyin"):
-                    doc[key] = _roundtrip_merge(doc.get(key), new_data[key])
-            what = tr("更新 %s" % "、".join(updates), "update %s" % ", ".join(updates))
+                    value = _roundtrip_merge(doc.get(key), new_data[key])
+                    if key in doc or key in _TRAILING:
+                        doc[key] = value
+                    else:
+                        # A field new to a hand-kept file goes before the stamps, as ordered() does.
+                        pos = next((i for i, k in enumerate(doc) if k in _TRAILING), len(doc))
+                        doc.insert(pos, key, value)
+            what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
         ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
         ch.write_yaml(rel, doc)
     return AddResult(tenant_id, c, new_ids, ch.commit, warnings)
+
+
+def _unstamped(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("updated_by", "updated_at")}
 
 
 def _deep_merge(base: dict, updates: dict) -> dict:

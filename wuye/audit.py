@@ -30,9 +30,14 @@ LOCAL_CONFIG = {
 
 
 def _git(root: Path):
+    """git's own command runner for a store. Hooks are off for every command wuye runs: a
+    user's global core.hooksPath (a prepare-commit-msg that prefixes ticket numbers, say) must
+    neither rewrite the audit trail's messages nor make a command fail."""
     from git import Repo
 
-    return Repo(root).git
+    git = Repo(root).git
+    git.set_persistent_git_options(c="core.hooksPath=/dev/null")
+    return git
 
 
 def _identity(author) -> dict[str, str]:
@@ -94,8 +99,8 @@ def commit(root: Path, paths: list[str], message: str, author=None, when=None) -
         except GitCommandError:
             pass
         raise WuyeError(
-            tr("git 提交失败，文件已恢复原样：%s" % (e.stderr or e).strip(),
-               "the git commit failed and the files were restored: %s" % (e.stderr or e).strip())
+            tr("git 提交失败，文件已恢复原样：%s" % str(e.stderr or e).strip(),
+               "the git commit failed and the files were restored: %s" % str(e.stderr or e).strip())
         ) from None
     finally:
         Path(msg.name).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ revoking a key closes its window; signatures made inside it stay valid.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from . import signing, yamlio
@@ -81,6 +82,15 @@ def _forget_key(saved: Path | None) -> None:
         Path(str(saved) + ".pub").unlink(missing_ok=True)
 
 
+def _acting(store: Store, actor_id: str | None, member_id: str | None = None):
+    """The staff member acting (--as, else WUYE_USER), or None for a member acting for themselves
+    (registering oneself: the first staff member of a store has no one else to act for them)."""
+    actor_id = actor_id or os.environ.get("WUYE_USER")
+    if not actor_id or actor_id == member_id:
+        return None
+    return store.actor(actor_id)
+
+
 def _write_member(store: Store, ch, member: Staff, doc=None) -> None:
     rel = f"staff/{member.id}.yaml"
     data = yamlio.plain(member.model_dump())
@@ -102,7 +112,11 @@ def add(store: Store, staff_id: str, name: str, departments: list[str], email: s
 
     rel = f"staff/{staff_id}.yaml"
     _check_departments(departments)
-    actor = store.actor(actor_id) if actor_id else None
+    actor = _acting(store, actor_id, staff_id)
+    if store.path(rel).exists():
+        # Said before anything about keys: a second registration is the problem, not the key.
+        raise WuyeError(tr("员工 %s 已登记（%s）" % (staff_id, rel),
+                           "staff member %s is already registered (%s)" % (staff_id, rel)))
     pem, public = _new_key(staff_id, key)
     try:
         member = Staff(id=staff_id, name=name, departments=departments, email=email,
@@ -132,11 +146,11 @@ def add(store: Store, staff_id: str, name: str, departments: list[str], email: s
 
 def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: str | None = None) -> Staff:
     """Give a staff member a new key (first key, or a rotation that ends the current one)."""
-    actor = store.actor(actor_id) if actor_id else None
+    actor = _acting(store, actor_id, staff_id)
     member = store.staff(staff_id)
     if member.revoked_at is not None:
         raise WuyeError(tr("员工 %s 已停用，不能再发密钥" % staff_id, "staff member %s is revoked; no new key" % staff_id))
-    now = store.now()
+    now = _next_second(store)
     old_private = signing.private_key_path(staff_id)
     retired = None
     if key is None and old_private.exists():
@@ -167,21 +181,39 @@ def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: st
     return member
 
 
+def _next_second(store: Store) -> dt.datetime:
+    """The start of the next whole second, waited for (under a second).
+
+    Signing times are kept to the second. A key that ends at the next whole second keeps valid
+    every signature made before this moment, and, because we wait until that second has come,
+    refuses every signature made after the command returns.
+    """
+    import time
+
+    end = store.now() + dt.timedelta(seconds=1)
+    while store.now() < end:
+        time.sleep(0.02)
+    return end
+
+
 def revoke(store: Store, staff_id: str, actor_id: str | None = None) -> Staff:
-    """Stop a staff member from now on: their keys end; their earlier signatures stay valid."""
-    actor = store.actor(actor_id) if actor_id else None
+    """Stop a staff member from now on: their keys end; their earlier signatures stay valid.
+
+    Someone must act (--as or WUYE_USER): a revocation is never authored by nobody.
+    """
+    actor = store.actor(actor_id)
     member = store.staff(staff_id)
     if member.revoked_at is not None:
         raise WuyeError(tr("员工 %s 已于 %s 停用" % (staff_id, member.revoked_at),
                            "staff member %s was already revoked at %s" % (staff_id, member.revoked_at)))
-    now = store.now()
-    keys = [k if k.revoked_at else k.model_copy(update={"revoked_at": now}) for k in member.keys]
-    member = member.model_copy(update={"keys": keys, "revoked_at": now})
+    end = _next_second(store)
+    keys = [k if k.revoked_at else k.model_copy(update={"revoked_at": end}) for k in member.keys]
+    member = member.model_copy(update={"keys": keys, "revoked_at": end})
     rel = f"staff/{staff_id}.yaml"
     with store.change(
         tr("staff %s: 停用 %s 并吊销其密钥" % (staff_id, member.name), "staff %s: revoke %s and their keys" % (staff_id, member.name)),
         author=actor,
-        trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id if actor else ""},
+        trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id},
     ) as ch:
         _write_member(store, ch, member, yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")))
     return member

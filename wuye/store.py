@@ -68,7 +68,7 @@ class Store:
         return self.root / rel
 
     def tenant_rel(self, tenant_id: str, *parts: str) -> str:
-        from .models.types import check_id
+        from .models.ids import check_id
 
         try:
             check_id(tenant_id, tr("租户编号", "tenant id"))
@@ -126,7 +126,7 @@ class Store:
     def staff(self, staff_id: str):
         """A registered staff member, refused when unknown."""
         from .models.store import Staff
-        from .models.types import check_id
+        from .models.ids import check_id
 
         if staff_id not in self._staff:
             try:

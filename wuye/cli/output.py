@@ -49,8 +49,12 @@ def print_json(data: Any) -> None:
 
 
 def say(message: str) -> None:
-    """A message for the user (stderr), so stdout stays data."""
-    err().print(message, markup=False)
+    """A message for the user (stderr), so stdout stays data.
+
+    Never wrapped by rich: a `path:line:col: message` line must stay one line for editors and
+    scripts reading stderr through a pipe (where rich would otherwise break it at 80 columns).
+    """
+    err().print(message, markup=False, soft_wrap=True)
 
 
 def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title: str | None = None) -> None:

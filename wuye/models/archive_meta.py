@@ -1,20 +1,59 @@
-"""What the counter view needs to know about the categories, without importing pydantic.
+"""The twelve archive categories as a registry, without importing pydantic.
 
-`archive show` must start fast, so it reads field titles from the generated labels.json and the
-category order and status names from here; models/archive.py keeps the one definition of the
-models and a test checks that the two agree.
+A look-up at the counter must start fast, so the registry (number, file, Chinese and English
+titles, list or one record, entry id prefix) lives here, and field titles come from the generated
+labels.json; models/archive.py binds a pydantic model to each category (`ArchiveCategory.model`
+imports it on first use). A test checks that the two agree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..i18n import tr
 
-CATEGORY_ORDER = (
-    "profile", "payments", "renovation", "move_in", "supplement", "contacts",
-    "emergency", "correspondence", "violations", "repairs", "complaints", "engineering",
+
+@dataclass(frozen=True)
+class ArchiveCategory:
+    """One of the twelve categories: its number, file, titles, shape and entry id prefix."""
+
+    number: int
+    key: str
+    title: str  # 中文
+    title_en: str
+    is_list: bool
+    prefix: str  # entry ids: PAY-0001
+
+    @property
+    def filename(self) -> str:
+        return f"{self.key}.yaml"
+
+    @property
+    def model(self):
+        from .archive import MODELS
+
+        return MODELS[self.key]
+
+
+CATEGORIES: tuple[ArchiveCategory, ...] = (
+    ArchiveCategory(1, "profile", "客户单位资料", "Company profile", False, ""),
+    ArchiveCategory(2, "payments", "缴费记录（含押金）", "Payments and deposits", True, "PAY"),
+    ArchiveCategory(3, "renovation", "装修工程文件", "Renovation files", True, "REN"),
+    ArchiveCategory(4, "move_in", "迁入资料", "Move-in record", False, ""),
+    ArchiveCategory(5, "supplement", "客户资料补充", "Supplementary information", True, "SUP"),
+    ArchiveCategory(6, "contacts", "客户联络资料", "Contacts", True, "CON"),
+    ArchiveCategory(7, "emergency", "紧急事故联络人", "Emergency contacts", True, "EMG"),
+    ArchiveCategory(8, "correspondence", "与管理处往来文件", "Correspondence", True, "COR"),
+    ArchiveCategory(9, "violations", "违规事项与欠费记录", "Violations and arrears", True, "VIO"),
+    ArchiveCategory(10, "repairs", "维修记录", "Repairs", True, "REP"),
+    ArchiveCategory(11, "complaints", "投诉记录", "Complaints", True, "CMP"),
+    ArchiveCategory(12, "engineering", "工程档案（二次装修）", "Engineering files", True, "ENG"),
 )
+BY_KEY = {c.key: c for c in CATEGORIES}
+CATEGORY_ORDER = tuple(c.key for c in CATEGORIES)
 SKIP_COLUMNS = frozenset({"recorded_by", "recorded_at", "documents"})
 TENANT_STATUS = {"active": ("在租", "active"), "moving_out": ("迁出中", "moving out"), "moved_out": ("已迁出", "moved out")}
+TENANT_STATUS_ZH = {k: zh for k, (zh, _) in TENANT_STATUS.items()}
 
 
 def status_label(status: str) -> str:
