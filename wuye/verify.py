@@ -3,9 +3,9 @@
 Checks, each a small function adding located problems to one list: the settings, the workflow,
 the staff and allowed_signers, the units, every archive file against its schema, attachments
 against their sha256, every move-out case (signatures, keys valid at signing time, departments,
-the needs DAG, revisions, closed-ness), and git history: a signed entry that was ever modified or
-deleted in a commit, and a HEAD that no longer descends from the last verified one (an amend or
-rebase of signed history). The last verified HEAD is kept under .git/, never in tracked files.
+the needs DAG, revisions, closed-ness), one case per case id, and git history: a signed entry
+that was ever modified or deleted in a commit, and a HEAD that no longer descends from the last
+verified one (an amend or rebase of signed history). The last verified HEAD is kept under .git/, never in tracked files.
 """
 
 from __future__ import annotations
@@ -121,6 +121,26 @@ def _check_attachment(store: Store, tid: str, filename: str, entry_id, doc, repo
                                                "%s: attachment %s does not match its sha256 (replaced or changed)" % (entry_id, doc.path))))
 
 
+def check_case_ids(store: Store, report: Report) -> None:
+    """One case id, one case: two offices can each open MO-2026-0001 offline (ids are allocated
+    per machine), and a case id names its case in every signed entry, so it cannot be renumbered.
+    Reported as an error because `wuye moveout` finds a case by id alone: the second case would
+    go unverified here, and a signature meant for it would land on the other."""
+    from . import moveout
+
+    tenants: dict[str, list[str]] = {}
+    for tid, cid in moveout.case_dirs(store):
+        tenants.setdefault(cid, []).append(tid)
+    for cid, tids in tenants.items():
+        if len(tids) > 1:
+            for tid in tids:
+                report.problems.append(Problem(f"tenants/{tid}/moveout/{cid}/case.yaml", tr(
+                    "案件编号 %s 同时用于租户 %s（两处离线各自开了案？）；案件编号已签入每个条目，不能改号：尚未推送的一方须重新开案，见 `wuye sync --help`"
+                    % (cid, "、".join(tids)),
+                    "case id %s is used by tenants %s (opened in two offices offline?); it is signed into every entry and cannot be "
+                    "renumbered: the side that has not pushed must reopen its case, see `wuye sync --help`" % (cid, ", ".join(tids)))))
+
+
 def check_cases(store: Store, report: Report, wf) -> None:
     from . import moveout
 
@@ -142,10 +162,14 @@ def check_history(store: Store, report: Report) -> None:
     if head is None:
         return
     git = audit._git(store.root)
-    out = git.log("--format=%x1e%h", "--name-status", "--diff-filter=MDR", "--no-renames", "--",
+    # -m: a merge commit is compared with each of its parents too, so a change slipped into a
+    # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
+    # showing no diff for merges.
+    out = git.log("-m", "--format=%x1e%h", "--name-status", "--diff-filter=MDR", "--no-renames", "--",
                   "tenants/*/moveout/*/steps/*")
     commit = None
-    for line in out.splitlines():
+    # split("\n"), not splitlines(): splitlines() also breaks at the \x1e that marks a commit.
+    for line in out.split("\n"):
         if line.startswith("\x1e"):
             commit = line[1:]
             continue
@@ -186,6 +210,7 @@ def verify(store: Store) -> Report:
     check_staff(store, report)
     check_units(store, report)
     check_archive(store, report)
+    check_case_ids(store, report)
     if wf is not None:
         check_cases(store, report, wf)
     check_history(store, report)

@@ -102,11 +102,36 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
                 if not needs[other] and other not in order and other not in ready:
                     ready.append(other)
     left = [s for s in ids if s not in order]
+    graph = {s.id: [n for n in s.needs if n in left] for s in spec.steps if s.id in left}
     for s in left:
+        cycle = _cycle_through(s, graph)
+        if cycle is None:
+            continue  # it only waits on a cycle; the steps on the cycle are the ones reported
         i = ids.index(s)
-        problems.append(Problem(rel, tr("步骤 %s 处在循环依赖中（%s）" % (s, " → ".join(left)),
-                                        "step %s is on a cycle (%s)" % (s, " → ".join(left))), *at("steps", i, "needs")))
+        problems.append(Problem(rel, tr("步骤 %s 处在循环依赖中（%s，→ 表示“需要”）" % (s, " → ".join(cycle)),
+                                        "step %s is on a cycle (%s, → meaning \"needs\")" % (s, " → ".join(cycle))),
+                                *at("steps", i, "needs")))
     return problems, order
+
+
+def _cycle_through(start: str, graph: dict[str, list[str]]) -> list[str] | None:
+    """The shortest path of needs from `start` back to itself, or None if it is on no cycle."""
+    parent: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for need in graph.get(node, []):
+                if need == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(parent[path[-1]])
+                    return [start, *reversed(path[:-1]), start]
+                if need not in parent:
+                    parent[need] = node
+                    nxt.append(need)
+        frontier = nxt
+    return None
 
 
 def load(store: Store) -> Workflow:
