@@ -10,16 +10,16 @@ speak the regulations' words.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from .base import Attachment, Entry, Record, SingleRecord
+from .store import Department
 from .types import USCC, EntityId, IdCardNumber, Money, Phone, Reading, Text
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
-TENANT_STATUS_ZH = {"active": "在租", "moving_out": "迁出中", "moved_out": "已迁出"}
 
 
 # 1 客户单位资料
@@ -180,6 +180,27 @@ class Violation(Entry):
     resolved_on: dt.date | None = Field(None, title="处理日期", description="结清或免除的日期")
 
 
+# 10 维修记录 and 11 投诉记录: the service desk's records (servicedesk.py walks them through their
+# states). Each keeps its current state in its own fields and every transition in `history`, so
+# the file answers both "where is it now" and "who did what, when" without reading git.
+ServiceAction = Literal["open", "assign", "respond", "resolve", "done", "close", "reopen"]
+
+
+class ServiceEvent(Record):
+    """服务记录的一次流转: one transition of a complaint or repair, appended, never edited."""
+
+    at: dt.datetime = Field(title="时间", description="此次流转发生的时间，带时区")
+    by: EntityId = Field(title="经办人", description="办理此次流转的员工编号")
+    action: ServiceAction = Field(
+        title="动作", description="open 受理/报修；assign 分派/派工；respond 回复；resolve 处理；done 完工；close 回访关闭；reopen 重开")
+    status: str = Field(title="流转后状态", description="此次流转之后记录的状态")
+    department: Department | None = Field(None, title="部门", description="分派到的部门（assign）")
+    assignee: EntityId | None = Field(None, title="承办人", description="分派到的员工编号（assign）")
+    note: str | None = Field(None, title="说明", description="投诉内容、回复、处理结果、完工情况或重开原因")
+    cost: Money | None = Field(None, title="费用", description="完工时登记的维修费（元）")
+    satisfaction: int | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
+
+
 # 10 维修记录
 class Repair(Entry):
     """维修记录: a repair request from report to completion and the tenant's rating."""
@@ -187,12 +208,17 @@ class Repair(Entry):
     reported_at: dt.datetime = Field(title="报修时间", description="客户报修的时间")
     location: str = Field(title="位置", description="报修位置，如 1205 室卫生间", min_length=1)
     description: str = Field(title="内容", description="故障描述", min_length=1)
-    urgent: bool = Field(False, title="紧急", description="是否紧急报修")
+    urgent: bool = Field(False, title="紧急", description="是否紧急报修（响应时限按紧急报修计）")
+    assigned_dept: Department | None = Field(None, title="维修部门", description="派工到的部门，通常为 engineering 工程部")
     assigned_to: EntityId | None = Field(None, title="维修人", description="派工的员工编号")
+    assigned_at: dt.datetime | None = Field(None, title="派工时间", description="（最近一次）派工的时间")
     done_at: dt.datetime | None = Field(None, title="完成时间", description="维修完成时间")
+    result: str | None = Field(None, title="维修情况", description="完工时登记的维修情况")
     cost: Money | None = Field(None, title="费用", description="向客户收取的维修费（元）")
+    closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
     satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
     status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")
+    history: list[ServiceEvent] = Field(default_factory=list, title="流转记录", description="每次流转一条，按时间先后追加（由 wuye repair 写入）")
 
 
 # 11 投诉记录
@@ -203,12 +229,21 @@ class Complaint(Entry):
     channel: Literal["phone", "counter", "online", "letter", "visit"] = Field(
         title="渠道", description="phone 电话；counter 前台；online 网上；letter 信函；visit 上门")
     description: str = Field(title="内容", description="投诉内容", min_length=1)
-    handler: str | None = Field(None, title="处理部门或人员", description="负责处理的部门或员工")
+    handler: str | None = Field(None, title="处理部门或人员", description="负责处理的部门或员工（手工记录的旧写法；新记录用处理部门和承办人）")
+    assigned_dept: Department | None = Field(None, title="处理部门", description="分派到的部门")
+    assigned_to: EntityId | None = Field(None, title="承办人", description="分派到的员工编号")
+    assigned_at: dt.datetime | None = Field(None, title="分派时间", description="（最近一次）分派的时间")
     response: str | None = Field(None, title="回复", description="给客户的回复")
+    responded_at: dt.datetime | None = Field(None, title="回复时间", description="（首次）回复客户的时间")
     result: str | None = Field(None, title="处理结果", description="处理结果")
+    resolved_at: dt.datetime | None = Field(None, title="处理时间", description="处理完毕的时间（重开后清空，待再次处理）")
     closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
     satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
-    status: Literal["open", "responded", "resolved", "closed"] = Field("open", title="状态", description="open 已受理；responded 已回复；resolved 已处理；closed 已关闭")
+    reopened: int = Field(0, title="重开次数", description="客户不满意而重开的次数", ge=0)
+    reopened_at: dt.datetime | None = Field(None, title="重开时间", description="最近一次重开的时间；处理时限自此重新起算")
+    status: Literal["open", "assigned", "responded", "resolved", "closed", "reopened"] = Field(
+        "open", title="状态", description="open 已受理；assigned 已分派；responded 已回复；resolved 已处理；closed 已关闭；reopened 已重开")
+    history: list[ServiceEvent] = Field(default_factory=list, title="流转记录", description="每次流转一条，按时间先后追加（由 wuye complaint 写入）")
 
 
 # 12 工程档案（二次装修）
@@ -240,38 +275,22 @@ class EntryList(Record):
         return entries
 
 
-@dataclass(frozen=True)
-class ArchiveCategory:
-    """One of the twelve categories: its number, file, titles, model and shape."""
-
-    number: int
-    key: str
-    title: str  # 中文
-    title_en: str
-    model: type[Record]
-    is_list: bool
-    prefix: str  # entry ids: PAY-0001
-
-    @property
-    def filename(self) -> str:
-        return f"{self.key}.yaml"
-
-
-CATEGORIES: tuple[ArchiveCategory, ...] = (
-    ArchiveCategory(1, "profile", "客户单位资料", "Company profile", Profile, False, ""),
-    ArchiveCategory(2, "payments", "缴费记录（含押金）", "Payments and deposits", Payment, True, "PAY"),
-    ArchiveCategory(3, "renovation", "装修工程文件", "Renovation files", Renovation, True, "REN"),
-    ArchiveCategory(4, "move_in", "迁入资料", "Move-in record", MoveIn, False, ""),
-    ArchiveCategory(5, "supplement", "客户资料补充", "Supplementary information", Supplement, True, "SUP"),
-    ArchiveCategory(6, "contacts", "客户联络资料", "Contacts", Contact, True, "CON"),
-    ArchiveCategory(7, "emergency", "紧急事故联络人", "Emergency contacts", EmergencyContact, True, "EMG"),
-    ArchiveCategory(8, "correspondence", "与管理处往来文件", "Correspondence", Correspondence, True, "COR"),
-    ArchiveCategory(9, "violations", "违规事项与欠费记录", "Violations and arrears", Violation, True, "VIO"),
-    ArchiveCategory(10, "repairs", "维修记录", "Repairs", Repair, True, "REP"),
-    ArchiveCategory(11, "complaints", "投诉记录", "Complaints", Complaint, True, "CMP"),
-    ArchiveCategory(12, "engineering", "工程档案（二次装修）", "Engineering files", EngineeringFile, True, "ENG"),
-)
-BY_KEY = {c.key: c for c in CATEGORIES}
+# The registry lives in archive_meta (no pydantic, for the look-up path); the models are bound
+# to it here, by category key.
+MODELS: dict[str, type[Record]] = {
+    "profile": Profile,
+    "payments": Payment,
+    "renovation": Renovation,
+    "move_in": MoveIn,
+    "supplement": Supplement,
+    "contacts": Contact,
+    "emergency": EmergencyContact,
+    "correspondence": Correspondence,
+    "violations": Violation,
+    "repairs": Repair,
+    "complaints": Complaint,
+    "engineering": EngineeringFile,
+}
 
 
 def list_model(category: ArchiveCategory) -> type[Record]:
