@@ -37,6 +37,38 @@ def _titles(model) -> dict:
     return out
 
 
+_LAST = ("recorded_by", "recorded_at", "updated_by", "updated_at")
+
+
+def _reading_order(titles: dict) -> dict:
+    """id first, who recorded it and when last: the order a clerk reads a record in."""
+    head = {k: titles[k] for k in ("id",) if k in titles}
+    tail = {k: titles[k] for k in _LAST if k in titles}
+    return head | {k: v for k, v in titles.items() if k not in head and k not in tail} | tail
+
+
+def _values(model) -> dict:
+    """{field: {value: 中文}} for the fields whose values are a fixed set, read from their
+    descriptions ("open 已受理；closed 已关闭"), so the screen shows 已受理 rather than open."""
+    import re
+    import typing
+
+    out = {}
+    for name, f in model.model_fields.items():
+        args = [a for a in typing.get_args(f.annotation) if a is not type(None)]
+        choices = typing.get_args(args[0]) if len(args) == 1 and typing.get_origin(args[0]) is typing.Literal else ()
+        if typing.get_origin(f.annotation) is typing.Literal:
+            choices = typing.get_args(f.annotation)
+        found = {}
+        for value in choices:
+            m = re.search(r"(?:^|[；;，,\s])%s ([^；;，,]+)" % re.escape(str(value)), f.description or "")
+            if m:
+                found[str(value)] = m.group(1).strip()
+        if found:
+            out[name] = found
+    return out
+
+
 def schemas() -> dict[str, str]:
     """File name -> text of every generated schema file (for `schemas/`)."""
     from .create import default_text
@@ -59,7 +91,8 @@ def schemas() -> dict[str, str]:
 def labels() -> str:
     from .models.archive import CATEGORIES
 
-    return _dump({c.key: {"": [c.title, c.title_en], **_titles(c.model)} for c in CATEGORIES})
+    return _dump({c.key: {"": [c.title, c.title_en], **_reading_order(_titles(c.model)), "@values": _values(c.model)}
+                  for c in CATEGORIES})
 
 
 def export(directory: Path) -> list[str]:

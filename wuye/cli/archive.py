@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -123,21 +124,40 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
             if not entries:
                 console.print(Text(f"{title}  " + tr("（无记录）", "(no entries)"), style="dim"))
                 continue
-            columns = [k for k in cat_labels if k and k not in SKIP_COLUMNS and any(k in e for e in entries if isinstance(e, dict))]
+            columns = [k for k in _fields(cat_labels) if k not in SKIP_COLUMNS and any(k in e for e in entries if isinstance(e, dict))]
             t = Table(title=title, title_justify="left", show_lines=False)
             for k in columns:
                 t.add_column(_label(cat_labels, k))
             for e in entries:
-                t.add_row(*(cell(e.get(k)) if isinstance(e, dict) else "" for k in columns))
+                t.add_row(*(_shown(cat_labels, k, e.get(k)) if isinstance(e, dict) else "" for k in columns))
             console.print(t)
         else:
             t = Table(title=title, title_justify="left", show_header=False)
             t.add_column(style="bold")
             t.add_column()
-            for k in cat_labels:
-                if k and k in value and value[k] not in (None, [], {}):
-                    t.add_row(_label(cat_labels, k), cell(value[k]))
+            for k in _fields(cat_labels):
+                if k in value and value[k] not in (None, [], {}):
+                    t.add_row(_label(cat_labels, k), _shown(cat_labels, k, value[k]))
             console.print(t)
+
+
+def _fields(cat_labels: dict) -> list[str]:
+    return [k for k in cat_labels if k and not k.startswith("@")]
+
+
+_WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def _shown(cat_labels: dict, key: str, value) -> str:
+    """A value as a clerk reads it: 已受理 for open, 2026-11-20 09:30 for a timestamp."""
+    labels = cat_labels.get("@values", {}).get(key)
+    if labels and isinstance(value, str) and value in labels:
+        return tr(labels[value], value.replace("_", " "))
+    if isinstance(value, str):
+        m = _WHEN.fullmatch(value)
+        if m:
+            return f"{m.group(1)} {m.group(2)}"
+    return cell(value)
 
 
 @app.command("list")
