@@ -61,7 +61,24 @@ def test_labels_cover_every_field_of_every_category():
     assert list(labels) == list(archive_meta.CATEGORY_ORDER)
     for c in models.CATEGORIES:
         assert labels[c.key][""] == [c.title, c.title_en]
-        assert set(labels[c.key]) - {""} == set(c.model.model_fields)
+        assert set(labels[c.key]) - {"", "@values"} == set(c.model.model_fields)
+
+
+def test_value_labels_name_every_choice_of_the_status_fields():
+    # The counter shows 已受理 rather than "open": each status value needs its Chinese label.
+    import typing
+
+    from wuye.schema import load_labels
+
+    labels = load_labels()
+    for c in models.CATEGORIES:
+        f = c.model.model_fields.get("status")
+        if f is None:
+            continue
+        values = set(typing.get_args(f.annotation))
+        assert set(labels[c.key]["@values"]["status"]) == values, c.key
+    assert labels["profile"]["@values"]["status"]["moved_out"] == "已迁出"
+    assert labels["complaints"]["@values"]["status"]["open"] == "已受理"
 
 
 def test_entry_prefixes_are_distinct():
