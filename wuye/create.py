@@ -1,8 +1,10 @@
 """Creating a store: `wuye init PATH`.
 
 A new store is a git repository on branch main with `wuye.yaml` (from the commented template in
-`defaults/`), the default move-out workflow, the empty folders and a first commit. The target must
-be a new or empty folder: wuye never adopts a directory that holds other files.
+`defaults/`), the default move-out workflow, the empty folders, the `.gitattributes` that hands
+archive files to `wuye merge-driver` (registered in the repository's own config) and a first
+commit. The target must be a new or empty folder: wuye never adopts a directory that holds other
+files.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from . import audit, yamlio
+from . import audit, merging, yamlio
 from .errors import WuyeError
 from .i18n import tr
 from .store import CONFIG, TMP_MARK, Store
@@ -36,12 +38,16 @@ def init_store(path: Path, name: str | None = None) -> Store:
         CONFIG: yamlio.dumps(config),
         "workflows/moveout.yaml": default_text("moveout.yaml"),
         ".gitignore": GITIGNORE,
+        ".gitattributes": merging.GITATTRIBUTES,
         **{f"{d}/.gitkeep": "" for d in FOLDERS},
     }
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     try:
         audit.init_repository(path)
+        # The merge driver lives in the repository's config (not a tracked file), so that a
+        # plain `git pull` merges archive files entry by entry too; .gitattributes selects it.
+        merging.register(path)
         store = Store(path.resolve())
         with store.change(
             tr("init: 新建档案库 %s" % config["building"]["name"], "init: create the store of %s" % config["building"]["name"]),

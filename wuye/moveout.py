@@ -107,6 +107,11 @@ def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
     if not hits:
         raise WuyeError(tr("找不到迁出案件 %s；用 `wuye moveout list` 查看" % case_id,
                            "no move-out case %s; see `wuye moveout list`" % case_id))
+    if len(hits) > 1:
+        # Two offices opened the same id offline: never guess which case a signature is for.
+        owners = "、".join(h.parent.parent.parent.name for h in hits)
+        raise WuyeError(tr("案件编号 %s 同时用于租户 %s；请先按 `wuye sync --help` 的说明处理重复编号" % (case_id, owners),
+                           "case id %s is used for tenants %s; resolve the duplicate first (see `wuye sync --help`)" % (case_id, owners)))
     p = hits[0].parent
     return p.parent.parent.name, f"tenants/{p.parent.parent.name}/moveout/{case_id}"
 

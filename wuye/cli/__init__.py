@@ -72,12 +72,18 @@ def open_store(ctx: typer.Context):
 
 
 def _mount() -> None:
-    from . import archive, misc, moveout, staff
+    from . import archive, desk, misc, moveout, report, staff, sync
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
     app.add_typer(archive.app, name="archive")
     app.add_typer(moveout.app, name="moveout")
+    app.add_typer(desk.complaint_app, name="complaint")
+    app.add_typer(desk.repair_app, name="repair")
+    app.add_typer(desk.notice_app, name="notice")
+    app.add_typer(desk.survey_app, name="survey")
+    report.register(app)
+    sync.register(app)
 
 
 _mount()
