@@ -56,9 +56,9 @@ def add(
     if result.commit is None:
         say(tr("没有变化，未提交", "nothing changed; no commit"))
         return
-    ids = ", ".join(result.entry_ids)
-    say(tr("已记录 %s %s %s（提交 %s）" % (tenant_id, result.category.title, ids, result.commit[:10]),
-           "recorded %s %s %s (commit %s)" % (tenant_id, result.category.key, ids, result.commit[:10])))
+    what = " ".join([result.category.title, ", ".join(result.entry_ids)]).strip()
+    say(tr("已记录 %s %s（提交 %s）" % (tenant_id, what, result.commit[:10]),
+           "recorded %s %s (commit %s)" % (tenant_id, " ".join([result.category.key, ", ".join(result.entry_ids)]).strip(), result.commit[:10])))
 
 
 @app.command("show")

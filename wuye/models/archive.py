@@ -236,9 +236,9 @@ class Complaint(Entry):
     response: str | None = Field(None, title="回复", description="给客户的回复")
     responded_at: dt.datetime | None = Field(None, title="回复时间", description="（首次）回复客户的时间")
     result: str | None = Field(None, title="处理结果", description="处理结果")
-    resolved_at: dt.datetime | None = Field(None, title="处理时间", description="处理完毕的时间（重开后清空，待再次处理）")
-    closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
-    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
+    resolved_at: dt.datetime | None = Field(None, title="处理时间", description="（最近一次）处理完毕的时间；重开后须再次处理才能关闭")
+    closed_at: dt.datetime | None = Field(None, title="关闭时间", description="（最近一次）回访并关闭的时间")
+    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5（最近一次关闭时；每次评分都在流转记录中）", ge=1, le=5)
     reopened: int = Field(0, title="重开次数", description="客户不满意而重开的次数", ge=0)
     reopened_at: dt.datetime | None = Field(None, title="重开时间", description="最近一次重开的时间；处理时限自此重新起算")
     status: Literal["open", "assigned", "responded", "resolved", "closed", "reopened"] = Field(

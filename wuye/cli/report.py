@@ -1,0 +1,95 @@
+"""`wuye report NAME`: a report in the terminal (rich tables, bars for trends), as JSON, or as a
+formatted xlsx workbook for the monthly meeting. The numbers come from `reports.build` once, so
+all three agree; this module only draws them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+
+from ..i18n import tr
+from . import open_store
+from .output import cell, out, print_json, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report", no_args_is_help=True)(report)
+
+
+def report(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help=tr("报表名：complaints、repairs、satisfaction、arrears、moveouts、completeness",
+                                            "report: complaints, repairs, satisfaction, arrears, moveouts, completeness")),
+    period: str = typer.Option(None, "--period", help=tr("期间：2026-11（月）、2026-Q4（季度）、2026（年）；默认全部",
+                                                         "period: 2026-11 (month), 2026-Q4 (quarter), 2026 (year); default all time")),
+    as_of: str = typer.Option(None, "--as-of", help=tr("按此时刻统计（默认期间结束，或现在）", "measure as of this moment (default: the period's end, or now)")),
+    as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
+    xlsx: Path = typer.Option(None, "--xlsx", help=tr("另存为 Excel 工作簿", "also write an Excel workbook")),
+):
+    """报表：投诉、报修、满意度、欠费、迁出、档案完整性 / reports: complaints, repairs, satisfaction, arrears, move-outs, completeness."""
+    from .. import reports
+
+    store = open_store(ctx)
+    rep = reports.build(store, name, period, as_of)
+    if xlsx is not None:
+        reports.write_xlsx(rep, xlsx)
+        say(tr("已写入 %s" % xlsx, "wrote %s" % xlsx))
+    for p in rep.problems:
+        say(str(p))
+    if as_json:
+        print_json(rep.to_json())
+        return
+    render(rep)
+
+
+def _fmt(column, value) -> str:
+    if value is None:
+        return ""
+    if column.key == "change" and isinstance(value, Decimal) and value > 0:
+        return f"+{value}"  # a rise reads as one
+    return cell(value)
+
+
+def _bar(value, top: float, width: int = 12) -> str:
+    """A bar of eighths of a block, `width` blocks for `top`."""
+    if value is None or not top:
+        return ""
+    eighths = round(float(value) / top * width * 8)
+    full, part = divmod(max(eighths, 0), 8)
+    return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[part]
+
+
+def render(rep) -> None:
+    from rich.table import Table
+
+    console = out()
+    console.print(f"[bold]{rep.title}[/bold]  {tr('期间', 'period')} {rep.period_label}  "
+                  f"{tr('截至', 'as of')} {rep.as_of.isoformat().replace('T', ' ')[:16]}")
+    summary = Table(show_header=False, title=rep.summary.title, title_justify="left")
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    row = rep.summary.rows[0]
+    for c in rep.summary.columns:
+        summary.add_row(c.header, _fmt(c, row.get(c.key)))
+    console.print(summary)
+    for s in rep.sections:
+        if not s.rows:
+            console.print(f"{s.title}  " + tr("（无）", "(none)"), style="dim")
+            continue
+        t = Table(title=s.title, title_justify="left")
+        for c in s.columns:
+            t.add_column(c.header, justify="left" if c.kind == "text" else "right")
+        top = None
+        if s.chart:
+            _, value, scale = s.chart
+            top = scale or max((float(r.get(value) or 0) for r in s.rows), default=0)
+            t.add_column("", no_wrap=True, min_width=13)
+        for r in s.rows:
+            cells = [_fmt(c, r.get(c.key)) for c in s.columns]
+            if s.chart:
+                cells.append(_bar(r.get(s.chart[1]), top))
+            t.add_row(*cells)
+        console.print(t)
