@@ -8,7 +8,6 @@ write is one commit through `Store.change`, and every file is valid before and a
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,6 +304,19 @@ def _header(c: ArchiveCategory):
     return doc
 
 
+def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
+    """The round-trip document of a tenant's list category, with its `entries:` list ready to
+    append to: the file as it is (comments kept), or a new one headed by the category's name."""
+    rel = store.tenant_rel(tenant_id, c.filename)
+    path = store.path(rel)
+    doc = yamlio.load_roundtrip(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if doc is None:
+        doc = _header(c)
+    if doc.get("entries") is None:
+        doc["entries"] = []
+    return doc
+
+
 _TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
 
 
@@ -361,15 +373,10 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         existing, problems = validate_file(store, tenant_id, c)
         if any(p.level == "error" for p in problems):
             _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col) for p in problems])
-        text = store.path(rel).read_text(encoding="utf-8") if store.path(rel).is_file() else None
-        doc = yamlio.load_roundtrip(text) if text else None
         now = store.now()
         new_ids: list[str] = []
         if c.is_list:
-            if doc is None:
-                doc = _header(c)
-            if doc.get("entries") is None:
-                doc["entries"] = []
+            doc = list_document(store, tenant_id, c)
             for i, item in enumerate(items):
                 item = dict(item)
                 for auto in ("id", "recorded_by", "recorded_at"):
@@ -402,6 +409,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 # The values are already there: nothing to record, so no new stamp and no commit.
                 return AddResult(tenant_id, c, [], None, warnings)
             new_data = ordered(yamlio.plain(obj.model_dump()))
+            doc = yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")) if store.path(rel).is_file() else None
             if doc is None:
                 doc = _header(c)
                 doc.update(new_data)

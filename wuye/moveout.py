@@ -479,7 +479,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
 def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     """Closing effects, in the release commit: case closed, units vacant, tenant moved out,
     forwarding contact and the notice to engineering, finance and security recorded."""
-    from .archive import _next_id, _header, ordered
+    from .archive import _next_id, list_document, ordered
     from .models.archive import BY_KEY, Contact, Correspondence
     from .models.store import Unit
 
@@ -508,10 +508,7 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     def append(key: str, record: dict, model) -> None:
         c = BY_KEY[key]
         rel = store.tenant_rel(tid, c.filename)
-        text = store.path(rel).read_text(encoding="utf-8") if store.path(rel).is_file() else None
-        doc = yamlio.load_roundtrip(text) if text else _header(c)
-        if doc.get("entries") is None:
-            doc["entries"] = []
+        doc = list_document(store, tid, c)
         record = {"id": _next_id(c, list(doc["entries"])), **record, "recorded_by": release["signer"], "recorded_at": now}
         doc["entries"].append(ordered(yamlio.plain(model.model_validate(record).model_dump())))
         ch.write_yaml(rel, doc)

@@ -104,7 +104,7 @@ def _summary(body: str, body_rel: str) -> str:
 
 def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | None, kind: str = "notice") -> SendResult:
     """Number a notice, keep its text in the register and file it in every addressee's dossier."""
-    from .archive import _header, _next_id, ordered
+    from .archive import _next_id, list_document, ordered
     from .models.archive import BY_KEY, Correspondence
 
     word = _word(kind)
@@ -130,12 +130,7 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
         summary = _summary(body, body_rel)
         for tid in tids:
             rel = store.tenant_rel(tid, c.filename)
-            text = store.path(rel).read_text(encoding="utf-8") if store.path(rel).is_file() else None
-            doc = yamlio.load_roundtrip(text) if text else None
-            if doc is None:
-                doc = _header(c)
-            if doc.get("entries") is None:
-                doc["entries"] = []
+            doc = list_document(store, tid, c)
             entry = Correspondence.model_validate({
                 "id": _next_id(c, list(doc["entries"])), "date": now.date(), "direction": "out", "kind": kind,
                 "ref_no": ref_no, "subject": subject, "summary": summary, "recorded_by": actor.id, "recorded_at": now})

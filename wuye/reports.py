@@ -214,7 +214,6 @@ class Fact:
 
 def fact(item: Item, limits, w: Window) -> Fact:
     clk = clock(item, limits, w.as_of)
-    kind = item.kind
     events = [e for e in item.events if e.at is None or e.at <= w.as_of]
     in_w = [e for e in events if w.contains(e.at)]
     closes = [e for e in in_w if e.action == "close"]
@@ -343,7 +342,6 @@ def service_report(store: Store, kind: Kind, w: Window) -> Report:
     late_rows = []
     for f in facts:
         if f.overdue or f.overdue_open:
-            rec = f.item.record
             late_rows.append({
                 "id": f.item.ref, "tenant_id": f.item.tenant_id, "company": f.item.company,
                 kind.received_field: f.item.received.isoformat(),

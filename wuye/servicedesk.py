@@ -382,7 +382,7 @@ def _summary(kind: Kind, ref: str, action: str, detail: tuple[str, str]) -> str:
 
 def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fields: dict, at: str | None = None) -> Result:
     """Receive a complaint or a repair request: a new entry with its first event, one commit."""
-    from .archive import _header, find_tenant, ordered
+    from .archive import find_tenant, list_document, ordered
     from .models.archive import BY_KEY
 
     actor = store.actor(actor_id)
@@ -394,12 +394,7 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
     note = fields.get("description")
     with store.change("", author=actor) as ch:
         _check_file(store, tid, kind)
-        text = store.path(rel).read_text(encoding="utf-8") if store.path(rel).is_file() else None
-        doc = yamlio.load_roundtrip(text) if text else None
-        if doc is None:
-            doc = _header(c)
-        if doc.get("entries") is None:
-            doc["entries"] = []
+        doc = list_document(store, tid, c)
         eid = _next_id(store, kind, when.year)
         data = {"id": eid, kind.received_field: when, **fields, "status": "open",
                 "history": [{"at": when, "by": actor.id, "action": "open", "status": "open", "note": note}],
@@ -917,7 +912,7 @@ def surveys(store: Store, tenant_id: str | None = None) -> list[Survey]:
 def record_survey(store: Store, tenant: str, period: str, score: Any, comment: str | None, actor_id: str | None,
                   date: str | None = None) -> tuple[str, str, str | None]:
     """Record a tenant's answer to the periodic survey: (tenant id, entry id, commit)."""
-    from .archive import _header, _next_id as next_entry_id, find_tenant, ordered
+    from .archive import _next_id as next_entry_id, find_tenant, list_document, ordered
     from .models.archive import BY_KEY, Supplement
 
     actor = store.actor(actor_id)
@@ -943,10 +938,7 @@ def record_survey(store: Store, tenant: str, period: str, score: Any, comment: s
         errors = [p_ for p_ in problems if p_.level == "error"]
         if errors:
             raise WuyeError("\n".join(str(p_) for p_ in errors), errors)
-        text = store.path(rel).read_text(encoding="utf-8") if store.path(rel).is_file() else None
-        doc = yamlio.load_roundtrip(text) if text else _header(c)
-        if doc.get("entries") is None:
-            doc["entries"] = []
+        doc = list_document(store, tid, c)
         eid = next_entry_id(c, list(doc["entries"]))
         entry = Supplement.model_validate({"id": eid, "date": day, "note": note, "recorded_by": actor.id, "recorded_at": now})
         doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))

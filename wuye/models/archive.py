@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from .archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from .base import Attachment, Entry, Record, SingleRecord
 from .store import Department
-from .types import USCC, EntityId, IdCardNumber, Money, Phone, Reading, Text
+from .types import USCC, EntityId, IdCardNumber, Money, Phone, Reading
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
 
