@@ -37,16 +37,6 @@ def _titles(model) -> dict:
     return out
 
 
-_LAST = ("recorded_by", "recorded_at", "updated_by", "updated_at")
-
-
-def _reading_order(titles: dict) -> dict:
-    """id first, who recorded it and when last: the order a clerk reads a record in."""
-    head = {k: titles[k] for k in ("id",) if k in titles}
-    tail = {k: titles[k] for k in _LAST if k in titles}
-    return head | {k: v for k, v in titles.items() if k not in head and k not in tail} | tail
-
-
 def _values(model) -> dict:
     """{field: {value: 中文}} for the fields whose values are a fixed set, read from their
     descriptions ("open 已受理；closed 已关闭"), so the screen shows 已受理 rather than open."""
@@ -91,7 +81,9 @@ def schemas() -> dict[str, str]:
 def labels() -> str:
     from .models.archive import CATEGORIES
 
-    return _dump({c.key: {"": [c.title, c.title_en], **_reading_order(_titles(c.model)), "@values": _values(c.model)}
+    from .archive import ordered  # the reading order records are written in
+
+    return _dump({c.key: {"": [c.title, c.title_en], **ordered(_titles(c.model)), "@values": _values(c.model)}
                   for c in CATEGORIES})
 
 
