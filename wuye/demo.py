@@ -202,9 +202,9 @@ def record_repair_and_supplement(demo: Demo) -> None:
 
     demo.heading("报修与资料补充", "A repair call and a supplement")
     now = demo.store.now()
-    result = archive.add(demo.store, "T0001", "repairs", "zhaomin", sets=[
-        f"reported_at={now.isoformat()}", "location=1202 室茶水间", "description=净水器漏水，地面有积水", "urgent=true"])
-    _done(demo, result, "T0001 报修：1202 室茶水间净水器漏水（紧急）", "T0001 reports a leaking water filter in 1202 (urgent)")
+    # The service desk numbers the call BX-<year>-<n> and keeps its history for the reports.
+    demo.cli("repair", "open", "T0001", "--location", "1202 室茶水间", "--text", "净水器漏水，地面有积水",
+             "--urgent", "--as", "zhaomin")
     result = archive.add(demo.store, "T0004", "supplement", "wangli", sets=[
         f"date={now.date().isoformat()}", "note=客户回复续租意向函（租函〔2026〕18号）：同意续租两年，已转租售部办理续签"])
     _done(demo, result, "T0004 补充资料：同意续租", "T0004 supplement: agrees to renew")

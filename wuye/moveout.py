@@ -477,8 +477,9 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
 
 
 def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
-    """Closing effects, in the release commit: case closed, units vacant, tenant moved out,
-    forwarding contact and the notice to engineering, finance and security recorded."""
+    """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
+    settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
+    notice to engineering, finance and security recorded."""
     from .archive import _next_id, list_document, ordered
     from .models.archive import BY_KEY, Contact, Correspondence
     from .models.store import Unit
@@ -503,6 +504,7 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
         else:
             udoc = yamlio.plain(Unit(id=u, status="vacant").model_dump())
         ch.write_yaml(urel, udoc)
+    _reconcile(store, ch, case, now)
     handover = case.latest_steps().get("handover", {}).get("data", {})
 
     def append(key: str, record: dict, model) -> None:
@@ -524,6 +526,44 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
         "summary": tr("放行条 %s" % release["data"].get("release_pass_no", ""), "release pass %s" % release["data"].get("release_pass_no", "")),
         "departments": ["engineering", "finance", "security"],
     }, Correspondence)
+
+
+def _reconcile(store: Store, ch, case: Case, now) -> None:
+    """Settle in the archive what the signed statement settled: the fees and arrears it deducted
+    are marked paid, the deposits it used are marked refunded. Done at closing (not at signing
+    the settlement), so that a corrected settlement is still computed from the open items."""
+    from . import yamlio as y
+
+    settlement = case.latest_steps().get("settlement")
+    if settlement is None:
+        return
+    data = settlement["data"]
+    receipt = data.get("receipt_no") or case.id
+    day = data.get("settled_on") or now.date().isoformat()
+    note = tr("迁出结算 %s" % case.id, "move-out settlement %s" % case.id)
+    by_file: dict[str, dict[str, str]] = {}
+    for line in data.get("lines", []):
+        file, _, entry_id = line["source"].partition("#")
+        if entry_id and file in ("payments.yaml", "violations.yaml"):
+            by_file.setdefault(file, {})[entry_id] = line["code"]
+    for file, codes in by_file.items():
+        rel = store.tenant_rel(case.tenant_id, file)
+        doc = y.load_roundtrip(store.path(rel).read_text(encoding="utf-8"))
+        for entry in doc.get("entries") or []:
+            code = codes.get(str(entry.get("id")))
+            if code == "deposit":
+                entry["deposit_status"] = "refunded"
+            elif code == "unpaid_fee":
+                entry["paid"] = entry["amount"]
+                entry["paid_on"] = day
+                entry["receipt_no"] = receipt
+            elif code in ("arrears", "violation"):
+                entry["status"] = "settled"
+                entry["resolved_on"] = day
+            else:
+                continue
+            entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+        ch.write_yaml(rel, doc)
 
 
 # --- settling ------------------------------------------------------------------------------

@@ -75,14 +75,16 @@ def no_arrears(ctx: Context):
     s = ctx.signed("settlement")
     if s is None:
         return False, tr("财务尚未结算", "finance has not settled")
-    if ctx.statement is None:
-        return False, tr("无法重新核算：%s" % ctx.statement_error, "cannot recompute: %s" % ctx.statement_error)
-    signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
-    now = {(l.code, l.source, str(l.amount)) for l in ctx.statement.lines if l.code != "other"}
-    if signed != now:
-        return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
-                         "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
     balance = Decimal(s["data"]["balance"])
+    # Once closed, the archive shows the settled items as paid: the signed statement stands.
+    if not ctx.case.closed:
+        if ctx.statement is None:
+            return False, tr("无法重新核算：%s" % ctx.statement_error, "cannot recompute: %s" % ctx.statement_error)
+        signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
+        now = {(l.code, l.source, str(l.amount)) for l in ctx.statement.lines if l.code != "other"}
+        if signed != now:
+            return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
+                             "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
     if balance >= 0:
         return True, tr("已结清，退还 %s 元" % balance, "settled; %s yuan refunded" % balance)
     return True, tr("已结清，客户补交 %s 元" % -balance, "settled; the tenant paid %s yuan" % -balance)

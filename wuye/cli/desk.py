@@ -119,7 +119,7 @@ def _show(ctx, kind, ref: str, as_json: bool) -> None:
                       ("status", tr("状态", "status")), ("department", tr("部门", "department")),
                       ("assignee", tr("承办人", "assignee")), ("note", tr("说明", "note")),
                       ("cost", tr("费用", "cost")), ("satisfaction", tr("满意度", "rating"))):
-        h.add_column(head)
+        h.add_column(head, overflow="fold")
     for e in data.get("history") or []:
         h.add_row(str(e.get("at", "")).replace("T", " ")[:16], cell(e.get("by")), kind.action_label(e.get("action", "")),
                   kind.status_label(e.get("status", "")), servicedesk.dept_label(e["department"]) if e.get("department") else "",

@@ -65,8 +65,11 @@ def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title
     from rich.table import Table
 
     t = Table(title=title, show_lines=False)
-    for _, header in columns:
-        t.add_column(header)
+    for key, header in columns:
+        # A short code (an id, a date) keeps its width; longer text folds rather than being cut
+        # to "TS-2026…", which would hide exactly what a clerk reads the table for.
+        widest = max((len(cell(row.get(key))) for row in rows), default=0)
+        t.add_column(header, overflow="fold", min_width=widest if widest <= 12 else None)
     for row in rows:
         t.add_row(*(cell(row.get(key)) for key, _ in columns))
     out().print(t)

@@ -81,12 +81,18 @@ def render(rep) -> None:
             continue
         t = Table(title=s.title, title_justify="left")
         for c in s.columns:
-            t.add_column(c.header, justify="left" if c.kind == "text" else "right")
+            # Numbers never break; text folds rather than hiding the end of an id or a date.
+            if c.kind == "text":
+                # A short code (an id, a date, a period) keeps its width; long names fold.
+                widest = max((len(_fmt(c, r.get(c.key))) for r in s.rows), default=0)
+                t.add_column(c.header, justify="left", overflow="fold", min_width=widest if widest <= 12 else None)
+            else:
+                t.add_column(c.header, justify="right", no_wrap=True)
         top = None
         if s.chart:
             _, value, scale = s.chart
             top = scale or max((float(r.get(value) or 0) for r in s.rows), default=0)
-            t.add_column("", no_wrap=True, min_width=13)
+            t.add_column("", no_wrap=True, min_width=8)
         for r in s.rows:
             cells = [_fmt(c, r.get(c.key)) for c in s.columns]
             if s.chart:

@@ -178,6 +178,7 @@ class Violation(Entry):
     amount: Money = Field(default=0, title="金额", description="罚款、赔偿或欠费金额（元）", validate_default=True)
     status: Literal["open", "settled", "waived"] = Field("open", title="状态", description="open 未处理；settled 已结清；waived 已免除")
     resolved_on: dt.date | None = Field(None, title="处理日期", description="结清或免除的日期")
+    note: str | None = Field(None, title="备注", description="备注，如结清的方式（迁出结算冲抵押金）")
 
 
 # 10 维修记录 and 11 投诉记录: the service desk's records (servicedesk.py walks them through their
