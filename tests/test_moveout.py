@@ -279,6 +279,37 @@ def test_a_case_through_every_step_one_commit_each(mo, run, git_log, snapshot):
     assert snapshot(store) == before
 
 
+def test_closing_settles_in_the_archive_what_the_statement_settled(mo, run, git_log):
+    # A held deposit, a refunded one, a part-paid fee, an open and a waived arrear.
+    mo.archive("payments", [
+        {"kind": "deposit", "item": "租赁押金", "amount": "30000.00"},
+        {"kind": "deposit", "item": "装修押金", "amount": "5000.00", "deposit_status": "refunded"},
+        {"kind": "fee", "item": "物业管理费", "period": "2026-11", "amount": "3000.00", "paid": "1000.00"},
+    ])
+    mo.archive("violations", [
+        {"date": "2026-10-01", "kind": "arrears", "description": "停车费欠费", "amount": "600.00"},
+        {"date": "2026-09-01", "kind": "violation", "description": "违规停放", "amount": "200.00", "status": "waived"},
+    ])
+    case = mo.walk("release")
+    from wuye import yamlio
+
+    release = git_log(mo.store)[0]
+    assert "tenants/T0001/payments.yaml" in release.files and "tenants/T0001/violations.yaml" in release.files
+    pay = {e["id"]: e for e in yamlio.read(mo.store.path("tenants/T0001/payments.yaml"), "p")["entries"]}
+    assert pay["PAY-0001"]["deposit_status"] == "refunded" and case in pay["PAY-0001"]["note"]
+    assert pay["PAY-0002"]["deposit_status"] == "refunded" and "note" not in pay["PAY-0002"]  # not in the statement
+    assert pay["PAY-0003"]["paid"] == "3000.00" and pay["PAY-0003"]["paid_on"]
+    vio = {e["id"]: e for e in yamlio.read(mo.store.path("tenants/T0001/violations.yaml"), "v")["entries"]}
+    assert vio["VIO-0001"]["status"] == "settled" and vio["VIO-0001"]["resolved_on"]
+    assert vio["VIO-0002"]["status"] == "waived" and "resolved_on" not in vio["VIO-0002"]
+    # Nothing is owed any more, and the closed case still meets every standard.
+    arrears = json.loads(run("report", "arrears", "--json").stdout)
+    assert "T0001" not in json.dumps(arrears, ensure_ascii=False)
+    board, _ = mo.status()
+    assert all(s["met"] for s in board["standards"]), board["standards"]
+    assert run("verify").exit_code == 0
+
+
 def _digest(mo, step, revision=1) -> str:
     from wuye import moveout
 
