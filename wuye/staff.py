@@ -16,6 +16,7 @@ from pathlib import Path
 from . import signing, yamlio
 from .errors import WuyeError
 from .i18n import tr
+from .models.ids import check_id
 from .models.store import DEPARTMENTS, Staff, StaffKey
 from .store import Store
 
@@ -59,6 +60,13 @@ def _new_key(staff_id: str, key: Path | None) -> tuple[bytes | None, str]:
         pem = None
         private = Path(key).with_suffix("") if Path(key).suffix == ".pub" else Path(key)
         if private.is_file() and b"PRIVATE KEY" in private.read_bytes()[:4096]:
+            mode = private.stat().st_mode & 0o777
+            if os.name == "posix" and mode & 0o077:
+                # As ssh does: a private key others can read may already be someone else's too.
+                raise WuyeError(tr(
+                    "私钥文件 %s 的权限是 %o，别的用户也能读取，不予采用。请先执行：chmod 600 %s（若别人可能已读到，请改用新密钥）" % (private, mode, private),
+                    "the private key file %s has mode %o, so other users can read it; it is not adopted. Run: chmod 600 %s "
+                    "(and if someone may have read it, use a new key)" % (private, mode, private)))
             pem = private.read_bytes()
         return pem, public
     path = signing.private_key_path(staff_id)
@@ -80,6 +88,14 @@ def _forget_key(saved: Path | None) -> None:
     if saved is not None:
         saved.unlink(missing_ok=True)
         Path(str(saved) + ".pub").unlink(missing_ok=True)
+
+
+def _keys_outside(store: Store) -> None:
+    """Refuse a key folder inside the store: a private key there is one `git add -A` from history."""
+    folder = signing.keys_dir().expanduser().resolve()
+    if folder.is_relative_to(store.root.resolve()):
+        raise WuyeError(tr("密钥目录 %s 在档案库之内，私钥不能放在这里；请把 WUYE_KEYS 指向档案库之外的目录" % folder,
+                           "the key folder %s is inside the store, where no private key may be; point WUYE_KEYS outside the store" % folder))
 
 
 def _acting(store: Store, actor_id: str | None, member_id: str | None = None):
@@ -110,8 +126,13 @@ def add(store: Store, staff_id: str, name: str, departments: list[str], email: s
     """Register a staff member with a new Ed25519 key (or an existing one with `key`)."""
     from pydantic import ValidationError
 
+    try:
+        check_id(staff_id, tr("员工编号", "staff id"))  # before it is used in a path (a 300-character id)
+    except ValueError as e:
+        raise WuyeError(str(e)) from None
     rel = f"staff/{staff_id}.yaml"
     _check_departments(departments)
+    _keys_outside(store)
     actor = _acting(store, actor_id, staff_id)
     if store.path(rel).exists():
         # Said before anything about keys: a second registration is the problem, not the key.
@@ -148,6 +169,7 @@ def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: st
     """Give a staff member a new key (first key, or a rotation that ends the current one)."""
     actor = _acting(store, actor_id, staff_id)
     member = store.staff(staff_id)
+    _keys_outside(store)
     if member.revoked_at is not None:
         raise WuyeError(tr("员工 %s 已停用，不能再发密钥" % staff_id, "staff member %s is revoked; no new key" % staff_id))
     now = _next_second(store)

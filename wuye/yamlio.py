@@ -132,14 +132,18 @@ def loads(text: str, rel: str) -> Any:
 
     # Anchors, aliases and tags need one of these characters; most files have none, so the
     # event scan (a second parse) is paid only where it can find something.
-    if "&" in text or "*" in text or "!" in text:
-        _scan_forbidden(text, rel)
     try:
+        if "&" in text or "*" in text or "!" in text:
+            _scan_forbidden(text, rel)
         return _safe_yaml().load(text)
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
     except YAMLError as e:  # errors without a position
         _refuse(rel, tr("YAML 格式错误：%s" % e, "invalid YAML: %s" % e))
+    except RecursionError:
+        # `[[[[…]]]]` thousands deep: the composer recurses once per level. No archive file nests
+        # more than a few levels, so this is junk (or an attack), refused like any bad file.
+        _refuse(rel, tr("嵌套层数过多，不像是档案文件", "nested far too deeply to be an archive file"))
 
 
 def read(path: Path, rel: str) -> Any:
@@ -153,9 +157,13 @@ def locate(text: str, loc: tuple) -> tuple[int | None, int | None]:
     """The 1-based line and column of the value at `loc` (a pydantic error location)."""
     from ruamel.yaml.error import YAMLError
 
+    if _flow_depth(text) > 100:
+        # The pure-Python round-trip loader takes seconds to fail on [[[[…]]]] thousands deep
+        # (the C loader reads it at once); no archive file nests like that, so skip the line.
+        return None, None
     try:
         node = _rt_yaml().load(text)
-    except YAMLError:  # the safe loader accepted it; place the error without a line then
+    except (YAMLError, RecursionError):  # the safe loader accepted it; place the error without a line then
         return None, None
     line = col = None
     for key in loc:
@@ -176,6 +184,18 @@ def locate(text: str, loc: tuple) -> tuple[int | None, int | None]:
     if line is None:
         return None, None
     return line + 1, col + 1
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ and { (quotes ignored: an over-estimate is harmless here)."""
+    depth = deepest = 0
+    for c in text:
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
 
 
 def validation_problems(rel: str, text: str | None, error, prefix: tuple = ()) -> list[Problem]:

@@ -21,6 +21,7 @@ JSON_HELP = tr("输出 JSON", "print JSON")
 AT_HELP = tr("发生时间（默认现在），如 2026-11-20T17:40", "when it happened (default: now), e.g. 2026-11-20T17:40")
 AS_OF_HELP = tr("按此时刻计算是否超时（默认现在）", "judge time limits at this moment (default: now)")
 SAT_HELP = tr("客户满意度 1–5（5 最满意）", "the tenant's rating, 1–5 (5 is best)")
+REVEAL_HELP = tr("显示文字中完整的电话和证件号（记入本机访问日志）", "show phone and ID numbers in the texts unmasked (logged locally)")
 
 complaint_app = typer.Typer(no_args_is_help=True, help=tr(
     "投诉：受理、分派、回复、处理、回访关闭、重开（每个投诉有回应、有结果）",
@@ -50,11 +51,15 @@ def _opened(result) -> None:
     _done(result)
 
 
-def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: str | None, as_json: bool) -> None:
-    from .. import servicedesk
+def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: str | None, as_json: bool,
+          reveal: bool = False) -> None:
+    from .. import privacy, servicedesk
 
     store = open_store(ctx)
     rows, problems, when = servicedesk.listing(store, kind, open_only, overdue, tenant, as_of)
+    rows = privacy.shown(rows, reveal)
+    if reveal:
+        privacy.record_reveal(store.root, f"{kind.key} list", tenant or "*")
     for p in problems:
         say(str(p))
     for r in rows:
@@ -80,14 +85,16 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
     say(tr("共 %d 条（截至 %s）" % (len(rows), when.isoformat()), "%d record(s) (as of %s)" % (len(rows), when.isoformat())))
 
 
-def _show(ctx, kind, ref: str, as_json: bool) -> None:
+def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
     from rich.table import Table
 
-    from .. import servicedesk
+    from .. import privacy, servicedesk
     from ..schema import load_labels
 
     store = open_store(ctx)
-    data = servicedesk.show(store, kind, ref)
+    data = privacy.shown(servicedesk.show(store, kind, ref), reveal)
+    if reveal:
+        privacy.record_reveal(store.root, f"{kind.key} show", data.get("id", ref))
     if as_json:
         print_json(data)
         return
@@ -229,11 +236,12 @@ def complaint_list(
     tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出投诉 / list complaints."""
     from .. import servicedesk
 
-    _list(ctx, servicedesk.COMPLAINT, open_only, overdue, tenant, as_of, as_json)
+    _list(ctx, servicedesk.COMPLAINT, open_only, overdue, tenant, as_of, as_json, reveal)
 
 
 @complaint_app.command("show")
@@ -241,11 +249,12 @@ def complaint_show(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help=tr("投诉编号（旧条目写成 T0001/CMP-0001）", "complaint id (older entries: T0001/CMP-0001)")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """查看投诉及其全部流转记录 / show a complaint and its whole history."""
     from .. import servicedesk
 
-    _show(ctx, servicedesk.COMPLAINT, ref, as_json)
+    _show(ctx, servicedesk.COMPLAINT, ref, as_json, reveal)
 
 
 # --- repairs ----------------------------------------------------------------------------------
@@ -321,11 +330,12 @@ def repair_list(
     tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出报修 / list repairs."""
     from .. import servicedesk
 
-    _list(ctx, servicedesk.REPAIR, open_only, overdue, tenant, as_of, as_json)
+    _list(ctx, servicedesk.REPAIR, open_only, overdue, tenant, as_of, as_json, reveal)
 
 
 @repair_app.command("show")
@@ -333,11 +343,12 @@ def repair_show(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help=tr("报修编号（旧条目写成 T0001/REP-0001）", "repair id (older entries: T0001/REP-0001)")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """查看报修及其全部流转记录 / show a repair and its whole history."""
     from .. import servicedesk
 
-    _show(ctx, servicedesk.REPAIR, ref, as_json)
+    _show(ctx, servicedesk.REPAIR, ref, as_json, reveal)
 
 
 # --- notices ----------------------------------------------------------------------------------
@@ -404,10 +415,14 @@ def survey_list(
     period: str = typer.Option(None, "--period", help=tr("只看落在此期间的调查", "only surveys within this period")),
     tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出满意度调查结果 / list survey answers."""
-    from .. import servicedesk
+    from .. import privacy, servicedesk
 
-    rows = servicedesk.survey_rows(open_store(ctx), period, tenant)
+    store = open_store(ctx)
+    rows = privacy.shown(servicedesk.survey_rows(store, period, tenant), reveal)
+    if reveal:
+        privacy.record_reveal(store.root, "survey list", tenant or "*")
     table([("tenant_id", tr("租户", "tenant")), ("period", tr("期间", "period")), ("score", tr("评分", "score")),
            ("comment", tr("意见", "comment")), ("date", tr("日期", "date")), ("entry", tr("条目", "entry"))], rows, as_json)

@@ -1,4 +1,4 @@
-"""Top-level commands: init, log, schema, demo, verify."""
+"""Top-level commands: init, log, schema, demo, verify, doctor."""
 
 from __future__ import annotations
 
@@ -86,7 +86,40 @@ def register(app: typer.Typer) -> None:
     app.command("log")(log)
     app.command("demo")(demo)
     app.command("verify")(verify)
+    app.command("doctor")(doctor)
     app.add_typer(schema_app, name="schema")
+
+
+def doctor(
+    ctx: typer.Context,
+    fix: bool = typer.Option(False, "--fix", help=tr("修复可安全修复的问题并说明做了什么：自身的改动至多一个提交；被中断的修改以原作者、原说明提交",
+                                                    "repair what is safe and say what was done: at most one commit of its own; an interrupted change is committed as its author, with its message")),
+    as_: str = typer.Option(None, "--as", help=tr("修复提交的作者（员工编号，默认 WUYE_USER，否则为 wuye）",
+                                                 "author of the repair commit (staff id; default WUYE_USER, else wuye)")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """诊断档案库：中断的修改、残留的锁和临时文件、未提交的文件、游离的 HEAD、无效文件、allowed_signers、密钥权限（有问题退出码 1） / diagnose the store (exit 1 while problems remain)."""
+    from .. import doctor as doctoring
+
+    store = open_store(ctx)
+    report = doctoring.repair(store, as_) if fix else doctoring.diagnose(store)
+    if as_json:
+        print_json({"ok": not report.problems, "done": report.done, "commits": report.commits,
+                    "findings": [f.to_json() for f in report.findings]})
+    else:
+        for line in report.done:
+            say(tr("已修复：", "fixed: ") + line)
+        for f in report.findings:
+            typer.echo(str(f))
+            typer.echo("  → " + (f.advice if not f.fixable or not fix else tr("未能修复：", "not fixed: ") + f.advice))
+        if report.problems:
+            fixable = sum(1 for f in report.problems if f.fixable)
+            say(tr("发现 %d 个问题%s" % (len(report.problems), "，其中 %d 个可用 `wuye doctor --fix` 修复" % fixable if fixable and not fix else ""),
+                   "%d problem(s) found%s" % (len(report.problems), ", %d of them can be fixed with `wuye doctor --fix`" % fixable if fixable and not fix else "")))
+        else:
+            say(tr("档案库完好", "the store is in good order"))
+    if report.problems:
+        raise typer.Exit(1)
 
 
 def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):

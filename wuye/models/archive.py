@@ -17,9 +17,32 @@ from pydantic import Field, field_validator, model_validator
 from .archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from .base import Attachment, Entry, Record, SingleRecord
 from .store import Department
-from .types import USCC, EntityId, IdCardNumber, Money, Phone, Reading
+from .types import USCC, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
+
+# How far past now a time that records something done may lie: a day absorbs clocks that
+# disagree and a time written without its offset (read here as UTC) in any zone, and still
+# catches the typed-wrong year (2062 for 2026). Judged against the moment of validation, so a
+# record accepted once is never refused later.
+_SLACK = dt.timedelta(days=1)
+# A move-in may be recorded before the day itself, but not years ahead.
+_MOVE_IN_AHEAD = dt.timedelta(days=366)
+
+
+def _in_future(value: dt.date | dt.datetime, ahead: dt.timedelta = _SLACK) -> bool:
+    limit = dt.datetime.now(dt.timezone.utc) + ahead
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)) > limit
+    return value > limit.date()
+
+
+def _happened(value):
+    """A time or date that records something done: not in the future."""
+    if value is not None and _in_future(value):
+        raise ValueError("%s 在将来；只能记录已经发生的事 / %s is in the future; record only what has happened"
+                         % (value.isoformat(), value.isoformat()))
+    return value
 
 
 # 1 客户单位资料
@@ -27,9 +50,9 @@ class Profile(SingleRecord):
     """客户单位资料: who the tenant is."""
 
     tenant_id: EntityId = Field(title="客户编号", description="租户在本楼的编号，即目录名")
-    name: str = Field(title="公司名称", description="客户单位全称", min_length=1, max_length=200)
+    name: OneLine = Field(title="公司名称", description="客户单位全称", min_length=1, max_length=200)
     uscc: USCC | None = Field(None, title="统一社会信用代码", description="18 位统一社会信用代码")
-    legal_rep: str | None = Field(None, title="法定代表人", description="法定代表人姓名")
+    legal_rep: OneLine | None = Field(None, title="法定代表人", description="法定代表人姓名")
     legal_rep_id: IdCardNumber | None = Field(None, title="法定代表人身份证号", description="18 位居民身份证号")
     nature: str | None = Field(None, title="公司性质", description="如 有限责任公司、外商独资、个体工商户")
     industry: str | None = Field(None, title="行业", description="所属行业")
@@ -67,6 +90,8 @@ class Payment(Entry):
     receipt_no: str | None = Field(None, title="收据号", description="收据或发票号码")
     note: str | None = Field(None, title="备注", description="备注")
 
+    _paid_on = field_validator("paid_on")(_happened)
+
     @model_validator(mode="after")
     def _deposit_fields(self):
         if self.kind == "deposit" and self.deposit_status is None:
@@ -98,6 +123,8 @@ class Renovation(Entry):
     documents: list[Attachment] = Field(default_factory=list, title="文件", description="图纸、批文等附件")
     note: str | None = Field(None, title="备注", description="备注")
 
+    _done = field_validator("approved_on", "accepted_on")(_happened)
+
 
 class MeterReadings(Record):
     electricity: Reading | None = Field(None, title="电表读数", description="电表读数（度）")
@@ -119,6 +146,14 @@ class MoveIn(SingleRecord):
     meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="迁入时的水电表读数")
     note: str | None = Field(None, title="备注", description="备注")
 
+    @field_validator("move_in_date")
+    @classmethod
+    def _not_years_ahead(cls, v):
+        if v is not None and _in_future(v, _MOVE_IN_AHEAD):
+            raise ValueError("迁入日期 %s 在一年以后，不像是真的（年份写错了？） / move_in_date %s is more than a year ahead "
+                             "(a mistyped year?)" % (v.isoformat(), v.isoformat()))
+        return v
+
 
 # 5 客户资料补充
 class Supplement(Entry):
@@ -134,7 +169,7 @@ class Contact(Entry):
     """客户联络资料: a person to reach, or the forwarding address after move-out."""
 
     kind: Literal["contact", "forwarding"] = Field("contact", title="类别", description="contact 联络人；forwarding 迁出后的联系方式与邮件转收地址")
-    name: str = Field(title="姓名", description="联系人姓名", min_length=1)
+    name: OneLine = Field(title="姓名", description="联系人姓名", min_length=1)
     title: str | None = Field(None, title="职务", description="职务或部门")
     phone: Phone = Field(title="电话", description="联系电话")
     email: str | None = Field(None, title="电子邮件", description="电子邮件")
@@ -147,7 +182,7 @@ class Contact(Entry):
 class EmergencyContact(Entry):
     """紧急事故联络人: who to call at any hour, in order."""
 
-    name: str = Field(title="姓名", description="紧急联络人姓名", min_length=1)
+    name: OneLine = Field(title="姓名", description="紧急联络人姓名", min_length=1)
     relation: str | None = Field(None, title="关系", description="与客户的关系，如 行政经理、业主")
     phone_24h: Phone = Field(title="24 小时电话", description="24 小时可接通的电话")
     priority: int = Field(1, title="顺序", description="联络顺序，1 为最先", ge=1)
@@ -178,6 +213,8 @@ class Violation(Entry):
     amount: Money = Field(default=0, title="金额", description="罚款、赔偿或欠费金额（元）", validate_default=True)
     status: Literal["open", "settled", "waived"] = Field("open", title="状态", description="open 未处理；settled 已结清；waived 已免除")
     resolved_on: dt.date | None = Field(None, title="处理日期", description="结清或免除的日期")
+
+    _done = field_validator("date", "resolved_on")(_happened)
     note: str | None = Field(None, title="备注", description="备注，如结清的方式（迁出结算冲抵押金）")
 
 
@@ -201,6 +238,8 @@ class ServiceEvent(Record):
     cost: Money | None = Field(None, title="费用", description="完工时登记的维修费（元）")
     satisfaction: int | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
 
+    _at = field_validator("at")(_happened)
+
 
 # 10 维修记录
 class Repair(Entry):
@@ -220,6 +259,8 @@ class Repair(Entry):
     satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
     status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")
     history: list[ServiceEvent] = Field(default_factory=list, title="流转记录", description="每次流转一条，按时间先后追加（由 wuye repair 写入）")
+
+    _done = field_validator("reported_at", "assigned_at", "done_at", "closed_at")(_happened)
 
 
 # 11 投诉记录
@@ -245,6 +286,8 @@ class Complaint(Entry):
     status: Literal["open", "assigned", "responded", "resolved", "closed", "reopened"] = Field(
         "open", title="状态", description="open 已受理；assigned 已分派；responded 已回复；resolved 已处理；closed 已关闭；reopened 已重开")
     history: list[ServiceEvent] = Field(default_factory=list, title="流转记录", description="每次流转一条，按时间先后追加（由 wuye complaint 写入）")
+
+    _done = field_validator("received_at", "assigned_at", "responded_at", "resolved_at", "closed_at", "reopened_at")(_happened)
 
 
 # 12 工程档案（二次装修）
@@ -298,15 +341,16 @@ def list_model(category: ArchiveCategory) -> type[Record]:
     """The pydantic model of a list category's whole file."""
     from pydantic import create_model
 
-    return _LIST_MODELS.setdefault(
-        category.key,
-        create_model(
+    # Built once per category: building a pydantic class costs about a millisecond, and
+    # check, verify and import validate tens of thousands of files.
+    if category.key not in _LIST_MODELS:
+        _LIST_MODELS[category.key] = create_model(
             f"{category.model.__name__}List",
             __base__=EntryList,
             __doc__=f"{category.title}: {category.title_en}",
             entries=(list[category.model], Field(default_factory=list, title=category.title)),
-        ),
-    )
+        )
+    return _LIST_MODELS[category.key]
 
 
 _LIST_MODELS: dict[str, type[Record]] = {}

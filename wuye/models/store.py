@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import Record
-from .types import EntityId, Money, Reading
+from .types import EntityId, Money, OneLine, Reading
 
 Department = Literal["leasing", "customer_service", "engineering", "finance", "security", "management"]
 DEPARTMENTS: dict[str, tuple[str, str]] = {
@@ -118,11 +118,20 @@ class Staff(Record):
     """A staff member who may act in the store, with the keys their signatures verify against."""
 
     id: EntityId = Field(title="员工编号", description="员工编号，也是签名的主体名（principal）")
-    name: str = Field(title="姓名", description="员工姓名", min_length=1)
+    name: OneLine = Field(title="姓名", description="员工姓名", min_length=1)
     departments: list[Department] = Field(title="部门", description="所属部门，可多个", min_length=1)
     email: str | None = Field(None, title="电子邮件", description="电子邮件，用作 git 提交的作者邮箱")
     keys: list[StaffKey] = Field(default_factory=list, title="签名密钥", description="历来的签名公钥及其有效期；无密钥者不能签字")
     revoked_at: dt.datetime | None = Field(None, title="停用时间", description="员工停用（离职）的时间；之后不能再操作")
+
+    @field_validator("name")
+    @classmethod
+    def _git_ident(cls, v):
+        # The name is the git author of every commit this person makes; git drops < and > from
+        # an author name silently, so the log would not show the name in staff/.
+        if "<" in v or ">" in v:
+            raise ValueError("姓名不能含 < 或 > / a name cannot contain < or >")
+        return v
 
     @field_validator("departments")
     @classmethod

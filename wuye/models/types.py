@@ -140,7 +140,24 @@ def check_uscc(value: str, info: ValidationInfo) -> str:
         ) from None
 
 
+# Bidirectional-text controls reorder what is shown (U+202E turns "gpj.exe" into "exe.jpg").
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_one_line(value: str) -> str:
+    """A name: one line of visible text. A newline in a name would add lines to the commit
+    message that names it (forging `Wuye-*` trailers), and control characters break the screen."""
+    import unicodedata
+
+    for c in value:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI:
+            raise ValueError(tr("不能含换行、制表符或控制字符（发现 U+%04X）" % ord(c),
+                                "must be one line without control characters (found U+%04X)" % ord(c)))
+    return value
+
+
 Text = Annotated[str, WrapValidator(_strict_text)]
+OneLine = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_one_line)]
 Phone = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_phone), Field(json_schema_extra={"examples": ["13812345678"]})]
 IdCardNumber = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_ric)]
 USCC = Annotated[str, WrapValidator(_strict_text), AfterValidator(check_uscc)]
