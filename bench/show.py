@@ -1,35 +1,47 @@
-"""How fast is a look-up at the counter? `wuye archive show` against its floor.
+"""How fast is a look-up at the counter? `wuye archive show` and `wuye moveout status` against their floor.
 
-Runs, each N times as a fresh process (after one untimed warm-up):
-  1. `wuye archive show <tenant>`                      the real command;
-  2. `python -c "import typer"`                         the price of the CLI framework alone;
-  3. a minimal typer + ruamel.yaml (C loader) + rich script that reads the same twelve files and
-     prints them as tables: what the look-up would cost with nothing of wuye's own;
-  4. `python -c pass`                                   the interpreter's start-up.
-and prints the median and fastest wall time of each, and ratios to the minimal script.
+On a store made by bench/make_store.py (10,000 tenants by default; generated once into the bench
+cache and reused), runs each command as a fresh process, round-robin (one run of each in turn, so
+that a noisy machine slows all of them alike), after one untimed warm-up of each:
 
-    python bench/show.py                  # builds a small store in a temp dir (a few seconds)
-    python bench/show.py STORE [-t T0001] [-n 20]
+  wuye archive show <id>              a dossier, all twelve categories
+  wuye archive show <pinyin>          the same tenant found by pinyin initials (search)
+  wuye archive show <name>            ... by part of the company name (search)
+  wuye moveout status <case>          a closed case's board (all steps, the seven standards)
+  wuye moveout status <case>, cold    the same, its cached board deleted before each run
+  minimal show                        typer + ruamel.yaml (C loader) + rich: the same twelve files
+                                      read and printed as tables, nothing of wuye's own
+  minimal status                      the same for the board: finds the case folder as wuye does,
+                                      reads the case, its entries, the workflow, wuye.yaml, the staff
+                                      and the tenant's move_in/payments/violations, prints two tables
+  python -c 'import typer', python -c pass    the machine's floor, in the same run
 
-Not a test: nothing is asserted. Private keys of the built store go to a temp WUYE_KEYS; git's
-global config is ignored, so the bench never depends on (or touches) the machine's identity.
+and prints the median and fastest wall time of each with its ratio to the floor it is judged by.
+Targets (issue 7): a look-up within 1.25x its minimal script; a search within 1.25x a look-up.
+
+    python bench/show.py                    # the 10,000-tenant store
+    python bench/show.py --tenants 1000 -n 15
+    python bench/show.py --store PATH --tenant T0001 --case MO-2026-0001 --keys KEYDIR
+
+Not a test: nothing is asserted. git's global config is ignored; nothing in the store changes
+except wuye's own caches under .git/wuye/.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-MINIMAL = textwrap.dedent('''\
-    """The floor: read a dossier's YAML with the C loader, print it with rich, under typer."""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_store  # noqa: E402  (the sibling script: store generation and shared helpers)
+
+MINIMAL_SHOW = textwrap.dedent('''\
+    """The floor of `archive show`: a dossier's YAML read with the C loader, printed with rich."""
     from pathlib import Path
 
     import typer
@@ -68,109 +80,128 @@ MINIMAL = textwrap.dedent('''\
         app()
 ''')
 
-# One record of each category for the tenant that is looked up (the others have a profile only).
-SAMPLES = {
-    "payments": "kind: fee\nitem: 物业管理费\nperiod: 2026-11\namount: '12000.00'\npaid: '12000.00'\npaid_on: 2026-11-05\n",
-    "renovation": "project: 办公室装修\ncontractor: 北京华美装饰工程有限公司\ncontractor_phone: '13700001111'\n"
-                  "deposit: '20000.00'\nacceptance: passed\n",
-    "move_in": "move_in_date: 2024-01-05\naccess_cards_issued: 12\nkeys_issued: 4\n"
-               "meter_readings:\n  electricity: '10234.5'\n  water: '321'\n",
-    "supplement": "date: 2025-03-01\nnote: 补充营业执照副本（已换证）\n",
-    "contacts": "name: 李雷\ntitle: 行政经理\nphone: '13812345678'\nprimary: true\n",
-    "emergency": "name: 张三\nrelation: 物业联络人\nphone_24h: '13900001234'\n",
-    "correspondence": "date: 2026-10-20\ndirection: out\nkind: notice\nref_no: 通知〔2026〕12号\nsubject: 停水通知\n",
-    "violations": "date: 2026-10-31\nkind: arrears\ndescription: 欠缴 10 月物业管理费\namount: '12000.00'\n",
-    "repairs": "reported_at: 2026-11-03T09:30:00+08:00\nlocation: 1205 室卫生间\ndescription: 洗手盆下水管漏水\n",
-    "complaints": "received_at: 2026-11-04T10:00:00+08:00\nchannel: phone\ndescription: 空调噪音过大\n",
-    "engineering": "date: 2024-01-02\ntitle: 二次装修施工图\nkind: drawing\n",
-}
-NAMES = ["柏彦科技", "国贸物流", "华联商贸", "东方律师事务所", "星河传媒", "中科信息", "京东方贸易", "蓝天教育",
-         "金融街咨询", "长城证券营业部", "新世纪设计", "恒通会计师事务所", "阳光保险代理", "万达影视", "天元律师事务所",
-         "博雅翻译", "远洋地产经纪", "同仁医疗器械", "北辰软件", "和平建筑设计"]
+MINIMAL_STATUS = textwrap.dedent('''\
+    """The floor of `moveout status`: the files a board is made of, read with the C loader, printed with rich."""
+    from pathlib import Path
+
+    import typer
+
+    app = typer.Typer()
 
 
-def build_store(root: Path) -> str:
-    """A store with 20 tenants; T0001 has all twelve categories. Returns T0001."""
-    from wuye import archive, staff
-    from wuye.create import init_store
-    from wuye.errors import WuyeError
+    @app.command()
+    def status(store: Path, case: str):
+        from rich.console import Console
+        from rich.table import Table
+        from ruamel.yaml import YAML
 
-    store = init_store(root, "柏彦大厦")
-    staff.add(store, "wangli", "王丽", ["customer_service"])
-    for i, name in enumerate(NAMES, 1):
-        archive.new(store, f"T{i:04d}", name, f"{1200 + i}", "wangli")
-    inputs = root.parent / "inputs"
-    inputs.mkdir()
-    for key, body in SAMPLES.items():
-        f = inputs / f"{key}.yaml"
-        f.write_text(body, encoding="utf-8")
-        try:
-            archive.add(store, "T0001", key, "wangli", file=f)
-        except WuyeError as e:  # a model changed under the bench: show less, but still measure
-            print(f"bench: skipped {key}: {e}", file=sys.stderr)
-    return "T0001"
+        yaml = YAML(typ="safe", pure=False)
+
+        def load(p):
+            return yaml.load(p.read_text(encoding="utf-8")) or {}
+
+        (case_yaml,) = store.glob(f"tenants/*/moveout/{case}/case.yaml")
+        info = load(case_yaml)
+        tenant = store / "tenants" / info["tenant_id"]
+        workflow = load(store / "workflows" / "moveout.yaml")
+        load(store / "wuye.yaml")
+        records = {k: load(tenant / f"{k}.yaml") for k in ("move_in", "payments", "violations")}
+        staff = {p.stem: load(p) for p in sorted((store / "staff").glob("*.yaml"))}
+        entries = {}
+        for p in sorted((case_yaml.parent / "steps").glob("*.yaml")):
+            e = load(p)
+            entries[e["step"]] = e
+        console = Console()
+        console.print(f"{case}  {info.get('company')} ({info['tenant_id']})  {info.get('status')}")
+        t = Table(title="steps")
+        for h in ("step", "state", "signed by", "when", "signers"):
+            t.add_column(h)
+        for s in workflow["steps"]:
+            e = entries.get(s["id"])
+            who = staff.get(e["signer"], {}).get("name", "") if e else ""
+            t.add_row(s["title"], "done" if e else "", who, str(e["signed_at"])[:16] if e else "", ", ".join(s["signers"]))
+        console.print(t)
+        t = Table(title="standards")
+        t.add_column("")
+        t.add_column("records")
+        for k, v in records.items():
+            t.add_row(k, str(len(v.get("entries", v))))
+        console.print(t)
 
 
-def wuye_command() -> list[str]:
-    script = Path(sys.executable).with_name("wuye")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "wuye"]
-
-
-def timed(argv: list[str], n: int, env: dict) -> list[float]:
-    def once() -> float:
-        t = time.perf_counter()
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        elapsed = time.perf_counter() - t
-        if p.returncode != 0:
-            sys.exit(f"bench: {' '.join(argv)} failed ({p.returncode}):\n{p.stderr.decode(errors='replace')}")
-        return elapsed
-
-    once()  # warm-up: file cache and .pyc files
-    return [once() for _ in range(n)]
+    if __name__ == "__main__":
+        app()
+''')
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("store", nargs="?", type=Path, help="an existing store (default: build a small one)")
-    ap.add_argument("-t", "--tenant", help="the tenant to show (default: the first one)")
-    ap.add_argument("-n", type=int, default=10, help="runs of each command (default 10)")
+    ap.add_argument("--tenants", type=int, default=10000, help="size of the make_store store (default 10000)")
+    ap.add_argument("--store", type=Path, help="an existing store instead (with --tenant, --case, --keys)")
+    ap.add_argument("--tenant", help="the tenant to show (default: the manifest's)")
+    ap.add_argument("--case", help="the case to show (default: the manifest's last closed case)")
+    ap.add_argument("--keys", help="WUYE_KEYS for --store")
+    ap.add_argument("-n", type=int, default=11, help="timed runs of each command (default 11)")
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "WUYE_"))}
-    env.update(WUYE_KEYS=str(tmp / "keys"), GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
-               COLUMNS="120", NO_COLOR="1")
-    os.environ.update(env)
+    if args.store:
+        store, keys = args.store.resolve(), args.keys
+        tenant = args.tenant or sorted(p.name for p in (store / "tenants").iterdir() if p.is_dir())[0]
+        case = args.case
+        queries = []
+    else:
+        info = make_store.ensure(args.tenants)
+        store, keys = Path(info["store"]), info["keys"]
+        tenant = args.tenant or info["tenant"]
+        case = args.case or info["cases"]["closed"][-1]
+        queries = [("pinyin", info["pinyin_query"]), ("name", info["name_query"])]
+    env = make_store.bench_env(keys)
+    wuye = [*make_store.wuye_command(), "--store", str(store)]
+    tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-show-"))
+    boards = store / ".git" / "wuye" / "cache" / "boards.json"
     try:
-        if args.store is None:
-            t = time.perf_counter()
-            tenant = build_store(tmp / "store")
-            store = tmp / "store"
-            print(f"built a store of {len(NAMES)} tenants in {time.perf_counter() - t:.1f} s (a temp dir, removed after)")
-        else:
-            store = args.store.resolve()
-            tenant = args.tenant or sorted(p.name for p in (store / "tenants").iterdir() if p.is_dir())[0]
-        tenant = args.tenant or tenant
-        minimal = tmp / "minimal_show.py"
-        minimal.write_text(MINIMAL, encoding="utf-8")
-
-        cases = [
-            (f"wuye archive show {tenant}", [*wuye_command(), "--store", str(store), "archive", "show", tenant]),
-            ("python -c 'import typer'", [sys.executable, "-c", "import typer"]),
-            ("typer + ruamel(C) + rich, same files", [sys.executable, str(minimal), str(store), tenant]),
-            ("python -c pass", [sys.executable, "-c", "pass"]),
-        ]
-        results = [(label, timed(argv, args.n, env)) for label, argv in cases]
+        (tmp / "minimal_show.py").write_text(MINIMAL_SHOW, encoding="utf-8")
+        (tmp / "minimal_status.py").write_text(MINIMAL_STATUS, encoding="utf-8")
+        cases = [("show", f"wuye archive show {tenant}", [*wuye, "archive", "show", tenant], None)]
+        for kind, q in queries:
+            cases.append((f"search-{kind}", f"wuye archive show {q}  ({kind} search)", [*wuye, "archive", "show", q], None))
+        cases.append(("minimal-show", "minimal show (typer + ruamel C + rich)", [sys.executable, str(tmp / "minimal_show.py"), str(store), tenant], None))
+        if case:
+            cases += [
+                ("status", f"wuye moveout status {case}", [*wuye, "moveout", "status", case], None),
+                ("status-cold", f"wuye moveout status {case}, board not cached", [*wuye, "moveout", "status", case],
+                 lambda: boards.unlink(missing_ok=True)),
+                ("minimal-status", "minimal status (typer + ruamel C + rich)", [sys.executable, str(tmp / "minimal_status.py"), str(store), case], None),
+            ]
+        cases += [("typer", "python -c 'import typer'", [sys.executable, "-c", "import typer"], None),
+                  ("pass", "python -c pass", [sys.executable, "-c", "pass"], None)]
+        for _, _, argv, before in cases:  # warm-up: page cache, .pyc files, wuye's caches
+            if before:
+                before()
+            make_store.Run(argv, env)
+        times: dict[str, list[float]] = {key: [] for key, *_ in cases}
+        started = time.perf_counter()
+        for _ in range(args.n):
+            for key, _, argv, before in cases:
+                if before:
+                    before()
+                times[key].append(make_store.Run(argv, env).seconds)
+        elapsed = time.perf_counter() - started
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    floor = statistics.median(results[2][1])
-    width = max(len(label) for label, _ in results)
-    print(f"\n{args.n} runs each, wall time of a fresh process (ms)\n")
-    print(f"{'command':<{width}}  {'median':>8}  {'fastest':>8}  {'× minimal':>9}")
-    for label, times in results:
-        med = statistics.median(times)
-        print(f"{label:<{width}}  {med * 1000:8.1f}  {min(times) * 1000:8.1f}  {med / floor:9.2f}")
+    med = {k: make_store.median(v) for k, v in times.items()}
+    judged = {"show": "minimal-show", "minimal-show": "minimal-show", "status": "minimal-status",
+              "status-cold": "minimal-status", "minimal-status": "minimal-status"}
+    rows = []
+    for key, label, *_ in cases:
+        floor = judged.get(key) or ("show" if key.startswith("search") else None)
+        ratio = f"{med[key] / med[floor]:.2f}× {'minimal' if floor.startswith('minimal') else 'look-up'}" if floor else ""
+        rows.append([label, f"{med[key] * 1000:.0f}", f"{min(times[key]) * 1000:.0f}", ratio])
+    print(f"store: {store} ({sum(1 for p in (store / 'tenants').iterdir() if p.is_dir())} tenants)")
+    print(f"machine: {make_store.machine()}")
+    make_store.table(["command", "median ms", "fastest ms", "ratio (median)"], rows,
+                     f"{args.n} runs of each, round-robin, wall time of a fresh process ({elapsed:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ def case_dirs(store: Store) -> list[tuple[str, str]]:
 
 def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
     check_case_id(case_id)
-    hits = sorted(store.root.glob(f"tenants/*/moveout/{case_id}/case.yaml"))
+    from .cache import case_paths
+
+    hits = case_paths(store.root, case_id)  # the glob tenants/*/moveout/<id>/case.yaml, faster
     if not hits:
         raise WuyeError(tr("找不到迁出案件 %s；用 `wuye moveout list` 查看" % case_id,
                            "no move-out case %s; see `wuye moveout list`" % case_id))
@@ -116,9 +118,13 @@ def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
     return p.parent.parent.name, f"tenants/{p.parent.parent.name}/moveout/{case_id}"
 
 
-def load_case(store: Store, case_id: str) -> Case:
-    """A case with every entry file read (not yet verified); unreadable files become problems."""
-    tenant_id, cdir = find_case_dir(store, case_id)
+def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) -> Case:
+    """A case with every entry file read (not yet verified); unreadable files become problems.
+
+    `where` (tenant id, case folder), when the caller has just listed every case and knows the id
+    is used once, spares searching all tenants' folders for it again (verify loads every case).
+    """
+    tenant_id, cdir = where if where is not None else find_case_dir(store, case_id)
     info, _ = store.read_data(f"{cdir}/case.yaml")
     case = Case(case_id, tenant_id, cdir, info if isinstance(info, dict) else {})
     steps_dir = store.path(f"{cdir}/steps")

@@ -67,7 +67,8 @@ def show(
     tenant: str = typer.Argument(..., help=tr("客户编号、公司名称的一部分或拼音首字母", "tenant id, part of the company name, or pinyin initials")),
     category: str = typer.Argument(None, help=tr("只看一类", "show one category only")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话和证件号", "show phone and ID numbers unmasked")),
+    reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话、证件号和联系人姓名（记入本机访问日志）",
+                                                          "show phone and ID numbers and contacts' names unmasked (logged locally)")),
 ):
     """柜台查询：查看租户档案 / look a tenant up at the counter."""
     from .. import archive
@@ -77,7 +78,11 @@ def show(
     tid = archive.find_tenant(store, tenant)
     only = archive.category(category) if category else None
     dossier = archive.read_dossier(store, tid, only)
-    data = archive.masked(dossier.data, reveal)
+    from .. import privacy
+
+    data = privacy.masked_dossier(dossier.data, reveal)
+    if reveal:
+        privacy.record_reveal(store.root, "archive show", tid + (f" {only.key}" if only else ""))
     if as_json:
         print_json({"tenant_id": tid, "categories": data, "missing": [c.key for c in dossier.missing()],
                     "problems": [p.to_json() for p in dossier.problems]})

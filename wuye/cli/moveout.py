@@ -130,10 +130,12 @@ def status(
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
     from rich.table import Table
 
-    from .. import moveout
+    from .. import cache, moveout
 
     store = open_store(ctx)
-    b = moveout.board(store, case_id)
+    # The board as last computed while none of the files it is computed from has changed: a
+    # look-up at the counter then needs neither the models nor the signature checks.
+    b = cache.board(store, case_id, lambda: moveout.board(store, case_id))
     if as_json:
         print_json(b)
         return

@@ -1,0 +1,444 @@
+"""The derived cache (wuye/cache.py) is never trusted over the files: whatever changes behind its
+back is read again, a deleted cache is rebuilt, a damaged one is ignored and rebuilt, and every
+attack `wuye verify` catches is still caught when the cache is warm. Also: the fast YAML loader
+gives exactly what yamlio gives. Correctness only; speed is measured in bench/, not here."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import textwrap
+
+import pytest
+
+from conftest import git
+from test_moveout import MoveOut, plain_git
+
+import test_verify
+from wuye import cache, fastyaml, yamlio
+from wuye.errors import WuyeError
+
+
+def cache_file(store, name: str):
+    return store.root / ".git" / "wuye" / "cache" / name
+
+
+@pytest.fixture
+def mo(run, tenant, tmp_path):
+    return MoveOut(run, tenant, tmp_path)
+
+
+def verify(run) -> tuple[int, list[dict]]:
+    r = run("verify", "--json")
+    data = json.loads(r.stdout)
+    assert data["ok"] == (r.exit_code == 0)
+    return r.exit_code, [p for p in data["problems"] if p["level"] == "error"]
+
+
+# --- the fast loader reads exactly what yamlio reads ------------------------------------------
+
+CORNERS = [
+    "", "# only a comment\n", "a: 1\n", "a: 0o17\nb: 0x1F\nc: 1_000\nd: -3\ne: +5\nf: 017\n",
+    "a: 1.5\nb: .inf\nc: -.Inf\nd: 1e3\ne: .5\n", "a: .nan\n",
+    "a: true\nb: True\nc: FALSE\nd: yes\ne: no\nf: on\n", "a: ~\nb: null\nc:\nd: Null\n",
+    "a: 2026-01-01\nb: 2026-01-01T10:00:00+08:00\nc: 2026-1-1 10:00:00\nd: 2026-01-01 10:00:00.5Z\ne: '2026-01-01'\n",
+    "<<: {a: 1}\nb: 2\n", "a: {<<: [{x: 1}, {y: 2}], z: 3}\n", "=: v\n", "a: !!str 1\n", "a: ! 1\n",
+    "1: a\ntrue: b\nnull: c\n2026-01-01: d\n", "[1, 2, {a: b}]\n", "- a\n- - b\n  - c\n- {d: [e, f]}\n",
+    "a: |\n  line 1\n  line 2\nb: >\n  folded\n  text\n", "a: 'it''s'\nb: \"tab\\there\"\n", "a: 柏彦科技\n名称: 值\n",
+    "a: 1\na: 2\n", "a: {b: 1, b: 2}\n", "a: [1, 2\n", "a: b: c\n", "--- 1\n--- 2\n", "a: &x 1\nb: *x\n",
+    "a: !!python/object:os.system 1\n", "? [a, b]\n: c\n", "a: 'x\n", "%YAML 1.1\n---\na: yes\n",
+]
+
+
+def outcome(load, text):
+    try:
+        return "ok", load(text, "f.yaml")
+    except WuyeError as e:
+        return "refused", str(e)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("text", CORNERS)
+def test_the_fast_loader_agrees_with_yamlio_on_corner_cases(text):
+    (ka, va), (kb, vb) = outcome(yamlio.loads, text), outcome(fastyaml.loads, text)
+    assert ka == kb and same(va, vb), (text, va, vb)
+
+
+def test_the_fast_loader_agrees_with_yamlio_on_every_sample_file():
+    from conftest import REPO_ROOT
+
+    files = sorted((REPO_ROOT / "records").rglob("*.yaml")) + sorted((REPO_ROOT / "wuye" / "defaults").glob("*.yaml"))
+    assert len(files) > 50
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert same(yamlio.loads(text, f.name), fastyaml.loads(text, f.name)), f
+
+
+def test_the_fast_loader_agrees_with_yamlio_on_generated_documents():
+    from hypothesis import given, settings, strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.text(max_size=12),
+                        st.dates().map(str), st.sampled_from(["0o7", "1_0", "~", "Yes", ".inf", "2026-01-01 09:00:00"]))
+    docs = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4)),
+                        max_leaves=20)
+
+    @settings(max_examples=150, deadline=None)
+    @given(docs)
+    def check(doc):
+        text = yamlio.dumps({"d": doc})
+        (ka, va), (kb, vb) = outcome(yamlio.loads, text), outcome(fastyaml.loads, text)
+        assert ka == kb and same(va, vb), text
+
+    check()
+
+
+# --- the counter's search index ------------------------------------------------------------------
+
+
+def test_a_company_renamed_behind_the_index_is_found_under_its_new_name(tenant, run):
+    r = run("archive", "show", "柏彦", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["tenant_id"] == "T0001"
+    assert cache_file(tenant, "tenants.json").is_file()  # the search built the index
+    # A hand edit of the same length, with the file's mtime put back: only ctime tells.
+    path = tenant.path("tenants/T0001/profile.yaml")
+    st = path.stat()
+    text = path.read_text(encoding="utf-8")
+    new = text.replace("柏彦科技", "鸿远商贸").replace("pinyin: bykj", "pinyin: hysm")
+    assert len(new.encode()) == len(text.encode()) and new != text
+    path.write_text(new, encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    r = run("archive", "show", "鸿远", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["tenant_id"] == "T0001"
+    assert run("archive", "show", "hysm", "--json").exit_code == 0
+    assert run("archive", "show", "柏彦").exit_code == 1  # the old name is gone
+
+
+def test_a_rename_through_wuye_is_found_too(tenant, run):
+    assert run("archive", "show", "bykj").exit_code == 0
+    r = run("archive", "add", "T0001", "profile", "--set", "name=华锐通达贸易", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    r = run("archive", "show", "hrtd", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["tenant_id"] == "T0001"
+    assert run("archive", "show", "bykj").exit_code == 1
+
+
+def test_tenants_added_and_removed_behind_the_index(tenant, run):
+    assert run("archive", "show", "柏彦").exit_code == 0
+    assert run("archive", "new", "T0002", "--name", "国贸物流", "--unit", "1206", "--as", "wangli").exit_code == 0
+    r = run("archive", "show", "gmwl", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["tenant_id"] == "T0002"
+    import shutil
+
+    shutil.rmtree(tenant.path("tenants/T0002"))
+    assert run("archive", "show", "gmwl").exit_code == 1
+
+
+def test_a_profile_changed_in_the_same_tick_as_the_index_is_read_again(tenant, run):
+    # Racily clean: edited right after the index was written, the same size, mtime and ctime
+    # kept within the index's own second. The two-second window makes it be read again.
+    assert run("archive", "show", "柏彦").exit_code == 0
+    path = tenant.path("tenants/T0001/profile.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("柏彦科技", "鸿远商贸"), encoding="utf-8")
+    assert run("archive", "show", "鸿远").exit_code == 0
+
+
+@pytest.mark.parametrize("damage", [b"\x00\xff garbage \x89PNG", b'{"version": 1, "code": "', b"[]", b"null",
+                                    b'{"version": 1}', None])
+def test_a_damaged_or_deleted_index_is_ignored_and_rebuilt(tenant, run, damage):
+    assert run("archive", "show", "bykj").exit_code == 0
+    f = cache_file(tenant, "tenants.json")
+    if damage is None:
+        f.unlink()
+    else:
+        f.write_bytes(damage)
+    r = run("archive", "show", "bykj", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["tenant_id"] == "T0001"
+    assert json.loads(f.read_text(encoding="utf-8"))["tenants"]["T0001"][4] == "柏彦科技"
+
+
+def test_a_forged_entry_with_no_file_signature_is_not_trusted(tenant, run):
+    assert run("archive", "show", "bykj").exit_code == 0
+    f = cache_file(tenant, "tenants.json")
+    data = json.loads(f.read_text(encoding="utf-8"))
+    data["tenants"]["T0001"] = [None, None, None, None, "冒名公司", "mmgs"]
+    f.write_text(json.dumps(data), encoding="utf-8")
+    assert run("archive", "show", "mmgs").exit_code == 1
+    assert run("archive", "show", "bykj").exit_code == 0
+
+
+def test_no_cache_is_written_with_wuye_no_cache(tenant, run, monkeypatch):
+    monkeypatch.setenv("WUYE_NO_CACHE", "1")
+    assert run("archive", "show", "bykj").exit_code == 0
+    assert run("verify").exit_code == 0
+    assert not (tenant.root / ".git" / "wuye" / "cache").exists()
+
+
+# --- verify with a warm cache ---------------------------------------------------------------------
+
+
+ATTACKS = [name for name, fn in inspect.getmembers(test_verify, inspect.isfunction)
+           if name.startswith("test_") and "ssh_keygen" not in name]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_every_attack_is_caught_with_a_warm_cache(attack, mo, run, tmp_path, monkeypatch):
+    """Each of test_verify's attacks, with `wuye verify` and `moveout status` run (and the caches
+    filled) on the sound store just before the attack is made."""
+    walk = MoveOut.walk
+
+    def walk_then_verify(self, *args, **kwargs):
+        case = walk(self, *args, **kwargs)
+        r = run("verify")
+        assert r.exit_code == 0, r.stdout
+        assert run("moveout", "status", case).exit_code == 0
+        assert cache_file(self.store, "verify.json").is_file() and cache_file(self.store, "boards.json").is_file()
+        return case
+
+    monkeypatch.setattr(MoveOut, "walk", walk_then_verify)
+    fn = getattr(test_verify, attack)
+    given = {"mo": mo, "run": run, "tmp_path": tmp_path}
+    fn(**{name: given[name] for name in inspect.signature(fn).parameters})
+
+
+def test_a_tampered_entry_with_its_mtime_put_back_is_caught(mo, run):
+    mo.walk("settlement")
+    assert run("verify").exit_code == 0
+    rel = mo.step_rel("engineering_inspection")
+    path = mo.store.path(rel)
+    st = path.stat()
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b"300.00", b"800.00"))  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == rel and "签名无效" in p["message"] for p in problems)
+    # And the board at the counter says so too.
+    assert run("moveout", "status", mo.case).exit_code == 1
+
+
+def test_an_archive_file_broken_after_a_clean_run_is_caught(tenant, run):
+    assert run("archive", "add", "T0001", "contacts", "--set", "name=李雷", "--set", "phone=13812345678", "--as", "wangli").exit_code == 0
+    assert run("verify").exit_code == 0
+    assert run("archive", "check").exit_code == 0
+    path = tenant.path("tenants/T0001/contacts.yaml")
+    path.write_text(path.read_text(encoding="utf-8").replace("'13812345678'", "'12345'"), encoding="utf-8")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == "tenants/T0001/contacts.yaml" and "电话号码无效" in p["message"] for p in problems)
+    r = run("archive", "check")
+    assert r.exit_code == 1 and "电话号码无效" in r.stdout
+    plain_git(tenant.root, "commit", "-q", "-am", "改坏电话")  # committed: blob ids from the index now
+    assert verify(run)[0] == 1 and run("archive", "check").exit_code == 1
+
+
+def test_a_unit_broken_after_a_clean_run_is_caught(tenant, run):
+    assert run("verify").exit_code == 0
+    path = tenant.path("units/1205.yaml")
+    path.write_text(path.read_text(encoding="utf-8").replace("status: leased", "status: rented"), encoding="utf-8")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == "units/1205.yaml" for p in problems)
+
+
+def test_an_attachment_replaced_after_a_clean_run_is_caught(tenant, run, tmp_path):
+    import hashlib
+
+    att = tenant.path("tenants/T0001/attachments/图纸.pdf")
+    att.parent.mkdir()
+    att.write_bytes(b"%PDF-1.4 drawing")
+    record = tmp_path / "eng.yaml"
+    record.write_text(textwrap.dedent(f"""\
+        title: 二次装修施工图
+        kind: drawing
+        documents:
+          - path: attachments/图纸.pdf
+            sha256: {hashlib.sha256(b"%PDF-1.4 drawing").hexdigest()}
+    """), encoding="utf-8")
+    assert run("archive", "add", "T0001", "engineering", "--file", record, "--as", "wangli").exit_code == 0
+    plain_git(tenant.root, "add", "-A")
+    plain_git(tenant.root, "commit", "-q", "-m", "附件")
+    assert run("verify").exit_code == 0
+    att.write_bytes(b"%PDF-1.4 another drawing")
+    code, problems = verify(run)
+    assert code == 1 and any("与登记的 sha256 不符" in p["message"] for p in problems)
+    att.unlink()
+    code, problems = verify(run)
+    assert code == 1 and any("不存在" in p["message"] for p in problems)
+    att.write_bytes(b"%PDF-1.4 drawing")
+    assert run("verify").exit_code == 0
+
+
+def test_a_signers_department_changed_after_a_clean_run_is_caught(mo, run):
+    mo.walk("engineering_inspection")
+    assert run("verify").exit_code == 0
+    path = mo.store.path("staff/zhangwei.yaml")
+    path.write_text(path.read_text(encoding="utf-8").replace("- engineering", "- security"), encoding="utf-8")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and "zhangwei 不属于 engineering" in p["message"]
+                             for p in problems)
+
+
+def test_a_workflow_changed_after_a_clean_run_is_caught(mo, run):
+    mo.walk("engineering_inspection")
+    assert run("verify").exit_code == 0
+    path = mo.store.path("workflows/moveout.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("signers: [engineering]", "signers: [security]", 1), encoding="utf-8")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and "不能签" in p["message"] for p in problems)
+
+
+def test_a_payment_recorded_after_the_settlement_shows_on_a_warm_board(mo, run):
+    mo.walk("settlement")
+    status, _ = mo.status()
+    assert {s["number"]: s["met"] for s in status["standards"]}["3"] is True
+    mo.archive("payments", {"kind": "fee", "item": "物业管理费", "period": "2026-12", "amount": "5000.00"}, as_="liuyang")
+    status, _ = mo.status()
+    assert {s["number"]: s["met"] for s in status["standards"]}["3"] is False
+
+
+@pytest.mark.parametrize("damage", [b"\x00\xff garbage", b'{"version": 1, "files": {', b"[1, 2]", None])
+def test_a_damaged_or_deleted_verify_cache_is_ignored_and_rebuilt(mo, run, damage):
+    mo.walk("engineering_inspection")
+    first = verify(run)
+    f = cache_file(mo.store, "verify.json")
+    assert first[0] == 0 and f.is_file()
+    if damage is None:
+        f.unlink()
+    else:
+        f.write_bytes(damage)
+    assert verify(run) == first
+    data = json.loads(f.read_text(encoding="utf-8"))
+    assert "tenants/T0001/profile.yaml" in data["files"] and data["cases"]
+    # A broken entry then is still caught.
+    mo.store.path(mo.step_rel("application")).write_text("case: [\n", encoding="utf-8")
+    assert verify(run)[0] == 1
+
+
+def test_a_damaged_board_cache_is_ignored(mo, run):
+    mo.walk("application")
+    status, _ = mo.status()
+    cache_file(mo.store, "boards.json").write_bytes(b"\x00 not json")
+    again, r = mo.status()
+    assert r.exit_code == 0 and again == status
+
+
+def test_forged_results_for_other_content_are_not_used(mo, run):
+    # Results are keyed by blob id: an entry recorded for other bytes does not vouch for these.
+    mo.walk("application")
+    assert run("verify").exit_code == 0
+    f = cache_file(mo.store, "verify.json")
+    data = json.loads(f.read_text(encoding="utf-8"))
+    rel = "tenants/T0001/move_in.yaml"
+    mo.store.path(rel).write_text("access_cards_issued: -1\n", encoding="utf-8")
+    assert data["files"][rel] == git(mo.store.root, "rev-parse", f"HEAD:{rel}").strip()  # clean: its blob id alone
+    data["files"][rel] = "0" * 40
+    f.write_text(json.dumps(data), encoding="utf-8")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == rel for p in problems)
+
+
+def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
+    mo.walk("return_pass")
+    assert run("verify").exit_code == 0
+    recorded = json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"]
+    assert recorded == git(mo.store.root, "rev-parse", "HEAD").strip()
+    rel = mo.step_rel("return_pass")
+    plain_git(mo.store.root, "rm", "-q", rel)
+    plain_git(mo.store.root, "commit", "-q", "-m", "删掉")
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == rel and "被删除" in p["message"] for p in problems)
+    # A failed history check does not move the mark: it keeps saying so.
+    assert json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"] == recorded
+    assert verify(run)[0] == 1
+
+
+def test_worker_processes_find_what_one_process_finds(mo, run, monkeypatch):
+    mo.walk("settlement")
+    for tid, name in (("T0002", "国贸物流"), ("T0003", "华联商贸")):
+        assert run("archive", "new", tid, "--name", name, "--as", "wangli").exit_code == 0
+    mo.store.path("tenants/T0002/profile.yaml").write_text("tenant_id: T0002\nname: ''\n", encoding="utf-8")
+    mo.store.path("units/9999.yaml").write_text("id: 9998\n", encoding="utf-8")
+    monkeypatch.setenv("WUYE_NO_CACHE", "1")
+    alone = run("verify", "--json")
+    monkeypatch.delenv("WUYE_NO_CACHE")
+    monkeypatch.setattr(cache, "PARALLEL_MIN", 1)
+    monkeypatch.setenv("WUYE_JOBS", "2")
+    forked = run("verify", "--json")
+    assert forked.exit_code == alone.exit_code == 1
+    assert json.loads(forked.stdout) == json.loads(alone.stdout)
+    assert run("verify", "--json").stdout == forked.stdout  # and warm
+
+
+# --- the plumbing commit (audit.commit) lays trees out as git does ----------------------------
+
+
+def test_the_plumbing_commit_lays_out_trees_as_git_does(tenant):
+    from wuye import audit
+
+    root = tenant.root
+    names = ["x/a.b", "x/a-b", "x/a0", "x/a/b", "x/ab", "x/A", "x/中文 附件.pdf", "x/a/c/d", "x/b"]
+    for rel in names:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel + "\n", encoding="utf-8")
+    sha = audit.commit(root, names, "test: trees\n")
+    assert sha == git(root, "rev-parse", "HEAD").strip()
+    plain_git(root, "fsck", "--strict", "--no-dangling")  # a misordered tree is an fsck error
+    assert sorted(git(root, "-c", "core.quotePath=false", "ls-tree", "-r", "--name-only", "HEAD", "x").splitlines()) == sorted(names)
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    # The same tree as git's own index would write.
+    assert git(root, "write-tree").strip() == git(root, "rev-parse", "HEAD^{tree}").strip()
+    # Removing a file, and with it a whole folder.
+    for rel in ("x/a/b", "x/a/c/d"):
+        (root / rel).unlink()
+    audit.commit(root, ["x/a/b", "x/a/c/d"], "test: remove\n")
+    plain_git(root, "fsck", "--strict", "--no-dangling")
+    assert "x/a/" not in git(root, "ls-tree", "-r", "--name-only", "HEAD", "x")
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_folder_where_head_has_a_file(tenant):
+    from wuye import audit
+
+    root = tenant.root
+    (root / "y").write_text("a file\n", encoding="utf-8")
+    audit.commit(root, ["y"], "test: y\n")
+    (root / "y").unlink()
+    (root / "y").mkdir()
+    (root / "y" / "z").write_text("now a folder\n", encoding="utf-8")
+    audit.commit(root, ["y", "y/z"], "test: y/z\n")
+    assert git(root, "ls-tree", "-r", "--name-only", "HEAD", "y").split() == ["y/z"]
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_writing_back_what_head_holds_makes_no_commit(tenant):
+    from wuye import audit
+
+    root = tenant.root
+    before = git(root, "rev-parse", "HEAD").strip()
+    assert audit.commit(root, ["tenants/T0001/profile.yaml"], "test: nothing\n") is None
+    assert git(root, "rev-parse", "HEAD").strip() == before
+
+
+def test_a_name_the_plumbing_leaves_alone_is_committed_the_porcelain_way(tenant):
+    from wuye import audit
+
+    root = tenant.root
+    rel = 'tenants/T0001/attachments/报价"终稿".txt'
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("报价\n", encoding="utf-8")
+    sha = audit.commit(root, [rel], "test: quoted\n")
+    assert sha == git(root, "rev-parse", "HEAD").strip()
+    assert git(root, "-c", "core.quotePath=false", "show", "--name-only", "--format=", "HEAD").strip() == '"tenants/T0001/attachments/报价\\"终稿\\".txt"'
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
