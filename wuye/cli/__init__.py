@@ -72,7 +72,7 @@ def open_store(ctx: typer.Context):
 
 
 def _mount() -> None:
-    from . import archive, desk, misc, moveout, report, staff, sync
+    from . import archive, desk, misc, moveout, report, staff, sync, transfer
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
@@ -83,6 +83,7 @@ def _mount() -> None:
     app.add_typer(desk.notice_app, name="notice")
     app.add_typer(desk.survey_app, name="survey")
     report.register(app)
+    transfer.register(app)
     sync.register(app)
 
 
