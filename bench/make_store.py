@@ -756,9 +756,16 @@ def wuye_command() -> list[str]:
 
 def bench_env(keys: str | Path | None = None, **extra: str) -> dict:
     """The caller's environment without its wuye and git settings: no global git config, private
-    keys from the store's key folder, wide plain output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "WUYE_"))}
-    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", COLUMNS="120", NO_COLOR="1", TERM="dumb")
+    keys from the store's key folder, wide plain output.
+
+    Bytecode is cached as an installed package has it (pip compiles on install): a caller's
+    PYTHONDONTWRITEBYTECODE would make every run recompile wuye's own modules from source when it
+    is installed editable, while the libraries it is compared with have theirs from site-packages.
+    The cache goes to a folder of the bench cache, so the checkout stays clean."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "WUYE_")) and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", COLUMNS="120", NO_COLOR="1", TERM="dumb",
+               PYTHONPYCACHEPREFIX=str(DEFAULT_CACHE / "pycache"))
     if keys is not None:
         env["WUYE_KEYS"] = str(keys)
     env.update(extra)
