@@ -326,6 +326,21 @@ def test_a_damaged_or_deleted_verify_cache_is_ignored_and_rebuilt(mo, run, damag
     assert verify(run)[0] == 1
 
 
+def test_signing_leaves_the_new_board_for_the_counter(mo, run, monkeypatch):
+    # The signer's process computes the case's new board; the next status shows it as it is and
+    # as a fresh computation (no cache) gives it.
+    mo.walk("engineering_inspection")
+    boards = json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"]
+    kept = boards[mo.case][1]
+    assert {s["step"]: s["state"] for s in kept["steps"]}["engineering_inspection"] == "done"
+    assert kept["problems"] == [] and kept["standards"]
+    warm, r = mo.status()
+    assert r.exit_code == 0 and warm == kept
+    monkeypatch.setenv("WUYE_NO_CACHE", "1")
+    fresh, _ = mo.status()
+    assert fresh == kept
+
+
 def test_a_damaged_board_cache_is_ignored(mo, run):
     mo.walk("application")
     status, _ = mo.status()

@@ -428,11 +428,13 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
 _CASE_ID = None
 
 
-def board(store, case_id: str, compute: Callable[[], dict]) -> dict:
-    """The board of a case: the cached one if no file it depends on changed, else `compute()`.
+def board(store, case_id: str, compute: Callable[[tuple[str, str] | None], dict]) -> dict:
+    """The board of a case: the cached one if no file it depends on changed, else `compute(where)`.
 
-    The case is found as `moveout.find_case_dir` finds it; an id that is invalid, unknown or used
-    twice goes straight to `compute()`, which refuses it with the usual message.
+    The case is found as `moveout.find_case_dir` finds it, and `where` (tenant id, case folder)
+    handed on so that it is not searched for twice (10,000 stat calls each time); an id that is
+    invalid, unknown or used twice goes straight to `compute(None)`, which refuses it with the
+    usual message.
     """
     global _CASE_ID
     if _CASE_ID is None:
@@ -441,7 +443,7 @@ def board(store, case_id: str, compute: Callable[[], dict]) -> dict:
         _CASE_ID = re.compile(r"MO-\d{4}-\d{4,}")
     hits = case_paths(store.root, case_id) if _CASE_ID.fullmatch(case_id) else []
     if len(hits) != 1:
-        return compute()
+        return compute(None)
     tenant_id = hits[0].parent.parent.parent.name
     cdir = f"tenants/{tenant_id}/moveout/{case_id}"
     key = board_key(store, tenant_id, cdir)
@@ -451,7 +453,23 @@ def board(store, case_id: str, compute: Callable[[], dict]) -> dict:
     hit = boards.get(case_id)
     if _valid(hit, 2) and hit[0] == key and isinstance(hit[1], dict):
         return hit[1]
-    b = compute()
+    b = compute((tenant_id, cdir))
+    _keep_board(store, case_id, key, b, boards)
+    return b
+
+
+def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Callable[[], dict]) -> None:
+    """Compute a case's board now and keep it: a command that has just changed the case has the
+    models and the signature checks loaded already, so the next look-up at the counter need not."""
+    if not enabled():
+        return
+    key = board_key(store, tenant_id, cdir)
+    data = _load(store.root, "boards.json")
+    boards = data.get("boards") if data is not None else None
+    _keep_board(store, case_id, key, compute(), boards if isinstance(boards, dict) else {})
+
+
+def _keep_board(store, case_id: str, key: str, b: dict, boards: dict) -> None:
     # Only a sound board is kept (problems may clear with time), and only one that JSON holds
     # exactly (a hand-edited file can hold a date where text is expected).
     try:
@@ -464,4 +482,3 @@ def board(store, case_id: str, compute: Callable[[], dict]) -> dict:
         while len(boards) > BOARDS_KEPT:  # the oldest looked-at cases go first
             boards.pop(next(iter(boards)))
         _save(store.root, "boards.json", {"boards": boards})
-    return b

@@ -91,13 +91,19 @@ def check_case_id(case_id: str) -> str:
 
 
 def case_dirs(store: Store) -> list[tuple[str, str]]:
-    """(tenant id, case id) of every case in the store."""
+    """(tenant id, case id) of every case in the store: each folder with a case.yaml under a
+    tenant's moveout/. One listing per tenant, with plain strings: pathlib's glob of
+    tenants/*/moveout/*/case.yaml takes twice as long over 10,000 tenants."""
+    import os
+
+    base = f"{store.root}/tenants"
     out = []
-    tenants = store.root / "tenants"
-    if not tenants.is_dir():
-        return out
-    for p in sorted(tenants.glob("*/moveout/*/case.yaml")):
-        out.append((p.parent.parent.parent.name, p.parent.name))
+    for tid in store.tenant_ids():
+        try:
+            names = os.listdir(f"{base}/{tid}/moveout")
+        except OSError:  # no cases (or not a folder)
+            continue
+        out += [(tid, cid) for cid in sorted(names) if os.path.isfile(f"{base}/{tid}/moveout/{cid}/case.yaml")]
     return out
 
 
@@ -409,7 +415,8 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         profile = store.read_model(profile_rel, Profile)
         if profile.status == "moved_out":
             raise WuyeError(tr("租户 %s 已迁出" % tenant_id, "tenant %s has already moved out" % tenant_id))
-        for t, cid in case_dirs(store):
+        cases = case_dirs(store)
+        for t, cid in cases:
             if t == tenant_id:
                 info, _ = store.read_data(f"tenants/{t}/moveout/{cid}/case.yaml")
                 if isinstance(info, dict) and info.get("status") != "closed":
@@ -417,7 +424,7 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
                                        "tenant %s already has an open move-out case, %s" % (tenant_id, cid)))
         now = store.now()
         year = now.year
-        numbers = [int(cid.rsplit("-", 1)[1]) for _, cid in case_dirs(store) if cid.startswith(f"MO-{year}-")]
+        numbers = [int(cid.rsplit("-", 1)[1]) for _, cid in cases if cid.startswith(f"MO-{year}-")]
         case_id = f"MO-{year}-{max(numbers, default=0) + 1:04d}"
         cdir = f"tenants/{tenant_id}/moveout/{case_id}"
         info = MoveOutCase(id=case_id, tenant_id=tenant_id, company=profile.name, units=profile.units,
@@ -432,7 +439,19 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         ch.summary, ch.trailers = _message(wf, case, first.id, actor, department, 1)
         ch.summary = tr("moveout %s: 开案（%s），%s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]),
                         "moveout %s: opened for %s; %s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]))
+    _remember_board(store, case_id, tenant_id, cdir)
     return SignResult(case_id, first.id, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _remember_board(store: Store, case_id: str, tenant_id: str, cdir: str) -> None:
+    """Leave the case's new board in the cache for the next `moveout status`. The change is
+    committed by now: a board that cannot be computed is simply not kept (status will say why)."""
+    from . import cache
+
+    try:
+        cache.remember_board(store, case_id, tenant_id, cdir, lambda: board(store, case_id, (tenant_id, cdir)))
+    except WuyeError:
+        pass
 
 
 def _entry_doc(entry: dict) -> dict:
@@ -479,6 +498,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
         if spec.closes:
             _close(store, ch, case, wf, entry)
         ch.summary, ch.trailers = _message(wf, case, step, actor, department, entry["revision"])
+    _remember_board(store, case_id, case.tenant_id, case.dir)
     return SignResult(case_id, step, entry["revision"], rel, signing.digest(payload_of(entry)), ch.commit, entry)
 
 
@@ -663,13 +683,14 @@ def list_cases(store: Store, open_only: bool = False) -> list[dict]:
     return rows
 
 
-def board(store: Store, case_id: str) -> dict:
-    """The status board: each step done / ready / blocked, the standards, and what comes next."""
+def board(store: Store, case_id: str, where: tuple[str, str] | None = None) -> dict:
+    """The status board: each step done / ready / blocked, the standards, and what comes next.
+    `where` is as for `load_case`."""
     from . import standards, workflow
     from .staff import dept_label
 
     wf = workflow.load(store)
-    case = load_case(store, case_id)
+    case = load_case(store, case_id, where)
     problems = case_problems(store, wf, case)
     steps = []
     for sid in wf.order:

@@ -10,6 +10,7 @@ signed makes "no arrears" fail until the settlement is corrected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from typing import Callable
 
@@ -23,11 +24,21 @@ class Context:
     case: object
     steps: dict  # step id -> latest entry data (with "_file")
     move_in: object | None
-    statement: object | None  # recomputed from the archive now; None if it cannot be computed
-    statement_error: str | None
 
     def signed(self, step: str) -> dict | None:
         return self.steps.get(step)
+
+    @cached_property
+    def recomputed(self) -> tuple[object | None, str | None]:
+        """(the statement computed from the archive now, None) or (None, why it cannot be).
+        Only an open case needs it, so a closed case's board reads no payments or violations."""
+        from . import moveout
+        from .errors import WuyeError
+
+        try:
+            return moveout.statement(self.store, self.case), None
+        except WuyeError as e:
+            return None, str(e)
 
     def settled_lines(self) -> list[dict]:
         s = self.signed("settlement")
@@ -78,10 +89,11 @@ def no_arrears(ctx: Context):
     balance = Decimal(s["data"]["balance"])
     # Once closed, the archive shows the settled items as paid: the signed statement stands.
     if not ctx.case.closed:
-        if ctx.statement is None:
-            return False, tr("无法重新核算：%s" % ctx.statement_error, "cannot recompute: %s" % ctx.statement_error)
+        statement, error = ctx.recomputed
+        if statement is None:
+            return False, tr("无法重新核算：%s" % error, "cannot recompute: %s" % error)
         signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
-        now = {(l.code, l.source, str(l.amount)) for l in ctx.statement.lines if l.code != "other"}
+        now = {(l.code, l.source, str(l.amount)) for l in statement.lines if l.code != "other"}
         if signed != now:
             return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
                              "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
@@ -139,16 +151,11 @@ def moved_out(ctx: Context):
 
 
 def context(store, wf, case) -> Context:
-    from . import archive, moveout
-    from .errors import WuyeError
+    from . import archive
     from .models.archive import BY_KEY
 
     move_in, _ = archive.validate_file(store, case.tenant_id, BY_KEY["move_in"])
-    try:
-        st, err = moveout.statement(store, case), None
-    except WuyeError as e:
-        st, err = None, str(e)
-    return Context(store, wf, case, case.latest_steps(), move_in, st, err)
+    return Context(store, wf, case, case.latest_steps(), move_in)
 
 
 def evaluate(store, wf, case) -> list[dict]:
