@@ -280,3 +280,53 @@ def test_a_global_prepare_commit_msg_hook_neither_breaks_nor_rewrites_commits(tm
     target = tmp_path / "s"
     _three_commits(run, target)
     assert [c.subject for c in git_log(target)][-1] == "init: 新建档案库 s"
+
+
+# --- packing ----------------------------------------------------------------------------------
+
+
+def _loose_in_17(root) -> int:
+    d = root / ".git" / "objects" / "17"
+    return sum(1 for p in d.iterdir() if len(p.name) == 38) if d.is_dir() else 0
+
+
+def test_loose_objects_are_packed_once_enough_pile_up(tenant, run):
+    import hashlib
+    import time
+
+    root = tenant.root
+    assert git(root, "config", "gc.auto").strip() == "0"  # no git command packs on its own
+    # 40 committed files whose blobs all fall in the fan-out folder git (and wuye) count from:
+    # as many loose objects as 10,000 spread evenly, past the 6,700 at which git packs.
+    texts, n = [], 0
+    while len(texts) < 40:
+        body = f"scan {n}\n".encode()
+        if hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest().startswith("17"):
+            texts.append(body)
+        n += 1
+    for i, body in enumerate(texts):
+        (root / "tenants" / "T0001" / "attachments").mkdir(exist_ok=True)
+        (root / "tenants" / "T0001" / "attachments" / f"scan{i}.txt").write_bytes(body)
+    git(root, "add", "tenants/T0001/attachments")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "scans")
+    assert _loose_in_17(root) >= 40 and not list((root / ".git" / "objects" / "pack").glob("*.pack"))
+
+    before = head(tenant)
+    r = run("archive", "add", "T0001", "supplement", "--set", "note=补充说明", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    # git packs in the background; wait for it (a slow machine: up to a minute).
+    deadline = time.monotonic() + 60
+    while (_loose_in_17(root) or (root / ".git" / "gc.pid").exists()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _loose_in_17(root) == 0
+    assert list((root / ".git" / "objects" / "pack").glob("*.pack"))
+    git(root, "fsck", "--strict", "--no-dangling")
+    assert git(root, "rev-parse", "HEAD~1").strip() == before  # the write itself as usual, on top
+    assert git(root, "show", "HEAD:tenants/T0001/attachments/scan0.txt") == texts[0].decode()
+
+
+def test_a_few_writes_do_not_run_git_gc(tenant, run):
+    for i in range(3):
+        assert run("archive", "add", "T0001", "supplement", "--set", f"note=第{i}条", "--as", "wangli").exit_code == 0
+    assert not list((tenant.root / ".git" / "objects" / "pack").glob("*.pack"))
+    assert not (tenant.root / ".git" / "gc.pid").exists() and not (tenant.root / ".git" / "gc.log").exists()

@@ -297,6 +297,8 @@ class Change:
             raise
         _fault("committed")
         _journal_path(root).unlink(missing_ok=True)
+        if self.commit is not None:
+            audit.pack_when_due(root)
 
     def message(self) -> str:
         lines = [_one_line(self.summary), ""]
