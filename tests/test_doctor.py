@@ -114,6 +114,25 @@ def test_a_stale_index_lock_is_removed_and_commits_work_again(tenant, run, refus
     assert run("archive", "add", "T0001", "supplement", "--set", "note=x", "--as", "wangli").exit_code == 0
 
 
+def test_a_failed_background_packing_is_reported_then_packed_again(tenant, run, snapshot):
+    # git leaves gc.log when a background gc fails, and packs no more until it is gone.
+    log = tenant.root / ".git" / "gc.log"
+    log.write_text("error: failed to run repack\n", encoding="utf-8")
+    r, data = findings(run, store=tenant)
+    assert r.exit_code == 0  # a warning: nothing is wrong with the archive itself
+    (f,) = data["findings"]
+    assert (f["code"], f["path"], f["level"], f["fixable"]) == ("packing", ".git/gc.log", "warning", True)
+    assert "failed to run repack" in f["message"]
+    before = snapshot(tenant)
+    assert not list((tenant.root / ".git" / "objects" / "pack").glob("*.pack"))
+    r = run("doctor", "--fix")
+    assert r.exit_code == 0 and "重新整理（打包）了档案库的 git 对象" in r.stderr, r.stderr
+    assert not log.exists() and list((tenant.root / ".git" / "objects" / "pack").glob("*.pack"))
+    assert snapshot(tenant) == before  # the same commits and files, only stored packed
+    git(tenant.root, "fsck", "--strict", "--no-dangling")
+    assert run("doctor").exit_code == 0 and findings(run, store=tenant)[1]["findings"] == []
+
+
 def test_a_lock_held_by_a_live_git_process_is_left_alone(tenant, run):
     lock = tenant.root / ".git/index.lock"
     lock.write_bytes(b"")

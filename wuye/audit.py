@@ -156,6 +156,18 @@ def pack_when_due(root: Path) -> None:
                    cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def pack(root: Path) -> str | None:
+    """Pack the store's objects now, in the foreground (`wuye doctor --fix`); None when done,
+    else what git said. Unreachable objects younger than two weeks are kept, as git keeps them."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
+    p = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "gc", "--quiet"], cwd=root, env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True)
+    return None if p.returncode == 0 else (p.stderr.decode("utf-8", "replace").strip() or f"exit {p.returncode}")
+
+
 class _Porcelain(Exception):
     """A change the plumbing path leaves to `git add` + `git commit -- paths`."""
 

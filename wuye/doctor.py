@@ -5,14 +5,14 @@ change's journal (whose it was, which files, whether it can still be finished an
 are valid), stale git lock files (no git process alive in the store), temp files and staged
 leftovers, uncommitted or untracked files (whose they look to be, and whether they could be
 committed as they are), a detached HEAD, every problem `verify` finds, an `allowed_signers` that
-does not match staff/, private keys with loose permissions, a key folder inside the store, and a
-private key anywhere in the store or committed at HEAD.
+does not match staff/, private keys with loose permissions, a key folder inside the store, a
+private key anywhere in the store or committed at HEAD, and a background packing that failed.
 
 `repair()` (`--fix`) does only what loses nothing, under the store lock: removes stale git locks,
 temp files and staged leftovers; re-attaches a detached HEAD when a branch can simply move to it;
 finishes an interrupted change (in its own commit, by its own author, with its own message: the
 audit trail keeps who did it) or sets a damaged journal aside; tightens key permissions; and
-regenerates `allowed_signers` in one commit of its own. Everything else is reported with what to do.
+regenerates `allowed_signers` in one commit of its own; packs the store again. Everything else is reported with what to do.
 This module reads the store directly and writes through `store` and `audit` only.
 """
 
@@ -573,8 +573,24 @@ def check_writer(store: Store, report: Report) -> None:
     lock.release()
 
 
+def check_packing(store: Store, report: Report) -> None:
+    """A background `git gc` that failed leaves .git/gc.log, and git then does not pack again
+    (for a day, and until the log is removed): the store silently stops being packed."""
+    log = store.root / ".git" / "gc.log"
+    try:
+        said = log.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return
+    report.findings.append(Finding(
+        "packing", ".git/gc.log",
+        tr("git 上次在后台整理（打包）档案库失败：%s" % (said or "（无说明）"),
+           "git's last background packing of the store failed: %s" % (said or "(no reason given)")),
+        tr("--fix 重新整理（git gc）并在成功后删除此记录", "--fix packs again (git gc) and removes this log once it succeeds"),
+        fixable=True, level="warning"))
+
+
 CHECKS = (check_journal, check_git_locks, check_files_on_disk, check_uncommitted, check_head, check_verify,
-          check_allowed_signers, check_keys, check_committed_keys)
+          check_allowed_signers, check_keys, check_committed_keys, check_packing)
 
 
 def diagnose(store: Store, locked: bool = False) -> Report:
@@ -667,6 +683,13 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                     commits.append(ch.commit)
                     done.append(tr("根据 staff/ 重新生成了 allowed_signers（提交 %s）" % ch.commit[:10],
                                    "regenerated allowed_signers from staff/ (commit %s)" % ch.commit[:10]))
+        if "packing" in codes:
+            said = audit.pack(store.root)
+            if said is None:
+                (store.root / ".git" / "gc.log").unlink(missing_ok=True)
+                done.append(tr("重新整理（打包）了档案库的 git 对象", "packed the store's git objects again"))
+            else:
+                done.append(tr("git gc 仍然失败：%s" % said, "git gc still fails: %s" % said))
         after = diagnose(store, locked=True)
     after.done, after.commits = done, commits
     return after
