@@ -562,3 +562,29 @@ def test_english_messages(tenant, run, refused, monkeypatch):
     ok = run("archive", "add", "T0001", "contacts", "--set", "name=Li Lei", "--set", "phone=13812345678",
              "--as", "wangli")
     assert "recorded T0001 contacts CON-0001" in ok.stderr
+
+
+def test_a_long_listing_is_printed_as_plain_aligned_columns(two_tenants, run, monkeypatch):
+    # Past LONG_LISTING rows (every tenant of a company) the table is plain text: one line a row,
+    # columns aligned as a terminal shows them, a Chinese character two columns wide.
+    from rich.cells import cell_len
+
+    from wuye.cli import output
+
+    monkeypatch.setattr(output, "LONG_LISTING", 2)
+    r = run("archive", "list")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["编号", "公司名称", "房号", "状态", "档案类别数"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    rows = lines[2:]
+    assert [line.split()[0] for line in rows] == ["T0001", "T0002", "T0003"]
+    assert any("国贸物流" in line for line in rows) and not any("│" in line or "┃" in line for line in lines)
+    # Every column starts at the same display column on every line.
+    import re
+
+    starts = {tuple(cell_len(line[:m.start()]) for m in re.finditer(r"\S+(?: \S+)*", line)) for line in [lines[0], *rows]}
+    assert len(starts) == 1 and len(next(iter(starts))) == 5, starts
+    # At or below the threshold it is the boxed table.
+    monkeypatch.setattr(output, "LONG_LISTING", 3)
+    assert "┃" in run("archive", "list").stdout

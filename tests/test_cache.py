@@ -156,6 +156,28 @@ def test_a_profile_changed_in_the_same_tick_as_the_index_is_read_again(tenant, r
     assert run("archive", "show", "鸿远").exit_code == 0
 
 
+def test_list_and_notices_to_all_see_a_profile_edited_behind_the_index(tenant, run, tmp_path):
+    # archive list, the completeness report and `notice send --to all` read the index too.
+    assert run("archive", "new", "T0002", "--name", "国贸物流", "--unit", "1206", "--as", "wangli").exit_code == 0
+    rows = {r["tenant_id"]: r for r in json.loads(run("archive", "list", "--json").stdout)}
+    assert rows["T0002"]["status"] == "active" and rows["T0002"]["units"] == ["1206"]
+    path = tenant.path("tenants/T0002/profile.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert "status: active" in text
+    path.write_text(text.replace("1206", "1207").replace("status: active", "status: moved_out"), encoding="utf-8")
+    tenant.path("tenants/T0001/contacts.yaml").write_text("entries: []\n", encoding="utf-8")
+    rows = {r["tenant_id"]: r for r in json.loads(run("archive", "list", "--json").stdout)}
+    assert rows["T0002"]["status"] == "moved_out" and rows["T0002"]["units"] == ["1207"]
+    assert rows["T0001"]["categories"] == 2  # the new file counted
+    git(tenant.root, "add", "-A")
+    git(tenant.root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "by hand")
+    (tmp_path / "body.md").write_text("周六停水。\n", encoding="utf-8")
+    r = run("notice", "send", "--subject", "停水通知", "--file", tmp_path / "body.md", "--to", "all", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    assert list(tenant.path("tenants/T0001").glob("correspondence.yaml"))
+    assert not tenant.path("tenants/T0002/correspondence.yaml").exists()  # moved out: not addressed
+
+
 @pytest.mark.parametrize("damage", [b"\x00\xff garbage \x89PNG", b'{"version": 1, "code": "', b"[]", b"null",
                                     b'{"version": 1}', None])
 def test_a_damaged_or_deleted_index_is_ignored_and_rebuilt(tenant, run, damage):

@@ -8,6 +8,7 @@ write is one commit through `Store.change`, and every file is valid before and a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,17 +132,6 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
 # --- resolving a tenant at the counter -----------------------------------------------------
 
 
-def profiles(store: Store):
-    """(tenant id, profile data) of every tenant, read with the C loader."""
-    for tid in store.tenant_ids():
-        rel = f"tenants/{tid}/profile.yaml"
-        try:
-            data = fastyaml.read(store.path(rel), rel) or {}
-        except WuyeError:
-            data = {}
-        yield tid, data if isinstance(data, dict) else {}
-
-
 def find_tenant(store: Store, query: str) -> str:
     """The tenant id for an id, part of the company name, or part of its pinyin initials.
 
@@ -159,9 +149,9 @@ def find_tenant(store: Store, query: str) -> str:
 
     ql = q.lower()
     hits = []
-    for tid, name, pinyin in tenant_index(store):
-        if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
-            hits.append((tid, name))
+    for t in tenant_index(store):
+        if t.id.lower() == ql or (q and q in t.name) or (ql.isascii() and ql and ql in t.pinyin):
+            hits.append((t.id, t.name))
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
@@ -482,20 +472,30 @@ def _roundtrip_merge(old, new):
 # --- listing and checking ------------------------------------------------------------------
 
 
+def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
+    """The categories of which a tenant's folder holds a file (one listing of the folder)."""
+    try:
+        with os.scandir(store.path(f"tenants/{tenant_id}")) as it:
+            names = {e.name for e in it if e.is_file()}
+    except OSError:
+        return []
+    return [c for c in CATEGORIES if c.filename in names]
+
+
 def listing(store: Store) -> list[dict]:
-    """One row per tenant: id, name, units, status, and how many of the twelve files exist."""
+    """One row per tenant: id, name, units, status, and how many of the twelve files exist.
+    From the search index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
+    from .cache import tenant_index
+
     rows = []
-    for tid, p in profiles(store):
-        d = store.path(f"tenants/{tid}")
-        present = sum(1 for c in CATEGORIES if (d / c.filename).is_file())
-        status = str(p.get("status", "active"))
+    for t in tenant_index(store):
         rows.append({
-            "tenant_id": tid,
-            "name": p.get("name", ""),
-            "units": list(p.get("units") or []),
-            "status": status,
-            "status_label": tr(TENANT_STATUS_ZH.get(status, status), status),
-            "categories": present,
+            "tenant_id": t.id,
+            "name": t.name,
+            "units": t.units,
+            "status": t.status,
+            "status_label": tr(TENANT_STATUS_ZH.get(t.status, t.status), t.status),
+            "categories": len(present_categories(store, t.id)),
         })
     return rows
 

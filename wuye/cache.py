@@ -24,7 +24,8 @@ date: "in the future" clears as days pass, while a record accepted once is never
   is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
   always seen.
 
-`tenants.json` -- the counter's search index: company name and pinyin initials by tenant. A
+`tenants.json` -- the counter's search index: company name, pinyin initials, units and status by
+  tenant (also what `archive list`, reports and notices to all need of each). A
   look-up must not import git, so freshness is checked with plain file IO: a profile is re-read
   unless its inode, size, mtime and ctime are those recorded and neither time is within two
   seconds of when the index was written (a file changed in the same clock tick as it was recorded
@@ -51,7 +52,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 CACHE_VERSION = 1
 DIR = ("wuye", "cache")
@@ -165,11 +166,20 @@ def _stat_in(base: str):
     return None, lambda rel: os.stat(f"{base}/{rel}")
 
 
-def tenant_index(store) -> list[tuple[str, str, str]]:
-    """(tenant id, company name, pinyin initials) of every tenant folder, as in its profile.
+class IndexedTenant(NamedTuple):
+    id: str
+    name: str
+    pinyin: str
+    units: list[str]
+    status: str
+
+
+def tenant_index(store) -> list[IndexedTenant]:
+    """Id, company name, pinyin initials, units and status of every tenant folder, as in its
+    profile: what search, `archive list`, notices to all tenants and reports need of each.
 
     Reads only the profiles that changed since the index was written (plain file IO, no git);
-    a tenant without a readable profile has an empty name, as `archive.profiles` gives it.
+    a tenant without a readable profile has an empty name, no units and status "active".
     """
     from . import fastyaml
     from .errors import WuyeError
@@ -179,7 +189,7 @@ def tenant_index(store) -> list[tuple[str, str, str]]:
     old = old if isinstance(old, dict) else {}
     written = data.get("written_ns", 0) if data is not None else 0
     racy = (written if isinstance(written, int) else 0) - RACY_NS
-    rows: list[tuple[str, str, str]] = []
+    rows: list[IndexedTenant] = []
     fresh: dict[str, list] = {}
     changed = False
     base = f"{store.root}/tenants"
@@ -195,9 +205,9 @@ def tenant_index(store) -> list[tuple[str, str, str]]:
             except OSError:
                 st = None
             e = old.get(tid)
-            # [inode, size, mtime, ctime, name, pinyin]: reused only if the file's signature is
-            # the one recorded and not within the racy window of when it was recorded.
-            if (st is not None and e.__class__ is list and len(e) == 6 and e[2] == st.st_mtime_ns
+            # [inode, size, mtime, ctime, name, pinyin, units, status]: reused only if the file's
+            # signature is the one recorded and not within the racy window of when it was recorded.
+            if (st is not None and e.__class__ is list and len(e) == 8 and e[2] == st.st_mtime_ns
                     and e[3] == st.st_ctime_ns and e[1] == st.st_size and e[0] == st.st_ino
                     and st.st_mtime_ns < racy and st.st_ctime_ns < racy):
                 row = e
@@ -213,9 +223,12 @@ def tenant_index(store) -> list[tuple[str, str, str]]:
                 if not isinstance(profile, dict):
                     profile = {}
                 sig = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns] if st is not None else [None] * 4
-                row = [*sig, str(profile.get("name", "")), str(profile.get("pinyin", ""))]
+                units = profile.get("units")
+                units = [str(u) for u in units] if isinstance(units, list) else []
+                row = [*sig, str(profile.get("name", "")), str(profile.get("pinyin", "")), units,
+                       str(profile.get("status", "active"))]
             fresh[tid] = row
-            rows.append((tid, row[4], row[5]))
+            rows.append(IndexedTenant(tid, row[4], row[5], row[6], row[7]))
     finally:
         if fd is not None:
             os.close(fd)

