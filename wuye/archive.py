@@ -149,9 +149,9 @@ def find_tenant(store: Store, query: str) -> str:
 
     ql = q.lower()
     hits = []
-    for t in tenant_index(store):
-        if t.id.lower() == ql or (q and q in t.name) or (ql.isascii() and ql and ql in t.pinyin):
-            hits.append((t.id, t.name))
+    for tid, name, pinyin in tenant_index(store):
+        if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
+            hits.append((tid, name))
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
@@ -484,18 +484,18 @@ def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
 
 def listing(store: Store) -> list[dict]:
     """One row per tenant: id, name, units, status, and how many of the twelve files exist.
-    From the search index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
-    from .cache import tenant_index
+    From the listing index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
+    from .cache import LISTING, tenant_index
 
     rows = []
-    for t in tenant_index(store):
+    for tid, name, units, status in tenant_index(store, LISTING):
         rows.append({
-            "tenant_id": t.id,
-            "name": t.name,
-            "units": t.units,
-            "status": t.status,
-            "status_label": tr(TENANT_STATUS_ZH.get(t.status, t.status), t.status),
-            "categories": len(present_categories(store, t.id)),
+            "tenant_id": tid,
+            "name": name,
+            "units": units,
+            "status": status,
+            "status_label": tr(TENANT_STATUS_ZH.get(status, status), status),
+            "categories": len(present_categories(store, tid)),
         })
     return rows
 

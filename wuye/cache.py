@@ -24,8 +24,9 @@ date: "in the future" clears as days pass, while a record accepted once is never
   is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
   always seen.
 
-`tenants.json` -- the counter's search index: company name, pinyin initials, units and status by
-  tenant (also what `archive list`, reports and notices to all need of each). A
+`tenants.json` -- the counter's search index: company name and pinyin initials by tenant; and
+  `listing.json`, the same for name, units and status (what `archive list`, reports and notices
+  to all need of each). A
   look-up must not import git, so freshness is checked with plain file IO: a profile is re-read
   unless its inode, size, mtime and ctime are those recorded and neither time is within two
   seconds of when the index was written (a file changed in the same clock tick as it was recorded
@@ -52,7 +53,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 CACHE_VERSION = 1
 DIR = ("wuye", "cache")
@@ -166,30 +167,33 @@ def _stat_in(base: str):
     return None, lambda rel: os.stat(f"{base}/{rel}")
 
 
-class IndexedTenant(NamedTuple):
-    id: str
-    name: str
-    pinyin: str
-    units: list[str]
-    status: str
+# What each index keeps of a profile, and its value when the profile lacks it. Search stays lean
+# (the index is read on every search at the counter); the listing's fields live in a file of
+# their own, so its units and status cost a search nothing.
+SEARCH = {"name": "", "pinyin": ""}
+LISTING = {"name": "", "units": [], "status": "active"}
+_INDEX_FILE = {"tenants.json": SEARCH, "listing.json": LISTING}
 
 
-def tenant_index(store) -> list[IndexedTenant]:
-    """Id, company name, pinyin initials, units and status of every tenant folder, as in its
-    profile: what search, `archive list`, notices to all tenants and reports need of each.
+def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
+    """(tenant id, *the profile's values of `fields`) for every tenant folder: by default the
+    company name and pinyin initials (search); with LISTING the name, units and status (what
+    `archive list`, reports and notices to all tenants need of each).
 
     Reads only the profiles that changed since the index was written (plain file IO, no git);
-    a tenant without a readable profile has an empty name, no units and status "active".
+    a tenant without a readable profile gets each field's default.
     """
     from . import fastyaml
     from .errors import WuyeError
 
-    data = _load(store.root, "tenants.json")
+    name = "listing.json" if fields is LISTING else "tenants.json"
+    width = 4 + len(fields)
+    data = _load(store.root, name)
     old = data.get("tenants") if data is not None else None
     old = old if isinstance(old, dict) else {}
     written = data.get("written_ns", 0) if data is not None else 0
     racy = (written if isinstance(written, int) else 0) - RACY_NS
-    rows: list[IndexedTenant] = []
+    rows: list[tuple] = []
     fresh: dict[str, list] = {}
     changed = False
     base = f"{store.root}/tenants"
@@ -205,9 +209,9 @@ def tenant_index(store) -> list[IndexedTenant]:
             except OSError:
                 st = None
             e = old.get(tid)
-            # [inode, size, mtime, ctime, name, pinyin, units, status]: reused only if the file's
-            # signature is the one recorded and not within the racy window of when it was recorded.
-            if (st is not None and e.__class__ is list and len(e) == 8 and e[2] == st.st_mtime_ns
+            # [inode, size, mtime, ctime, *values]: reused only if the file's signature is the
+            # one recorded and not within the racy window of when it was recorded.
+            if (st is not None and e.__class__ is list and len(e) == width and e[2] == st.st_mtime_ns
                     and e[3] == st.st_ctime_ns and e[1] == st.st_size and e[0] == st.st_ino
                     and st.st_mtime_ns < racy and st.st_ctime_ns < racy):
                 row = e
@@ -223,18 +227,22 @@ def tenant_index(store) -> list[IndexedTenant]:
                 if not isinstance(profile, dict):
                     profile = {}
                 sig = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns] if st is not None else [None] * 4
-                units = profile.get("units")
-                units = [str(u) for u in units] if isinstance(units, list) else []
-                row = [*sig, str(profile.get("name", "")), str(profile.get("pinyin", "")), units,
-                       str(profile.get("status", "active"))]
+                row = sig + [_field(profile, key, default) for key, default in fields.items()]
             fresh[tid] = row
-            rows.append(IndexedTenant(tid, row[4], row[5], row[6], row[7]))
+            rows.append((tid, *row[4:]))
     finally:
         if fd is not None:
             os.close(fd)
     if changed or len(fresh) != len(old):
-        _save(store.root, "tenants.json", {"written_ns": time.time_ns(), "tenants": fresh})
+        _save(store.root, name, {"written_ns": time.time_ns(), "tenants": fresh})
     return rows
+
+
+def _field(profile: dict, key: str, default):
+    value = profile.get(key, default)
+    if isinstance(default, list):
+        return [str(v) for v in value] if isinstance(value, list) else []
+    return str(value)
 
 
 # --- git's view of the working tree -------------------------------------------------------------

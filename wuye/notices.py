@@ -46,7 +46,7 @@ def recipients(store: Store, to: list[str]) -> tuple[list[str], bool]:
     """`all` (every tenant not moved out) or the tenants named (ids, names or pinyin), in order;
     and whether it was `all`."""
     from .archive import find_tenant
-    from .cache import tenant_index
+    from .cache import LISTING, tenant_index
 
     names = [t.strip() for item in to for t in str(item).replace("，", ",").split(",") if t.strip()]
     if not names:
@@ -54,7 +54,7 @@ def recipients(store: Store, to: list[str]) -> tuple[list[str], bool]:
     if "all" in names:
         if len(names) > 1:
             raise WuyeError(tr("--to all 不能与具体租户同时使用", "--to all cannot be combined with named tenants"))
-        tids = [t.id for t in tenant_index(store) if t.status != "moved_out"]
+        tids = [tid for tid, _, _, status in tenant_index(store, LISTING) if status != "moved_out"]
         if not tids:
             raise WuyeError(tr("档案库中没有在租租户", "the store has no tenants who have not moved out"))
         return tids, True

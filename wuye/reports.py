@@ -458,15 +458,14 @@ def satisfaction_report(store: Store, w: Window) -> Report:
 
 def arrears_report(store: Store, w: Window) -> Report:
     from .archive import validate_file
-    from .cache import tenant_index
+    from .cache import LISTING, tenant_index
     from .models.archive import BY_KEY
 
     tz = store.tz()
     cutoff = w.end.date() if w.period else None
     rows = []
     problems: list[Problem] = []
-    for tenant in tenant_index(store):
-        tid = tenant.id
+    for tid, name, _, tenant_status in tenant_index(store, LISTING):
         payments, p1 = validate_file(store, tid, BY_KEY["payments"])
         violations, p2 = validate_file(store, tid, BY_KEY["violations"])
         problems += [p for p in p1 + p2 if p.level == "error"]
@@ -492,7 +491,7 @@ def arrears_report(store: Store, w: Window) -> Report:
         if fees == 0 and arrears == 0:
             continue
         oldest = min(fee_dates + arrears_dates, default=None)
-        rows.append({"tenant_id": tid, "company": tenant.name or tid, "status": tenant.status,
+        rows.append({"tenant_id": tid, "company": name or tid, "status": tenant_status,
                      "unpaid_fees": fees, "fee_items": n_fees, "arrears": arrears, "arrears_items": arrears_n,
                      "total": fees + arrears, "oldest": oldest.isoformat() if oldest else None})
     rows.sort(key=lambda r: (-r["total"], r["tenant_id"]))
@@ -609,19 +608,19 @@ def moveouts_report(store: Store, w: Window) -> Report:
 
 def completeness_report(store: Store, w: Window) -> Report:
     from .archive import present_categories
-    from .cache import tenant_index
+    from .cache import LISTING, tenant_index
     from .models.archive import CATEGORIES
     from .models.archive_meta import status_label
 
     rows = []
     have = {c.key: 0 for c in CATEGORIES}
-    for t in tenant_index(store):
-        present = present_categories(store, t.id)
+    for tid, name, _, status in tenant_index(store, LISTING):
+        present = present_categories(store, tid)
         for c in present:
             have[c.key] += 1
         missing = [c for c in CATEGORIES if c not in present]
-        rows.append({"tenant_id": t.id, "company": t.name or t.id,
-                     "status_label": status_label(t.status),
+        rows.append({"tenant_id": tid, "company": name or tid,
+                     "status_label": status_label(status),
                      "present": len(present), "pct": (Decimal(100 * len(present)) / len(CATEGORIES)).quantize(TENTH, rounding=ROUND_HALF_UP),
                      "missing": [c.key for c in missing],
                      "missing_label": "、".join(tr(c.title, c.key) for c in missing)})

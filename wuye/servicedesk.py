@@ -754,7 +754,7 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
     from .models.archive import BY_KEY
 
     c = BY_KEY[kind.category]
-    names = {t.id: t.name or t.id for t in tenant_index(store)} if tenant_id is None else {}
+    names = {tid: name or tid for tid, name, _ in tenant_index(store)} if tenant_id is None else {}
     tids = [tenant_id] if tenant_id else store.tenant_ids()
     items: list[Item] = []
     problems: list[Problem] = []
