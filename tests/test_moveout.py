@@ -8,6 +8,7 @@ test_settlement.py, test_verify.py and test_workflow.py.
 from __future__ import annotations
 
 import json
+import textwrap
 import os
 import shutil
 import subprocess
@@ -574,6 +575,31 @@ def test_invalid_step_data_is_refused(mo, snapshot, refused, step, changes, frag
     mo.walk("application" if step != "application" else "notice")
     before = snapshot(mo.store)
     refused(mo.sign(step, **changes), *fragments)
+    assert snapshot(mo.store) == before
+
+
+def test_invalid_step_data_names_the_clerks_file_and_line(mo, snapshot, refused):
+    # The clerk fixes the file they gave, so that is what the message names, with the line;
+    # not the entry file that was never written.
+    mo.walk("application")
+    before = snapshot(mo.store)
+    given = mo.inputs / "验房.yaml"
+    given.write_text(textwrap.dedent("""\
+        equipment_checked: true
+        meter_electricity: "1023.5"
+        power_off: true
+        ac_off: true
+        damages:
+          - location: 1205 卫生间
+            description: 洗手盆开裂
+            amount: "300.123"
+        """), encoding="utf-8")
+    r = mo.run("moveout", "sign", mo.case, "engineering_inspection", "--file", given, "--as", SIGNERS["engineering_inspection"])
+    refused(r, f"{given}:8:", "damages.0.amount", "两位小数")
+    assert "steps/" not in r.stderr
+    r = mo.run("moveout", "sign", mo.case, "return_pass", "--set", "access_cards_returned=-1", "--as", SIGNERS["return_pass"])
+    refused(r, "--set", "access_cards_returned")
+    assert "steps/" not in r.stderr
     assert snapshot(mo.store) == before
 
 

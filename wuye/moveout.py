@@ -321,15 +321,16 @@ def _pem(staff_id: str) -> bytes:
     return signing.private_key_path(staff_id).read_bytes()
 
 
-def validate_step_data(wf, step: str, data: dict, rel: str) -> dict:
-    """The step's data checked by its model, as JSON values (what gets signed)."""
+def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = None) -> dict:
+    """The step's data checked by its model, as JSON values (what gets signed). Problems name
+    `rel`, located in `text` when given (the clerk's --file)."""
     from pydantic import ValidationError
 
     model = wf.data_model(step)
     try:
         obj = model.model_validate(data)
     except ValidationError as e:
-        problems = yamlio.validation_problems(rel, None, e)
+        problems = yamlio.validation_problems(rel, text, e)
         raise WuyeError(tr("「%s」的内容无效：\n" % wf.title(step), "invalid data for %s:\n" % step)
                         + "\n".join(str(p) for p in problems), problems) from None
     return {k: v for k, v in obj.model_dump(mode="json").items() if v is not None and v != []}
@@ -392,8 +393,9 @@ class SignResult:
 
 
 def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str | None,
-          reason: str | None = None, data: dict | None = None) -> SignResult:
-    """Open a case for a tenant and sign its first step (the leasing department's notice)."""
+          reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None) -> SignResult:
+    """Open a case for a tenant and sign its first step (the leasing department's notice).
+    `source` is as for `sign`."""
     from . import workflow
     from .models.archive import Profile
     from .models.workflow import MoveOutCase
@@ -411,6 +413,8 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
     if reason:
         values.setdefault("reason", reason)
     values.setdefault("applied_on", store.now().date().isoformat())
+    if source is not None:
+        validate_step_data(wf, first.id, values, *source)
     with store.change("", author=actor) as ch:
         profile = store.read_model(profile_rel, Profile)
         if profile.status == "moved_out":
@@ -465,10 +469,12 @@ def _case_doc(info) -> dict:
 
 
 def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict | None = None,
-         correct: bool = False, compute=None) -> SignResult:
+         correct: bool = False, compute=None, source: tuple[str, str | None] | None = None) -> SignResult:
     """Sign one step of a case (or correct it with a new revision), as one commit.
 
     `compute(case)`, for a computed step, gives the data from the case as it is under the lock.
+    `source` (where the data came from, and its text: the clerk's --file, or "--set") is what a
+    problem with the data names, with its line, instead of the entry file not yet written.
     """
     from . import workflow
 
@@ -480,6 +486,8 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     actor = store.actor(actor_id)
     department = _signing_department(actor, spec, wf)
     check_case_id(case_id)
+    if source is not None and compute is None:
+        validate_step_data(wf, step, data or {}, *source)
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:

@@ -19,18 +19,21 @@ SET_HELP = tr("字段=值（可重复）", "field=value (repeatable)")
 FILE_HELP = tr("YAML/JSON 文件：此步骤的字段（如损坏清单）", "YAML/JSON file with this step's fields (e.g. the damages list)")
 
 
-def _data(file: Path | None, sets: list[str] | None) -> dict:
+def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, str | None]]:
+    """The step's fields from --file and --set, and where they came from (for error messages)."""
     from ..archive import parse_sets, read_input_file
     from ..errors import WuyeError
 
     data: dict = {}
+    source: tuple[str, str | None] = ("--set", None)
     if file is not None:
-        loaded, _ = read_input_file(file)
+        loaded, text = read_input_file(file)
         if not isinstance(loaded, dict):
             raise WuyeError(tr("%s：应为字段映射（键: 值）" % file, "%s: must be a mapping of fields" % file))
         data.update(loaded)
+        source = (str(file), text)
     data.update(parse_sets(sets or []))
-    return data
+    return data, source
 
 
 def _signed(result) -> None:
@@ -52,7 +55,8 @@ def start(
     from .. import moveout
 
     store = open_store(ctx)
-    result = moveout.start(store, tenant_id, as_, date, reason, _data(file, set_))
+    data, source = _data(file, set_)
+    result = moveout.start(store, tenant_id, as_, date, reason, data, source)
     typer.echo(result.case_id)
     _signed(result)
 
@@ -71,7 +75,8 @@ def sign(
     from .. import moveout
 
     store = open_store(ctx)
-    _signed(moveout.sign(store, case_id, step, as_, _data(file, set_), correct))
+    data, source = _data(file, set_)
+    _signed(moveout.sign(store, case_id, step, as_, data, correct, source=source))
 
 
 @app.command("settle")
