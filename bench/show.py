@@ -8,7 +8,12 @@ that a noisy machine slows all of them alike), after one untimed warm-up of each
   wuye archive show <pinyin>          the same tenant found by pinyin initials (search)
   wuye archive show <name>            ... by part of the company name (search)
   wuye moveout status <case>          a closed case's board (all steps, the seven standards)
-  wuye moveout status <case>, cold    the same, its cached board deleted before each run
+  wuye moveout status <case>, records changed
+                                      the same after the tenant's payments file changed (a comment
+                                      line toggled before each run, as when finance records a fee):
+                                      the standards computed again, the signatures known sound
+  wuye moveout status <case>, cold    the same, its cached board deleted before each run: every
+                                      signature checked, every model built
   minimal show                        typer + ruamel.yaml (C loader) + rich: the same twelve files
                                       read and printed as tables, nothing of wuye's own
   minimal status                      the same for the board: finds the case folder as wuye does,
@@ -159,6 +164,14 @@ def main() -> None:
     wuye = [*make_store.wuye_command(), "--store", str(store)]
     tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-show-"))
     boards = store / ".git" / "wuye" / "cache" / "boards.json"
+    payments = next(store.glob(f"tenants/*/moveout/{case}/case.yaml")).parents[2] / "payments.yaml" if case else None
+    original = payments.read_bytes() if payments is not None else b""
+    toggle = [0]
+
+    def records_change():
+        toggle[0] ^= 1
+        payments.write_bytes(original + (b"# bench: a change to the tenant's records\n" if toggle[0] else b""))
+
     try:
         (tmp / "minimal_show.py").write_text(MINIMAL_SHOW, encoding="utf-8")
         (tmp / "minimal_status.py").write_text(MINIMAL_STATUS, encoding="utf-8")
@@ -169,6 +182,8 @@ def main() -> None:
         if case:
             cases += [
                 ("status", f"wuye moveout status {case}", [*wuye, "moveout", "status", case], None),
+                ("status-records", f"wuye moveout status {case}, records changed", [*wuye, "moveout", "status", case],
+                 records_change),
                 ("status-cold", f"wuye moveout status {case}, board not cached", [*wuye, "moveout", "status", case],
                  lambda: boards.unlink(missing_ok=True)),
                 ("minimal-status", "minimal status (typer + ruamel C + rich)", [sys.executable, str(tmp / "minimal_status.py"), str(store), case], None),
@@ -189,9 +204,11 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if payments is not None:
+            payments.write_bytes(original)
 
     med = {k: make_store.median(v) for k, v in times.items()}
-    judged = {"show": "minimal-show", "minimal-show": "minimal-show", "status": "minimal-status",
+    judged = {"show": "minimal-show", "minimal-show": "minimal-show", "status": "minimal-status", "status-records": "minimal-status",
               "status-cold": "minimal-status", "minimal-status": "minimal-status"}
     rows = []
     for key, label, *_ in cases:

@@ -363,6 +363,27 @@ def test_signing_leaves_the_new_board_for_the_counter(mo, run, monkeypatch):
     assert fresh == kept
 
 
+def test_when_only_the_tenants_records_change_the_signatures_are_not_checked_again(mo, run, tmp_path):
+    # Finance records a fee during the move-out: the board's standards must be computed again,
+    # but the case's entries, the workflow and the staff are the very bytes found sound before.
+    from test_lookup_imports import imported, loaded
+
+    mo.walk("settlement")
+    mo.archive("payments", {"kind": "fee", "item": "物业管理费", "period": "2026-12", "amount": "5000.00"}, as_="liuyang")
+    p, code, modules = imported(tmp_path, "--store", str(mo.store.root), "moveout", "status", mo.case, "--json")
+    assert code == 0, p.stderr
+    board = json.loads(p.stdout)
+    assert {s["number"]: s["met"] for s in board["standards"]}["3"] is False  # the new fee is seen
+    assert loaded(modules, "cryptography") == []  # ... and no signature was checked again
+    # An entry changed behind the cache's back: everything is checked again, and the forgery found.
+    path = mo.store.path(mo.step_rel("application"))
+    path.write_text(path.read_text(encoding="utf-8").replace("李明", "李亮"), encoding="utf-8")
+    mo.archive("payments", {"kind": "fee", "item": "物业管理费", "period": "2027-01", "amount": "5000.00"}, as_="liuyang")
+    p, code, modules = imported(tmp_path, "--store", str(mo.store.root), "moveout", "status", mo.case)
+    assert code == 1 and "签名无效" in p.stderr and mo.step_rel("application") in p.stderr
+    assert loaded(modules, "cryptography")
+
+
 def test_a_damaged_board_cache_is_ignored(mo, run):
     mo.walk("application")
     status, _ = mo.status()

@@ -37,7 +37,9 @@ date: "in the future" clears as days pass, while a record accepted once is never
   every file the board is computed from (the case's files, the workflow, wuye.yaml, all staff,
   and the tenant's move_in, payments and violations), each read and hashed on every call: a
   cached board is used only when none of those bytes changed, and only a board without problems
-  is kept.
+  is kept. Beside it, the hash of the files its signature checks read (all but the tenant's
+  records): when only the records changed, the signatures are known sound on these bytes and
+  only the standards are computed again.
 
 The caches are local state, as trusted as `.git/` itself (like the last verified HEAD kept beside
 them): whoever can write `.git/` can also replace its hooks, or wuye. `WUYE_NO_CACHE=1` makes every
@@ -411,15 +413,21 @@ def _listing(d: Path) -> list[str]:
         return []
 
 
-def board_key(store, tenant_id: str, cdir: str) -> str:
-    """Everything a case's board is computed from, as one hash of file contents."""
+def board_keys(store, tenant_id: str, cdir: str) -> tuple[str, str]:
+    """Hashes of the content of what a case's board is computed from: (signed, whole).
+
+    `signed` covers what the signature checks read (the case and its entries, the workflow,
+    wuye.yaml, every staff file); `whole` adds the tenant's move_in, payments and violations,
+    which only the standards read.
+    """
     root = store.root
     rels = [f"{cdir}/case.yaml", "workflows/moveout.yaml", "wuye.yaml"]
     steps = _listing(root / cdir / "steps")
     rels += [f"{cdir}/steps/{n}" for n in steps]
     rels += [f"staff/{n}" for n in _listing(root / "staff")]
-    rels += [f"tenants/{tenant_id}/{k}.yaml" for k in ("move_in", "payments", "violations")]
-    return _content_key(root, rels, f"{cdir}\n{' '.join(steps)}")
+    signed = _content_key(root, rels, f"{cdir}\n{' '.join(steps)}")
+    records = [f"tenants/{tenant_id}/{k}.yaml" for k in ("move_in", "payments", "violations")]
+    return signed, _content_key(root, records, signed)
 
 
 def case_paths(root: Path, case_id: str) -> list[Path]:
@@ -449,13 +457,16 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
 _CASE_ID = None
 
 
-def board(store, case_id: str, compute: Callable[[tuple[str, str] | None], dict]) -> dict:
-    """The board of a case: the cached one if no file it depends on changed, else `compute(where)`.
+def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool], dict]) -> dict:
+    """The board of a case: the cached one if no file it depends on changed, else
+    `compute(where, verified)`.
 
     The case is found as `moveout.find_case_dir` finds it, and `where` (tenant id, case folder)
     handed on so that it is not searched for twice (10,000 stat calls each time); an id that is
-    invalid, unknown or used twice goes straight to `compute(None)`, which refuses it with the
-    usual message.
+    invalid, unknown or used twice goes straight to `compute(None, False)`, which refuses it with
+    the usual message. `verified` says that the case's signatures were found sound on these very
+    bytes (only the tenant's records changed since, as when finance records a fee during the
+    move-out): the board then needs only the standards computed again, not the signatures.
     """
     global _CASE_ID
     if _CASE_ID is None:
@@ -464,18 +475,18 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None], dict]
         _CASE_ID = re.compile(r"MO-\d{4}-\d{4,}")
     hits = case_paths(store.root, case_id) if _CASE_ID.fullmatch(case_id) else []
     if len(hits) != 1:
-        return compute(None)
+        return compute(None, False)
     tenant_id = hits[0].parent.parent.parent.name
     cdir = f"tenants/{tenant_id}/moveout/{case_id}"
-    key = board_key(store, tenant_id, cdir)
+    signed, key = board_keys(store, tenant_id, cdir)
     data = _load(store.root, "boards.json")
     boards = data.get("boards") if data is not None else None
     boards = boards if isinstance(boards, dict) else {}
     hit = boards.get(case_id)
-    if _valid(hit, 2) and hit[0] == key and isinstance(hit[1], dict):
+    if _valid(hit, 3) and hit[0] == key and isinstance(hit[1], dict):
         return hit[1]
-    b = compute((tenant_id, cdir))
-    _keep_board(store, case_id, key, b, boards)
+    b = compute((tenant_id, cdir), _valid(hit, 3) and hit[2] == signed)
+    _keep_board(store, case_id, (key, signed), b, boards)
     return b
 
 
@@ -484,13 +495,13 @@ def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Call
     models and the signature checks loaded already, so the next look-up at the counter need not."""
     if not enabled():
         return
-    key = board_key(store, tenant_id, cdir)
+    signed, key = board_keys(store, tenant_id, cdir)
     data = _load(store.root, "boards.json")
     boards = data.get("boards") if data is not None else None
-    _keep_board(store, case_id, key, compute(), boards if isinstance(boards, dict) else {})
+    _keep_board(store, case_id, (key, signed), compute(), boards if isinstance(boards, dict) else {})
 
 
-def _keep_board(store, case_id: str, key: str, b: dict, boards: dict) -> None:
+def _keep_board(store, case_id: str, keys: tuple[str, str], b: dict, boards: dict) -> None:
     # Only a sound board is kept (problems may clear with time), and only one that JSON holds
     # exactly (a hand-edited file can hold a date where text is expected).
     try:
@@ -499,7 +510,7 @@ def _keep_board(store, case_id: str, key: str, b: dict, boards: dict) -> None:
         exact = False
     if exact and not b.get("problems"):
         boards.pop(case_id, None)
-        boards[case_id] = [key, b]
+        boards[case_id] = [keys[0], b, keys[1]]
         while len(boards) > BOARDS_KEPT:  # the oldest looked-at cases go first
             boards.pop(next(iter(boards)))
         _save(store.root, "boards.json", {"boards": boards})

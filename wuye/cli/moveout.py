@@ -140,7 +140,7 @@ def status(
     store = open_store(ctx)
     # The board as last computed while none of the files it is computed from has changed: a
     # look-up at the counter then needs neither the models nor the signature checks.
-    b = cache.board(store, case_id, lambda where: moveout.board(store, case_id, where))
+    b = cache.board(store, case_id, lambda where, verified: moveout.board(store, case_id, where, verified))
     if as_json:
         print_json(b)
         return
