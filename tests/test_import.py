@@ -153,7 +153,8 @@ def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_lo
     r = imported(run("import", write_xlsx(tmp_path / "v2.xlsx", data), "--as", "zhaomin", "-v"))
     assert "T0001 博雅科技（北京）有限公司" in r.stdout
     assert "profile.lease_end: 2026-12-31 → 2027-12-31" in r.stdout
-    assert "contacts CON-0002" in r.stdout and "139****1111" in r.stdout  # masked without --reveal
+    assert "contacts CON-0002: 王* 139****1111" in r.stdout  # a person's name and phone masked without --reveal
+    assert "王强" not in r.stdout and "13900001111" not in r.stdout
     assert "contacts.CON-0001.primary: True → False" in r.stdout
     assert "PAY-0001.amount: 120000.00 → 150000.00" in r.stdout
     assert "T0002" not in r.stdout
@@ -181,6 +182,14 @@ def test_dry_run_shows_the_changes_and_writes_nothing(store, run, snapshot, tmp_
     data = json.loads(j.stdout)
     assert data["dry_run"] is True and data["created"] == ["T0001", "T0002", "T0003"] and data["commit"] is None
     assert snapshot(store) == before
+    # --json masks personal data as every other output does; --reveal shows it, and is logged.
+    assert "13801126439" not in j.stdout and "李娜" not in j.stdout and "138****6439" in j.stdout
+    from wuye.privacy import reveals
+
+    assert [(e["command"], e["staff"]) for e in reveals(store.root)] == [("import", "wangli")]  # the -v --reveal above
+    j = imported(run("import", path, "--as", "wangli", "--dry-run", "--json", "--reveal"))
+    assert "13801126439" in j.stdout and "李娜" in j.stdout
+    assert len(reveals(store.root)) == 2 and str(path) in reveals(store.root)[1]["subject"]
 
 
 LEDGER_CSV = """\

@@ -562,29 +562,3 @@ def _check_all(store: Store) -> CheckReport:
         results.save(prune_files=False, prune_cases=False)
     return CheckReport(len(tids), problems, missing)
 
-
-def mask(key: str, value: Any) -> Any:
-    """Personal data masked for the screen: 138****5678, 110101********1234."""
-    if not isinstance(value, str):
-        return value
-    if key in ("phone", "phone_24h", "contractor_phone"):
-        digits = value
-        if len(digits) >= 7:
-            return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-        return "*" * len(digits)
-    if key in ("legal_rep_id",):
-        return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
-    return value
-
-
-PERSONAL_KEYS = frozenset({"phone", "phone_24h", "contractor_phone", "legal_rep_id"})
-
-
-def masked(data: Any, reveal: bool) -> Any:
-    if reveal:
-        return data
-    if isinstance(data, dict):
-        return {k: (mask(k, v) if k in PERSONAL_KEYS else masked(v, reveal)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [masked(v, reveal) for v in data]
-    return data

@@ -77,7 +77,8 @@ def import_(
     mapping: Path = typer.Option(None, "--mapping", help=tr("表头映射 YAML：表头: 字段名", "header mapping YAML: header: field")),
     encoding: str = typer.Option(None, "--encoding", help=tr("CSV 的编码（默认 UTF-8，或自动识别的 GBK）", "the CSV's encoding (default: UTF-8, or GBK when detected)")),
     verbose: bool = typer.Option(False, "-v", "--verbose", help=tr("逐个租户列出改动", "list the changes tenant by tenant")),
-    reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话号码", "show phone numbers unmasked")),
+    reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话、证件号和姓名（记入本机访问日志）",
+                                                          "show phone and ID numbers and names unmasked (logged locally)")),
     as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
 ):
     """批量导入客户台账和记录（全部成功或全部不写） / batch import ledgers and records (all or nothing)."""
@@ -89,8 +90,13 @@ def import_(
                                         encoding=encoding, dry_run=dry_run, progress=progress)
     for w in result.warnings:
         say(_warning(w))
+    if reveal and (as_json or verbose):
+        from ..privacy import record_reveal
+
+        record_reveal(store.root, "import", ", ".join(str(f) for f in files), as_)
     if as_json:
-        print_json(result.to_json())
+        print_json({**result.to_json(), "changes": [{**c.__dict__, "old": _masked(c, c.old, reveal), "new": _masked(c, c.new, reveal)}
+                                                    for c in result.changes]})
     elif verbose:
         render_changes(result, reveal)
     if dry_run:
@@ -110,19 +116,29 @@ def _warning(p) -> str:
     return f"{where}: " + tr("警告：", "warning: ") + p.message
 
 
+def _masked(c, value, reveal: bool):
+    """A change's old or new value as it may be shown (privacy.py says what is personal)."""
+    from ..privacy import PERSON_CATEGORIES, mask_text, masked
+
+    if reveal:
+        return value
+    if c.action == "add" and isinstance(value, str):
+        return mask_text(value)  # a new record's summary, free text as a clerk typed it
+    return masked(value, c.field.rsplit(".", 1)[-1] if c.field else None, c.file in PERSON_CATEGORIES)
+
+
 def render_changes(result, reveal: bool) -> None:
     """The per-tenant diff of `-v`: one heading per tenant, one line per change."""
-    from ..archive import PERSONAL_KEYS, mask
 
-    def shown(key: str, value) -> str:
+    def text(value) -> str:
         if isinstance(value, dict):
-            return " ".join(shown(k, v) for k, v in value.items())
+            return " ".join(text(v) for v in value.values())
         if isinstance(value, list):
             return "、".join(map(str, value))
-        if value is None:
-            return "—"
-        last = key.rsplit(".", 1)[-1]
-        return str(value if reveal or last not in PERSONAL_KEYS and last not in ("contact_phone",) else mask(last, str(value)))
+        return "—" if value is None else str(value)
+
+    def shown(c, value) -> str:
+        return text(_masked(c, value, reveal))
 
     console = out()
     by_tenant: dict = {}
@@ -138,11 +154,11 @@ def render_changes(result, reveal: bool) -> None:
         for c in by_tenant[tid]:
             where = f"{c.file}.{c.field}" if c.field else c.file
             if c.action == "add":
-                line = f"  + {c.file} {c.field}: {shown('phone' if c.file == 'contacts' else c.field, c.new)}"
+                line = f"  + {c.file} {c.field}: {shown(c, c.new)}"
             elif c.action == "create":
-                line = f"  + {c.file}: {shown(c.field, c.new)}"
+                line = f"  + {c.file}: {shown(c, c.new)}"
             else:
-                line = f"  ~ {where}: {shown(c.field, c.old)} → {shown(c.field, c.new)}"
+                line = f"  ~ {where}: {shown(c, c.old)} → {shown(c, c.new)}"
             console.print(line, markup=False, highlight=False)
 
 
