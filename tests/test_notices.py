@@ -112,6 +112,8 @@ def test_numbers_are_per_kind_and_named_tenants_may_be_listed(building, run, git
     (("--to", "T0001", "--file", "missing.md"), ("missing.md", "文件不存在")),
     (("--to", "T0001", "--file", "empty.md"), ("empty.md", "空的")),
     (("--to", "T0001", "--as", "ghost"), ("未知员工", "ghost")),
+    (("--to", "T0001", "--at", "2099-01-01"), ("--at", "将来")),
+    (("--to", "T0001", "--at", "去年"), ("--at", "不是有效的时间")),
 ])
 def test_bad_notices_are_refused_and_change_nothing(building, run, snapshot, refused, tmp_path, args, fragments):
     (tmp_path / "empty.md").write_text("\n", encoding="utf-8")
@@ -129,6 +131,29 @@ def test_bad_notices_are_refused_and_change_nothing(building, run, snapshot, ref
     r = run("notice", "send", *[x for kv in opts.items() for x in kv], *extra)
     refused(r, *fragments)
     assert snapshot(building) == before
+
+
+def test_a_paper_notice_entered_later_keeps_its_date_and_year(building, run, git_log, tmp_path):
+    # Sent on paper last December, entered today: numbered in last year's series, dated then,
+    # recorded now (the entries and the register say both).
+    store = building
+    year = store.now().year - 1
+    r = run("notice", "send", "--subject", "元旦放假安排", "--file", tmp_path / "body.md", "--to", "T0001",
+            "--at", f"{year}-12-28 10:00", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    ref = f"通知〔{year}〕1号"
+    assert r.stdout == ref + "\n"
+    e = _corr(store, "T0001")[-1]
+    assert e["ref_no"] == ref and str(e["date"]) == f"{year}-12-28"
+    assert str(e["recorded_at"]).startswith(store.now().date().isoformat())
+    text = store.path(f"notices/{year}/notice-0001.md").read_text(encoding="utf-8")
+    assert f"date: '{year}-12-28'" in text or f"date: {year}-12-28" in text
+    assert f"sent_at: '{year}-12-28T10:00:00+08:00'" in text or f"sent_at: {year}-12-28T10:00:00+08:00" in text
+    assert "recorded_at:" in text
+    assert git_log(store)[0].trailers["Wuye-Notice"] == ref
+    # This year's series is untouched: the next notice sent now is still 〔this year〕13号.
+    r = run("notice", "send", "--subject", "停水", "--file", tmp_path / "body.md", "--to", "T0001", "--as", "wangli")
+    assert r.stdout == f"通知〔{year + 1}〕13号\n"
 
 
 # --- surveys ---------------------------------------------------------------------------------

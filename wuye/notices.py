@@ -103,10 +103,16 @@ def _summary(body: str, body_rel: str) -> str:
     return f"{text}（全文：{body_rel}）" if text else f"全文：{body_rel}"
 
 
-def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | None, kind: str = "notice") -> SendResult:
-    """Number a notice, keep its text in the register and file it in every addressee's dossier."""
+def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | None, kind: str = "notice",
+         at: str | None = None) -> SendResult:
+    """Number a notice, keep its text in the register and file it in every addressee's dossier.
+
+    `at`: when it was sent, if earlier than now (a paper notice entered afterwards): its date,
+    and the year it is numbered in; the entries still say when they were recorded.
+    """
     from .archive import _next_id, list_document, ordered
     from .models.archive import BY_KEY, Correspondence
+    from .servicedesk import event_time
 
     word = _word(kind)
     actor = store.actor(actor_id)
@@ -118,22 +124,25 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
         raise WuyeError(tr("%s 是空的：通知须有正文" % file, "%s is empty: a notice needs a body" % file))
     tids, everyone = recipients(store, to)
     c = BY_KEY["correspondence"]
+    when = event_time(store, at, store.now())
     with store.change("", author=actor) as ch:
         now = store.now()
-        year = now.year
+        year = when.year
         number = max(used_numbers(store, word, year), default=0) + 1
         ref_no = f"{word}〔{year}〕{number}号"
         body_rel = f"{NOTICES}/{year}/{kind}-{number:04d}.md"
-        header = {"ref_no": ref_no, "kind": kind, "subject": subject, "date": now.date().isoformat(),
-                  "sent_by": actor.id, "sent_at": now.isoformat(), "to": "all" if everyone else tids,
+        header = {"ref_no": ref_no, "kind": kind, "subject": subject, "date": when.date().isoformat(),
+                  "sent_by": actor.id, "sent_at": when.isoformat(), "to": "all" if everyone else tids,
                   "recipients": len(tids)}
+        if when != now:
+            header["recorded_at"] = now.isoformat()
         ch.write(body_rel, "---\n" + yamlio.dumps(header) + "---\n\n" + body + "\n")
         summary = _summary(body, body_rel)
         for tid in tids:
             rel = store.tenant_rel(tid, c.filename)
             doc = list_document(store, tid, c)
             entry = Correspondence.model_validate({
-                "id": _next_id(c, list(doc["entries"])), "date": now.date(), "direction": "out", "kind": kind,
+                "id": _next_id(c, list(doc["entries"])), "date": when.date(), "direction": "out", "kind": kind,
                 "ref_no": ref_no, "subject": subject, "summary": summary, "recorded_by": actor.id, "recorded_at": now})
             doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
             ch.write_yaml(rel, doc)

@@ -356,8 +356,9 @@ def _field_order(kind: Kind) -> list[str]:
     return list(ordered({k: None for k in kind.model.model_fields}))
 
 
-def _when(store: Store, at: str | None, now: dt.datetime) -> dt.datetime:
-    """When a step happened: now, or an earlier moment given with --at (never a later one)."""
+def event_time(store: Store, at: str | None, now: dt.datetime) -> dt.datetime:
+    """When something happened: now, or an earlier moment given with --at (never a later one):
+    the desk logs on paper first and enters it later, with the time it really happened."""
     when = parse_time(at, store.tz()) if at else now
     if when > now:
         raise WuyeError(tr("--at %s 在将来；只能登记已经发生的事" % when.isoformat(),
@@ -388,7 +389,7 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
     actor = store.actor(actor_id)
     tid = find_tenant(store, tenant)
     now = store.now()
-    when = _when(store, at, now)
+    when = event_time(store, at, now)
     c = BY_KEY[kind.category]
     rel = store.tenant_rel(tid, c.filename)
     note = fields.get("description")
@@ -441,7 +442,7 @@ def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | 
     """One move of a record's state machine: checked, applied, recorded in history, one commit."""
     actor = store.actor(actor_id)
     now = store.now()
-    when = _when(store, at, now)
+    when = event_time(store, at, now)
     with store.change("", author=actor) as ch:
         tid, eid = locate(store, kind, ref)
         shown = display_ref(kind, tid, eid)

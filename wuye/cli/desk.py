@@ -361,12 +361,14 @@ def notice_send(
     file: Path = typer.Option(..., "--file", help=tr("正文（Markdown 或纯文本，UTF-8）", "the body (Markdown or plain text, UTF-8)")),
     to: list[str] = typer.Option(..., "--to", help=tr("all（全部在租租户）或客户编号，可重复或用逗号分隔", "all (every tenant not moved out) or tenant ids, repeatable or comma-separated")),
     kind: str = typer.Option("notice", "--kind", help=tr("notice 通知；circular 通报", "notice or circular")),
+    at: str = typer.Option(None, "--at", help=tr("发出时间（默认现在；补登纸质通知时填实际日期），如 2026-11-20",
+                                                 "when it was sent (default: now; for a paper notice entered later), e.g. 2026-11-20")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """发出通知并登记到每个收件租户的往来文件（一个提交），输出文号 / send a notice; prints its reference number."""
     from .. import notices
 
-    result = notices.send(open_store(ctx), subject, file, to, as_, kind)
+    result = notices.send(open_store(ctx), subject, file, to, as_, kind, at)
     typer.echo(result.ref_no)
     say(tr("已发出 %s「%s」给 %d 个租户（提交 %s）" % (result.ref_no, subject, len(result.recipients), (result.commit or "")[:10]),
            "sent %s \"%s\" to %d tenant(s) (commit %s)" % (result.ref_no, subject, len(result.recipients), (result.commit or "")[:10])))
