@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fastyaml, yamlio
+from . import yamlio
 from .errors import Problem, WuyeError
 from .i18n import tr
 from .models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory
@@ -113,7 +113,7 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
             dossier.data[c.key] = None
             continue
         try:
-            data = fastyaml.read(store.path(rel), rel) or {}
+            data = yamlio.read(store.path(rel), rel) or {}
         except WuyeError as e:
             dossier.data[c.key] = None
             dossier.problems += e.problems
@@ -202,7 +202,7 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
     from pydantic import ValidationError
 
     try:
-        data = fastyaml.loads(text, rel)
+        data = yamlio.loads(text, rel)
     except WuyeError as e:
         return None, e.problems
     warnings: list = []

@@ -185,7 +185,7 @@ def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
     Reads only the profiles that changed since the index was written (plain file IO, no git);
     a tenant without a readable profile gets each field's default.
     """
-    from . import fastyaml
+    from . import yamlio
     from .errors import WuyeError
 
     name = "listing.json" if fields is LISTING else "tenants.json"
@@ -223,7 +223,7 @@ def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
                 if st is not None:
                     rel = f"tenants/{tid}/profile.yaml"
                     try:
-                        profile = fastyaml.read(Path(base, tid, "profile.yaml"), rel) or {}
+                        profile = yamlio.read(Path(base, tid, "profile.yaml"), rel) or {}
                     except WuyeError:
                         profile = {}
                 if not isinstance(profile, dict):

@@ -1,10 +1,11 @@
-"""The store's YAML read about three times faster, with the very same result as `yamlio.loads`.
+"""The objects of the store's YAML built about three times faster than ruamel's constructor
+builds them, with the very same result: the builder behind `yamlio.loads`.
 
 ruamel.yaml's "safe" C loader parses in C but builds the objects in Python, slowly: it makes a new
 loader class on every call, looks up the YAML version for every scalar it resolves, and wraps every
 node in generators and tag objects. Whole-store work (`wuye verify`, `archive check`, the search
-index) reads 120,000 files, so this module builds the objects itself from the nodes ruamel's C
-parser composes:
+index) reads 120,000 files, and a move-out board a dozen, so this module builds the objects itself
+from the nodes ruamel's C parser composes:
 
 - the loader class is made once; its resolver uses ruamel's own YAML 1.2 implicit resolvers (the
   same regular expressions, in the same order), looked up once instead of per scalar. ruamel's C
@@ -15,18 +16,16 @@ parser composes:
   start again with ruamel's own constructor on the same nodes, so errors and edge cases are
   exactly ruamel's.
 
-The refusals around the parse (over 1 MiB, not UTF-8, NUL bytes, anchors, aliases and tags) are
-`yamlio`'s own functions. tests/test_cache.py checks that both loaders agree on the sample store,
-a synthetic one, and the corner cases. This module touches no files except through `read`.
+The refusals around the parse (over 1 MiB, not UTF-8, NUL bytes, anchors, aliases and tags) and
+the error messages are `yamlio.loads`'s. tests/test_cache.py checks that this builder and ruamel's
+own constructor (`yamlio.ruamel_load`) agree on the sample store, on generated documents and on
+the corner cases. This module touches no files.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .i18n import tr
 
 _LOADER = None
 
@@ -112,7 +111,9 @@ def _loader_class():
     return Loader
 
 
-def _parse(text: str) -> Any:
+def parse(text: str) -> Any:
+    """The objects of a YAML document, as ruamel's safe C loader builds them (`yamlio.loads`
+    wraps this with the store's refusals and its error messages)."""
     loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
@@ -124,30 +125,3 @@ def _parse(text: str) -> Any:
             return loader.construct_document(node)
     finally:
         loader.dispose()
-
-
-def loads(text: str, rel: str) -> Any:
-    """`yamlio.loads`, faster: the same refusals, errors and result."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    if "&" in text or "*" in text or "!" in text:
-        yamlio._scan_forbidden(text, rel)
-    try:
-        return _parse(text)
-    except MarkedYAMLError as e:
-        yamlio._raise_marked(rel, e)
-    except YAMLError as e:  # errors without a position
-        yamlio._refuse(rel, tr("YAML 格式错误：%s" % e, "invalid YAML: %s" % e))
-
-
-def text_of(raw: bytes, rel: str) -> str:
-    """The text of a file's bytes, refused as `yamlio.read_text` refuses a file."""
-    if len(raw) > yamlio.MAX_BYTES:
-        yamlio._refuse(rel, tr("文件超过 1 MiB，不像是档案文件；请拆分或删除多余内容",
-                               "file is over 1 MiB, which no archive file should be; split it or remove the excess"))
-    return yamlio.decode(raw, rel)
-
-
-def read(path: Path, rel: str) -> Any:
-    """`yamlio.read`, faster."""
-    return loads(yamlio.read_text(path, rel), rel)

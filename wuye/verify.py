@@ -144,7 +144,7 @@ def _check_unit_files(root: str, rels: list[str]) -> list[list]:
     """[rel, blob id, problems] of each unit file, as `store.read_model(rel, Unit)` judges it."""
     from pydantic import ValidationError
 
-    from . import cache, fastyaml
+    from . import cache
     from .models.store import Unit
 
     out = []
@@ -153,8 +153,8 @@ def _check_unit_files(root: str, rels: list[str]) -> list[list]:
         try:
             raw = _read_raw(Path(root), rel)
             blob = cache.blob_id(raw)
-            text = fastyaml.text_of(raw, rel)
-            data = fastyaml.loads(text, rel)
+            text = yamlio.text_of(raw, rel)
+            data = yamlio.loads(text, rel)
             u = Unit.model_validate(data if data is not None else {})
             stem = rel.rsplit("/", 1)[1][: -len(".yaml")]
             if u.id != stem:
@@ -225,7 +225,7 @@ def _deps_unchanged(deps, snap) -> bool:
 def _check_archive_files(root: str, tasks: list) -> list[list]:
     """[rel, blob id, file problems, attachment deps, attachment problems] of each archive file:
     archive.validate_file's verdict, then its attachments against their sha256."""
-    from . import archive, cache, fastyaml
+    from . import archive, cache
     from .models.archive_meta import BY_KEY
 
     base = Path(root)
@@ -236,7 +236,7 @@ def _check_archive_files(root: str, tasks: list) -> list[list]:
         try:
             raw = _read_raw(base, rel)
             blob = cache.blob_id(raw)
-            obj, problems = archive.validate_text(rel, fastyaml.text_of(raw, rel), tid, c)
+            obj, problems = archive.validate_text(rel, yamlio.text_of(raw, rel), tid, c)
         except WuyeError as e:
             obj, problems = None, e.problems
         if obj is not None and c.is_list:
