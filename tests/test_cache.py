@@ -401,6 +401,29 @@ def test_when_only_the_tenants_records_change_the_signatures_are_not_checked_aga
     assert loaded(modules, "cryptography")
 
 
+def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
+    # A writer records a fee while status computes the board: that board is shown, but not kept
+    # under the key of the bytes read before it (the next status computes it again).
+    from wuye import moveout
+
+    mo.walk("application")
+    cache_file(mo.store, "boards.json").unlink()
+    payments = mo.store.path("tenants/T0001/payments.yaml")
+
+    def compute(where, verified):
+        b = moveout.board(mo.store, mo.case, where, verified)
+        payments.write_text((payments.read_text(encoding="utf-8") if payments.exists() else "") + "# 新的一笔\n",
+                            encoding="utf-8")
+        return b
+
+    board = cache.board(mo.store, mo.case, compute)
+    assert board["case"] == mo.case and board["problems"] == []
+    assert not cache_file(mo.store, "boards.json").exists()
+    # Unchanged while computed: kept.
+    again = cache.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
+    assert json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"][mo.case][1] == again
+
+
 def test_a_damaged_board_cache_is_ignored(mo, run):
     mo.walk("application")
     status, _ = mo.status()

@@ -174,7 +174,6 @@ def _stat_in(base: str):
 # their own, so its units and status cost a search nothing.
 SEARCH = {"name": "", "pinyin": ""}
 LISTING = {"name": "", "units": [], "status": "active"}
-_INDEX_FILE = {"tenants.json": SEARCH, "listing.json": LISTING}
 
 
 def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
@@ -486,7 +485,7 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool],
     if _valid(hit, 3) and hit[0] == key and isinstance(hit[1], dict):
         return hit[1]
     b = compute((tenant_id, cdir), _valid(hit, 3) and hit[2] == signed)
-    _keep_board(store, case_id, (key, signed), b, boards)
+    _keep_board(store, case_id, tenant_id, cdir, (signed, key), b, boards)
     return b
 
 
@@ -498,19 +497,21 @@ def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Call
     signed, key = board_keys(store, tenant_id, cdir)
     data = _load(store.root, "boards.json")
     boards = data.get("boards") if data is not None else None
-    _keep_board(store, case_id, (key, signed), compute(), boards if isinstance(boards, dict) else {})
+    _keep_board(store, case_id, tenant_id, cdir, (signed, key), compute(), boards if isinstance(boards, dict) else {})
 
 
-def _keep_board(store, case_id: str, keys: tuple[str, str], b: dict, boards: dict) -> None:
-    # Only a sound board is kept (problems may clear with time), and only one that JSON holds
-    # exactly (a hand-edited file can hold a date where text is expected).
+def _keep_board(store, case_id: str, tenant_id: str, cdir: str, keys: tuple[str, str], b: dict, boards: dict) -> None:
+    # Only a sound board is kept (problems may clear with time), only one that JSON holds exactly
+    # (a hand-edited file can hold a date where text is expected), and only if its files are
+    # still the bytes `keys` were taken from: a writer may have changed one while it was computed.
     try:
         exact = json.loads(json.dumps(b, ensure_ascii=False)) == b
     except (TypeError, ValueError):
         exact = False
-    if exact and not b.get("problems"):
+    if exact and not b.get("problems") and board_keys(store, tenant_id, cdir) == keys:
+        signed, key = keys
         boards.pop(case_id, None)
-        boards[case_id] = [keys[0], b, keys[1]]
+        boards[case_id] = [key, b, signed]
         while len(boards) > BOARDS_KEPT:  # the oldest looked-at cases go first
             boards.pop(next(iter(boards)))
         _save(store.root, "boards.json", {"boards": boards})
