@@ -310,6 +310,24 @@ def test_arrears_by_tenant_and_total(report):
     assert rep["tenants"][0]["total"] == "8800.00" and rep["tenants"][0]["fee_items"] == 2
 
 
+@pytest.mark.parametrize("argv", [("report", "arrears"), ("report", "arrears", "--period", "2025-11"),
+                                  ("report", "repairs"), ("report", "satisfaction"), ("complaint", "list"),
+                                  ("repair", "list", "--open")])
+def test_worker_processes_report_what_one_process_reports(built, run, monkeypatch, argv):
+    # A whole store's records are read in worker processes when there are many (10,000 tenants);
+    # made to fork here on this small store, they must give exactly the one-process answer.
+    from wuye import cache
+
+    as_of = ("--as-of", "2025-12-31T00:00") if argv[0] == "report" else ()
+    alone = run(*argv, "--json", *as_of, store=built)
+    monkeypatch.setattr(cache, "PARALLEL_MIN", 1)
+    monkeypatch.setenv("WUYE_JOBS", "2")
+    forked = run(*argv, "--json", *as_of, store=built)
+    assert alone.exit_code == forked.exit_code == 0, forked.stderr
+    assert json.loads(forked.stdout) == json.loads(alone.stdout)
+    assert json.loads(alone.stdout)  # there is something to compare
+
+
 M_KEYS = ("cases", "open", "released", "mean_days", "deposits", "refunded", "due")
 
 

@@ -463,20 +463,20 @@ def satisfaction_report(store: Store, w: Window) -> Report:
 # --- arrears ------------------------------------------------------------------------------------
 
 
-def arrears_report(store: Store, w: Window) -> Report:
+def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
+    """[tenant id, errors, (unpaid fees, bills, arrears, items, oldest date) or None] for each
+    (tenant id, cutoff): what a tenant owes, from its payments and violations. Run in worker
+    processes for a whole store, so that each returns five numbers, not all its records."""
     from .archive import validate_file
-    from .cache import LISTING, tenant_index
     from .models.archive import BY_KEY
 
+    store = Store(Path(root))
     tz = store.tz()
-    cutoff = w.end.date() if w.period else None
-    rows = []
-    problems: list[Problem] = []
-    for tid, name, _, tenant_status in tenant_index(store, LISTING):
+    out = []
+    for tid, cutoff in wanted:
         payments, p1 = validate_file(store, tid, BY_KEY["payments"])
         violations, p2 = validate_file(store, tid, BY_KEY["violations"])
-        problems += [p for p in p1 + p2 if p.level == "error"]
-        fees, n_fees, fee_dates = Decimal("0.00"), 0, []
+        fees, n_fees, dates = Decimal("0.00"), 0, []
         for e in payments.entries if payments else []:
             if e.kind != "fee" or e.unpaid <= 0:
                 continue
@@ -487,19 +487,34 @@ def arrears_report(store: Store, w: Window) -> Report:
             fees += e.unpaid
             n_fees += 1
             if when:
-                fee_dates.append(when)
-        arrears, arrears_n, arrears_dates = Decimal("0.00"), 0, []
+                dates.append(when)
+        arrears, n_arrears = Decimal("0.00"), 0
         for e in violations.entries if violations else []:
             if e.kind != "arrears" or e.status != "open" or (cutoff and e.date >= cutoff):
                 continue
             arrears += e.amount
-            arrears_n += 1
-            arrears_dates.append(e.date)
-        if fees == 0 and arrears == 0:
+            n_arrears += 1
+            dates.append(e.date)
+        owed = (fees, n_fees, arrears, n_arrears, min(dates, default=None)) if fees or arrears else None
+        out.append([tid, [p for p in p1 + p2 if p.level == "error"], owed])
+    return out
+
+
+def arrears_report(store: Store, w: Window) -> Report:
+    from .cache import LISTING, run_batches, tenant_index
+
+    cutoff = w.end.date() if w.period else None
+    rows = []
+    problems: list[Problem] = []
+    tenants = {tid: (name, status) for tid, name, _, status in tenant_index(store, LISTING)}
+    for tid, found, owed in run_batches(_owed, store.root, [(tid, cutoff) for tid in tenants]):
+        problems += found
+        if owed is None:
             continue
-        oldest = min(fee_dates + arrears_dates, default=None)
-        rows.append({"tenant_id": tid, "company": name or tid, "status": tenant_status,
-                     "unpaid_fees": fees, "fee_items": n_fees, "arrears": arrears, "arrears_items": arrears_n,
+        fees, n_fees, arrears, n_arrears, oldest = owed
+        name, status = tenants[tid]
+        rows.append({"tenant_id": tid, "company": name or tid, "status": status,
+                     "unpaid_fees": fees, "fee_items": n_fees, "arrears": arrears, "arrears_items": n_arrears,
                      "total": fees + arrears, "oldest": oldest.isoformat() if oldest else None})
     rows.sort(key=lambda r: (-r["total"], r["tenant_id"]))
     from .models.archive_meta import status_label

@@ -750,7 +750,7 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
 
 def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[list[Item], list[Problem]]:
     """Every record of one kind (or of one tenant), validated; unreadable files become problems."""
-    from .archive import validate_file
+    from .archive import validated_entries
     from .cache import tenant_index
     from .models.archive import BY_KEY
 
@@ -770,18 +770,16 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
                 dept_cache[sid] = None
         return dept_cache[sid]
 
-    for tid in tids:
-        if not store.path(f"tenants/{tid}/{c.filename}").is_file():
-            continue
-        obj, found = validate_file(store, tid, c)
-        problems += [p for p in found if p.level == "error"]
-        if obj is None:
+    present = [(tid, c.key) for tid in tids if store.path(f"tenants/{tid}/{c.filename}").is_file()]
+    for tid, _, entries, found in validated_entries(store, present):
+        problems += found
+        if entries is None:
             continue
         company = names.get(tid)
         if company is None:
             data = yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") if store.tenant_exists(tid) else {}
             company = str((data or {}).get("name", tid))
-        for rec in obj.entries:
+        for rec in entries:
             item = Item(kind, tid, company, rec, display_ref(kind, tid, rec.id or "?"),
                         received=_aware(getattr(rec, kind.received_field), tz))
             item.events = timeline(kind, rec, staff_dept, tz)
