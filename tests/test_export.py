@@ -131,6 +131,18 @@ def test_bad_export_requests_are_refused(full, run, refused, tmp_path):
     assert not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.parametrize("fmt", ["json", "yaml", "xlsx", "csv"])
+def test_an_export_that_fails_midway_leaves_no_file(full, run, refused, tmp_path, fmt):
+    # json and yaml are written a tenant at a time; a store file that cannot be read, found after
+    # some tenants were written, must not leave half an export under the name asked for.
+    last = sorted(p.name for p in (full.root / "tenants").iterdir() if p.is_dir())[-1]
+    full.path(f"tenants/{last}/profile.yaml").write_text("name: [\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / f"archive.{fmt}"
+    refused(run("export", "-o", out), f"tenants/{last}/profile.yaml")
+    assert list((tmp_path / "out").iterdir()) == []  # neither the file nor a temp file
+
+
 def test_new_tenant_from_a_second_ledger_sheet_exports_with_its_units(full, run, tmp_path):
     from openpyxl import load_workbook
 

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from . import yamlio
 from .archive import ordered
@@ -331,16 +331,16 @@ def _xlsx_value(value: Any, kind: str, tz: dt.tzinfo) -> Any:
     return value
 
 
-def _document(store: Store, tids: list[str], only: ArchiveCategory | None) -> dict:
-    """The store's records as they are on disk (`wuye_export: 1`): what `wuye import` reads back."""
-    doc: dict[str, Any] = {"wuye_export": 1, "building": str(store.config.building.name)}
+def _document(store: Store, tids: list[str], only: ArchiveCategory | None, result: "ExportResult") -> Iterator[tuple[str, Any]]:
+    """The store's records as they are on disk (`wuye_export: 1`), what `wuye import` reads back:
+    its top-level keys and values in order, then ("tenant", dossier) one tenant at a time, so that
+    a company's archive (200 MB of JSON at 10,000 tenants) is never all in memory at once.
+    `result.tenants` counts the dossiers given."""
+    yield "wuye_export", 1
+    yield "building", str(store.config.building.name)
     if only is None:
-        units = []
         d = store.path("units")
-        for p in sorted(d.glob("*.yaml")) if d.is_dir() else []:
-            units.append(yamlio.read(p, f"units/{p.name}"))
-        doc["units"] = units
-    tenants = []
+        yield "units", [yamlio.read(p, f"units/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
     for tid in tids:
         dossier: dict[str, Any] = {"tenant_id": tid}
         for c in CATEGORIES:
@@ -350,12 +350,42 @@ def _document(store: Store, tids: list[str], only: ArchiveCategory | None) -> di
             if data is not None:
                 dossier[c.key] = data
         if len(dossier) > 1:
-            tenants.append(dossier)
-    doc["tenants"] = tenants
-    return doc
+            result.tenants += 1
+            yield "tenant", dossier
 
 
-def _yaml_text(doc: dict) -> str:
+def _json_chunks(parts: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    """The document as `json.dumps(doc, indent=2)` writes it, a tenant at a time."""
+    def dumps(value, depth: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default).replace("\n", "\n" + "  " * depth)
+
+    yield b"{"
+    first_tenant = True
+    for key, value in parts:
+        if key != "tenant":
+            yield f"\n  {json.dumps(key)}: {dumps(value, 1)},".encode("utf-8")
+            continue
+        yield (('\n  "tenants": [\n    ' if first_tenant else ",\n    ") + dumps(value, 2)).encode("utf-8")
+        first_tenant = False
+    yield ('\n  "tenants": []\n}\n' if first_tenant else "\n  ]\n}\n").encode("utf-8")
+
+
+def _yaml_chunks(parts: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    """The document as one YAML mapping, its `tenants:` list written a tenant at a time."""
+    first_tenant = True
+    for key, value in parts:
+        if key != "tenant":
+            yield _yaml_text({key: value}).encode("utf-8")
+            continue
+        if first_tenant:
+            yield b"tenants:\n"
+            first_tenant = False
+        yield _yaml_text([value]).encode("utf-8")  # a one-item list: the item as `tenants:` holds it
+    if first_tenant:
+        yield b"tenants: []\n"
+
+
+def _yaml_text(doc: Any) -> str:
     """YAML through ruamel's C emitter: no comments to keep here, and ten times the speed."""
     from ruamel.yaml import YAML
 
@@ -398,12 +428,9 @@ def export(store: Store, out: str, fmt: str | None = None, category: str | None 
         if category is not None and only is None:
             raise WuyeError(tr("json/yaml 导出的是档案库本身的记录；--category 只能是十二类之一",
                                "json/yaml exports the store's own records; --category must be one of the twelve categories"))
-        doc = _document(store, tids, only)
-        if kind == "json":
-            data = json.dumps(doc, ensure_ascii=False, indent=2, default=_json_default) + "\n"
-        else:
-            data = _yaml_text(doc)
-        return ExportResult(out, kind, len(doc["tenants"]), {}), data.encode("utf-8")
+        result = ExportResult(out, kind, 0, {})
+        parts = _document(store, tids, only, result)
+        return result, (_json_chunks(parts) if kind == "json" else _yaml_chunks(parts))
 
     names = {}
     for tid in tids:
@@ -422,17 +449,23 @@ def export(store: Store, out: str, fmt: str | None = None, category: str | None 
             sheets.append(units_sheet(store, problems))
     _refuse(problems)
     data = write_csv(sheets[0]) if kind == "csv" else write_xlsx(sheets, store.tz())
-    return ExportResult(out, kind, len(tids), {s.name: len(s.rows) for s in sheets}), data
+    return ExportResult(out, kind, len(tids), {s.name: len(s.rows) for s in sheets}), iter([data])
 
 
-def write_output(path: str, data: bytes) -> None:
-    """Write the export atomically: a reader never sees half a workbook."""
+def write_output(path: str, chunks: Iterable[bytes]) -> None:
+    """Write the export atomically: a reader never sees half a workbook, and an export that fails
+    midway (a store file that cannot be read) leaves no partial file behind."""
     target = Path(path)
     if target.is_dir():
         raise WuyeError(tr("%s 是一个目录；请给出文件名" % path, "%s is a folder; give a file name" % path))
     if not target.parent.exists():
         raise WuyeError(tr("目录 %s 不存在" % target.parent, "the folder %s does not exist" % target.parent))
     tmp = target.with_name(f".{target.name}.wuye-export-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)

@@ -173,11 +173,12 @@ def export(
     from .. import exporting
 
     store = open_store(ctx)
-    result, data = exporting.export(store, output, fmt, category, tenant)
+    result, chunks = exporting.export(store, output, fmt, category, tenant)
     if output == "-":
-        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode("utf-8"))
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk) if hasattr(sys.stdout, "buffer") else sys.stdout.write(chunk.decode("utf-8"))
         return
-    exporting.write_output(output, data)
+    exporting.write_output(output, chunks)
     rows = sum(result.sheets.values())
     say(tr("已导出 %d 个租户到 %s（%s%s）" % (result.tenants, output, result.format, "，%d 行" % rows if result.sheets else ""),
            "exported %d tenants to %s (%s%s)" % (result.tenants, output, result.format, ", %d rows" % rows if result.sheets else "")))
