@@ -10,7 +10,10 @@
 
 Every format imports back (`wuye import`) to the same store content: a sheet's rows carry each
 entry's id and stamps, and the importer finds them again. Only reads the store; writes the one
-output file (atomically) or stdout.
+output file (atomically: a failure midway leaves no file) or stdout. json and yaml are generated a
+tenant at a time, so a company's archive is never all in memory; to stdout they stream as they
+are made, so a failure midway (a store file that cannot be read) cuts the output short, and the
+exit code says so.
 """
 
 from __future__ import annotations
