@@ -75,6 +75,7 @@ def test_a_notice_to_all_is_numbered_filed_everywhere_in_one_commit(building, ru
         assert e["recorded_by"] == "wangli"
     text = store.path(body_rel).read_text(encoding="utf-8")
     assert text.startswith("---\n") and f"ref_no: {ref}" in text and "recipients: 2" in text
+    assert "recorded_at:" not in text  # sent now: sent and recorded are one moment
     assert text.endswith(BODY)
     assert run("archive", "check").exit_code == 0
 

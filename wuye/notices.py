@@ -124,9 +124,11 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
         raise WuyeError(tr("%s 是空的：通知须有正文" % file, "%s is empty: a notice needs a body" % file))
     tids, everyone = recipients(store, to)
     c = BY_KEY["correspondence"]
-    when = event_time(store, at, store.now())
+    if at:
+        event_time(store, at, store.now())  # a bad or future --at is refused before anything else
     with store.change("", author=actor) as ch:
         now = store.now()
+        when = event_time(store, at, now) if at else now
         year = when.year
         number = max(used_numbers(store, word, year), default=0) + 1
         ref_no = f"{word}〔{year}〕{number}号"
