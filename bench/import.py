@@ -121,8 +121,8 @@ def generate(n: int, path: Path, seed: int = 42) -> None:
 
 
 def make_store(root: Path):
-    from wuye import staff
-    from wuye.create import init_store
+    from wuye.trust import staff
+    from wuye.admin.create import init_store
 
     store = init_store(root, "基准大厦")
     staff.add(store, "wangli", "王丽", ["customer_service"])
@@ -132,8 +132,8 @@ def make_store(root: Path):
 CHILD = r"""
 import sys, time, json, resource
 from pathlib import Path
-from wuye import importing
-from wuye.store import Store
+from wuye.transfer import importing
+from wuye.storage.store import Store
 last = {}
 def progress(stage, done, total):
     last[stage] = time.perf_counter()

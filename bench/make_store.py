@@ -301,8 +301,10 @@ class Generator:
 
     def init(self) -> None:
         """What `wuye init` writes, committed at the start of the history."""
-        from wuye import audit, merging, yamlio
-        from wuye.create import FOLDERS, GITIGNORE, default_text
+        from wuye.storage import git as audit
+        from wuye.sync import merging
+        from wuye.storage import yamlio
+        from wuye.admin.create import FOLDERS, GITIGNORE, default_text
 
         self.root.mkdir(parents=True)
         audit.init_repository(self.root)
@@ -318,9 +320,10 @@ class Generator:
         self.commit("init: 新建档案库 合成大厦\n\nWuye-Building: 合成大厦\n", "", SINCE)
 
     def register_staff(self) -> None:
-        from wuye import signing, yamlio
+        from wuye.trust import signing
+        from wuye.storage import yamlio
         from wuye.models.store import Staff, StaffKey
-        from wuye.staff import ALLOWED_SIGNERS, allowed_signers_text
+        from wuye.trust.staff import ALLOWED_SIGNERS, allowed_signers_text
 
         os.environ["WUYE_KEYS"] = str(self.keys)
         for sid, name, dept in STAFF:
@@ -334,9 +337,10 @@ class Generator:
 
     def change_staff(self, sid: str, when: dt.datetime, revoke: bool) -> None:
         """Revoke a member, or rotate their key, at `when` (as `wuye staff revoke/key` would)."""
-        from wuye import signing, yamlio
+        from wuye.trust import signing
+        from wuye.storage import yamlio
         from wuye.models.store import StaffKey
-        from wuye.staff import ALLOWED_SIGNERS, allowed_signers_text
+        from wuye.trust.staff import ALLOWED_SIGNERS, allowed_signers_text
 
         member = self.staff[sid]
         keys = [k if k.revoked_at else k.model_copy(update={"revoked_at": when}) for k in member.keys]
@@ -360,7 +364,7 @@ class Generator:
             self.store._staff.clear()
 
     def plan_tenants(self) -> None:
-        from wuye.archive import pinyin_initials
+        from wuye.archive.dossier import pinyin_initials
 
         all_months = list(months())
         names = set()
@@ -553,8 +557,8 @@ class Generator:
 
     def open_store(self):
         """The store for wuye's own services, its commits diverted into the month's batch."""
-        from wuye import audit
-        from wuye.store import Store
+        from wuye.storage import git as audit
+        from wuye.storage.store import Store
 
         store = Store(self.root)
         store.now = lambda: self.sim_now  # signing time, staff validity and settlement dates
@@ -586,7 +590,7 @@ class Generator:
         return plan
 
     def run_case(self, t: Tenant, month: dt.date, last: str, correct: bool) -> tuple[str, str]:
-        from wuye import moveout
+        from wuye.moveout import cases as moveout
         from wuye.errors import WuyeError
 
         rng = self.rng

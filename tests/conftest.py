@@ -91,8 +91,8 @@ def _isolated_env(tmp_path, tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def _store_template(tmp_path_factory):
     """(store dir, keys dir) of a store with STAFF registered, built once through the library."""
-    from wuye import staff
-    from wuye.create import init_store
+    from wuye.trust import staff
+    from wuye.admin.create import init_store
 
     base = tmp_path_factory.mktemp("template")
     with pytest.MonkeyPatch.context() as mp:
@@ -106,7 +106,7 @@ def _store_template(tmp_path_factory):
 @pytest.fixture
 def store(_store_template, tmp_path):
     """A store in `tmp_path/store` with the six staff of STAFF; their keys in WUYE_KEYS."""
-    from wuye.store import Store
+    from wuye.storage.store import Store
 
     src, keys = _store_template
     root = tmp_path / "store"
@@ -118,7 +118,7 @@ def store(_store_template, tmp_path):
 @pytest.fixture
 def tenant(store):
     """`store` with tenant T0001 柏彦科技 in unit 1205, opened by wangli."""
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     archive.new(store, "T0001", "柏彦科技", "1205", "wangli")
     return store

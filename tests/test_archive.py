@@ -11,7 +11,7 @@ import pytest
 
 from conftest import git
 
-from wuye import yamlio
+from wuye.storage import yamlio
 
 VALID_USCC = "91110000802100433B"
 BAD_CHECKSUM_USCC = "91110000802100433A"

@@ -1,4 +1,4 @@
-"""The derived cache (wuye/cache.py) is never trusted over the files: whatever changes behind its
+"""The derived cache (wuye/storage/cache.py) is never trusted over the files: whatever changes behind its
 back is read again, a deleted cache is rebuilt, a damaged one is ignored and rebuilt, and every
 attack `wuye verify` catches is still caught when the cache is warm. Also: the fast YAML loader
 gives exactly what yamlio gives. Correctness only; speed is measured in bench/, not here."""
@@ -17,7 +17,9 @@ from conftest import git
 from test_moveout import MoveOut, plain_git
 
 import test_verify
-from wuye import cache, fastyaml, yamlio
+from wuye.storage import cache
+from wuye.storage import fastyaml
+from wuye.storage import yamlio
 from wuye.errors import WuyeError
 
 
@@ -404,7 +406,7 @@ def test_when_only_the_tenants_records_change_the_signatures_are_not_checked_aga
 def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
     # A writer records a fee while status computes the board: that board is shown, but not kept
     # under the key of the bytes read before it (the next status computes it again).
-    from wuye import moveout
+    from wuye.moveout import cases as moveout
 
     mo.walk("application")
     cache_file(mo.store, "boards.json").unlink()
@@ -483,7 +485,7 @@ def test_worker_processes_find_what_one_process_finds(mo, run, monkeypatch):
 
 
 def test_the_plumbing_commit_lays_out_trees_as_git_does(tenant):
-    from wuye import audit
+    from wuye.storage import git as audit
 
     root = tenant.root
     names = ["x/a.b", "x/a-b", "x/a0", "x/a/b", "x/ab", "x/A", "x/中文 附件.pdf", "x/a/c/d", "x/b"]
@@ -507,7 +509,7 @@ def test_the_plumbing_commit_lays_out_trees_as_git_does(tenant):
 
 
 def test_a_folder_where_head_has_a_file(tenant):
-    from wuye import audit
+    from wuye.storage import git as audit
 
     root = tenant.root
     (root / "y").write_text("a file\n", encoding="utf-8")
@@ -521,7 +523,7 @@ def test_a_folder_where_head_has_a_file(tenant):
 
 
 def test_writing_back_what_head_holds_makes_no_commit(tenant):
-    from wuye import audit
+    from wuye.storage import git as audit
 
     root = tenant.root
     before = git(root, "rev-parse", "HEAD").strip()
@@ -530,7 +532,7 @@ def test_writing_back_what_head_holds_makes_no_commit(tenant):
 
 
 def test_a_name_the_plumbing_leaves_alone_is_committed_the_porcelain_way(tenant):
-    from wuye import audit
+    from wuye.storage import git as audit
 
     root = tenant.root
     rel = 'tenants/T0001/attachments/报价"终稿".txt'

@@ -117,7 +117,7 @@ def test_a_merge_that_drops_a_signed_entry_is_refused(offices):
 
 
 def test_unrelated_history_is_refused(offices, tmp_path):
-    from wuye.create import init_store
+    from wuye.admin.create import init_store
 
     other = init_store(tmp_path / "elsewhere", "另一座大厦").root
     plain_git(other, "remote", "add", "origin", str(offices.central))

@@ -19,13 +19,13 @@ Y = 2025  # every record in these tests happened in 2025
 
 
 def _tenant2(store):
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     archive.new(store, "T0002", "华锐通达贸易", "1202", "wangli")
 
 
 def _complaints(store, tid="T0001") -> list[dict]:
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     return yamlio.read(store.path(f"tenants/{tid}/complaints.yaml"), "c")["entries"]
 
@@ -198,7 +198,7 @@ def test_every_out_of_order_transition_is_refused_naming_state_and_choices(tenan
 
 def test_closing_without_a_response_and_a_result_is_refused(tenant, run, snapshot, refused):
     # A hand-kept entry marked resolved that never recorded the response or the result.
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     archive.add(tenant, "T0001", "complaints", "wangli",
                 sets=["received_at=2025-06-01T09:00:00+08:00", "channel=letter", "description=停车位被占", "status=resolved"])
@@ -209,7 +209,7 @@ def test_closing_without_a_response_and_a_result_is_refused(tenant, run, snapsho
 
 
 def test_older_entries_are_named_tenant_slash_id_and_an_ambiguous_id_is_refused(tenant, run, snapshot, refused, git_log):
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     _tenant2(tenant)
     for tid in ("T0001", "T0002"):
@@ -358,7 +358,7 @@ def test_help_names_every_command(run):
 
 
 def test_a_hand_typed_time_without_offset_is_local_and_the_store_still_verifies(tenant, run):
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     archive.add(tenant, "T0001", "complaints", "wangli",
                 sets=["received_at=2025-11-01T09:00:00", "channel=visit", "description=门禁失灵"])

@@ -70,7 +70,7 @@ def worker(root, tid: str, results: list) -> None:
 
 
 def test_four_writers_fifty_operations_each(store, run, capsys):
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     tids = [f"T{n:04d}" for n in range(1, WORKERS + 1)]
     for n, tid in enumerate(tids):
@@ -109,7 +109,7 @@ def test_four_writers_fifty_operations_each(store, run, capsys):
         assert files and all(f.startswith(f"tenants/{tid}/") for f in files), (c, lines)
     assert tenants == {tid: OPS for tid in tids}
 
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     for tid in tids:
         mine = Counter(r[1] for r in done if r[0] == tid)

@@ -69,8 +69,8 @@ def temp_files(root: Path) -> list[str]:
 
 def head_problems(root: Path, dest: Path) -> list[str]:
     """`wuye verify` of a clean export of HEAD (what a fresh clone would hold)."""
-    from wuye import verify
-    from wuye.store import Store
+    from wuye.verify import checks as verify
+    from wuye.storage.store import Store
 
     tar = subprocess.run(["git", "archive", "HEAD"], cwd=root, capture_output=True, check=True).stdout
     dest.mkdir()
@@ -178,7 +178,8 @@ def test_archive_new_killed_at_every_point_leaves_no_half_tenant(tenant, tmp_pat
 
 
 def test_moveout_sign_killed_at_every_point(tenant, tmp_path, run):
-    from wuye import archive, moveout
+    from wuye.archive import dossier as archive
+    from wuye.moveout import cases as moveout
 
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wuye import yamlio
+from wuye.storage import yamlio
 from wuye.cli import app
 
 RECORDS = Path(__file__).resolve().parent.parent / "records"

@@ -230,7 +230,7 @@ def test_an_outdated_allowed_signers_is_regenerated_in_one_commit_by_the_actor(t
     plain_git(root, "commit", "-qam", "删了一行")
     # plus things --fix repairs without a commit: a temp file and a loose key
     (root / "units/.1205.yaml.wuye-tmp-1").write_text("x")
-    from wuye.signing import private_key_path
+    from wuye.trust.signing import private_key_path
 
     private = private_key_path("zhangwei")
     private.chmod(0o644)
@@ -251,7 +251,7 @@ def test_an_outdated_allowed_signers_is_regenerated_in_one_commit_by_the_actor(t
 
 
 def test_loose_key_folder_and_key_modes_are_tightened(store, run):
-    from wuye.signing import keys_dir, private_key_path
+    from wuye.trust.signing import keys_dir, private_key_path
 
     keys_dir().chmod(0o755)
     private_key_path("wangli").chmod(0o640)
@@ -264,7 +264,7 @@ def test_loose_key_folder_and_key_modes_are_tightened(store, run):
 
 
 def test_private_keys_in_the_store_or_committed_are_reported_not_fixed(tenant, run):
-    from wuye.signing import private_key_path
+    from wuye.trust.signing import private_key_path
 
     root = tenant.root
     shutil.copy(private_key_path("wangli"), root / "wangli.key")
@@ -303,7 +303,7 @@ def test_a_private_key_others_can_read_is_not_adopted(store, run, snapshot, refu
 
 
 def test_signing_with_a_key_others_can_read_is_refused(tenant, run, snapshot, refused):
-    from wuye.signing import private_key_path
+    from wuye.trust.signing import private_key_path
 
     private_key_path("zhaomin").chmod(0o644)
     before = snapshot(tenant)

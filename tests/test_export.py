@@ -10,9 +10,9 @@ import shutil
 import pytest
 from test_import import USCC_D, imported, write_xlsx
 
-from wuye import yamlio
+from wuye.storage import yamlio
 from wuye.models.archive import CATEGORIES
-from wuye.store import Store
+from wuye.storage.store import Store
 
 
 @pytest.fixture

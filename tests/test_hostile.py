@@ -56,8 +56,10 @@ FILE_COMMANDS = {
 def _template(_store_template, tmp_path_factory):
     """The session store plus T0001 (unit 1205) with an open case (notice and application
     signed) and an open repair; built once for the module."""
-    from wuye import archive, moveout, servicedesk
-    from wuye.store import Store
+    from wuye.archive import dossier as archive
+    from wuye.moveout import cases as moveout
+    from wuye.desk import servicedesk
+    from wuye.storage.store import Store
 
     src, keys = _store_template
     base = tmp_path_factory.mktemp("hostile")
@@ -78,7 +80,7 @@ def _template(_store_template, tmp_path_factory):
 @pytest.fixture
 def hs(_template, tmp_path):
     """A fresh copy of the template store (and its keys in this test's WUYE_KEYS)."""
-    from wuye.store import Store
+    from wuye.storage.store import Store
 
     root, keys, case, repair = _template
     shutil.copytree(root, tmp_path / "store", symlinks=True)
@@ -384,7 +386,7 @@ SHELLY = "$(touch pwned1); `touch pwned2` | touch pwned3 && rm -rf ~ ${HOME} > /
 
 
 def test_shell_metacharacters_are_stored_literally_never_run(hs, run, tmp_path):
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     r = run("archive", "new", "T0100", "--name", SHELLY, "--unit", "1300", "--as", "wangli", store=hs)
     assert r.exit_code == 0, r.stderr

@@ -14,7 +14,7 @@ import textwrap
 
 from conftest import git
 
-from wuye import yamlio
+from wuye.storage import yamlio
 
 
 def uscc(seed: str) -> str:
@@ -184,7 +184,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(store, run, snapshot, tmp_
     assert snapshot(store) == before
     # --json masks personal data as every other output does; --reveal shows it, and is logged.
     assert "13801126439" not in j.stdout and "李娜" not in j.stdout and "138****6439" in j.stdout
-    from wuye.privacy import reveals
+    from wuye.archive.privacy import reveals
 
     assert [(e["command"], e["staff"]) for e in reveals(store.root)] == [("import", "wangli")]  # the -v --reveal above
     j = imported(run("import", path, "--as", "wangli", "--dry-run", "--json", "--reveal"))

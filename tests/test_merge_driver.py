@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from wuye import merging, yamlio
+from wuye.sync import merging
+from wuye.storage import yamlio
 
 CONTACTS = "tenants/T0001/contacts.yaml"
 PROFILE = "tenants/T0001/profile.yaml"
@@ -268,9 +269,9 @@ def test_init_registers_the_driver_in_the_repository_config_and_gitattributes(st
 
 def test_a_plain_git_pull_merges_appended_entries(tenant, tmp_path):
     """Two clones append to one tenant's contacts; `git pull` (no wuye sync) merges them."""
-    from wuye import archive
-    from wuye.store import Store
-    from wuye.sync import configure
+    from wuye.archive import dossier as archive
+    from wuye.storage.store import Store
+    from wuye.sync.offices import configure
 
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(tenant.root), str(other))

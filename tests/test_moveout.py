@@ -128,7 +128,7 @@ class MoveOut:
         return f"tenants/{self.tenant_id}/moveout/{self.case}/steps/{name}"
 
     def entry(self, step, revision=1) -> dict:
-        from wuye import yamlio
+        from wuye.storage import yamlio
 
         return yamlio.read(self.store.path(self.step_rel(step, revision)), "x")
 
@@ -187,7 +187,7 @@ def test_a_case_through_every_step_one_commit_each(mo, run, git_log, snapshot):
                               "reason": "租约到期，不再续租"}
     assert notice["needs"] == {} and notice["signer"] == "zhaomin" and notice["department"] == "leasing"
     assert notice["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     assert yamlio.read(store.path("tenants/T0001/profile.yaml"), "p")["status"] == "moving_out"
     case_info = yamlio.read(store.path(f"{cdir}/{case}/case.yaml"), "c")
@@ -292,7 +292,7 @@ def test_closing_settles_in_the_archive_what_the_statement_settled(mo, run, git_
         {"date": "2026-09-01", "kind": "violation", "description": "违规停放", "amount": "200.00", "status": "waived"},
     ])
     case = mo.walk("release")
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     release = git_log(mo.store)[0]
     assert "tenants/T0001/payments.yaml" in release.files and "tenants/T0001/violations.yaml" in release.files
@@ -312,7 +312,7 @@ def test_closing_settles_in_the_archive_what_the_statement_settled(mo, run, git_
 
 
 def _digest(mo, step, revision=1) -> str:
-    from wuye import moveout
+    from wuye.moveout import cases as moveout
 
     return moveout.payload(mo.store, mo.case, step, revision).digest
 
@@ -332,7 +332,7 @@ def test_a_second_start_on_a_tenant_with_an_open_case_is_refused(mo, run, snapsh
 
 
 def test_case_numbers_count_up_within_the_year_and_list_open_shows_open_cases(mo, run):
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     mo.start()
     archive.new(mo.store, "T0002", "国贸咨询", "1301", "wangli")

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wuye import ledger, yamlio
-from wuye.importing import fast_dump
+from wuye.transfer import ledger
+from wuye.storage import yamlio
+from wuye.transfer.importing import fast_dump
 
 
 @pytest.mark.parametrize("raw, phone", [

@@ -24,7 +24,7 @@ BODY = textwrap.dedent("""\
 @pytest.fixture
 def building(tenant, tmp_path):
     """T0001 (with a hand-kept 通知〔year〕12号), T0002, and T0003 who has moved out."""
-    from wuye import archive
+    from wuye.archive import dossier as archive
 
     store = tenant
     year = store.now().year
@@ -38,7 +38,7 @@ def building(tenant, tmp_path):
 
 
 def _corr(store, tid):
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     p = store.path(f"tenants/{tid}/correspondence.yaml")
     return yamlio.read(p, "c")["entries"] if p.is_file() else []
@@ -161,7 +161,7 @@ def test_a_paper_notice_entered_later_keeps_its_date_and_year(building, run, git
 
 
 def test_a_survey_answer_is_a_supplement_entry_one_per_tenant_and_period(building, run, git_log, snapshot, refused):
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     r = run("survey", "record", "柏彦", "--period", "2025-Q4", "--score", "4", "--comment", "电梯高峰仍拥挤",
             "--date", "2025-12-20", "--as", "wangli")

@@ -45,7 +45,7 @@ def test_archive_show_masks_phones_ids_and_names_on_screen_and_in_json(tenant, r
 
 
 def test_a_reveal_shows_everything_and_is_logged_outside_git(tenant, run, snapshot, monkeypatch):
-    from wuye.privacy import reveals
+    from wuye.archive.privacy import reveals
 
     people(run)
     before = snapshot(tenant)
@@ -76,7 +76,7 @@ def test_complaint_and_repair_texts_are_masked_unless_revealed(tenant, run):
             assert secret not in r.stdout and masked in r.stdout, (argv, extra, r.stdout)
         r = ok(run(*argv, "--json", "--reveal"))
         assert secret in r.stdout
-    from wuye.privacy import reveals
+    from wuye.archive.privacy import reveals
 
     assert [e["command"] for e in reveals(tenant.root)] == ["complaint show", "complaint list", "repair show", "repair list"]
 
@@ -89,7 +89,7 @@ def test_survey_comments_are_masked_unless_revealed(tenant, run):
 
 
 def test_masking_functions():
-    from wuye.privacy import mask_name, mask_text
+    from wuye.archive.privacy import mask_name, mask_text
 
     assert mask_name("李") == "*" and mask_name("John") == "J***"
     assert mask_text("座机 010-65881234 或 0755 2345 6789") == "座机 010-****1234 或 0755 2345 6789"

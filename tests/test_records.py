@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wuye import yamlio
-from wuye.archive import pinyin_initials
+from wuye.storage import yamlio
+from wuye.archive.dossier import pinyin_initials
 from wuye.cli import app
-from wuye.create import FOLDERS, GITIGNORE, default_text
+from wuye.admin.create import FOLDERS, GITIGNORE, default_text
 from wuye.models.archive import CATEGORIES
 from wuye.models.store import Staff, StoreConfig, Unit
-from wuye.staff import allowed_signers_text
+from wuye.trust.staff import allowed_signers_text
 
 RECORDS = Path(__file__).resolve().parent.parent / "records"
 TENANTS = RECORDS / "tenants"
@@ -256,7 +256,7 @@ def test_desk_ids_are_store_wide_and_numbered_in_order_of_receipt(key):
 @pytest.mark.parametrize("key", sorted(DESK))
 def test_every_record_is_consistent_and_its_history_walks_the_state_machine(key):
     from wuye.models.store import DEPARTMENTS
-    from wuye.servicedesk import COMPLAINT, REPAIR
+    from wuye.desk.servicedesk import COMPLAINT, REPAIR
 
     kind = COMPLAINT if key == "complaints" else REPAIR
     staff = staff_ids()
@@ -325,7 +325,7 @@ SURVEY_NOTE = re.compile(r"满意度调查 (?P<period>\d{4}-Q[1-4])：(?P<score>
 
 
 def test_survey_answers_are_worded_as_the_survey_command_writes_them():
-    from wuye.servicedesk import SURVEY_PREFIX, SURVEY_RE
+    from wuye.desk.servicedesk import SURVEY_PREFIX, SURVEY_RE
 
     answers: dict[tuple[str, str], int] = {}
     for tid in tenant_ids():

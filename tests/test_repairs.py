@@ -14,7 +14,7 @@ Y = 2025
 
 
 def _repairs(store, tid="T0001") -> list[dict]:
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     return yamlio.read(store.path(f"tenants/{tid}/repairs.yaml"), "r")["entries"]
 

@@ -63,9 +63,9 @@ def _file(tmp: Path, name: str, data) -> Path:
 
 @pytest.fixture(scope="module")
 def built(_store_template, tmp_path_factory):
-    from wuye import archive
-    from wuye import servicedesk as sd
-    from wuye.store import Store
+    from wuye.archive import dossier as archive
+    from wuye.desk import servicedesk as sd
+    from wuye.storage.store import Store
 
     base = tmp_path_factory.mktemp("reports")
     with pytest.MonkeyPatch.context() as mp:
@@ -316,7 +316,7 @@ def test_arrears_by_tenant_and_total(report):
 def test_worker_processes_report_what_one_process_reports(built, run, monkeypatch, argv):
     # A whole store's records are read in worker processes when there are many (10,000 tenants);
     # made to fork here on this small store, they must give exactly the one-process answer.
-    from wuye import cache
+    from wuye.storage import cache
 
     as_of = ("--as-of", "2025-12-31T00:00") if argv[0] == "report" else ()
     alone = run(*argv, "--json", *as_of, store=built)

@@ -55,7 +55,7 @@ def test_skipped_columns_are_fields_of_entries():
 
 
 def test_labels_cover_every_field_of_every_category():
-    from wuye.schema import load_labels
+    from wuye.admin.schema import load_labels
 
     labels = load_labels()
     assert list(labels) == list(archive_meta.CATEGORY_ORDER)
@@ -68,7 +68,7 @@ def test_value_labels_name_every_choice_of_the_status_fields():
     # The counter shows 已受理 rather than "open": each status value needs its Chinese label.
     import typing
 
-    from wuye.schema import load_labels
+    from wuye.admin.schema import load_labels
 
     labels = load_labels()
     for c in models.CATEGORIES:

@@ -15,7 +15,7 @@ from test_moveout import DATA, MoveOut, plain_git
 
 from wuye.models.archive import MoveIn, Payment, Violation
 from wuye.models.store import StoreConfig
-from wuye.settlement import Statement, compute, shortages
+from wuye.moveout.settlement import Statement, compute, shortages
 
 
 @pytest.fixture

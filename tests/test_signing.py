@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from wuye import signing
+from wuye.trust import signing
 from wuye.errors import WuyeError
-from wuye.signing import NAMESPACE, SignatureError
+from wuye.trust.signing import NAMESPACE, SignatureError
 
 needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen not installed")
 
@@ -67,7 +67,7 @@ def test_digest_is_sha256_hex_of_the_bytes():
 def test_lookups_do_not_import_cryptography():
     code = (
         "import sys\n"
-        "from wuye import signing\n"
+        "from wuye.trust import signing\n"
         "signing.digest(signing.canonical_bytes({'a': 1}))\n"
         "signing.keys_dir()\n"
         "assert 'cryptography' not in sys.modules, sorted(m for m in sys.modules if 'crypt' in m)\n"

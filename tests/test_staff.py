@@ -44,7 +44,7 @@ def sign_and_verify(store, staff_id: str, key_file: Path, tmp_path: Path) -> boo
 
 
 def staff_yaml(store, staff_id: str) -> dict:
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     return yamlio.read(store.path(f"staff/{staff_id}.yaml"), staff_id)
 

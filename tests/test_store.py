@@ -12,7 +12,7 @@ import pytest
 
 from conftest import BUILDING, STAFF, git, head
 
-from wuye.store import Store
+from wuye.storage.store import Store
 
 
 # --- init ------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_init_refuses_a_file(run, tmp_path, refused):
 
 
 def test_init_via_the_library_gives_a_store(tmp_path):
-    from wuye.create import init_store
+    from wuye.admin.create import init_store
 
     s = init_store(tmp_path / "lib", "图书馆大厦")
     assert s.config.building.name == "图书馆大厦"

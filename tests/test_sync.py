@@ -54,7 +54,7 @@ class Offices:
         return self.ok(self.run(*args, store=where))
 
     def moveout(self, where, case=None) -> MoveOut:
-        from wuye.store import Store
+        from wuye.storage.store import Store
 
         mo = MoveOut(lambda *a, **k: self.run(*a, store=where, **k), Store(where), self.tmp)
         mo.case = case
@@ -70,7 +70,7 @@ def offices(run, tenant, tmp_path):
 
 
 def _entries(root: Path, tid: str, category: str) -> list[dict]:
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     return yamlio.read(root / f"tenants/{tid}/{category}.yaml", "x")["entries"]
 
@@ -152,7 +152,7 @@ def test_three_offices_work_offline_and_sync_in_several_orders(offices, run, git
 
 
 def test_a_real_conflict_changes_nothing_and_is_finished_by_resolve_or_by_hand(offices, run, git_log):
-    from wuye import yamlio
+    from wuye.storage import yamlio
 
     a = offices.a
     b, c = offices.clone("b"), offices.clone("c")
@@ -267,7 +267,7 @@ def test_one_case_id_opened_in_two_offices_is_refused_and_reopened_as_documented
 
 
 def test_unknown_unreachable_and_unrelated_remotes_are_refused_changing_nothing(offices, run, tmp_path):
-    from wuye.create import init_store
+    from wuye.admin.create import init_store
 
     a = offices.a
     offices.do(a, "archive", "add", "T0001", "contacts", "--set", "name=李明", "--set", "phone=13812345678", "--as", "wangli")

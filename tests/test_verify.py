@@ -13,7 +13,9 @@ import pytest
 from conftest import git
 from test_moveout import MoveOut, plain_git
 
-from wuye import moveout, signing, yamlio
+from wuye.moveout import cases as moveout
+from wuye.trust import signing
+from wuye.storage import yamlio
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 
 from test_moveout import DATA, MoveOut, plain_git
 
-from wuye import yamlio
-from wuye.create import default_text
+from wuye.storage import yamlio
+from wuye.admin.create import default_text
 from wuye.models.workflow import WorkflowFile, step_data_model
-from wuye.workflow import WORKFLOW, graph_problems
+from wuye.moveout.workflow import WORKFLOW, graph_problems
 
 DEFAULT = default_text("moveout.yaml")
 
@@ -55,7 +55,7 @@ def _problems(text: str) -> list[str]:
 
 
 def test_the_default_workflow_is_the_regulations_procedure(store):
-    from wuye import workflow
+    from wuye.moveout import workflow
 
     wf = workflow.load(store)
     assert wf.order == ["notice", "application", "return_pass", "engineering_inspection", "security_inspection",

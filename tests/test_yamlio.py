@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from wuye import yamlio
+from wuye.storage import yamlio
 from wuye.errors import WuyeError
 
 GOOD_REPAIR = textwrap.dedent("""\

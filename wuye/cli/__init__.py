@@ -6,6 +6,8 @@ imports its service lazily, so `wuye archive show` loads no git, crypto or xlsx 
 
 Exit codes: 0 done; 1 refused (invalid input, a guard not met, verification failed, not found);
 2 usage error.
+
+May import: every package of wuye; nothing imports it but `wuye.__main__`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from ..errors import WuyeError
-from ..i18n import tr
+from wuye.errors import WuyeError
+from wuye.i18n import tr
 
 EXIT_CODES = tr(
     "退出码：0 完成；1 拒绝（输入无效、条件不满足、校验失败、找不到）；2 用法错误。",
@@ -29,7 +31,7 @@ class WuyeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except WuyeError as e:
-            from .output import say
+            from wuye.cli.output import say
 
             say(tr("错误：", "error: ") + str(e))
             raise typer.Exit(1) from None
@@ -56,13 +58,13 @@ def root(
 
 
 def open_store(ctx: typer.Context):
-    from ..store import Store
+    from wuye.storage.store import Store
 
     root_ctx = ctx.find_root()
     store = Store.open((root_ctx.obj or {}).get("store"))
 
     def tell() -> None:
-        from .output import say
+        from wuye.cli.output import say
 
         for notice in store.notices:
             say(notice)
@@ -72,7 +74,7 @@ def open_store(ctx: typer.Context):
 
 
 def _mount() -> None:
-    from . import archive, desk, misc, moveout, report, staff, sync, transfer
+    from wuye.cli import archive, desk, misc, moveout, report, staff, sync, transfer
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import cell, out, print_json, say, table
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import cell, out, print_json, say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
 
@@ -27,7 +27,7 @@ def new(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """新建租户档案 / open a tenant's dossier."""
-    from .. import archive
+    from wuye.archive import dossier as archive
 
     store = open_store(ctx)
     result = archive.new(store, tenant_id, name, unit, as_, file)
@@ -47,7 +47,7 @@ def add(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """追加记录或更新单条档案 / append to a list category or update a one-record category."""
-    from .. import archive
+    from wuye.archive import dossier as archive
 
     store = open_store(ctx)
     result = archive.add(store, tenant_id, category, as_, file, set_ or [])
@@ -71,14 +71,14 @@ def show(
                                                           "show phone and ID numbers and contacts' names unmasked (logged locally)")),
 ):
     """柜台查询：查看租户档案 / look a tenant up at the counter."""
-    from .. import archive
-    from ..schema import load_labels
+    from wuye.archive import dossier as archive
+    from wuye.admin.schema import load_labels
 
     store = open_store(ctx)
     tid = archive.find_tenant(store, tenant)
     only = archive.category(category) if category else None
     dossier = archive.read_dossier(store, tid, only)
-    from .. import privacy
+    from wuye.archive import privacy
 
     data = privacy.masked_dossier(dossier.data, reveal)
     if reveal:
@@ -101,7 +101,7 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..models.archive_meta import CATEGORY_ORDER, SKIP_COLUMNS, status_label
+    from wuye.models.archive_meta import CATEGORY_ORDER, SKIP_COLUMNS, status_label
 
     console = out()
     profile = data.get("profile") or {}
@@ -168,7 +168,7 @@ def _shown(cat_labels: dict, key: str, value) -> str:
 @app.command("list")
 def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """列出全部租户 / list the tenants."""
-    from .. import archive
+    from wuye.archive import dossier as archive
 
     store = open_store(ctx)
     rows = archive.listing(store)
@@ -183,7 +183,7 @@ def check(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """检查档案的完整性和有效性（有错误时退出码 1） / check completeness and validity (exit 1 on errors)."""
-    from .. import archive
+    from wuye.archive import dossier as archive
 
     store = open_store(ctx)
     tid = archive.find_tenant(store, tenant) if tenant else None

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import cell, out, print_json, say, table
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import cell, out, print_json, say, table
 
 AS_HELP = tr("操作员工编号（默认 WUYE_USER）", "the acting staff id (default: WUYE_USER)")
 JSON_HELP = tr("输出 JSON", "print JSON")
@@ -35,7 +35,7 @@ survey_app = typer.Typer(no_args_is_help=True, help=tr(
 
 
 def _done(result) -> None:
-    from ..servicedesk import dept_label
+    from wuye.desk.servicedesk import dept_label
 
     kind = result.kind
     extra = ""
@@ -53,7 +53,8 @@ def _opened(result) -> None:
 
 def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: str | None, as_json: bool,
           reveal: bool = False) -> None:
-    from .. import privacy, servicedesk
+    from wuye.archive import privacy
+    from wuye.desk import servicedesk
 
     store = open_store(ctx)
     rows, problems, when = servicedesk.listing(store, kind, open_only, overdue, tenant, as_of)
@@ -88,8 +89,9 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
 def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
     from rich.table import Table
 
-    from .. import privacy, servicedesk
-    from ..schema import load_labels
+    from wuye.archive import privacy
+    from wuye.desk import servicedesk
+    from wuye.admin.schema import load_labels
 
     store = open_store(ctx)
     data = privacy.shown(servicedesk.show(store, kind, ref), reveal)
@@ -149,7 +151,7 @@ def complaint_open(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """受理投诉，输出编号（如 TS-2026-0042） / receive a complaint; prints its id."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _opened(servicedesk.open_complaint(open_store(ctx), tenant, channel, text, as_, at))
 
@@ -166,7 +168,7 @@ def complaint_assign(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """分派到部门（跨部门协调） / route a complaint to a department."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.assign(open_store(ctx), servicedesk.COMPLAINT, ref, dept, to, as_, at, note))
 
@@ -180,7 +182,7 @@ def complaint_respond(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """回复客户 / record the response to the tenant."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.respond(open_store(ctx), ref, text, as_, at))
 
@@ -194,7 +196,7 @@ def complaint_resolve(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """登记处理结果 / record the result."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.resolve(open_store(ctx), ref, result, as_, at))
 
@@ -209,7 +211,7 @@ def complaint_close(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """回访并关闭（须已回复并有处理结果） / close after the follow-up (needs a response and a result)."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.close(open_store(ctx), servicedesk.COMPLAINT, ref, satisfaction, as_, at, note))
 
@@ -223,7 +225,7 @@ def complaint_reopen(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """重开（客户不满意）；处理时限重新起算 / reopen; the resolution clock starts again."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.reopen(open_store(ctx), ref, reason, as_, at))
 
@@ -239,7 +241,7 @@ def complaint_list(
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出投诉 / list complaints."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _list(ctx, servicedesk.COMPLAINT, open_only, overdue, tenant, as_of, as_json, reveal)
 
@@ -252,7 +254,7 @@ def complaint_show(
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """查看投诉及其全部流转记录 / show a complaint and its whole history."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _show(ctx, servicedesk.COMPLAINT, ref, as_json, reveal)
 
@@ -271,7 +273,7 @@ def repair_open(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """登记报修，输出编号（如 BX-2026-0001） / record a repair request; prints its id."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _opened(servicedesk.open_repair(open_store(ctx), tenant, location, text, urgent, as_, at))
 
@@ -287,7 +289,7 @@ def repair_assign(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """派工 / send someone."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.assign(open_store(ctx), servicedesk.REPAIR, ref, dept, to, as_, at, note))
 
@@ -302,7 +304,7 @@ def repair_done(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """登记完工 / record the work as done."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.done(open_store(ctx), ref, cost, as_, at, note))
 
@@ -317,7 +319,7 @@ def repair_close(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """回访并关闭 / close after the follow-up."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _done(servicedesk.close(open_store(ctx), servicedesk.REPAIR, ref, satisfaction, as_, at, note))
 
@@ -333,7 +335,7 @@ def repair_list(
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出报修 / list repairs."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _list(ctx, servicedesk.REPAIR, open_only, overdue, tenant, as_of, as_json, reveal)
 
@@ -346,7 +348,7 @@ def repair_show(
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """查看报修及其全部流转记录 / show a repair and its whole history."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     _show(ctx, servicedesk.REPAIR, ref, as_json, reveal)
 
@@ -366,7 +368,7 @@ def notice_send(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """发出通知并登记到每个收件租户的往来文件（一个提交），输出文号 / send a notice; prints its reference number."""
-    from .. import notices
+    from wuye.desk import notices
 
     result = notices.send(open_store(ctx), subject, file, to, as_, kind, at)
     typer.echo(result.ref_no)
@@ -381,7 +383,7 @@ def notice_list(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """列出已发通知（文号、日期、标题、收件数） / list the notices sent."""
-    from .. import notices
+    from wuye.desk import notices
 
     rows = notices.listing(open_store(ctx), year)
     table([("ref_no", tr("文号", "reference")), ("date", tr("日期", "date")), ("subject", tr("标题", "subject")),
@@ -403,7 +405,7 @@ def survey_record(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """登记满意度调查结果（记入客户资料补充） / record a survey answer (kept in the tenant's supplement)."""
-    from .. import servicedesk
+    from wuye.desk import servicedesk
 
     tid, eid, commit = servicedesk.record_survey(open_store(ctx), tenant, period, score, comment, as_, date)
     typer.echo(f"{tid}/{eid}")
@@ -420,7 +422,8 @@ def survey_list(
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ):
     """列出满意度调查结果 / list survey answers."""
-    from .. import privacy, servicedesk
+    from wuye.archive import privacy
+    from wuye.desk import servicedesk
 
     store = open_store(ctx)
     rows = privacy.shown(servicedesk.survey_rows(store, period, tenant), reveal)

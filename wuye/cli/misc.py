@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import print_json, say, table
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import print_json, say, table
 
 JSON_HELP = tr("输出 JSON", "print JSON")
 
@@ -20,7 +20,7 @@ def init(
     name: str = typer.Option(None, "--name", help=tr("大厦名称", "building name")),
 ):
     """新建档案库（一个 git 仓库） / create a store (its own git repository)."""
-    from ..create import init_store
+    from wuye.admin.create import init_store
 
     store = init_store(path, name)
     say(tr("已新建档案库 %s（%s）。下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门" % (store.root, store.config.building.name, path),
@@ -34,7 +34,7 @@ def log(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """档案库的历史：谁在何时做了什么 / the store's history: who did what, when."""
-    from .. import audit
+    from wuye.storage import git as audit
 
     store = open_store(ctx)
     paths = [store.tenant_rel(tenant)] if tenant else None
@@ -58,7 +58,7 @@ def schema_export(
     check: bool = typer.Option(False, "--check", help=tr("只检查是否过期（过期退出码 1）", "only check they are up to date (exit 1 if not)")),
 ):
     """由模型生成 JSON Schema / generate the JSON Schemas from the models."""
-    from .. import schema
+    from wuye.admin import schema
 
     if check:
         stale = schema.outdated(directory)
@@ -76,7 +76,7 @@ def demo(
     keep: Path = typer.Option(None, "--keep", help=tr("把演示档案库保留在此目录", "keep the demo store in this folder")),
 ):
     """用 records/ 中的示例大厦演示一遍 / run the demo on the sample building in records/."""
-    from ..demo import run
+    from wuye.cli.demo import run
 
     run(keep)
 
@@ -99,7 +99,7 @@ def doctor(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """诊断档案库：中断的修改、残留的锁和临时文件、未提交的文件、游离的 HEAD、无效文件、allowed_signers、密钥权限（有问题退出码 1） / diagnose the store (exit 1 while problems remain)."""
-    from .. import doctor as doctoring
+    from wuye.admin import doctor as doctoring
 
     store = open_store(ctx)
     report = doctoring.repair(store, as_) if fix else doctoring.diagnose(store)
@@ -124,7 +124,7 @@ def doctor(
 
 def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """校验整个档案库：格式、签名、密钥、部门、顺序、附件、历史（失败退出码 1） / verify the whole store (exit 1 on failure)."""
-    from .. import verify as verifying
+    from wuye.verify import checks as verifying
 
     store = open_store(ctx)
     report = verifying.verify(store)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import cell, out, print_json, say, table
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import cell, out, print_json, say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))
 
@@ -21,8 +21,8 @@ FILE_HELP = tr("YAML/JSON 文件：此步骤的字段（如损坏清单）", "YA
 
 def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, str | None]]:
     """The step's fields from --file and --set, and where they came from (for error messages)."""
-    from ..archive import parse_sets, read_input_file
-    from ..errors import WuyeError
+    from wuye.archive.dossier import parse_sets, read_input_file
+    from wuye.errors import WuyeError
 
     data: dict = {}
     source: tuple[str, str | None] = ("--set", None)
@@ -52,7 +52,7 @@ def start(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
-    from .. import moveout
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     data, source = _data(file, set_)
@@ -72,7 +72,7 @@ def sign(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """签一个步骤 / sign one step."""
-    from .. import moveout
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     data, source = _data(file, set_)
@@ -91,7 +91,7 @@ def settle(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """财务结算：计算明细并签字 / compute the itemised settlement and sign it (finance)."""
-    from .. import moveout
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct)
@@ -135,7 +135,8 @@ def status(
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
     from rich.table import Table
 
-    from .. import cache, moveout
+    from wuye.storage import cache
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     # The board as last computed while none of the files it is computed from has changed: a
@@ -181,7 +182,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """列出迁出案件 / list move-out cases."""
-    from .. import moveout
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     rows = moveout.list_cases(store, open_only)
@@ -202,7 +203,7 @@ def payload(
     signature: bool = typer.Option(False, "--signature", help=tr("输出签名而不是被签的内容", "print the armored signature instead of the signed bytes")),
 ):
     """输出被签的原始字节（或签名），供 ssh-keygen -Y verify 独立核验 / print the exact signed bytes (or the signature)."""
-    from .. import moveout
+    from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     entry = moveout.payload(store, case_id, step, revision)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import cell, out, print_json, say
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import cell, out, print_json, say
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def report(
     xlsx: Path = typer.Option(None, "--xlsx", help=tr("另存为 Excel 工作簿", "also write an Excel workbook")),
 ):
     """报表：投诉、报修、满意度、欠费、迁出、档案完整性 / reports: complaints, repairs, satisfaction, arrears, move-outs, completeness."""
-    from .. import reports
+    from wuye.desk import reports
 
     store = open_store(ctx)
     rep = reports.build(store, name, period, as_of)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import say, table
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("员工与签名密钥", "staff and their signing keys"))
 
@@ -27,7 +27,8 @@ def add(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """登记员工并生成 Ed25519 签名密钥 / register a staff member and make their Ed25519 key."""
-    from .. import signing, staff
+    from wuye.trust import signing
+    from wuye.trust import staff
 
     store = open_store(ctx)
     member = staff.add(store, staff_id, name, [d for ds in dept for d in ds.split(",") if d], email, key, as_)
@@ -38,7 +39,7 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON"))):
     """列出员工 / list the staff."""
-    from .. import staff
+    from wuye.trust import staff
 
     store = open_store(ctx)
     rows = []
@@ -63,7 +64,7 @@ def revoke(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """停用员工并吊销其密钥（之前的签名仍有效） / revoke a staff member and their keys (earlier signatures stay valid)."""
-    from .. import staff
+    from wuye.trust import staff
 
     store = open_store(ctx)
     member = staff.revoke(store, staff_id, as_)
@@ -78,7 +79,8 @@ def key(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """发放新签名密钥（首次发放或更换，旧密钥此刻失效） / issue a new signing key (first, or a rotation)."""
-    from .. import signing, staff
+    from wuye.trust import signing
+    from wuye.trust import staff
 
     store = open_store(ctx)
     member = staff.issue_key(store, staff_id, key_path, as_)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import print_json, say
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import print_json, say
 
 AS_HELP = tr("操作员工编号（默认 WUYE_USER；都没有时以系统身份提交合并）",
              "the acting staff id (default: WUYE_USER; without either, merges are committed by the system identity)")
@@ -66,7 +66,7 @@ def sync(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
     as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
 ):
-    from .. import sync as syncing
+    from wuye.sync import offices as syncing
 
     store = open_store(ctx)
     result = syncing.sync(store, remote, as_, resolve or [])
@@ -97,7 +97,7 @@ def merge_driver(
     path: str = typer.Argument(..., help="%P"),
 ):
     """git 的合并驱动：按条目合并档案文件（由 git 调用） / git's merge driver: merge archive files entry by entry (run by git)."""
-    from ..merging import run_driver
+    from wuye.sync.merging import run_driver
 
     code = run_driver(base, ours, theirs, path)
     if code:
@@ -112,7 +112,7 @@ def remote_add(
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """添加远端并登记合并驱动 / add a remote and register the merge driver."""
-    from .. import sync as syncing
+    from wuye.sync import offices as syncing
 
     store = open_store(ctx)
     commit = syncing.add_remote(store, name, url, as_)
@@ -126,7 +126,7 @@ def remote_init_central(
     update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子", "only rewrite the hook of an existing central repository")),
 ):
     """新建有检查钩子的中央仓库 / create a central repository guarded by hooks."""
-    from ..central import init_central
+    from wuye.sync.central import init_central
 
     root = init_central(path, update)
     typer.echo(str(root))
@@ -138,7 +138,7 @@ def remote_init_central(
 @remote_app.command("pre-receive", hidden=True)
 def remote_pre_receive():
     """中央仓库的 pre-receive 钩子（由 git 调用） / the central repository's pre-receive hook (run by git)."""
-    from ..central import pre_receive
+    from wuye.sync.central import pre_receive
 
     problems = pre_receive(sys.stdin.read().splitlines())
     if problems:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
-from ..i18n import tr
-from . import open_store
-from .output import err, out, print_json, say
+from wuye.i18n import tr
+from wuye.cli import open_store
+from wuye.cli.output import err, out, print_json, say
 
 IMPORT_EPILOG = tr(
     """\b
@@ -82,7 +82,7 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
 ):
     """批量导入客户台账和记录（全部成功或全部不写） / batch import ledgers and records (all or nothing)."""
-    from .. import importing
+    from wuye.transfer import importing
 
     store = open_store(ctx)
     with _progress() as progress:
@@ -91,7 +91,7 @@ def import_(
     for w in result.warnings:
         say(_warning(w))
     if reveal and (as_json or verbose):
-        from ..privacy import record_reveal
+        from wuye.archive.privacy import record_reveal
 
         record_reveal(store.root, "import", ", ".join(str(f) for f in files), as_)
     if as_json:
@@ -118,7 +118,7 @@ def _warning(p) -> str:
 
 def _masked(c, value, reveal: bool):
     """A change's old or new value as it may be shown (privacy.py says what is personal)."""
-    from ..privacy import PERSON_CATEGORIES, mask_text, masked
+    from wuye.archive.privacy import PERSON_CATEGORIES, mask_text, masked
 
     if reveal:
         return value
@@ -170,7 +170,7 @@ def export(
     tenant: str = typer.Option(None, "--tenant", help=tr("只导出一个租户（编号、名称或拼音首字母）", "one tenant only (id, name or pinyin initials)")),
 ):
     """导出档案：xlsx（每类一张表）、csv 台账、json/yaml 全量 / export: xlsx (a sheet per category), csv ledger, json/yaml (everything)."""
-    from .. import exporting
+    from wuye.transfer import exporting
 
     store = open_store(ctx)
     result, chunks = exporting.export(store, output, fmt, category, tenant)

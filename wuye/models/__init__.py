@@ -1,4 +1,7 @@
-"""The records of a wuye store as pydantic models. No git, typer or rich here."""
+"""The records of a wuye store as pydantic models. No git, typer or rich here.
+
+May import: wuye.errors, wuye.i18n.
+"""
 
 import os
 

@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
-from .base import Attachment, Entry, Record, SingleRecord
-from .store import Department
-from .types import USCC, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
+from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
+from wuye.models.base import Attachment, Entry, Record, SingleRecord
+from wuye.models.store import Department
+from wuye.models.types import USCC, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
 

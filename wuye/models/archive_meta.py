@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import tr
+from wuye.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ArchiveCategory:
 
     @property
     def model(self):
-        from .archive import MODELS
+        from wuye.models.archive import MODELS
 
         return MODELS[self.key]
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .types import EntityId
+from wuye.models.types import EntityId
 
 
 class Record(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..i18n import tr
+from wuye.i18n import tr
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import Record
-from .types import EntityId, Money, OneLine, Reading
+from wuye.models.base import Record
+from wuye.models.types import EntityId, Money, OneLine, Reading
 
 Department = Literal["leasing", "customer_service", "engineering", "finance", "security", "management"]
 DEPARTMENTS: dict[str, tuple[str, str]] = {

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationInfo, WrapValidator
 
-from ..i18n import tr
-from .ids import ID_RE, check_id  # noqa: F401 (re-exported)
+from wuye.i18n import tr
+from wuye.models.ids import ID_RE, check_id  # noqa: F401 (re-exported)
 
 EntityId = Annotated[str, AfterValidator(check_id)]
 

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from .base import Record
-from .store import Department
-from .types import EntityId, Money, Phone, Reading, SignedMoney
+from wuye.models.base import Record
+from wuye.models.store import Department
+from wuye.models.types import EntityId, Money, Phone, Reading, SignedMoney
 
 FieldType = Literal["text", "int", "bool", "date", "datetime", "money", "signed_money", "reading", "phone", "choice", "list"]
 

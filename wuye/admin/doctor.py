@@ -1,0 +1,696 @@
+"""`wuye doctor`: what is wrong with a store's files, git and keys, and what can be put right safely.
+
+Each check is a small function adding `Finding`s to one list (as `verify` does): an interrupted
+change's journal (whose it was, which files, whether it can still be finished and whether its files
+are valid), stale git lock files (no git process alive in the store), temp files and staged
+leftovers, uncommitted or untracked files (whose they look to be, and whether they could be
+committed as they are), a detached HEAD, every problem `verify` finds, an `allowed_signers` that
+does not match staff/, private keys with loose permissions, a key folder inside the store, a
+private key anywhere in the store or committed at HEAD, and a background packing that failed.
+
+`repair()` (`--fix`) does only what loses nothing, under the store lock: removes stale git locks,
+temp files and staged leftovers; re-attaches a detached HEAD when a branch can simply move to it;
+finishes an interrupted change (in its own commit, by its own author, with its own message: the
+audit trail keeps who did it) or sets a damaged journal aside; tightens key permissions; and
+regenerates `allowed_signers` in one commit of its own; packs the store again. Everything else is reported with what to do.
+This module reads the store directly and writes through `store` and `audit` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wuye.storage import git as audit
+from wuye.storage import yamlio
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.storage.store import JOURNAL, STAGING, TMP_MARK, Store, clear_staging
+
+ALLOWED_SIGNERS = "allowed_signers"  # as in staff.py (imported lazily there: it pulls in signing)
+
+# A git lock file older than this is stale even when the processes of other users cannot be seen.
+LOCK_AGE = 600
+PRIVATE_MARK = b"PRIVATE KEY-----"
+
+
+@dataclass
+class Finding:
+    """One thing wrong with the store: where, what, what to do, and whether --fix does it."""
+
+    code: str
+    path: str
+    message: str
+    advice: str
+    fixable: bool = False
+    level: str = "error"  # "error" counts as a problem; "warning" is shown only
+    details: dict = field(default_factory=dict)
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        return str(Problem(self.path, self.message, self.line, self.col, self.level))
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "path": self.path, "line": self.line, "col": self.col, "level": self.level,
+                "message": self.message, "advice": self.advice, "fixable": self.fixable, "details": self.details}
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # what --fix did, in order
+    commits: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+
+# --- validating a file as the store would read it -------------------------------------------
+
+
+def content_problems(store: Store, rel: str, raw: bytes) -> list[Problem]:
+    """Problems of `raw` as the content of store file `rel` (by its path: which model it is)."""
+    from pydantic import ValidationError
+
+    parts = rel.split("/")
+    model = _model_for(parts)
+    if model is None:
+        return []
+    try:
+        text = yamlio.decode(raw, rel)
+        data = yamlio.loads(text, rel)
+    except WuyeError as e:
+        return e.problems or [Problem(rel, str(e))]
+    if model == "workflow":
+        from wuye.models.workflow import WorkflowFile
+        from wuye.moveout.workflow import graph_problems
+
+        try:
+            spec = WorkflowFile.model_validate(data or {})
+        except ValidationError as e:
+            return yamlio.validation_problems(rel, text, e)
+        return graph_problems(spec, rel, text)[0]
+    try:
+        model.model_validate(data if data is not None else {}, context={"warnings": []})
+    except ValidationError as e:
+        return yamlio.validation_problems(rel, text, e)
+    return []
+
+
+def p_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+
+
+# Files of the store's layout that have no model (their content is free or generated).
+_FREE = {"allowed_signers", ".gitignore", ".gitattributes"}
+
+
+def known(rel: str) -> bool:
+    """Whether `rel` is a file the store's layout has a place for."""
+    parts = rel.split("/")
+    return (rel in _FREE or parts[-1] == ".gitkeep" or _model_for(parts) is not None
+            or (len(parts) >= 4 and parts[0] == "tenants" and parts[2] == "attachments"))
+
+
+def _model_for(parts: list[str]):
+    from wuye.models.archive import BY_KEY, file_model
+    from wuye.models.store import Staff, StoreConfig, Unit
+    from wuye.models.workflow import MoveOutCase, StepEntry
+
+    name = parts[-1]
+    if not name.endswith(".yaml"):
+        return None
+    if parts == ["wuye.yaml"]:
+        return StoreConfig
+    if parts == ["workflows", "moveout.yaml"]:
+        return "workflow"
+    if len(parts) == 2 and parts[0] == "staff":
+        return Staff
+    if len(parts) == 2 and parts[0] == "units":
+        return Unit
+    if len(parts) == 3 and parts[0] == "tenants" and name[:-5] in BY_KEY:
+        return file_model(BY_KEY[name[:-5]])
+    if len(parts) == 5 and parts[0] == "tenants" and parts[2] == "moveout" and name == "case.yaml":
+        return MoveOutCase
+    if len(parts) == 6 and parts[0] == "tenants" and parts[2] == "moveout" and parts[4] == "steps":
+        return StepEntry
+    return None
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def _journal(store: Store) -> tuple[dict | None, str | None]:
+    """The pending journal (None if none) and, if it cannot be read, why."""
+    path = store.root / ".git" / JOURNAL
+    if not path.is_file():
+        return None, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data.get("files"), dict) or not isinstance(data.get("message"), str):
+            raise ValueError("no files or message")
+        return data, None
+    except (ValueError, UnicodeDecodeError, AttributeError) as e:
+        return None, str(e)
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def check_journal(store: Store, report: Report) -> None:
+    rel = f".git/{JOURNAL}"
+    journal, damage = _journal(store)
+    if damage is not None:
+        report.findings.append(Finding(
+            "journal-damaged", rel,
+            tr("中断修改的记录已损坏（%s），无法据此完成修改" % damage, "the record of an interrupted change is damaged (%s) and cannot be finished" % damage),
+            tr("--fix 将它改名留存（不删除），已写入的文件作为未提交的改动另行列出",
+               "--fix sets it aside under a new name (nothing is deleted); files it had written are listed as uncommitted changes"),
+            fixable=True))
+        return
+    if journal is None:
+        return
+    root = store.root
+    author = journal.get("author") or {"name": audit.SYSTEM_NAME, "email": audit.SYSTEM_EMAIL}
+    summary = journal["message"].splitlines()[0] if journal["message"] else ""
+    states: dict[str, str] = {}
+    problems: list[Problem] = []
+    for f, spec in journal["files"].items():
+        target = root / f
+        if spec is None:
+            states[f] = "delete"
+            continue
+        tmp = root / spec.get("tmp", "")
+        if tmp.is_file() and _sha256(tmp) == spec.get("sha256"):
+            states[f], source = "staged", tmp
+        elif _sha256(target) == spec.get("sha256"):
+            states[f], source = "in place", target
+        else:
+            states[f], source = "changed since", None
+        if source is not None:
+            problems += content_problems(store, f, source.read_bytes())
+    changed = [f for f, s in states.items() if s == "changed since"]
+    details = {"author": author, "summary": summary, "message": journal["message"], "files": states,
+               "problems": [str(p) for p in problems]}
+    who = f"{author.get('name')} <{author.get('email')}>"
+    what = tr("一条命令在写入时被中断：%s 的「%s」，涉及 %d 个文件" % (who, summary, len(states)),
+              "a command was interrupted while writing: \"%s\" by %s, %d file(s)" % (summary, who, len(states)))
+    if changed:
+        report.findings.append(Finding(
+            "journal", rel, what + tr("；其中 %s 此后又被改动，无法完成" % "、".join(changed), "; %s changed since, so it cannot be finished" % ", ".join(changed)),
+            tr("用 git diff 对比这些文件，保留正确的内容并手工提交，然后删除 %s 再运行 `wuye doctor --fix`" % rel,
+               "compare those files (git diff), keep what is right and commit it by hand, then delete %s and run `wuye doctor --fix`" % rel),
+            details=details))
+    elif problems:
+        report.findings.append(Finding(
+            "journal", rel, what + tr("；但其内容未通过校验：\n" , "; but its content fails validation:\n") + "\n".join(str(p) for p in problems),
+            tr("修正后手工提交，或删除 %s 放弃这次修改" % rel, "correct and commit by hand, or delete %s to give the change up" % rel),
+            details=details))
+    else:
+        report.findings.append(Finding(
+            "journal", rel, what + tr("；文件完整有效，可以完成", "; its files are complete and valid, so it can be finished"),
+            tr("--fix（或任何一条写入命令）以原作者和原说明提交它", "--fix (or any writing command) commits it with its own author and message"),
+            fixable=True, details=details))
+
+
+def _git_processes_in(root: Path) -> tuple[list[int], bool]:
+    """Pids of git processes working in the store, and whether every process could be seen."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return [], False
+    pids, complete = [], True
+    real = os.path.realpath(root)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            if not comm.startswith("git"):
+                continue
+            cwd = os.readlink(entry / "cwd")
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        except PermissionError:
+            complete = False
+            continue
+        if cwd == real or cwd.startswith(real + os.sep):
+            pids.append(int(entry.name))
+    return pids, complete
+
+
+def _git_locks(root: Path) -> list[Path]:
+    gitdir = root / ".git"
+    locks = [p for p in gitdir.glob("*.lock") if p.name != "wuye.lock"]
+    refs = gitdir / "refs"
+    if refs.is_dir():
+        locks += sorted(refs.rglob("*.lock"))
+    return locks
+
+
+def check_git_locks(store: Store, report: Report) -> None:
+    locks = _git_locks(store.root)
+    if not locks:
+        return
+    pids, complete = _git_processes_in(store.root)
+    for lock in locks:
+        rel = str(lock.relative_to(store.root))
+        try:
+            age = time.time() - lock.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if pids:
+            report.findings.append(Finding(
+                "git-lock-busy", rel,
+                tr("git 正在此档案库中运行（进程 %s），锁文件在用" % ", ".join(map(str, pids)),
+                   "git is running in this store (pid %s); the lock is in use" % ", ".join(map(str, pids))),
+                tr("等它结束后再运行 `wuye doctor`", "wait for it to finish, then run `wuye doctor` again"), level="warning"))
+        elif complete or age > LOCK_AGE:
+            report.findings.append(Finding(
+                "git-lock", rel,
+                tr("残留的 git 锁文件（%d 秒前，没有 git 进程在此运行）：之后的每次提交都会失败" % age,
+                   "a stale git lock (%d s old, no git process running here): every later commit fails" % age),
+                tr("--fix 删除它（git 被中断时留下；索引本身未损坏）", "--fix removes it (left by a killed git; the index itself is intact)"),
+                fixable=True))
+        else:
+            report.findings.append(Finding(
+                "git-lock", rel,
+                tr("git 锁文件（%d 秒前）；无法确认是否有别的用户的 git 进程在用" % age,
+                   "a git lock (%d s old); cannot tell whether another user's git is using it" % age),
+                tr("确认没有 git 在运行后删除它，或 %d 秒后再运行 `wuye doctor --fix`" % LOCK_AGE,
+                   "make sure no git is running and delete it, or run `wuye doctor --fix` after %d s" % LOCK_AGE)))
+
+
+def _walk(root: Path):
+    """Every file of the work tree (outside .git), as paths relative to the root."""
+    for d, dirs, files in os.walk(root):
+        if d == str(root):
+            dirs[:] = [x for x in dirs if x != ".git"]
+        for name in files:
+            yield Path(d, name).relative_to(root)
+
+
+def _journal_tmps(store: Store) -> set[str]:
+    journal, _ = _journal(store)
+    if journal is None:
+        return set()
+    return {spec["tmp"] for spec in journal["files"].values() if isinstance(spec, dict) and "tmp" in spec}
+
+
+def check_files_on_disk(store: Store, report: Report) -> None:
+    """Temp files and staged leftovers; private keys anywhere in the work tree."""
+    root = store.root
+    keep = _journal_tmps(store)
+    leftovers = []
+    for rel in _walk(root):
+        p = root / rel
+        if TMP_MARK in rel.name and str(rel) not in keep:
+            leftovers.append(str(rel))
+            continue
+        try:
+            if p.is_file() and not p.is_symlink() and p.stat().st_size < 64 * 1024 and PRIVATE_MARK in p.read_bytes():
+                report.findings.append(Finding(
+                    "private-key", str(rel), tr("档案库中有一个私钥文件", "a private key file is inside the store"),
+                    tr("把它移到密钥目录（%s，权限 600），绝不要提交；若已提交或外泄，用 `wuye staff key 员工编号` 换新密钥" % _keys_dir(),
+                       "move it to the key folder (%s, mode 600) and never commit it; if it was committed or shared, issue a new key with `wuye staff key STAFF_ID`" % _keys_dir())))
+        except OSError:
+            continue
+    for d in (root / ".git" / STAGING, (root / ".git" / JOURNAL).parent):
+        if d.is_dir():
+            for p in d.iterdir():
+                rel = str(p.relative_to(root))
+                if p.is_file() and rel not in keep and (d.name == "staging" or TMP_MARK in p.name):
+                    leftovers.append(rel)
+    for rel in leftovers:
+        report.findings.append(Finding(
+            "temp-file", rel, tr("被中断的命令留下的临时文件（不是档案记录）", "a temp file left by an interrupted command (not a record)"),
+            tr("--fix 删除它", "--fix removes it"), fixable=True))
+
+
+def _owner(path: Path) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(path.stat().st_uid).pw_name
+    except (ImportError, KeyError, OSError):
+        return "?"
+
+
+def check_uncommitted(store: Store, report: Report) -> None:
+    root = store.root
+    if audit.head(root) is None:
+        return
+    journal, _ = _journal(store)
+    mine = set(journal["files"]) if journal else set()
+    out = audit._git(root).status("--porcelain", "-z", "-uall", "--no-renames")
+    for item in out.split("\0"):
+        if len(item) < 4:
+            continue
+        code, rel = item[:2], item[3:]
+        if rel in mine or TMP_MARK in rel:
+            continue
+        if rel == ALLOWED_SIGNERS and p_text(root / rel) != _expected_signers(store):
+            continue  # check_allowed_signers reports it, and --fix regenerates and commits it
+        p = root / rel
+        kind = {"??": tr("未跟踪的新文件", "an untracked file")}.get(code) or (
+            tr("已删除但未提交", "deleted, not committed") if "D" in code else tr("已改动但未提交", "changed, not committed"))
+        details: dict = {"status": code}
+        if p.is_file():
+            st = p.stat()
+            details["owner"] = _owner(p)
+            details["modified"] = dt.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
+            problems = content_problems(store, rel, p.read_bytes()) if st.st_size <= yamlio.MAX_BYTES else [
+                Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"))]
+            details["problems"] = [str(x) for x in problems]
+            who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s" % (details["owner"], details["modified"]),
+                     "not written by wuye (a hand edit or another program): owned by %s, modified %s" % (details["owner"], details["modified"]))
+            if not known(rel):
+                verdict = tr("，且不是档案库中应有的文件", "; and it is no file of the store's layout")
+                advice = tr("把它移出档案库（或删除）", "move it out of the store (or delete it)")
+            elif problems:
+                verdict = tr("，内容未通过校验，不能原样提交：\n", "; it fails validation and cannot be committed as it is:\n") + "\n".join(str(x) for x in problems)
+                advice = tr("按上面的位置修正，或用 `git checkout -- %s` 撤销（未跟踪的文件可删除）" % rel,
+                            "correct it at the places above, or undo it with `git checkout -- %s` (an untracked file can be deleted)" % rel)
+            else:
+                verdict = tr("，内容有效，可以原样提交", "; it is valid and could be committed as it is")
+                advice = tr("确认无误后提交（git add %s && git commit），或用 git checkout -- %s 撤销" % (rel, rel),
+                            "review it, then commit it (git add %s && git commit) or undo it (git checkout -- %s)" % (rel, rel))
+            message = kind + tr("；", "; ") + who + verdict
+        else:
+            message = kind
+            advice = tr("若是误删，用 `git checkout -- %s` 恢复；否则用 git rm 提交删除" % rel,
+                        "if deleted by mistake, restore it with `git checkout -- %s`; otherwise commit the removal with git rm" % rel)
+        report.findings.append(Finding("uncommitted", rel, message, advice, details=details))
+
+
+def _branch_for(root: Path, head: str) -> str | None:
+    """The one branch that can point at `head` without losing anything (its tip is head or behind it)."""
+    from git.exc import GitCommandError
+
+    git = audit._git(root)
+    branches = [b for b in git.for_each_ref("--format=%(refname:short)", "refs/heads").splitlines() if b]
+    fits = []
+    for b in branches:
+        try:
+            git.merge_base("--is-ancestor", b, head)
+            fits.append(b)
+        except GitCommandError:
+            pass
+    if "main" in fits:
+        return "main"
+    return fits[0] if len(fits) == 1 else None
+
+
+def check_head(store: Store, report: Report) -> None:
+    root = store.root
+    try:
+        ref = (root / ".git" / "HEAD").read_text().strip()
+    except FileNotFoundError:
+        return
+    if (root / ".git" / "MERGE_HEAD").exists():
+        report.findings.append(Finding(
+            "merge", ".git/MERGE_HEAD", tr("有一个未完成的 git 合并", "a git merge is in progress"),
+            tr("解决冲突后 git add、git commit，或用 git merge --abort 放弃；见 `wuye sync --help`",
+               "resolve it (git add, git commit) or abandon it with git merge --abort; see `wuye sync --help`")))
+    if ref.startswith("ref: "):
+        return
+    branch = _branch_for(root, ref)
+    if branch:
+        report.findings.append(Finding(
+            "detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s" % ref[:10], "detached HEAD (on no branch) at %s" % ref[:10]),
+            tr("--fix 把分支 %s 移到这里并切回它（工作区不变，不丢提交）" % branch,
+               "--fix moves branch %s here and switches back to it (the work tree is unchanged, no commit is lost)" % branch),
+            fixable=True, details={"branch": branch, "head": ref}))
+    else:
+        report.findings.append(Finding(
+            "detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s，且不能直接并入现有分支" % ref[:10],
+                                             "detached HEAD (on no branch) at %s, and no branch can simply move there" % ref[:10]),
+            tr("先保存它：git branch rescue-%s，再 git switch main；之后请管理员决定如何合并" % ref[:7],
+               "keep it first: git branch rescue-%s, then git switch main; then decide how to merge it" % ref[:7]),
+            details={"head": ref}))
+
+
+def check_verify(store: Store, report: Report) -> None:
+    """Every file against its schema, and everything else `wuye verify` checks."""
+    from wuye.verify import checks as verify
+
+    try:
+        problems = verify.verify(store).problems
+    except WuyeError as e:
+        problems = e.problems or [Problem(".", str(e))]
+    for p in problems:
+        if p.path == ALLOWED_SIGNERS:
+            continue  # check_allowed_signers says it, with its fix
+        report.findings.append(Finding(
+            "invalid", p.path, p.message,
+            tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`"),
+            level=p.level, line=p.line, col=p.col))
+
+
+def _expected_signers(store: Store) -> str | None:
+    from wuye.trust.staff import all_staff, allowed_signers_text
+
+    try:
+        return allowed_signers_text(all_staff(store))
+    except WuyeError:
+        return None
+
+
+def _at_head(store: Store, rel: str) -> bytes | None:
+    import subprocess
+
+    if audit.head(store.root) is None:
+        return None
+    # Raw bytes of HEAD's blob (GitPython's runner would decode them).
+    p = subprocess.run(["git", "cat-file", "blob", f"HEAD:{rel}"], cwd=store.root, capture_output=True, check=False)
+    return p.stdout if p.returncode == 0 else None
+
+
+def check_allowed_signers(store: Store, report: Report) -> None:
+    path = store.path(ALLOWED_SIGNERS)
+    actual = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    expected = _expected_signers(store)
+    if expected is None:
+        if actual is None:
+            report.findings.append(Finding("allowed-signers", ALLOWED_SIGNERS, tr("缺失", "missing"),
+                                           tr("先修正 staff/ 中的错误，再运行 `wuye doctor --fix` 重新生成", "correct staff/ first, then `wuye doctor --fix` regenerates it")))
+        return
+    if actual == expected:
+        return
+    if actual is None:
+        message = tr("缺失：ssh-keygen -Y verify 无法离线核验签名", "missing: ssh-keygen -Y verify cannot check signatures without it")
+    else:
+        missing = [line for line in expected.splitlines() if line and line not in actual.splitlines()]
+        extra = [line for line in actual.splitlines() if line and line not in expected.splitlines()]
+        message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）" % (len(missing), len(extra)),
+                     "does not match the keys in staff/ (%d line(s) missing, %d extra)" % (len(missing), len(extra)))
+    report.findings.append(Finding("allowed-signers", ALLOWED_SIGNERS, message,
+                                   tr("--fix 根据 staff/ 重新生成并提交", "--fix regenerates it from staff/ and commits it"), fixable=True))
+
+
+def _keys_dir() -> Path:
+    from wuye.trust.signing import keys_dir
+
+    return keys_dir()
+
+
+def check_keys(store: Store, report: Report) -> None:
+    if os.name != "posix":
+        return  # Windows reports made-up permission bits
+    d = _keys_dir()
+    try:
+        inside = d.resolve().is_relative_to(store.root.resolve())
+    except OSError:
+        inside = False
+    if inside:
+        report.findings.append(Finding(
+            "keys-in-store", str(d), tr("密钥目录在档案库之内：私钥可能被提交", "the key folder is inside the store: private keys could be committed"),
+            tr("把 WUYE_KEYS 指向档案库之外的目录，并把密钥移过去", "point WUYE_KEYS outside the store and move the keys there")))
+    if not d.is_dir():
+        return
+    mode = stat.S_IMODE(d.stat().st_mode)
+    if mode & 0o077:
+        report.findings.append(Finding(
+            "key-mode", str(d), tr("密钥目录权限为 %o，别的用户可以进入" % mode, "the key folder has mode %o: other users can enter it" % mode),
+            tr("--fix 改为 700", "--fix sets it to 700"), fixable=True, details={"mode": oct(mode), "want": "0o700"}))
+    for p in sorted(d.iterdir()):
+        if not p.is_file() or p.is_symlink() or p.name.endswith(".pub"):
+            continue
+        try:
+            head = p.read_bytes()[:4096]
+        except OSError:
+            continue
+        if PRIVATE_MARK not in head:
+            continue
+        mode = stat.S_IMODE(p.stat().st_mode)
+        if mode & 0o077:
+            report.findings.append(Finding(
+                "key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）" % mode,
+                                       "the private key file has mode %o: other users can read it (signing refuses it)" % mode),
+                tr("--fix 改为 600；若别人可能已读到，用 `wuye staff key 员工编号` 换新密钥",
+                   "--fix sets it to 600; if someone may have read it, issue a new key with `wuye staff key STAFF_ID`"),
+                fixable=True, details={"mode": oct(mode), "want": "0o600"}))
+
+
+def check_committed_keys(store: Store, report: Report) -> None:
+    """A private key in HEAD's tree (the tests also grep the whole history)."""
+    from git.exc import GitCommandError
+
+    if audit.head(store.root) is None:
+        return
+    try:
+        out = audit._git(store.root).grep("-l", "-I", "-F", PRIVATE_MARK.decode(), "HEAD", "--")
+    except GitCommandError:
+        return  # exit 1: nothing found
+    for line in out.splitlines():
+        rel = line.split(":", 1)[1] if ":" in line else line
+        report.findings.append(Finding(
+            "private-key-committed", rel, tr("已提交的文件中含有私钥", "a committed file holds a private key"),
+            tr("该密钥已泄露：立即用 `wuye staff key 员工编号` 换新密钥，再 git rm 此文件",
+               "that key is exposed: issue a new key at once with `wuye staff key STAFF_ID`, then git rm the file")))
+
+
+def check_writer(store: Store, report: Report) -> None:
+    """Another wuye command writing right now makes what is found here transient."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(store.root / ".git" / "wuye.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        report.findings.append(Finding(
+            "busy", ".git/wuye.lock", tr("另一个 wuye 命令正在写入，以下结果可能是暂时的", "another wuye command is writing now; what follows may be transient"),
+            tr("稍后再运行 `wuye doctor`", "run `wuye doctor` again shortly"), level="warning"))
+        return
+    lock.release()
+
+
+def check_packing(store: Store, report: Report) -> None:
+    """A background `git gc` that failed leaves .git/gc.log, and git then does not pack again
+    (for a day, and until the log is removed): the store silently stops being packed."""
+    log = store.root / ".git" / "gc.log"
+    try:
+        said = log.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return
+    report.findings.append(Finding(
+        "packing", ".git/gc.log",
+        tr("git 上次在后台整理（打包）档案库失败：%s" % (said or "（无说明）"),
+           "git's last background packing of the store failed: %s" % (said or "(no reason given)")),
+        tr("--fix 重新整理（git gc）并在成功后删除此记录", "--fix packs again (git gc) and removes this log once it succeeds"),
+        fixable=True, level="warning"))
+
+
+CHECKS = (check_journal, check_git_locks, check_files_on_disk, check_uncommitted, check_head, check_verify,
+          check_allowed_signers, check_keys, check_committed_keys, check_packing)
+
+
+def diagnose(store: Store, locked: bool = False) -> Report:
+    report = Report()
+    if not locked:
+        check_writer(store, report)
+    for check in CHECKS:
+        check(store, report)
+    return report
+
+
+# --- repairing -------------------------------------------------------------------------------
+
+
+def repair(store: Store, actor_id: str | None = None) -> Report:
+    """Fix what is safe (see the module docstring), under the store lock; then diagnose again."""
+    from wuye.storage.store import Change, recover
+
+    actor = store.actor(actor_id) if (actor_id or os.environ.get("WUYE_USER")) else None
+    done: list[str] = []
+    commits: list[str] = []
+    with store.lock():
+        found = diagnose(store, locked=True).findings
+        codes = {f.code for f in found if f.fixable}
+
+        for f in found:
+            if f.code == "git-lock" and f.fixable:
+                (store.root / f.path).unlink(missing_ok=True)
+                done.append(tr("删除了残留的锁文件 %s" % f.path, "removed the stale lock %s" % f.path))
+
+        for f in found:
+            if f.code == "detached-head" and f.fixable:
+                git = audit._git(store.root)
+                branch, head = f.details["branch"], f.details["head"]
+                git.update_ref(f"refs/heads/{branch}", head)
+                git.symbolic_ref("HEAD", f"refs/heads/{branch}")
+                done.append(tr("把分支 %s 移到 %s 并切回它" % (branch, head[:10]), "moved branch %s to %s and switched back to it" % (branch, head[:10])))
+
+        if "journal-damaged" in codes:
+            path = store.root / ".git" / JOURNAL
+            aside = path.with_name(f"pending.damaged-{time.strftime('%Y%m%d%H%M%S')}.json")
+            path.rename(aside)
+            done.append(tr("把损坏的中断记录改名留存为 %s" % aside.relative_to(store.root),
+                           "set the damaged record of an interrupted change aside as %s" % aside.relative_to(store.root)))
+        elif "journal" in codes:
+            try:
+                summary = recover(store)
+            except WuyeError as e:
+                done.append(tr("未能完成被中断的修改：%s" % e, "could not finish the interrupted change: %s" % e))
+            else:
+                if summary:
+                    commits.append(audit.head(store.root))
+                    done.append(tr("完成了被中断的修改「%s」（按原作者提交，%s）" % (summary, commits[-1][:10]),
+                                   "finished the interrupted change \"%s\" (committed as its author, %s)" % (summary, commits[-1][:10])))
+
+        gone = clear_staging(store.root) if not (store.root / ".git" / JOURNAL).exists() else []
+        keep = _journal_tmps(store)
+        for f in found:
+            if f.code == "temp-file" and f.path not in keep:
+                p = store.root / f.path
+                if p.exists():
+                    p.unlink()
+                    gone.append(p)
+        if gone:
+            done.append(tr("删除了 %d 个临时文件" % len(gone), "removed %d temp file(s)" % len(gone)))
+
+        for f in found:
+            if f.code == "key-mode" and f.fixable:
+                os.chmod(f.path, int(f.details["want"], 8))
+                done.append(tr("把 %s 的权限改为 %s" % (f.path, f.details["want"][2:]), "set the mode of %s to %s" % (f.path, f.details["want"][2:])))
+
+        if "allowed-signers" in codes:
+            expected = _expected_signers(store)
+            if expected is not None and _at_head(store, ALLOWED_SIGNERS) == expected.encode("utf-8"):
+                # HEAD is right and only the work tree was edited: put HEAD's text back, no commit.
+                from wuye.storage.store import _put
+
+                _put(store.path(ALLOWED_SIGNERS), expected.encode("utf-8"))
+                done.append(tr("allowed_signers 被手工改动过，已恢复为根据 staff/ 生成的内容（与已提交的一致）",
+                               "allowed_signers had been edited by hand; restored to what staff/ gives (as committed)"))
+            elif expected is not None:
+                ch = Change(store, tr("doctor: 根据 staff/ 重新生成 allowed_signers", "doctor: regenerate allowed_signers from staff/"),
+                            actor, {"Wuye-Doctor": "allowed_signers", "Wuye-Actor": actor.id if actor else ""})
+                ch.write(ALLOWED_SIGNERS, expected)
+                try:
+                    ch.apply()
+                except WuyeError as e:
+                    done.append(tr("未能提交重新生成的 allowed_signers：%s" % e, "could not commit the regenerated allowed_signers: %s" % e))
+                if ch.commit:
+                    commits.append(ch.commit)
+                    done.append(tr("根据 staff/ 重新生成了 allowed_signers（提交 %s）" % ch.commit[:10],
+                                   "regenerated allowed_signers from staff/ (commit %s)" % ch.commit[:10]))
+        if "packing" in codes:
+            said = audit.pack(store.root)
+            if said is None:
+                (store.root / ".git" / "gc.log").unlink(missing_ok=True)
+                done.append(tr("重新整理（打包）了档案库的 git 对象", "packed the store's git objects again"))
+            else:
+                done.append(tr("git gc 仍然失败：%s" % said, "git gc still fails: %s" % said))
+        after = diagnose(store, locked=True)
+    after.done, after.commits = done, commits
+    return after

@@ -1,0 +1,585 @@
+"""The tenant archive (客户档案): opening a dossier, adding records, reading and checking it.
+
+A dossier is `tenants/<id>/` with one YAML file per category (models/archive.py). List
+categories are appended to, entry by entry, each stamped with who recorded it and when; one-record
+categories are updated field by field. Edits are round-trip, so a clerk's comments survive. Every
+write is one commit through `Store.change`, and every file is valid before and after it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wuye.storage import yamlio
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory
+from wuye.storage.store import Store
+
+
+def category(name: str) -> ArchiveCategory:
+    """A category by file name (`repairs`, `repairs.yaml`), number (10) or Chinese title (维修记录)."""
+    key = name.strip().removesuffix(".yaml")
+    if key in BY_KEY:
+        return BY_KEY[key]
+    for c in CATEGORIES:
+        if key in (str(c.number), c.title, c.title_en) or (len(key) >= 2 and c.title.startswith(key)):
+            return c
+    raise WuyeError(
+        tr("未知档案类别 %r；可用：%s" % (name, "、".join(f"{c.key}（{c.title}）" for c in CATEGORIES)),
+           "unknown archive category %r; choose from: %s" % (name, ", ".join(c.key for c in CATEGORIES)))
+    )
+
+
+def parse_sets(sets: list[str]) -> dict[str, Any]:
+    """`--set key=value` pairs as a nested dict; values stay text for the model to parse.
+
+    `a.b=1` sets a nested field; `k=x,y` gives a list for list fields (decided by the model).
+    """
+    out: dict[str, Any] = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise WuyeError(tr("--set 应写成 字段=值，而不是 %r" % item, "--set takes field=value, not %r" % item))
+        node = out
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value.strip()
+    return out
+
+
+def _listify(model, data: dict) -> dict:
+    """Split comma-separated --set values for fields that are lists in the model."""
+    import typing
+
+    out = dict(data)
+    for name, value in data.items():
+        f = model.model_fields.get(name)
+        if f is None:
+            continue
+        if isinstance(value, str) and typing.get_origin(f.annotation) is list:
+            out[name] = [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+        elif isinstance(value, dict) and hasattr(f.annotation, "model_fields"):
+            out[name] = _listify(f.annotation, value)
+    return out
+
+
+def read_input_file(path: Path) -> Any:
+    """A YAML or JSON file given with --file, read as strictly as store files."""
+    rel = str(path)
+    text = yamlio.read_text(Path(path), rel)
+    return yamlio.loads(text, rel), text
+
+
+def pinyin_initials(name: str) -> str:
+    """柏彦科技 -> bykj; latin words keep their letters (ABC科技 -> abckj). Computed at write time."""
+    from pypinyin import Style, lazy_pinyin
+
+    letters = []
+    for part in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"):
+        letters.append("".join(ch for ch in part if ch.isascii() and ch.isalnum()))
+    return "".join(letters).lower()
+
+
+@dataclass
+class Dossier:
+    """A tenant's archive as read from disk: each category's data, or None when missing."""
+
+    tenant_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def profile(self) -> dict:
+        return self.data.get("profile") or {}
+
+    def missing(self) -> list[ArchiveCategory]:
+        """The categories read and found absent (a dossier read for one category says nothing
+        about the others)."""
+        return [c for c in CATEGORIES if c.key in self.data and self.data[c.key] is None]
+
+
+def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = None) -> Dossier:
+    """Read a dossier's YAML without validating it (the fast look-up path: no pydantic)."""
+    dossier = Dossier(tenant_id)
+    for c in (BY_KEY["profile"], only) if only else CATEGORIES:
+        rel = store.tenant_rel(tenant_id, c.filename)
+        if not store.path(rel).is_file():
+            dossier.data[c.key] = None
+            continue
+        try:
+            data = yamlio.read(store.path(rel), rel) or {}
+        except WuyeError as e:
+            dossier.data[c.key] = None
+            dossier.problems += e.problems
+            continue
+        if not isinstance(data, dict):
+            # A hand edit that left a list or a scalar: reported like any unreadable file,
+            # so the counter view shows what it can instead of failing.
+            dossier.data[c.key] = None
+            dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s" % type(data).__name__,
+                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1))
+            continue
+        dossier.data[c.key] = data
+    return dossier
+
+
+# --- resolving a tenant at the counter -----------------------------------------------------
+
+
+def find_tenant(store: Store, query: str) -> str:
+    """The tenant id for an id, part of the company name, or part of its pinyin initials.
+
+    An exact id wins at once; otherwise every profile is matched, and more than one match is
+    refused with the candidates listed so the clerk can pick. The profiles are matched through
+    the search index (cache.tenant_index), which re-reads only the profiles changed since it was
+    written, so a search over 10,000 tenants costs a look-up plus a stat of each profile.
+    """
+    q = query.strip()
+    from wuye.models.ids import ID_RE
+
+    if ID_RE.fullmatch(q) and store.tenant_exists(q):
+        return q
+    from wuye.storage.cache import tenant_index
+
+    ql = q.lower()
+    hits = []
+    for tid, name, pinyin in tenant_index(store):
+        if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
+            hits.append((tid, name))
+    if len(hits) == 1:
+        return hits[0][0]
+    if not hits:
+        raise WuyeError(tr("找不到租户 %r（可用编号、公司名称的一部分或拼音首字母查找）" % query,
+                           "no tenant matches %r (search by id, part of the company name, or pinyin initials)" % query))
+    listing = "\n".join(f"  {tid}  {name}" for tid, name in hits[:20])
+    more = len(hits) - 20
+    raise WuyeError(
+        tr("%r 匹配到 %d 个租户，请用编号指定：\n%s%s" % (query, len(hits), listing, f"\n  …另有 {more} 个" if more > 0 else ""),
+           "%r matches %d tenants; name one by id:\n%s%s" % (query, len(hits), listing, f"\n  … {more} more" if more > 0 else ""))
+    )
+
+
+# --- validating ----------------------------------------------------------------------------
+
+
+_FILE_MODELS: dict[str, Any] = {}
+
+
+def file_model(c: ArchiveCategory):
+    """The model of a category's whole file, built once per process.
+
+    models.archive.list_model creates a new pydantic model on every call (its `setdefault`
+    evaluates `create_model` first), which cost about a millisecond per file checked.
+    """
+    model = _FILE_MODELS.get(c.key)
+    if model is None:
+        from wuye.models.archive import file_model as build
+
+        model = _FILE_MODELS[c.key] = build(c)
+    return model
+
+
+def validate_file(store: Store, tenant_id: str, c: ArchiveCategory) -> tuple[Any, list[Problem]]:
+    """The validated model of one category file (None if missing) and its problems and warnings."""
+    rel = store.tenant_rel(tenant_id, c.filename)
+    if not store.path(rel).is_file():
+        return None, []
+    try:
+        text = yamlio.read_text(store.path(rel), rel)
+    except WuyeError as e:
+        return None, e.problems
+    return validate_text(rel, text, tenant_id, c)
+
+
+def validated_entries(store: Store, wanted: list[tuple[str, str]]) -> list[tuple[str, str, list | None, list[Problem]]]:
+    """(tenant id, category key, the file's validated entries or None, its errors) for each
+    (tenant id, list category key) wanted, in order: what whole-store reports and listings read.
+
+    Parsing and validating 10,000 or more files is most of a report's time, so a large batch is
+    split across worker processes (as `wuye verify` does); the entries come back pickled.
+    """
+    from wuye.storage.cache import run_batches
+
+    return [tuple(r) for r in run_batches(_validated_entries, store.root, wanted)]
+
+
+def _validated_entries(root: str, wanted: list[tuple[str, str]]) -> list:
+    store = Store(Path(root))
+    out = []
+    for tid, key in wanted:
+        obj, found = validate_file(store, tid, BY_KEY[key])
+        out.append([tid, key, list(obj.entries) if obj is not None else None, [p for p in found if p.level == "error"]])
+    return out
+
+
+def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tuple[Any, list[Problem]]:
+    """validate_file for text already read (whole-store checks read each file once)."""
+    from pydantic import ValidationError
+
+    try:
+        data = yamlio.loads(text, rel)
+    except WuyeError as e:
+        return None, e.problems
+    warnings: list = []
+    problems: list[Problem] = []
+    # Checked on the data as read, so that it is reported alongside any other error in the file.
+    if c.key == "profile" and isinstance(data, dict) and "tenant_id" in data and data["tenant_id"] != tenant_id:
+        problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
+                                        "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
+                                *yamlio.locate(text, ("tenant_id",))))
+    try:
+        obj = file_model(c).model_validate(data if data is not None else {}, context={"warnings": warnings})
+    except ValidationError as e:
+        return None, yamlio.validation_problems(rel, text, e) + problems
+    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
+    return obj, problems
+
+
+def _refuse(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        raise WuyeError("\n".join(str(p) for p in errors), errors)
+
+
+def _validate_new(store: Store, rel: str, model, data: dict, prefix: tuple = (), text: str | None = None):
+    """Validate a new record; errors name `rel` (the input file, or `--set`), located in `text`."""
+    from pydantic import ValidationError
+
+    warnings: list = []
+    try:
+        return model.model_validate(data, context={"warnings": warnings}), warnings
+    except ValidationError as e:
+        problems = yamlio.validation_problems(rel, text, e, prefix)
+        raise WuyeError("\n".join(str(p) for p in problems), problems) from None
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class AddResult:
+    tenant_id: str
+    category: ArchiveCategory
+    entry_ids: list[str]
+    commit: str | None
+    warnings: list[str]
+
+
+def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str | None,
+        file: Path | None = None) -> AddResult:
+    """Open a tenant's dossier: its profile, and its unit marked as leased."""
+    from wuye.models.archive import Profile
+    from wuye.models.store import Unit
+    from wuye.models.types import check_id
+
+    actor = store.actor(actor_id)
+    rel = store.tenant_rel(tenant_id, "profile.yaml")
+    data: dict[str, Any] = {}
+    source_rel, source_text = rel, None
+    if file is not None:
+        loaded, source_text = read_input_file(file)
+        source_rel = str(file)
+        if not isinstance(loaded, dict):
+            raise WuyeError(tr("%s：应为一个客户单位资料的映射（键: 值）" % file, "%s: must be a mapping of profile fields" % file))
+        data.update(loaded)
+    data["tenant_id"] = tenant_id
+    if name:
+        data["name"] = name
+    units = list(data.get("units") or [])
+    if unit:
+        try:
+            check_id(unit, tr("房号", "unit"))
+        except ValueError as e:
+            raise WuyeError(str(e)) from None
+        if unit not in units:
+            units.append(unit)
+    data["units"] = units
+    if data.get("name"):
+        data["pinyin"] = pinyin_initials(str(data["name"]))
+    data["updated_by"] = actor.id
+    data["updated_at"] = store.now()
+    profile, warnings = _validate_new(store, source_rel, Profile, data, text=source_text)
+
+    with store.change(
+        tr("archive %s: 新建档案 %s" % (tenant_id, profile.name), "archive %s: open the dossier of %s" % (tenant_id, profile.name)),
+        author=actor,
+        trailers={"Wuye-Tenant": tenant_id, "Wuye-Category": "profile", "Wuye-Actor": actor.id},
+    ) as ch:
+        if store.path(store.tenant_rel(tenant_id)).exists():
+            raise WuyeError(tr("租户 %s 已存在（%s）；要修改资料请用 `wuye archive add %s profile`" % (tenant_id, rel, tenant_id),
+                               "tenant %s already exists (%s); to change it use `wuye archive add %s profile`" % (tenant_id, rel, tenant_id)))
+        for u in profile.units:
+            urel = f"units/{u}.yaml"
+            if store.path(urel).is_file():
+                current = store.read_model(urel, Unit)
+                if current.status == "leased" and current.tenant not in (None, tenant_id):
+                    raise WuyeError(tr("单元 %s 已由 %s 租用（%s）" % (u, current.tenant, urel),
+                                       "unit %s is leased to %s (%s)" % (u, current.tenant, urel)))
+                doc = yamlio.load_roundtrip(store.path(urel).read_text(encoding="utf-8"))
+                doc["status"] = "leased"
+                doc["tenant"] = tenant_id
+                ch.write_yaml(urel, doc)
+            else:
+                ch.write_yaml(urel, yamlio.plain(Unit(id=u, status="leased", tenant=tenant_id).model_dump()))
+        doc = _header(BY_KEY["profile"])
+        doc.update(ordered(yamlio.plain(profile.model_dump())))
+        ch.write_yaml(rel, doc)
+    return AddResult(tenant_id, BY_KEY["profile"], [], ch.commit, [m for _, m in warnings])
+
+
+def _header(c: ArchiveCategory):
+    """A new file starts with a comment naming its category, for the clerk who opens it."""
+    from ruamel.yaml.comments import CommentedMap
+
+    doc = CommentedMap()
+    doc.yaml_set_start_comment(f"{c.number}. {c.title} / {c.title_en}")
+    return doc
+
+
+def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
+    """The round-trip document of a tenant's list category, with its `entries:` list ready to
+    append to: the file as it is (comments kept), or a new one headed by the category's name."""
+    rel = store.tenant_rel(tenant_id, c.filename)
+    path = store.path(rel)
+    doc = yamlio.load_roundtrip(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if doc is None:
+        doc = _header(c)
+    if doc.get("entries") is None:
+        doc["entries"] = []
+    return doc
+
+
+_TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
+
+
+def ordered(data: dict) -> dict:
+    """A record's keys in reading order: its id, its own fields, then who recorded it and when."""
+    head = {k: data[k] for k in ("id",) if k in data}
+    tail = {k: data[k] for k in _TRAILING if k in data}
+    return head | {k: v for k, v in data.items() if k not in head and k not in tail} | tail
+
+
+def _next_id(c: ArchiveCategory, entries: list) -> str:
+    prefix = c.prefix + "-"
+    numbers = [int(str(e.get("id"))[len(prefix):]) for e in entries
+               if isinstance(e, dict) and str(e.get("id", "")).startswith(prefix) and str(e.get("id"))[len(prefix):].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
+        file: Path | None = None, sets: list[str] | None = None) -> AddResult:
+    """Append entries to a list category, or update fields of a one-record category."""
+    c = category(category_name)
+    actor = store.actor(actor_id)
+    rel = store.tenant_rel(tenant_id, c.filename)
+    if not store.tenant_exists(tenant_id):
+        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`" % (tenant_id, tenant_id),
+                           "tenant %s does not exist; open it first with `wuye archive new %s …`" % (tenant_id, tenant_id)))
+    items: list[dict] = []
+    # Where each item came from, so that a validation error names the input file and line
+    # (or `--set`), not the store file it was going to be written to.
+    source_rel, source_text, locs = "--set", None, [()]
+    if file is not None:
+        loaded, source_text = read_input_file(file)
+        source_rel, base = str(file), ()
+        if isinstance(loaded, dict) and "entries" in loaded and c.is_list:
+            loaded, base = loaded["entries"], ("entries",)
+        if isinstance(loaded, dict):
+            items, locs = [loaded], [base]
+        elif isinstance(loaded, list) and c.is_list and all(isinstance(x, dict) for x in loaded):
+            items, locs = loaded, [base + (i,) for i in range(len(loaded))]
+        else:
+            raise WuyeError(tr("%s：内容应为一条记录（键: 值）%s" % (file, "或记录列表" if c.is_list else ""),
+                               "%s: must hold one record (a mapping)%s" % (file, " or a list of them" if c.is_list else "")))
+    if sets:
+        fields = _listify(c.model, parse_sets(sets))
+        if items:
+            items = [{**item, **fields} for item in items]
+        else:
+            items = [fields]
+    if not items:
+        raise WuyeError(tr("没有要记录的内容：请用 --file 文件 或 --set 字段=值", "nothing to record: give --file F or --set field=value"))
+
+    warnings: list[str] = []
+    with store.change("", author=actor, trailers={}) as ch:
+        existing, problems = validate_file(store, tenant_id, c)
+        if any(p.level == "error" for p in problems):
+            _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col) for p in problems])
+        now = store.now()
+        new_ids: list[str] = []
+        if c.is_list:
+            doc = list_document(store, tenant_id, c)
+            for i, item in enumerate(items):
+                item = dict(item)
+                for auto in ("id", "recorded_by", "recorded_at"):
+                    item.pop(auto, None)
+                item["id"] = _next_id(c, list(doc["entries"]))
+                item["recorded_by"] = actor.id
+                item["recorded_at"] = now
+                entry, w = _validate_new(store, source_rel, c.model, item, locs[i], source_text)
+                warnings += [m for _, m in w]
+                doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+                new_ids.append(entry.id)
+            what = tr("%d 条" % len(new_ids), "%d entr%s" % (len(new_ids), "y" if len(new_ids) == 1 else "ies"))
+        else:
+            if len(items) != 1:
+                raise WuyeError(tr("%s 只有一条记录，不能一次写入多条" % c.title, "%s holds one record; give one mapping" % c.key))
+            updates = dict(items[0])
+            given = list(updates)  # what the clerk changed, for the commit message
+            if c.key == "profile":
+                if "tenant_id" in updates and updates["tenant_id"] != tenant_id:
+                    raise WuyeError(tr("不能修改 tenant_id（租户编号即目录名）", "tenant_id cannot be changed (it is the folder name)"))
+                if "name" in updates:
+                    updates["pinyin"] = pinyin_initials(str(updates["name"]))
+            current = existing.model_dump() if existing is not None else {}
+            merged = deep_merge(current, updates)
+            merged["updated_by"] = actor.id
+            merged["updated_at"] = now
+            obj, w = _validate_new(store, source_rel, c.model, merged, locs[0], source_text)
+            warnings += [m for _, m in w]
+            if existing is not None and _unstamped(obj.model_dump()) == _unstamped(current):
+                # The values are already there: nothing to record, so no new stamp and no commit.
+                return AddResult(tenant_id, c, [], None, warnings)
+            new_data = ordered(yamlio.plain(obj.model_dump()))
+            doc = yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")) if store.path(rel).is_file() else None
+            if doc is None:
+                doc = _header(c)
+                doc.update(new_data)
+            for key in new_data:
+                if key in updates or key in ("updated_by", "updated_at", "pinyin"):
+                    value = _roundtrip_merge(doc.get(key), new_data[key])
+                    if key in doc or key in _TRAILING:
+                        doc[key] = value
+                    else:
+                        # A field new to a hand-kept file goes before the stamps, as ordered() does.
+                        pos = next((i for i, k in enumerate(doc) if k in _TRAILING), len(doc))
+                        doc.insert(pos, key, value)
+            what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
+        ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
+        ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
+        ch.write_yaml(rel, doc)
+    return AddResult(tenant_id, c, new_ids, ch.commit, warnings)
+
+
+def _unstamped(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("updated_by", "updated_at")}
+
+
+def deep_merge(base: dict, updates: dict) -> dict:
+    out = dict(base)
+    for k, v in updates.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _roundtrip_merge(old, new):
+    """Keep an existing nested mapping (and its comments) while updating its values."""
+    if hasattr(old, "keys") and isinstance(new, dict):
+        for k, v in new.items():
+            old[k] = _roundtrip_merge(old.get(k), v)
+        return old
+    return new
+
+
+# --- listing and checking ------------------------------------------------------------------
+
+
+def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
+    """The categories of which a tenant's folder holds a file (one listing of the folder)."""
+    try:
+        with os.scandir(store.path(f"tenants/{tenant_id}")) as it:
+            names = {e.name for e in it if e.is_file()}
+    except OSError:
+        return []
+    return [c for c in CATEGORIES if c.filename in names]
+
+
+def listing(store: Store) -> list[dict]:
+    """One row per tenant: id, name, units, status, and how many of the twelve files exist.
+    From the listing index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
+    from wuye.storage.cache import LISTING, tenant_index
+
+    rows = []
+    for tid, name, units, status in tenant_index(store, LISTING):
+        rows.append({
+            "tenant_id": tid,
+            "name": name,
+            "units": units,
+            "status": status,
+            "status_label": tr(TENANT_STATUS_ZH.get(status, status), status),
+            "categories": len(present_categories(store, tid)),
+        })
+    return rows
+
+
+@dataclass
+class CheckReport:
+    tenants: int
+    problems: list[Problem]
+    missing: dict[str, list[str]]  # tenant id -> missing category keys
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+
+def check(store: Store, tenant_id: str | None = None) -> CheckReport:
+    """Validate every archive file (or one tenant's) and list what each dossier lacks.
+
+    The whole store is checked through verify's cached file checks: a file whose git blob id is
+    the one it was last checked as keeps its result (see cache.py).
+    """
+    if not tenant_id:
+        return _check_all(store)
+    tids = [tenant_id]
+    problems: list[Problem] = []
+    missing: dict[str, list[str]] = {}
+    for tid in tids:
+        if not store.path(store.tenant_rel(tid)).is_dir():
+            raise WuyeError(tr("租户 %s 不存在" % tid, "tenant %s does not exist" % tid))
+        lacks = []
+        for c in CATEGORIES:
+            if not store.path(store.tenant_rel(tid, c.filename)).is_file():
+                lacks.append(c.key)
+                continue
+            _, found = validate_file(store, tid, c)
+            problems += found
+        if "profile" in lacks:
+            problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+        missing[tid] = lacks
+    return CheckReport(len(tids), problems, missing)
+
+
+def _check_all(store: Store) -> CheckReport:
+    from wuye.storage import cache
+    from wuye.verify.checks import archive_files
+
+    tids = store.tenant_ids()
+    for tid in tids:
+        store.tenant_rel(tid)  # a folder that is no tenant id is refused, as one by one
+    results = cache.Results(store.root) if cache.enabled() else None
+    snap = cache.Snapshot.take(store.root) if results is not None else None
+    problems: list[Problem] = []
+    missing: dict[str, list[str]] = {}
+    for tid, keys, got in archive_files(store, tids, snap, results, attachments=False):
+        for key in keys:
+            problems += got[key][0]
+        lacks = [c.key for c in CATEGORIES if c.key not in keys]
+        if "profile" in lacks:
+            problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+        missing[tid] = lacks
+    if results is not None:
+        results.save(prune_files=False, prune_cases=False)
+    return CheckReport(len(tids), problems, missing)
+

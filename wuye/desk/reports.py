@@ -1,0 +1,766 @@
+"""Reports for the monthly meeting (定期评估): complaints, repairs, satisfaction, arrears,
+move-outs and the archive's completeness, each computed once into a `Report` that the terminal,
+`--json` and the xlsx workbook all render, so the three always show the same numbers.
+
+A report covers a period (a month 2026-11, a quarter 2026-Q4, a year 2026, or all time) and is
+measured *as of* a moment: by default the end of the period, or now if the period has not ended;
+`--as-of` sets it. Every complaint and repair is replayed from its history up to that moment
+(servicedesk.clock), so a report for November run in March shows November as it stood at the end
+of November, and the same command gives the same numbers next year. Counting rules, per column:
+received/reported = entered the desk in the period; closed, reopened, done = that event happened
+in the period; open = not closed at the as-of moment (whenever received); overdue = received in
+the period and missed its response or resolution limit (whether or not caught up since); overdue
+open = still waiting past a limit at the as-of moment; mean hours to respond / to close = over the
+responses / closings made in the period. Satisfaction counts the ratings given at closings in the
+period and the survey answers whose survey period ends in it. Move-outs count the cases open at
+some time in the period (notified before its end, not released before its start): days from notice
+to release over those released in it, deposits, refunds and amounts due over those settled in it.
+Arrears and the archive's completeness are the records as they stand; the period narrows arrears
+to bills due and arrears dated before its end. Trends split the period into rows: a year into
+quarters, a quarter into months, a month shows the six months to it. This module reads the store
+and writes only the xlsx file it is asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.desk.servicedesk import COMPLAINT, REPAIR, CHANNELS, Item, Kind, Period, channel_label, clock, dept_label, month_period, parse_period, parse_time, quarter_of, read_items, surveys
+from wuye.storage.store import Store
+
+NAMES = ("complaints", "repairs", "satisfaction", "arrears", "moveouts", "completeness")
+TENTH = Decimal("0.1")
+HUNDREDTH = Decimal("0.01")
+
+
+# --- the shape every report takes ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    kind: str = "text"  # text, int, hours, days, score, money, pct
+
+    @property
+    def header(self) -> str:
+        return tr(self.zh, self.en)
+
+
+@dataclass
+class Section:
+    key: str
+    zh: str
+    en: str
+    columns: list[Column]
+    rows: list[dict]
+    # (label column, value column, scale maximum or None for the column's largest value): drawn as
+    # a bar beside each row in the terminal, and as a bar chart in the workbook.
+    chart: tuple[str, str, float | None] | None = None
+
+    @property
+    def title(self) -> str:
+        return tr(self.zh, self.en)
+
+
+@dataclass
+class Report:
+    name: str
+    zh: str
+    en: str
+    period: Period | None
+    as_of: dt.datetime
+    summary: Section
+    sections: list[Section] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return tr(self.zh, self.en)
+
+    @property
+    def period_label(self) -> str:
+        return self.period.label if self.period else tr("全部", "all time")
+
+    def to_json(self) -> dict:
+        out = {"report": self.name, "title": self.title, "period": self.period.label if self.period else None,
+               "from": self.period.start.isoformat() if self.period else None,
+               "to": self.period.end.isoformat() if self.period else None,
+               "as_of": self.as_of.isoformat(),
+               "summary": _json_row(self.summary.columns, self.summary.rows[0])}
+        for s in self.sections:
+            out[s.key] = [_json_row(s.columns, r) for r in s.rows]
+        out["problems"] = [p.to_json() for p in self.problems]
+        return out
+
+
+def _json_row(columns: list[Column], row: dict) -> dict:
+    out = {}
+    for c in columns:
+        v = row.get(c.key)
+        if isinstance(v, Decimal):
+            # Money stays a two-place string, as everywhere in wuye; measures are numbers.
+            v = str(v) if c.kind == "money" else float(v)
+        out[c.key] = v
+    for k, v in row.items():  # ids and labels the table does not show
+        if k not in out:
+            out[k] = str(v) if isinstance(v, Decimal) else v
+    return out
+
+
+def _mean(values: list, places: Decimal = TENTH) -> Decimal | None:
+    if not values:
+        return None
+    return (sum(Decimal(str(v)) for v in values) / len(values)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def _hours(a: dt.datetime, b: dt.datetime) -> Decimal:
+    return Decimal((b - a).total_seconds()) / 3600
+
+
+# --- periods and the moment a report is measured at -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a report counts: events in [start, end), each record replayed up to `as_of`."""
+
+    period: Period | None
+    start: dt.datetime
+    end: dt.datetime
+    as_of: dt.datetime
+
+    def contains(self, when: dt.datetime | None) -> bool:
+        return when is not None and self.start <= when < self.end
+
+
+def window(store: Store, period: str | None, as_of: str | None) -> Window:
+    tz = store.tz()
+    now = store.now()
+    p = parse_period(period, tz) if period else None
+    if as_of:
+        moment = parse_time(as_of, tz, "--as-of")
+    else:
+        moment = min(p.end, now) if p else now
+    if p is not None and moment < p.start:
+        raise WuyeError(tr("--as-of %s 早于期间 %s 的开始" % (moment.isoformat(), p.label),
+                           "--as-of %s is before the period %s begins" % (moment.isoformat(), p.label)))
+    start = p.start if p else dt.datetime(1900, 1, 1, tzinfo=tz)
+    # Events at the as-of moment itself are in; events after it have not happened yet.
+    end = min(p.end, moment + dt.timedelta(seconds=1)) if p else moment + dt.timedelta(seconds=1)
+    return Window(p, start, end, moment)
+
+
+def buckets(w: Window, earliest: dt.datetime | None, tz: dt.tzinfo) -> list[Period]:
+    """The rows of a trend: a year's quarters, a quarter's months, a month and the five before it;
+    all time: every quarter from the first record to the as-of moment."""
+    p = w.period
+    if p is None:
+        if earliest is None:
+            return []
+        out, q = [], quarter_of(earliest, tz)
+        while q.start <= w.as_of:
+            out.append(q)
+            q = quarter_of(q.end, tz)
+        return out
+    if p.grain == "year":
+        return [parse_period(f"{p.label}-Q{i}", tz) for i in range(1, 5)]
+    if p.grain == "quarter":
+        return [month_period(p.start.year, p.start.month + i, tz) for i in range(3)]
+    out = []
+    y, m = p.start.year, p.start.month
+    for _ in range(6):
+        out.insert(0, month_period(y, m, tz))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out
+
+
+def sub_window(w: Window, b: Period) -> Window:
+    moment = min(b.end, w.as_of)
+    return Window(b, b.start, min(b.end, moment + dt.timedelta(seconds=1)), moment)
+
+
+# --- complaints and repairs -------------------------------------------------------------------
+
+
+@dataclass
+class Fact:
+    """What one record contributes to a report's counts within a window."""
+
+    item: Item
+    received: bool
+    closed: bool
+    reopened: bool
+    done: bool
+    open: bool
+    overdue: bool  # received in the window and missed a limit
+    overdue_open: list[str]  # limits it is past and still waiting on, at as-of
+    response_hours: Decimal | None
+    close_hours: Decimal | None
+    done_hours: Decimal | None
+    ratings: list[int]
+    cost: Decimal
+    department: str | None
+    late: list[str] = field(default_factory=list)
+
+
+def fact(item: Item, limits, w: Window) -> Fact:
+    clk = clock(item, limits, w.as_of)
+    events = [e for e in item.events if e.at is None or e.at <= w.as_of]
+    in_w = [e for e in events if w.contains(e.at)]
+    closes = [e for e in in_w if e.action == "close"]
+    dones = [e for e in in_w if e.action == "done"]
+    response_hours = None
+    if clk.response_at is not None and w.contains(clk.response_at):
+        response_hours = _hours(item.received, clk.response_at)
+    received_in = w.contains(item.received)
+    late = [name for name, state in (("response", clk.response_state(w.as_of)), ("resolution", clk.resolution_state(w.as_of))) if state]
+    return Fact(
+        item=item,
+        received=received_in,
+        closed=bool(closes),
+        reopened=any(e.action == "reopen" for e in in_w),
+        done=bool(dones),
+        open=clk.status != "closed",
+        overdue=received_in and bool(late),
+        overdue_open=clk.overdue(w.as_of),
+        response_hours=response_hours,
+        close_hours=_hours(item.received, closes[-1].at) if closes else None,
+        done_hours=_hours(item.received, dones[-1].at) if dones else None,
+        ratings=[e.satisfaction for e in closes if e.satisfaction is not None],
+        cost=sum((e.cost for e in dones if e.cost is not None), Decimal("0.00")),
+        department=clk.department,
+        late=late,
+    )
+
+
+COMPLAINT_COLUMNS = [
+    Column("received", "受理", "received", "int"),
+    Column("closed", "关闭", "closed", "int"),
+    Column("reopened", "重开", "reopened", "int"),
+    Column("open", "未结", "open", "int"),
+    Column("overdue", "超时", "overdue", "int"),
+    Column("overdue_open", "超时未结", "overdue open", "int"),
+    Column("mean_response_hours", "平均回复时长（时）", "mean hours to respond", "hours"),
+    Column("mean_close_hours", "平均关闭时长（时）", "mean hours to close", "hours"),
+    Column("satisfaction", "平均满意度", "mean rating", "score"),
+]
+REPAIR_COLUMNS = [
+    Column("received", "报修", "reported", "int"),
+    Column("urgent", "其中紧急", "urgent", "int"),
+    Column("done", "完工", "done", "int"),
+    Column("closed", "关闭", "closed", "int"),
+    Column("open", "未结", "open", "int"),
+    Column("overdue", "超时", "overdue", "int"),
+    Column("overdue_open", "超时未结", "overdue open", "int"),
+    Column("mean_response_hours", "平均派工时长（时）", "mean hours to assign", "hours"),
+    Column("mean_done_hours", "平均完工时长（时）", "mean hours to done", "hours"),
+    Column("cost", "维修费", "charged", "money"),
+    Column("satisfaction", "平均满意度", "mean rating", "score"),
+]
+
+
+def _aggregate(kind: Kind, facts: list[Fact]) -> dict:
+    ratings = [r for f in facts for r in f.ratings]
+    row = {
+        "received": sum(f.received for f in facts),
+        "closed": sum(f.closed for f in facts),
+        "open": sum(f.open for f in facts),
+        "overdue": sum(f.overdue for f in facts),
+        "overdue_open": sum(bool(f.overdue_open) for f in facts),
+        "mean_response_hours": _mean([f.response_hours for f in facts if f.response_hours is not None]),
+        "satisfaction": _mean(ratings, HUNDREDTH),
+    }
+    if kind is COMPLAINT:
+        row["reopened"] = sum(f.reopened for f in facts)
+        row["mean_close_hours"] = _mean([f.close_hours for f in facts if f.close_hours is not None])
+    else:
+        row["urgent"] = sum(f.received and f.item.record.urgent for f in facts)
+        row["done"] = sum(f.done for f in facts)
+        row["mean_done_hours"] = _mean([f.done_hours for f in facts if f.done_hours is not None])
+        row["cost"] = sum((f.cost for f in facts), Decimal("0.00"))
+    return row
+
+
+def _active_since(item: Item, start: dt.datetime) -> bool:
+    return item.received >= start or any(e.at is not None and e.at >= start for e in item.events)
+
+
+def _relevant(f: Fact) -> bool:
+    """A record belongs in a breakdown row if it did anything in the window or is still open."""
+    return f.received or f.closed or f.reopened or f.done or f.open or f.response_hours is not None
+
+
+def service_report(store: Store, kind: Kind, w: Window) -> Report:
+    items, problems = read_items(store, kind)
+    limits = store.config.limits
+    items = [i for i in items if i.received <= w.as_of]
+    facts = [fact(i, limits, w) for i in items]
+    columns = COMPLAINT_COLUMNS if kind is COMPLAINT else REPAIR_COLUMNS
+    summary = Section("summary", "汇总", "summary", columns, [_aggregate(kind, facts)])
+
+    def breakdown(key: str, zh: str, en: str, group: Callable[[Fact], str], label: Callable[[str], str], head: Column,
+                  order: list[str]) -> Section:
+        groups: dict[str, list[Fact]] = {}
+        for f in facts:
+            if _relevant(f):
+                groups.setdefault(group(f), []).append(f)
+        keys = [k for k in order if k in groups] + sorted(k for k in groups if k not in order)
+        rows = [{head.key: k, f"{head.key}_label": label(k), **_aggregate(kind, groups[k])} for k in keys]
+        return Section(key, zh, en, [Column(f"{head.key}_label", head.zh, head.en), *columns], rows)
+
+    from wuye.models.store import DEPARTMENTS
+
+    sections = [breakdown("by_department", "按部门", "by department", lambda f: f.department or "unassigned",
+                          lambda k: dept_label(None if k == "unassigned" else k), Column("department", "部门", "department"),
+                          [*DEPARTMENTS, "unassigned"])]
+    if kind is COMPLAINT:
+        sections.append(breakdown("by_channel", "按渠道", "by channel", lambda f: f.item.record.channel, channel_label,
+                                  Column("channel", "渠道", "channel"), list(CHANNELS)))
+    else:
+        sections.append(breakdown("by_urgency", "按紧急程度", "by urgency", lambda f: "urgent" if f.item.record.urgent else "normal",
+                                  lambda k: tr("紧急", "urgent") if k == "urgent" else tr("普通", "normal"),
+                                  Column("urgency", "紧急程度", "urgency"), ["urgent", "normal"]))
+
+    trend_rows = []
+    for b in buckets(w, items[0].received if items else None, store.tz()):
+        sw = sub_window(w, b)
+        # A record whose every moment lies before the bucket counts for nothing in it (received,
+        # closed, late and ratings are all events inside the window): skip it, or five years of
+        # records are replayed once per month of the trend (26,000 repairs: 12 s).
+        bf = [fact(i, limits, sw) for i in items if i.received <= sw.as_of and _active_since(i, sw.start)]
+        agg = _aggregate(kind, bf)
+        trend_rows.append({"period": b.label, "received": agg["received"], "closed": agg["closed"],
+                           "overdue": agg["overdue"], "satisfaction": agg["satisfaction"]})
+    word = tr("受理", "received") if kind is COMPLAINT else tr("报修", "reported")
+    sections.append(Section("trend", "趋势", "trend", [
+        Column("period", "期间", "period"), Column("received", word, "received" if kind is COMPLAINT else "reported", "int"),
+        Column("closed", "关闭", "closed", "int"), Column("overdue", "超时", "overdue", "int"),
+        Column("satisfaction", "平均满意度", "mean rating", "score")], trend_rows, chart=("period", "received", None)))
+
+    late_rows = []
+    for f in facts:
+        if f.overdue or f.overdue_open:
+            late_rows.append({
+                "id": f.item.ref, "tenant_id": f.item.tenant_id, "company": f.item.company,
+                kind.received_field: f.item.received.isoformat(),
+                "department": f.department, "department_label": dept_label(f.department),
+                "status": clock(f.item, limits, w.as_of).status,
+                "missed": ", ".join(f.late), "waiting": ", ".join(f.overdue_open),
+            })
+    names = {"response": tr("回复", "response") if kind is COMPLAINT else tr("派工", "assignment"),
+             "resolution": tr("处理", "resolution") if kind is COMPLAINT else tr("完工", "completion")}
+    for r in late_rows:
+        r["status_label"] = kind.status_label(r["status"])
+        r["when"] = r[kind.received_field].replace("T", " ")[:16]
+        for key in ("missed", "waiting"):
+            r[f"{key}_label"] = tr("、", ", ").join(names[n] for n in r[key].split(", ") if n)
+    sections.append(Section("overdue_items", "超时明细", "overdue items", [
+        Column("id", "编号", "id"), Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"),
+        Column("when", "受理时间" if kind is COMPLAINT else "报修时间", "received" if kind is COMPLAINT else "reported"),
+        Column("department_label", "部门", "department"), Column("status_label", "状态", "status"),
+        Column("missed_label", "超过的时限", "limits missed"), Column("waiting_label", "仍在等待", "still waiting on")], late_rows))
+
+    zh, en = ("投诉报表", "Complaints report") if kind is COMPLAINT else ("报修报表", "Repairs report")
+    return Report(kind.category, zh, en, w.period, w.as_of, summary, sections, problems)
+
+
+# --- satisfaction -------------------------------------------------------------------------------
+
+
+@dataclass
+class Rating:
+    source: str  # complaint, repair, survey
+    at: dt.datetime  # when it was given (a survey: the end of its period)
+    score: int
+    ref: str
+    tenant_id: str
+
+
+def ratings(store: Store, as_of: dt.datetime) -> tuple[list[Rating], list[Problem]]:
+    out: list[Rating] = []
+    problems: list[Problem] = []
+    for kind in (COMPLAINT, REPAIR):
+        items, found = read_items(store, kind)
+        problems += found
+        for item in items:
+            # An older entry may hold a rating but not when it was closed: it is dated by the
+            # last time the entry does know (its completion, else its receipt).
+            known = item.received
+            for e in item.events:
+                known = e.at or known
+                if e.action == "close" and e.satisfaction is not None and known <= as_of:
+                    out.append(Rating(kind.key, known, e.satisfaction, item.ref, item.tenant_id))
+    tz = store.tz()
+    for s in surveys(store):
+        # A survey speaks for its whole period; it is placed at the period's last moment, when
+        # its answers are complete.
+        when = parse_period(s.period, tz).end - dt.timedelta(seconds=1)
+        if when <= as_of:
+            out.append(Rating("survey", when, s.score, f"{s.tenant_id}/{s.entry_id}", s.tenant_id))
+    out.sort(key=lambda r: (r.at, r.ref))
+    return out, problems
+
+
+SOURCES = (("complaint", "投诉回访", "complaints"), ("repair", "报修回访", "repairs"), ("survey", "满意度调查", "surveys"))
+
+
+def _rating_row(rs: list[Rating]) -> dict:
+    row = {}
+    for key, _, _ in SOURCES:
+        scores = [r.score for r in rs if r.source == key]
+        row[f"{key}_n"] = len(scores)
+        row[f"{key}_mean"] = _mean(scores, HUNDREDTH)
+    row["n"] = len(rs)
+    row["mean"] = _mean([r.score for r in rs], HUNDREDTH)
+    return row
+
+
+def satisfaction_report(store: Store, w: Window) -> Report:
+    all_ratings, problems = ratings(store, w.as_of)
+    in_w = [r for r in all_ratings if w.contains(r.at)]
+    columns = []
+    for key, zh, en in SOURCES:
+        columns += [Column(f"{key}_n", f"{zh}数", f"{en} rated", "int"), Column(f"{key}_mean", f"{zh}均分", f"{en} mean", "score")]
+    columns += [Column("n", "评分总数", "ratings", "int"), Column("mean", "总均分", "mean", "score")]
+    summary_row = _rating_row(in_w)
+    rows = []
+    previous = None
+    for b in buckets(w, all_ratings[0].at if all_ratings else None, store.tz()):
+        sw = sub_window(w, b)
+        row = {"period": b.label, **_rating_row([r for r in all_ratings if sw.contains(r.at)])}
+        row["change"] = (row["mean"] - previous) if row["mean"] is not None and previous is not None else None
+        if row["mean"] is not None:
+            previous = row["mean"]
+        rows.append(row)
+    with_data = [r for r in rows if r["mean"] is not None]
+    change = (with_data[-1]["mean"] - with_data[0]["mean"]) if len(with_data) >= 2 else None
+    summary_row["trend"] = None if change is None else ("up" if change > 0 else "down" if change < 0 else "flat")
+    summary_row["trend_label"] = {"up": tr("上升", "up"), "down": tr("下降", "down"), "flat": tr("持平", "flat"), None: ""}[summary_row["trend"]]
+    summary_row["change"] = change
+    summary = Section("summary", "汇总", "summary", [*columns, Column("trend_label", "趋势", "trend"),
+                                                     Column("change", "首末变化", "change, first to last", "score")], [summary_row])
+    trend = Section("trend", "按期间", "by period", [Column("period", "期间", "period"), *columns,
+                                                    Column("change", "较上期", "vs previous", "score")], rows,
+                    chart=("period", "mean", 5.0))
+    low = [{"source": r.source, "source_label": tr(*next((zh, en) for k, zh, en in SOURCES if k == r.source)),
+            "ref": r.ref, "tenant_id": r.tenant_id, "at": r.at.isoformat(), "score": r.score}
+           for r in in_w if r.score <= 2]
+    low_section = Section("low_ratings", "低分（1–2 分）明细", "low ratings (1–2)", [
+        Column("source_label", "来源", "source"), Column("ref", "编号", "reference"), Column("tenant_id", "租户", "tenant"),
+        Column("at", "时间", "when"), Column("score", "评分", "score", "int")], low)
+    return Report("satisfaction", "满意度报表", "Satisfaction report", w.period, w.as_of, summary, [trend, low_section], problems)
+
+
+# --- arrears ------------------------------------------------------------------------------------
+
+
+def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
+    """[tenant id, errors, (unpaid fees, bills, arrears, items, oldest date) or None] for each
+    (tenant id, cutoff): what a tenant owes, from its payments and violations. Run in worker
+    processes for a whole store, so that each returns five numbers, not all its records."""
+    from wuye.archive.dossier import validate_file
+    from wuye.models.archive import BY_KEY
+
+    store = Store(Path(root))
+    tz = store.tz()
+    out = []
+    for tid, cutoff in wanted:
+        payments, p1 = validate_file(store, tid, BY_KEY["payments"])
+        violations, p2 = validate_file(store, tid, BY_KEY["violations"])
+        fees, n_fees, dates = Decimal("0.00"), 0, []
+        for e in payments.entries if payments else []:
+            if e.kind != "fee" or e.unpaid <= 0:
+                continue
+            # A bill counts from its due date, else from the start of the period it is for.
+            when = e.due_date or (parse_period(e.period, tz).start.date() if e.period else None)
+            if cutoff and when and when >= cutoff:
+                continue
+            fees += e.unpaid
+            n_fees += 1
+            if when:
+                dates.append(when)
+        arrears, n_arrears = Decimal("0.00"), 0
+        for e in violations.entries if violations else []:
+            if e.kind != "arrears" or e.status != "open" or (cutoff and e.date >= cutoff):
+                continue
+            arrears += e.amount
+            n_arrears += 1
+            dates.append(e.date)
+        owed = (fees, n_fees, arrears, n_arrears, min(dates, default=None)) if fees or arrears else None
+        out.append([tid, [p for p in p1 + p2 if p.level == "error"], owed])
+    return out
+
+
+def arrears_report(store: Store, w: Window) -> Report:
+    from wuye.storage.cache import LISTING, run_batches, tenant_index
+
+    cutoff = w.end.date() if w.period else None
+    rows = []
+    problems: list[Problem] = []
+    tenants = {tid: (name, status) for tid, name, _, status in tenant_index(store, LISTING)}
+    for tid, found, owed in run_batches(_owed, store.root, [(tid, cutoff) for tid in tenants]):
+        problems += found
+        if owed is None:
+            continue
+        fees, n_fees, arrears, n_arrears, oldest = owed
+        name, status = tenants[tid]
+        rows.append({"tenant_id": tid, "company": name or tid, "status": status,
+                     "unpaid_fees": fees, "fee_items": n_fees, "arrears": arrears, "arrears_items": n_arrears,
+                     "total": fees + arrears, "oldest": oldest.isoformat() if oldest else None})
+    rows.sort(key=lambda r: (-r["total"], r["tenant_id"]))
+    from wuye.models.archive_meta import status_label
+
+    for r in rows:
+        r["status_label"] = status_label(r["status"])
+    columns = [Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"), Column("status_label", "状态", "status"),
+               Column("unpaid_fees", "未缴费用", "unpaid fees", "money"), Column("fee_items", "未缴笔数", "unpaid bills", "int"),
+               Column("arrears", "欠费", "arrears", "money"), Column("arrears_items", "欠费笔数", "arrears items", "int"),
+               Column("total", "合计", "total", "money"), Column("oldest", "最早日期", "oldest")]
+    summary = Section("summary", "汇总", "summary", [
+        Column("tenants", "欠费租户", "tenants owing", "int"), Column("unpaid_fees", "未缴费用", "unpaid fees", "money"),
+        Column("arrears", "欠费", "arrears", "money"), Column("total", "合计", "total", "money")],
+        [{"tenants": len(rows), "unpaid_fees": sum((r["unpaid_fees"] for r in rows), Decimal("0.00")),
+          "arrears": sum((r["arrears"] for r in rows), Decimal("0.00")),
+          "total": sum((r["total"] for r in rows), Decimal("0.00"))}])
+    section = Section("tenants", "按租户", "by tenant", columns, rows, chart=("tenant_id", "total", None))
+    return Report("arrears", "欠费报表", "Arrears report", w.period, w.as_of, summary, [section], problems)
+
+
+# --- move-outs ----------------------------------------------------------------------------------
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def moveouts_report(store: Store, w: Window) -> Report:
+    from wuye.moveout import cases as moveout
+    from wuye.moveout import workflow
+
+    wf = workflow.load(store)
+    first, closing = wf.first.id, wf.closing.id
+    settle_step = next((s.id for s in wf.spec.steps if s.computed), "settlement")
+    # Move-outs are dated by day: the window's first and last days, both included.
+    start_d, last_d, as_of_d = w.start.date(), (w.end - dt.timedelta(seconds=1)).date(), w.as_of.date()
+    rows = []
+    problems: list[Problem] = []
+    for tid, cid in moveout.case_dirs(store):
+        # Where the case is, from the listing: searching all tenants again per case was quadratic
+        # (300 cases x 10,000 tenants: 10 s).
+        case = moveout.load_case(store, cid, (tid, f"tenants/{tid}/moveout/{cid}"))
+        problems += case.problems
+        steps = case.latest_steps()
+        notice = steps.get(first, {})
+        notice_d = _date((notice.get("data") or {}).get("applied_on")) or _date(case.info.get("opened_at"))
+        release = steps.get(closing)
+        release_d = _date((release.get("data") or {}).get("released_on")) if release else None
+        if release_d is not None and release_d > as_of_d:
+            release_d = None  # released after the as-of moment: still open then
+        if notice_d is None or notice_d > last_d or (release_d is not None and release_d < start_d):
+            continue
+        settlement = (steps.get(settle_step) or {}).get("data") or {}
+        settled_d = _date(settlement.get("settled_on"))
+        if settled_d is not None and settled_d > as_of_d:
+            settlement, settled_d = {}, None
+        balance = Decimal(settlement["balance"]) if "balance" in settlement else None
+        deposits = sum((Decimal(l["amount"]) for l in settlement.get("lines", []) if l.get("code") == "deposit"), Decimal("0.00"))
+        done = [s for s in wf.order if s in steps and _date(steps[s].get("signed_at")) is not None
+                and _date(steps[s].get("signed_at")) <= as_of_d]
+        status = "closed" if release_d is not None else "open"
+        rows.append({
+            "case": cid, "tenant_id": case.tenant_id, "company": case.info.get("company", ""),
+            "status": status, "status_label": tr("已结案", "closed") if status == "closed" else tr("办理中", "open"),
+            "stage": wf.title(done[-1]) if done else "", "notice": notice_d.isoformat(),
+            "released": release_d.isoformat() if release_d else None,
+            "days": Decimal((release_d - notice_d).days).quantize(TENTH) if release_d else None,
+            "settled": settled_d.isoformat() if settled_d else None,
+            "deposits": deposits if settlement else None,
+            "refund": balance if balance is not None and balance > 0 else (Decimal("0.00") if balance is not None else None),
+            "due": -balance if balance is not None and balance < 0 else (Decimal("0.00") if balance is not None else None),
+            "_released_in": release_d is not None and start_d <= release_d <= last_d,
+            "_settled_in": settled_d is not None and start_d <= settled_d <= last_d,
+        })
+    released = [r for r in rows if r["_released_in"]]
+    settled = [r for r in rows if r["_settled_in"]]
+    summary_row = {
+        "cases": len(rows), "open": sum(r["status"] == "open" for r in rows), "released": len(released),
+        "mean_days": _mean([r["days"] for r in released]),
+        "deposits": sum((r["deposits"] for r in settled), Decimal("0.00")),
+        "refunded": sum((r["refund"] for r in settled), Decimal("0.00")),
+        "due": sum((r["due"] for r in settled), Decimal("0.00")),
+    }
+    for r in rows:
+        del r["_released_in"], r["_settled_in"]
+    summary = Section("summary", "汇总", "summary", [
+        Column("cases", "案件", "cases", "int"), Column("open", "办理中", "open", "int"),
+        Column("released", "本期放行", "released", "int"), Column("mean_days", "通知至放行平均天数", "mean days notice to release", "days"),
+        Column("deposits", "本期结算押金", "deposits settled", "money"), Column("refunded", "本期应退", "refunds", "money"),
+        Column("due", "本期应补", "amounts due", "money")], [summary_row])
+    by_status = [{"status": s, "status_label": label, "cases": sum(r["status"] == s for r in rows)}
+                 for s, label in (("open", tr("办理中", "open")), ("closed", tr("已结案", "closed")))]
+    return Report("moveouts", "迁出报表", "Move-outs report", w.period, w.as_of, summary, [
+        Section("by_status", "按状态", "by status", [Column("status_label", "状态", "status"), Column("cases", "案件", "cases", "int")],
+                by_status, chart=("status_label", "cases", None)),
+        Section("cases", "案件明细", "cases", [
+            Column("case", "案件", "case"), Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"),
+            Column("status_label", "状态", "status"), Column("stage", "最近签字步骤", "last step signed"),
+            Column("notice", "通知日期", "notice"), Column("released", "放行日期", "released"),
+            Column("days", "天数", "days", "days"), Column("deposits", "押金", "deposits", "money"),
+            Column("refund", "应退", "refund", "money"), Column("due", "应补", "due", "money")], rows),
+    ], problems)
+
+
+# --- completeness -------------------------------------------------------------------------------
+
+
+def completeness_report(store: Store, w: Window) -> Report:
+    from wuye.archive.dossier import present_categories
+    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.models.archive import CATEGORIES
+    from wuye.models.archive_meta import status_label
+
+    rows = []
+    have = {c.key: 0 for c in CATEGORIES}
+    for tid, name, _, status in tenant_index(store, LISTING):
+        present = present_categories(store, tid)
+        for c in present:
+            have[c.key] += 1
+        missing = [c for c in CATEGORIES if c not in present]
+        rows.append({"tenant_id": tid, "company": name or tid,
+                     "status_label": status_label(status),
+                     "present": len(present), "pct": (Decimal(100 * len(present)) / len(CATEGORIES)).quantize(TENTH, rounding=ROUND_HALF_UP),
+                     "missing": [c.key for c in missing],
+                     "missing_label": "、".join(tr(c.title, c.key) for c in missing)})
+    n = len(rows)
+    by_category = [{"number": c.number, "category": c.key, "title": tr(c.title, c.title_en), "tenants": have[c.key],
+                    "pct": (Decimal(100 * have[c.key]) / n).quantize(TENTH, rounding=ROUND_HALF_UP) if n else None}
+                   for c in CATEGORIES]
+    summary = Section("summary", "汇总", "summary", [
+        Column("tenants", "租户", "tenants", "int"), Column("complete", "十二类齐全", "all twelve", "int"),
+        Column("mean_present", "平均类别数", "mean categories", "score"), Column("pct", "齐全率（%）", "complete (%)", "pct")],
+        [{"tenants": n, "complete": sum(r["present"] == len(CATEGORIES) for r in rows),
+          "mean_present": _mean([r["present"] for r in rows], HUNDREDTH),
+          "pct": (Decimal(100 * sum(r["present"] == len(CATEGORIES) for r in rows)) / n).quantize(TENTH, rounding=ROUND_HALF_UP) if n else None}])
+    return Report("completeness", "档案完整性报表", "Archive completeness report", None, w.as_of, summary, [
+        Section("by_category", "按类别", "by category", [
+            Column("number", "序号", "no.", "int"), Column("title", "类别", "category"), Column("tenants", "已建租户", "tenants", "int"),
+            Column("pct", "覆盖率（%）", "coverage (%)", "pct")], by_category, chart=("title", "tenants", float(n) or None)),
+        Section("tenants", "按租户", "by tenant", [
+            Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"), Column("status_label", "状态", "status"),
+            Column("present", "已有类别", "categories", "int"), Column("pct", "完整度（%）", "complete (%)", "pct"),
+            Column("missing_label", "缺少", "missing")], rows),
+    ], [])
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def build(store: Store, name: str, period: str | None = None, as_of: str | None = None) -> Report:
+    """The named report for a period (None: all time), measured as of `as_of` (default: the
+    period's end, or now)."""
+    if name not in NAMES:
+        raise WuyeError(tr("未知报表 %r；可用：%s" % (name, "、".join(NAMES)), "unknown report %r; choose from: %s" % (name, ", ".join(NAMES))))
+    if name == "completeness" and period:
+        raise WuyeError(tr("completeness 报表反映档案现状，不按期间统计；请去掉 --period",
+                           "the completeness report shows the archive as it is now; drop --period"))
+    w = window(store, period, as_of)
+    if name == "complaints":
+        return service_report(store, COMPLAINT, w)
+    if name == "repairs":
+        return service_report(store, REPAIR, w)
+    if name == "satisfaction":
+        return satisfaction_report(store, w)
+    if name == "arrears":
+        return arrears_report(store, w)
+    if name == "moveouts":
+        return moveouts_report(store, w)
+    return completeness_report(store, w)
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+_FORMATS = {"int": "0", "hours": "0.0", "days": "0.0", "score": "0.00", "money": "#,##0.00", "pct": "0.0"}
+
+
+def write_xlsx(report: Report, path: Path) -> Path:
+    """The report as a formatted workbook: a summary sheet, then one sheet per section."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="1F4E78")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _sheet_name(report.summary.title)
+    ws["A1"] = report.title
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = tr("期间", "period")
+    ws["B2"] = report.period_label
+    ws["A3"] = tr("截至", "as of")
+    ws["B3"] = report.as_of.isoformat()
+    row = report.summary.rows[0]
+    for i, c in enumerate(report.summary.columns, start=5):
+        ws.cell(i, 1, c.header).font = Font(bold=True)
+        _put(ws.cell(i, 2), c, row.get(c.key))
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 24
+
+    for s in report.sections:
+        sh = wb.create_sheet(_sheet_name(s.title))
+        for j, c in enumerate(s.columns, start=1):
+            cell = sh.cell(1, j, c.header)
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            width = max([len(c.header) * 2] + [len(str(r.get(c.key) or "")) + 2 for r in s.rows])
+            sh.column_dimensions[get_column_letter(j)].width = min(max(width, 8), 60)
+        for i, r in enumerate(s.rows, start=2):
+            for j, c in enumerate(s.columns, start=1):
+                _put(sh.cell(i, j), c, r.get(c.key))
+        sh.freeze_panes = "A2"
+        if s.chart and s.rows:
+            label, value, _ = s.chart
+            keys = [c.key for c in s.columns]
+            chart = BarChart()
+            chart.title = s.title
+            chart.legend = None
+            chart.add_data(Reference(sh, min_col=keys.index(value) + 1, min_row=1, max_row=len(s.rows) + 1), titles_from_data=True)
+            chart.set_categories(Reference(sh, min_col=keys.index(label) + 1, min_row=2, max_row=len(s.rows) + 1))
+            sh.add_chart(chart, f"{get_column_letter(len(s.columns) + 2)}2")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _sheet_name(title: str) -> str:
+    # Excel forbids these characters in sheet names and allows 31 characters.
+    return "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31]
+
+
+def _put(cell, column: Column, value) -> None:
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    if isinstance(value, Decimal):
+        value = float(value)
+    cell.value = value
+    if column.kind in _FORMATS and value is not None:
+        cell.number_format = _FORMATS[column.kind]

@@ -1,0 +1,747 @@
+"""Move-out cases (客户迁出): opening a case, signing its steps, settling, closing.
+
+A case is `tenants/<id>/moveout/<case-id>/` with `case.yaml` and one signed entry per sign-off in
+`steps/` (`<step>.yaml`, corrections `<step>.<n>.yaml`). An entry names the digests of the
+entries it depends on (`needs`), so a case is a hash DAG like git's own and the two inspections
+can be signed on different machines. Before anything is signed, every entry already in the case
+is verified: nobody signs on top of a forged step. The workflow (workflow.py) says who may sign
+what and after which steps; the management standards (standards.py) guard the closing step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from wuye.trust import signing
+from wuye.storage import yamlio
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.storage.store import Store
+
+CASE_RE = re.compile(r"MO-\d{4}-\d{4,}")
+ENTRY_RE = re.compile(r"(?P<step>[A-Za-z0-9][A-Za-z0-9_-]{0,63})(?:\.(?P<rev>[1-9][0-9]*))?\.yaml")
+
+
+@dataclass
+class SignedEntry:
+    """A step entry as stored: its raw data, the bytes that were signed, and their digest."""
+
+    rel: str
+    data: dict
+    payload: bytes
+    digest: str
+
+    @property
+    def step(self) -> str:
+        return self.data.get("step", "")
+
+    @property
+    def revision(self) -> int:
+        return self.data.get("revision", 1)
+
+    @property
+    def file(self) -> str:
+        return self.rel.rsplit("/", 1)[-1]
+
+
+@dataclass
+class Case:
+    id: str
+    tenant_id: str
+    dir: str  # relative to the store
+    info: dict
+    entries: list[SignedEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def revisions(self, step: str) -> list[SignedEntry]:
+        return sorted((e for e in self.entries if e.step == step), key=lambda e: e.revision)
+
+    def latest(self, step: str) -> SignedEntry | None:
+        revs = self.revisions(step)
+        return revs[-1] if revs else None
+
+    def latest_steps(self) -> dict[str, dict]:
+        """Latest entry of each signed step, as settlement and standards read them."""
+        out = {}
+        for e in self.entries:
+            if out.get(e.step) is None or e.revision > out[e.step]["revision"]:
+                out[e.step] = {**e.data, "_file": f"{e.step}" + (f".{e.revision}" if e.revision > 1 else "") + ".yaml"}
+        return out
+
+    @property
+    def closed(self) -> bool:
+        return self.info.get("status") == "closed"
+
+
+def entry_rel(case_dir: str, step: str, revision: int) -> str:
+    return f"{case_dir}/steps/{step}.yaml" if revision == 1 else f"{case_dir}/steps/{step}.{revision}.yaml"
+
+
+def payload_of(data: dict) -> bytes:
+    """The signed bytes of an entry: RFC 8785 canonical JSON of everything but the signature."""
+    return signing.canonical_bytes({k: v for k, v in data.items() if k != "signature"})
+
+
+def check_case_id(case_id: str) -> str:
+    if not isinstance(case_id, str) or not CASE_RE.fullmatch(case_id):
+        raise WuyeError(tr("案件编号 %r 无效：应形如 MO-2026-0003" % case_id, "invalid case id %r: expected e.g. MO-2026-0003" % case_id))
+    return case_id
+
+
+def case_dirs(store: Store) -> list[tuple[str, str]]:
+    """(tenant id, case id) of every case in the store: each folder with a case.yaml under a
+    tenant's moveout/. One listing per tenant, with plain strings: pathlib's glob of
+    tenants/*/moveout/*/case.yaml takes twice as long over 10,000 tenants."""
+    import os
+
+    base = f"{store.root}/tenants"
+    out = []
+    for tid in store.tenant_ids():
+        try:
+            names = os.listdir(f"{base}/{tid}/moveout")
+        except OSError:  # no cases (or not a folder)
+            continue
+        out += [(tid, cid) for cid in sorted(names) if os.path.isfile(f"{base}/{tid}/moveout/{cid}/case.yaml")]
+    return out
+
+
+def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
+    check_case_id(case_id)
+    from wuye.storage.cache import case_paths
+
+    hits = case_paths(store.root, case_id)  # the glob tenants/*/moveout/<id>/case.yaml, faster
+    if not hits:
+        raise WuyeError(tr("找不到迁出案件 %s；用 `wuye moveout list` 查看" % case_id,
+                           "no move-out case %s; see `wuye moveout list`" % case_id))
+    if len(hits) > 1:
+        # Two offices opened the same id offline: never guess which case a signature is for.
+        owners = "、".join(h.parent.parent.parent.name for h in hits)
+        raise WuyeError(tr("案件编号 %s 同时用于租户 %s；请先按 `wuye sync --help` 的说明处理重复编号" % (case_id, owners),
+                           "case id %s is used for tenants %s; resolve the duplicate first (see `wuye sync --help`)" % (case_id, owners)))
+    p = hits[0].parent
+    return p.parent.parent.name, f"tenants/{p.parent.parent.name}/moveout/{case_id}"
+
+
+def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) -> Case:
+    """A case with every entry file read (not yet verified); unreadable files become problems.
+
+    `where` (tenant id, case folder), when the caller has just listed every case and knows the id
+    is used once, spares searching all tenants' folders for it again (verify loads every case).
+    """
+    tenant_id, cdir = where if where is not None else find_case_dir(store, case_id)
+    info, _ = store.read_data(f"{cdir}/case.yaml")
+    case = Case(case_id, tenant_id, cdir, info if isinstance(info, dict) else {})
+    steps_dir = store.path(f"{cdir}/steps")
+    if steps_dir.is_dir():
+        for p in sorted(steps_dir.iterdir()):
+            rel = f"{cdir}/steps/{p.name}"
+            if p.name.startswith(".") and ".wuye-tmp-" in p.name:
+                continue
+            m = ENTRY_RE.fullmatch(p.name)
+            if not m or m.group("rev") == "1":
+                case.problems.append(Problem(rel, tr("文件名不是 <步骤>.yaml 或 <步骤>.<版本>.yaml", "file name is not <step>.yaml or <step>.<revision>.yaml")))
+                continue
+            try:
+                data = yamlio.read(p, rel)
+            except WuyeError as e:
+                case.problems += e.problems
+                continue
+            if not isinstance(data, dict):
+                case.problems.append(Problem(rel, tr("签字条目应为映射", "a step entry must be a mapping")))
+                continue
+            try:
+                payload = payload_of(data)
+            except (ValueError, TypeError) as e:
+                case.problems.append(Problem(rel, tr("条目含有无法规范化的值（被手工改过？）：%s" % e,
+                                                     "the entry holds values that cannot be canonicalised (hand-edited?): %s" % e)))
+                continue
+            case.entries.append(SignedEntry(rel, data, payload, signing.digest(payload)))
+    return case
+
+
+# --- verifying a case ----------------------------------------------------------------------
+
+
+def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Problem]:
+    """Everything that can be wrong with one signed entry, each naming the file and the reason."""
+    from pydantic import ValidationError
+
+    from wuye.models.workflow import StepEntry
+
+    rel = entry.rel
+    out: list[Problem] = []
+
+    def bad(zh: str, en: str) -> None:
+        out.append(Problem(rel, tr(zh, en)))
+
+    try:
+        e = StepEntry.model_validate(entry.data)
+    except ValidationError as err:
+        return yamlio.validation_problems(rel, None, err)
+    m = ENTRY_RE.fullmatch(entry.file)
+    if m.group("step") != e.step or int(m.group("rev") or 1) != e.revision:
+        bad("文件名与条目的步骤/版本（%s r%d）不符" % (e.step, e.revision), "file name does not match the entry's step/revision (%s r%d)" % (e.step, e.revision))
+    if e.case != case.id or e.tenant_id != case.tenant_id:
+        bad("条目属于 %s/%s，却放在 %s 下" % (e.tenant_id, e.case, case.dir), "the entry belongs to %s/%s but sits in %s" % (e.tenant_id, e.case, case.dir))
+    if e.signature is None:
+        bad("条目没有签名", "the entry has no signature")
+        return out
+    # Who signed, with which key, valid when.
+    try:
+        signer = store.staff(e.signer)
+    except WuyeError as err:
+        bad("签字人无法确认：%s" % err, "the signer cannot be established: %s" % err)
+        return out
+    try:
+        embedded = signing.signature_public_key(e.signature)
+        signing.verify(entry.payload, e.signature, embedded)
+    except signing.SignatureError as err:
+        bad("签名无效：%s" % err, "invalid signature: %s" % err)
+        return out
+    key = signer.key_for(embedded, e.signed_at)
+    if key is None:
+        if any(k.public_key.split()[:2] == embedded.split()[:2] for k in signer.keys):
+            bad("签字时（%s）%s 的这把密钥不在有效期内（已吊销或尚未生效）" % (e.signed_at, e.signer),
+                "at signing time (%s) this key of %s was not valid (revoked or not yet valid)" % (e.signed_at, e.signer))
+        else:
+            bad("签名所用密钥不是签字人 %s 的密钥" % e.signer, "the signature was made with a key that is not %s's" % e.signer)
+    # May this department sign this step?
+    if e.step not in wf.steps:
+        bad("流程中没有步骤 %s" % e.step, "the workflow has no step %s" % e.step)
+        return out
+    spec = wf.steps[e.step]
+    if e.department not in signer.departments:
+        bad("%s 不属于 %s" % (e.signer, e.department), "%s is not in %s" % (e.signer, e.department))
+    if e.department not in spec.signers:
+        bad("%s 部门不能签 %s（可签：%s）" % (e.department, e.step, "、".join(spec.signers)),
+            "the %s department may not sign %s (allowed: %s)" % (e.department, e.step, ", ".join(spec.signers)))
+    try:
+        wf.data_model(e.step).model_validate(e.data)
+    except ValidationError as err:
+        out += yamlio.validation_problems(rel, None, err, ("data",))
+    # The hash DAG: needs name exactly the workflow's needs, each an existing entry signed earlier.
+    if set(e.needs) != set(spec.needs):
+        bad("needs 应为 %s，实为 %s" % (sorted(spec.needs), sorted(e.needs)), "needs should be %s, not %s" % (sorted(spec.needs), sorted(e.needs)))
+    by_digest = {x.digest: x for x in case.entries}
+    for step, digest in e.needs.items():
+        dep = by_digest.get(digest)
+        if dep is None or dep.step != step:
+            bad("needs.%s 的摘要与案件中任何 %s 条目都不符（被删除或改动）" % (step, step),
+                "needs.%s matches no %s entry of the case (deleted or changed)" % (step, step))
+        elif (_when(dep) or e.signed_at) > e.signed_at:
+            bad("签字时间早于其前置步骤 %s" % step, "signed before the step it needs, %s" % step)
+    # Revisions: 1..n, each correction naming the one before it.
+    if e.revision > 1:
+        prev = next((x for x in case.entries if x.step == e.step and x.revision == e.revision - 1), None)
+        if prev is None:
+            bad("缺少第 %d 版（更正链断开）" % (e.revision - 1), "revision %d is missing (the correction chain is broken)" % (e.revision - 1))
+        elif e.supersedes != prev.digest:
+            bad("supersedes 与第 %d 版的摘要不符" % (e.revision - 1), "supersedes does not match revision %d's digest" % (e.revision - 1))
+    elif e.supersedes is not None:
+        bad("第 1 版不能有 supersedes", "revision 1 cannot supersede anything")
+    return out
+
+
+def _when(entry: SignedEntry):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(entry.data.get("signed_at")))
+    except ValueError:
+        return None  # reported by that entry's own check
+
+
+def case_problems(store: Store, wf, case: Case) -> list[Problem]:
+    """All problems of a case: its files, every entry, and closed-ness against its steps."""
+    from pydantic import ValidationError
+
+    from wuye.models.workflow import MoveOutCase
+
+    out = list(case.problems)
+    try:
+        info = MoveOutCase.model_validate(case.info)
+        if info.id != case.id or info.tenant_id != case.tenant_id:
+            out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder")))
+    except ValidationError as err:
+        out += yamlio.validation_problems(f"{case.dir}/case.yaml", None, err)
+    for e in case.entries:
+        out += entry_problems(store, wf, case, e)
+    closing = wf.closing.id
+    if case.closed:
+        missing = [s for s in wf.order if case.latest(s) is None]
+        if missing:
+            out.append(Problem(f"{case.dir}/case.yaml", tr("案件已结案，但以下步骤未签字：%s" % "、".join(missing),
+                                                          "the case is closed but these steps are unsigned: %s" % ", ".join(missing))))
+    elif case.latest(closing) is not None:
+        out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案" % closing, "%s is signed but the case is not marked closed" % closing)))
+    return out
+
+
+def verified_case(store: Store, wf, case_id: str) -> Case:
+    case = load_case(store, case_id)
+    problems = case_problems(store, wf, case)
+    if problems:
+        raise WuyeError(
+            tr("案件 %s 校验不通过，不能在其上签字；请运行 `wuye verify` 查明：\n" % case_id,
+               "case %s fails verification, so nothing can be signed on it; run `wuye verify`:\n" % case_id)
+            + "\n".join(str(p) for p in problems), problems)
+    return case
+
+
+# --- signing -------------------------------------------------------------------------------
+
+
+def _signing_department(actor, spec, wf) -> str:
+    allowed = [d for d in actor.departments if d in spec.signers]
+    if not allowed:
+        from wuye.trust.staff import dept_label
+
+        raise WuyeError(tr(
+            "%s（%s）不能签「%s」：须由 %s 签字" % (actor.id, "、".join(dept_label(d) for d in actor.departments), wf.title(spec.id), "、".join(dept_label(d) for d in spec.signers)),
+            "%s (%s) may not sign %s: it is signed by %s" % (actor.id, ", ".join(actor.departments), spec.id, ", ".join(spec.signers))))
+    return allowed[0]
+
+
+def _private_key_for(actor):
+    key = actor.current_key()
+    if key is None:
+        raise WuyeError(tr("%s 没有有效的签名密钥；请用 `wuye staff key %s` 发放" % (actor.id, actor.id),
+                           "%s has no valid signing key; issue one with `wuye staff key %s`" % (actor.id, actor.id)))
+    private = signing.load_private_key(actor.id)
+    public = signing.public_line_from_private(_pem(actor.id), "")
+    if public.split()[:2] != key.public_key.split()[:2]:
+        raise WuyeError(tr("本机 %s 的私钥（%s）不是 staff/%s.yaml 中登记的当前密钥；请换用正确的密钥或重新发放" % (actor.id, signing.private_key_path(actor.id), actor.id),
+                           "the private key for %s on this machine (%s) is not the current key in staff/%s.yaml; use the right key or issue a new one" % (actor.id, signing.private_key_path(actor.id), actor.id)))
+    return private
+
+
+def _pem(staff_id: str) -> bytes:
+    return signing.private_key_path(staff_id).read_bytes()
+
+
+def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = None) -> dict:
+    """The step's data checked by its model, as JSON values (what gets signed). Problems name
+    `rel`, located in `text` when given (the clerk's --file)."""
+    from pydantic import ValidationError
+
+    model = wf.data_model(step)
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as e:
+        problems = yamlio.validation_problems(rel, text, e)
+        raise WuyeError(tr("「%s」的内容无效：\n" % wf.title(step), "invalid data for %s:\n" % step)
+                        + "\n".join(str(p) for p in problems), problems) from None
+    return {k: v for k, v in obj.model_dump(mode="json").items() if v is not None and v != []}
+
+
+def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool) -> tuple[str, dict]:
+    """The new entry (relative path, content with signature) for a step of a case."""
+    spec = wf.step(step)
+    previous = case.latest(step)
+    if previous is not None and not correct:
+        raise WuyeError(tr("「%s」已由 %s 于 %s 签字；如需更正请加 --correct" % (wf.title(step), previous.data.get("signer"), previous.data.get("signed_at")),
+                           "%s was already signed by %s at %s; to correct it add --correct" % (step, previous.data.get("signer"), previous.data.get("signed_at"))))
+    if previous is None and correct:
+        raise WuyeError(tr("「%s」尚未签字，无可更正" % wf.title(step), "%s is not signed yet; there is nothing to correct" % step))
+    missing = [n for n in spec.needs if case.latest(n) is None]
+    if missing:
+        raise WuyeError(tr("「%s」须在 %s 签字之后" % (wf.title(step), "、".join(f"「{wf.title(n)}」" for n in missing)),
+                           "%s needs %s signed first" % (step, ", ".join(missing))))
+    revision = previous.revision + 1 if previous else 1
+    rel = entry_rel(case.dir, step, revision)
+    entry: dict[str, Any] = {
+        "case": case.id,
+        "tenant_id": case.tenant_id,
+        "step": step,
+        "revision": revision,
+    }
+    if previous is not None:
+        entry["supersedes"] = previous.digest
+    entry["needs"] = {n: case.latest(n).digest for n in spec.needs}
+    entry["signer"] = actor.id
+    entry["department"] = department
+    entry["signed_at"] = store.now().isoformat()
+    entry["data"] = validate_step_data(wf, step, data, rel)
+    private = _private_key_for(actor)
+    entry["signature"] = signing.sign(payload_of(entry), private)
+    return rel, entry
+
+
+def _message(wf, case: Case, step: str, actor, department: str, revision: int) -> tuple[str, dict]:
+    from wuye.trust.staff import dept_label
+
+    what = tr("%s %s" % (wf.title(step), "签字" if revision == 1 else "更正（第 %d 版）" % revision),
+              "%s %s" % (step, "signed" if revision == 1 else "corrected (revision %d)" % revision))
+    summary = tr("moveout %s: %s，%s（%s）" % (case.id, what, actor.name, dept_label(department)),
+                 "moveout %s: %s by %s (%s)" % (case.id, what, actor.name, department))
+    trailers = {"Wuye-Tenant": case.tenant_id, "Wuye-Case": case.id, "Wuye-Step": step,
+                "Wuye-Signer": actor.id, "Wuye-Revision": str(revision) if revision > 1 else ""}
+    return summary, trailers
+
+
+@dataclass
+class SignResult:
+    case_id: str
+    step: str
+    revision: int
+    rel: str
+    digest: str
+    commit: str | None
+    entry: dict
+
+
+def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str | None,
+          reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None) -> SignResult:
+    """Open a case for a tenant and sign its first step (the leasing department's notice).
+    `source` is as for `sign`."""
+    from wuye.moveout import workflow
+    from wuye.models.archive import Profile
+    from wuye.models.workflow import MoveOutCase
+
+    wf = workflow.load(store)
+    actor = store.actor(actor_id)
+    first = wf.first
+    department = _signing_department(actor, first, wf)
+    profile_rel = store.tenant_rel(tenant_id, "profile.yaml")
+    if not store.path(profile_rel).is_file():
+        raise WuyeError(tr("租户 %s 不存在" % tenant_id, "tenant %s does not exist" % tenant_id))
+    values = dict(data or {})
+    if planned_date:
+        values.setdefault("planned_date", planned_date)
+    if reason:
+        values.setdefault("reason", reason)
+    values.setdefault("applied_on", store.now().date().isoformat())
+    if source is not None:
+        validate_step_data(wf, first.id, values, *source)
+    with store.change("", author=actor) as ch:
+        profile = store.read_model(profile_rel, Profile)
+        if profile.status == "moved_out":
+            raise WuyeError(tr("租户 %s 已迁出" % tenant_id, "tenant %s has already moved out" % tenant_id))
+        cases = case_dirs(store)
+        for t, cid in cases:
+            if t == tenant_id:
+                info, _ = store.read_data(f"tenants/{t}/moveout/{cid}/case.yaml")
+                if isinstance(info, dict) and info.get("status") != "closed":
+                    raise WuyeError(tr("租户 %s 已有办理中的迁出案件 %s" % (tenant_id, cid),
+                                       "tenant %s already has an open move-out case, %s" % (tenant_id, cid)))
+        now = store.now()
+        year = now.year
+        numbers = [int(cid.rsplit("-", 1)[1]) for _, cid in cases if cid.startswith(f"MO-{year}-")]
+        case_id = f"MO-{year}-{max(numbers, default=0) + 1:04d}"
+        cdir = f"tenants/{tenant_id}/moveout/{case_id}"
+        info = MoveOutCase(id=case_id, tenant_id=tenant_id, company=profile.name, units=profile.units,
+                           opened_at=now, opened_by=actor.id)
+        case = Case(case_id, tenant_id, cdir, info.model_dump(mode="json"))
+        rel, entry = make_entry(store, case, wf, first.id, actor, department, values, correct=False)
+        ch.write_yaml(f"{cdir}/case.yaml", _case_doc(info))
+        ch.write_yaml(rel, _entry_doc(entry))
+        doc = yamlio.load_roundtrip(store.path(profile_rel).read_text(encoding="utf-8"))
+        doc["status"] = "moving_out"
+        ch.write_yaml(profile_rel, doc)
+        ch.summary, ch.trailers = _message(wf, case, first.id, actor, department, 1)
+        ch.summary = tr("moveout %s: 开案（%s），%s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]),
+                        "moveout %s: opened for %s; %s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]))
+    _remember_board(store, case_id, tenant_id, cdir)
+    return SignResult(case_id, first.id, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _remember_board(store: Store, case_id: str, tenant_id: str, cdir: str) -> None:
+    """Leave the case's new board in the cache for the next `moveout status`. The change is
+    committed by now: a board that cannot be computed is simply not kept (status will say why)."""
+    from wuye.storage import cache
+
+    try:
+        cache.remember_board(store, case_id, tenant_id, cdir, lambda: board(store, case_id, (tenant_id, cdir)))
+    except WuyeError:
+        pass
+
+
+def _entry_doc(entry: dict) -> dict:
+    # The YAML holds exactly the signed JSON values (strings stay quoted strings), so reading it
+    # back gives the same canonical bytes; only the signature is laid out as a block.
+    return {**entry, "signature": yamlio.literal(entry["signature"])}
+
+
+def _case_doc(info) -> dict:
+    return yamlio.plain(info.model_dump())
+
+
+def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict | None = None,
+         correct: bool = False, compute=None, source: tuple[str, str | None] | None = None) -> SignResult:
+    """Sign one step of a case (or correct it with a new revision), as one commit.
+
+    `compute(case)`, for a computed step, gives the data from the case as it is under the lock.
+    `source` (where the data came from, and its text: the clerk's --file, or "--set") is what a
+    problem with the data names, with its line, instead of the entry file not yet written.
+    """
+    from wuye.moveout import workflow
+
+    wf = workflow.load(store)
+    spec = wf.step(step)
+    if spec.computed and compute is None:
+        raise WuyeError(tr("「%s」由 wuye 计算，请用 `wuye moveout settle %s --as 员工`" % (wf.title(step), case_id),
+                           "%s is computed by wuye; use `wuye moveout settle %s --as STAFF`" % (step, case_id)))
+    actor = store.actor(actor_id)
+    department = _signing_department(actor, spec, wf)
+    check_case_id(case_id)
+    if source is not None and compute is None:
+        validate_step_data(wf, step, data or {}, *source)
+    with store.change("", author=actor) as ch:
+        case = verified_case(store, wf, case_id)
+        if case.closed:
+            raise WuyeError(tr("案件 %s 已结案，不能再签字" % case_id, "case %s is closed; nothing more can be signed" % case_id))
+        if spec.closes:
+            from wuye.moveout.standards import unmet
+
+            failing = unmet(store, wf, case, closing=True)
+            if failing:
+                raise WuyeError(tr("以下管理标准未达到，不能放行：\n", "these management standards are not met, so the case cannot be released:\n")
+                                + "\n".join(f"  ✗ {title}: {detail}" for title, detail in failing))
+        if compute is not None:
+            data = compute(case)
+        rel, entry = make_entry(store, case, wf, step, actor, department, data or {}, correct)
+        ch.write_yaml(rel, _entry_doc(entry))
+        if spec.closes:
+            _close(store, ch, case, wf, entry)
+        ch.summary, ch.trailers = _message(wf, case, step, actor, department, entry["revision"])
+    _remember_board(store, case_id, case.tenant_id, case.dir)
+    return SignResult(case_id, step, entry["revision"], rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
+    """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
+    settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
+    notice to engineering, finance and security recorded."""
+    from wuye.archive.dossier import _next_id, list_document, ordered
+    from wuye.models.archive import BY_KEY, Contact, Correspondence
+    from wuye.models.store import Unit
+
+    now = store.now()
+    tid = case.tenant_id
+    case_doc = yamlio.load_roundtrip(store.path(f"{case.dir}/case.yaml").read_text(encoding="utf-8"))
+    case_doc["status"] = "closed"
+    case_doc["closed_at"] = now.isoformat()
+    ch.write_yaml(f"{case.dir}/case.yaml", case_doc)
+    prel = store.tenant_rel(tid, "profile.yaml")
+    pdoc = yamlio.load_roundtrip(store.path(prel).read_text(encoding="utf-8"))
+    pdoc["status"] = "moved_out"
+    ch.write_yaml(prel, pdoc)
+    for u in case.info.get("units") or []:
+        urel = f"units/{u}.yaml"
+        if store.path(urel).is_file():
+            udoc = yamlio.load_roundtrip(store.path(urel).read_text(encoding="utf-8"))
+            udoc["status"] = "vacant"
+            if "tenant" in udoc:
+                del udoc["tenant"]
+        else:
+            udoc = yamlio.plain(Unit(id=u, status="vacant").model_dump())
+        ch.write_yaml(urel, udoc)
+    _reconcile(store, ch, case, now)
+    handover = case.latest_steps().get("handover", {}).get("data", {})
+
+    def append(key: str, record: dict, model) -> None:
+        c = BY_KEY[key]
+        rel = store.tenant_rel(tid, c.filename)
+        doc = list_document(store, tid, c)
+        record = {"id": _next_id(c, list(doc["entries"])), **record, "recorded_by": release["signer"], "recorded_at": now}
+        doc["entries"].append(ordered(yamlio.plain(model.model_validate(record).model_dump())))
+        ch.write_yaml(rel, doc)
+
+    if handover.get("new_phone") or handover.get("forwarding_address"):
+        append("contacts", {"kind": "forwarding", "name": handover.get("contact_name") or case.info.get("company", tid),
+                            "phone": handover.get("new_phone"), "address": handover.get("forwarding_address"),
+                            "note": tr("迁出后联系方式（%s）" % case.id, "after move-out (%s)" % case.id)}, Contact)
+    units = "、".join(case.info.get("units") or [])
+    append("correspondence", {
+        "date": now.date(), "direction": "out", "kind": "notice", "ref_no": case.id,
+        "subject": tr("%s 已退租，已为空置单元，办公家具等准予放行" % units, "unit %s has been vacated; furniture may leave" % units),
+        "summary": tr("放行条 %s" % release["data"].get("release_pass_no", ""), "release pass %s" % release["data"].get("release_pass_no", "")),
+        "departments": ["engineering", "finance", "security"],
+    }, Correspondence)
+
+
+def _reconcile(store: Store, ch, case: Case, now) -> None:
+    """Settle in the archive what the signed statement settled: the fees and arrears it deducted
+    are marked paid, the deposits it used are marked refunded. Done at closing (not at signing
+    the settlement), so that a corrected settlement is still computed from the open items."""
+    from wuye.storage import yamlio as y
+
+    settlement = case.latest_steps().get("settlement")
+    if settlement is None:
+        return
+    data = settlement["data"]
+    receipt = data.get("receipt_no") or case.id
+    day = data.get("settled_on") or now.date().isoformat()
+    note = tr("迁出结算 %s" % case.id, "move-out settlement %s" % case.id)
+    by_file: dict[str, dict[str, str]] = {}
+    for line in data.get("lines", []):
+        file, _, entry_id = line["source"].partition("#")
+        if entry_id and file in ("payments.yaml", "violations.yaml"):
+            by_file.setdefault(file, {})[entry_id] = line["code"]
+    for file, codes in by_file.items():
+        rel = store.tenant_rel(case.tenant_id, file)
+        doc = y.load_roundtrip(store.path(rel).read_text(encoding="utf-8"))
+        for entry in doc.get("entries") or []:
+            code = codes.get(str(entry.get("id")))
+            if code == "deposit":
+                entry["deposit_status"] = "refunded"
+            elif code == "unpaid_fee":
+                entry["paid"] = entry["amount"]
+                entry["paid_on"] = day
+                entry["receipt_no"] = receipt
+            elif code in ("arrears", "violation"):
+                entry["status"] = "settled"
+                entry["resolved_on"] = day
+            else:
+                continue
+            entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+        ch.write_yaml(rel, doc)
+
+
+# --- settling ------------------------------------------------------------------------------
+
+
+def statement(store: Store, case: Case, other_charges=()):
+    """The settlement statement of a case, from the archive as it is now."""
+    from wuye.archive import dossier as archive
+    from wuye.models.archive import BY_KEY
+    from wuye.moveout.settlement import compute
+
+    records = {}
+    for key in ("payments", "violations", "move_in"):
+        obj, problems = archive.validate_file(store, case.tenant_id, BY_KEY[key])
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            raise WuyeError(tr("无法结算：档案文件有错误，请先修正：\n", "cannot settle: fix these archive files first:\n")
+                            + "\n".join(str(p) for p in errors), errors)
+        records[key] = obj
+    payments = records["payments"].entries if records["payments"] else []
+    violations = records["violations"].entries if records["violations"] else []
+    return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges)
+
+
+def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
+    from wuye.models.types import to_money
+
+    out = []
+    for c in charges:
+        item, sep, amount = c.rpartition("=")
+        if not sep or not item.strip():
+            raise WuyeError(tr("--charge 应写成 项目=金额，而不是 %r" % c, "--charge takes ITEM=AMOUNT, not %r" % c))
+        try:
+            out.append((item.strip(), to_money(amount)))
+        except ValueError as e:
+            raise WuyeError(f"--charge {c!r}: {e}") from None
+    return out
+
+
+def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = False, charges: list[str] = (),
+           receipt_no: str | None = None, correct: bool = False):
+    """Compute the statement and (unless dry-run) sign it as the settlement step."""
+    from wuye.moveout import workflow
+
+    wf = workflow.load(store)
+    step = next((s.id for s in wf.spec.steps if s.computed), "settlement")
+    extra = parse_charges(list(charges))
+    if dry_run:
+        case = verified_case(store, wf, case_id)
+        return statement(store, case, extra), None
+    computed = {}
+
+    def compute(case: Case) -> dict:
+        st = statement(store, case, extra)
+        # A correction keeps the other charges finance entered before, unless new ones are given.
+        previous = case.latest(step)
+        if correct and not extra and previous is not None:
+            for line in previous.data["data"].get("lines", []):
+                if line["code"] == "other":
+                    st.add("other", line["item"], line["source"], Decimal(line["amount"]))
+        computed["statement"] = st
+        data = {**st.to_data(), "settled_on": store.now().date().isoformat()}
+        if receipt_no:
+            data["receipt_no"] = receipt_no
+        return data
+
+    result = sign(store, case_id, step, actor_id, correct=correct, compute=compute)
+    return computed["statement"], result
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def list_cases(store: Store, open_only: bool = False) -> list[dict]:
+    rows = []
+    for tid, cid in case_dirs(store):
+        cdir = f"tenants/{tid}/moveout/{cid}"
+        try:
+            info, _ = store.read_data(f"{cdir}/case.yaml")
+        except WuyeError:
+            info = {}
+        info = info if isinstance(info, dict) else {}
+        if open_only and info.get("status") == "closed":
+            continue
+        steps_dir = store.path(f"{cdir}/steps")
+        signed = sorted({ENTRY_RE.fullmatch(p.name).group("step") for p in steps_dir.iterdir()
+                         if ENTRY_RE.fullmatch(p.name)}) if steps_dir.is_dir() else []
+        rows.append({"case": cid, "tenant_id": tid, "company": info.get("company", ""),
+                     "units": info.get("units") or [], "status": info.get("status", "?"),
+                     "opened_at": str(info.get("opened_at", "")), "steps_signed": signed})
+    return rows
+
+
+def board(store: Store, case_id: str, where: tuple[str, str] | None = None, verified: bool = False) -> dict:
+    """The status board: each step done / ready / blocked, the standards, and what comes next.
+    `where` is as for `load_case`; `verified` when the cache has seen these very case files,
+    entries, workflow and staff pass every check (cache.board), so they are not checked again."""
+    from wuye.moveout import standards
+    from wuye.moveout import workflow
+    from wuye.trust.staff import dept_label
+
+    wf = workflow.load(store)
+    case = load_case(store, case_id, where)
+    problems = case.problems if verified else case_problems(store, wf, case)
+    steps = []
+    for sid in wf.order:
+        spec = wf.steps[sid]
+        latest = case.latest(sid)
+        if latest is not None:
+            state = "done"
+        elif all(case.latest(n) is not None for n in spec.needs):
+            state = "ready"
+        else:
+            state = "blocked"
+        row = {"step": sid, "title": wf.title(sid), "state": state,
+               "signers": [dept_label(d) for d in spec.signers],
+               "waiting_for": [n for n in spec.needs if case.latest(n) is None]}
+        if latest is not None:
+            signer = latest.data.get("signer")
+            try:
+                name = store.staff(signer).name
+            except WuyeError:
+                name = signer
+            row.update(signer=signer, signer_name=name, department=latest.data.get("department"),
+                       signed_at=latest.data.get("signed_at"), revision=latest.revision, digest=latest.digest)
+        steps.append(row)
+    rows = standards.evaluate(store, wf, case) if not problems else []
+    nxt = [s for s in steps if s["state"] == "ready"]
+    return {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
+            "units": case.info.get("units") or [], "status": case.info.get("status"),
+            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
+            "problems": [p.to_json() for p in problems]}
+
+
+def payload(store: Store, case_id: str, step: str, revision: int | None = None) -> SignedEntry:
+    """The stored entry of a step (latest revision unless one is named), for independent checks."""
+    case = load_case(store, case_id)
+    revs = case.revisions(step)
+    if not revs:
+        raise WuyeError(tr("案件 %s 的「%s」尚未签字" % (case_id, step), "%s of case %s is not signed" % (step, case_id)))
+    if revision is None:
+        return revs[-1]
+    for e in revs:
+        if e.revision == revision:
+            return e
+    raise WuyeError(tr("「%s」没有第 %d 版" % (step, revision), "%s has no revision %d" % (step, revision)))

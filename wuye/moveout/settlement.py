@@ -1,0 +1,144 @@
+"""The move-out settlement (财务结算): an itemised statement computed to the fen.
+
+Deposits held are credits; unpaid fees, open arrears and violations, damages found by the
+engineering inspection, final utilities (meter delta × the rate in wuye.yaml) and the fees for
+cards, keys and extinguishers not handed back (counted against the move-in record) are charges,
+and so are other charges finance enters. Every line names the record it came from. Arithmetic is
+Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
+one is due. This module only computes: it reads validated records and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from wuye.errors import WuyeError
+from wuye.i18n import tr
+
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    """One line of the statement: positive is owed to the tenant, negative is owed by them."""
+
+    code: str  # deposit, unpaid_fee, arrears, violation, damage, utility:electricity, unreturned:access_card, other
+    item: str
+    source: str
+    amount: Decimal
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "item": self.item, "source": self.source, "amount": str(self.amount)}
+
+
+@dataclass
+class Statement:
+    lines: list[SettlementLine] = field(default_factory=list)
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((l.amount for l in self.lines if l.amount > 0), Decimal("0.00"))
+
+    @property
+    def charges(self) -> Decimal:
+        return -sum((l.amount for l in self.lines if l.amount < 0), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        return self.credits - self.charges
+
+    def to_data(self) -> dict:
+        return {
+            "lines": [l.to_json() for l in self.lines],
+            "credits": str(self.credits),
+            "charges": str(self.charges),
+            "balance": str(self.balance),
+        }
+
+    def add(self, code: str, item: str, source: str, amount: Decimal) -> None:
+        amount = cents(amount)
+        if amount != 0:
+            self.lines.append(SettlementLine(code, item, source, amount))
+
+
+# (move-in field, returned field in step data, step, fee key in wuye.yaml, Chinese, English)
+RETURNABLES = (
+    ("access_cards_issued", "access_cards_returned", "return_pass", "access_card", "出入证", "access cards"),
+    ("extinguishers_rented", "extinguishers_returned", "security_inspection", "extinguisher", "租用灭火器", "rented extinguishers"),
+    ("keys_issued", "keys_returned", "handover", "unit_key", "单元钥匙", "unit keys"),
+    ("customer_cards_issued", "customer_cards_returned", "handover", "customer_card", "客户卡", "customer cards"),
+    ("parking_cards_issued", "parking_cards_returned", "handover", "parking_card", "停车卡", "parking cards"),
+    ("parking_lock_keys_issued", "parking_lock_keys_returned", "handover", "parking_lock_key", "车位锁钥匙", "parking lock keys"),
+)
+
+
+def shortages(move_in, steps: dict[str, dict]) -> list[tuple[str, int, str, str]]:
+    """(fee key, how many not returned, source, label) for items whose return step is signed."""
+    out = []
+    for issued_f, returned_f, step, fee, zh, en in RETURNABLES:
+        entry = steps.get(step)
+        if entry is None or move_in is None:
+            continue
+        issued = getattr(move_in, issued_f)
+        returned = entry["data"].get(returned_f) or 0
+        if issued > returned:
+            out.append((fee, issued - returned, f"move_in.yaml {issued_f} / {entry['_file']} {returned_f}", tr(zh, en)))
+    return out
+
+
+def compute(config, payments: list, violations: list, move_in, steps: dict[str, dict],
+            other_charges: list[tuple[str, Decimal]] = ()) -> Statement:
+    """The statement from the validated archive records and the case's latest step entries.
+
+    `steps` maps a step id to its latest entry (its `data`, and `_file` naming the entry file).
+    """
+    st = Statement()
+    for p in payments:
+        if p.kind == "deposit" and p.deposit_status == "held":
+            st.add("deposit", tr("退还%s" % p.item, "refund of %s" % p.item), f"payments.yaml#{p.id}", p.amount)
+    for p in payments:
+        if p.kind == "fee" and p.amount > p.paid:
+            period = f" {p.period}" if p.period else ""
+            st.add("unpaid_fee", tr("未缴%s%s" % (p.item, period), "unpaid %s%s" % (p.item, period)),
+                   f"payments.yaml#{p.id}", -(p.amount - p.paid))
+    for v in violations:
+        if v.status == "open" and v.amount > 0:
+            st.add(v.kind, v.description, f"violations.yaml#{v.id}", -v.amount)
+    eng = steps.get("engineering_inspection")
+    if eng is not None:
+        for i, d in enumerate(eng["data"].get("damages") or []):
+            st.add("damage", tr("损坏赔偿：%s %s" % (d["location"], d["description"]), "damage: %s %s" % (d["location"], d["description"])),
+                   f"{eng['_file']} damages[{i}]", -Decimal(d["amount"]))
+        for meter, field_name, rate, zh, en, unit in (
+            ("electricity", "meter_electricity", config.rates.electricity, "电费", "electricity", "度"),
+            ("water", "meter_water", config.rates.water, "水费", "water", "吨"),
+        ):
+            final = eng["data"].get(field_name)
+            if final is None:
+                continue
+            base = getattr(move_in.meter_readings, meter) if move_in is not None else None
+            if base is None:
+                raise WuyeError(tr(
+                    "无法结算%s：迁入资料（move_in.yaml）没有%s表底；请先用 `wuye archive add 租户 move_in --set meter_readings.%s=读数` 记录"
+                    % (zh, zh[0], meter),
+                    "cannot settle %s: move_in.yaml has no %s base reading; record it with `wuye archive add TENANT move_in --set meter_readings.%s=READING`"
+                    % (en, en, meter)))
+            final = Decimal(final)
+            if final < base:
+                raise WuyeError(tr("%s终读数 %s 小于表底 %s（%s）；请更正工程部验房" % (zh, final, base, eng["_file"]),
+                                   "final %s reading %s is below the base %s (%s); correct the engineering inspection" % (en, final, base, eng["_file"])))
+            used = final - base
+            st.add(f"utility:{meter}", tr("%s %s%s × %s 元" % (zh, used, unit, rate), "%s %s × %s yuan" % (en, used, rate)),
+                   f"move_in.yaml meter_readings.{meter} / {eng['_file']} {field_name}", -(used * rate))
+    for fee, count, source, label in shortages(move_in, steps):
+        price = getattr(config.fees, fee)
+        st.add(f"unreturned:{fee}", tr("未交回%s %d × %s 元" % (label, count, price), "%d %s not returned × %s yuan" % (count, label, price)),
+               f"{source}; wuye.yaml fees.{fee}", -(price * count))
+    for item, amount in other_charges:
+        st.add("other", item, "settle --charge", -amount)
+    return st

@@ -1,0 +1,175 @@
+"""The seven management standards of a move-out (管理标准, 第1篇 三).
+
+Each standard is a small function over a case's context returning (met, detail), registered in
+one list, as beancount registers its checks. `wuye moveout status` shows them all; the closing
+step (release) is refused while any of the first six is unmet. The settlement standards compare
+the signed statement with one computed from the archive now, so a fee recorded after finance
+signed makes "no arrears" fail until the settlement is corrected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from decimal import Decimal
+from typing import Callable
+
+from wuye.i18n import tr
+
+
+@dataclass
+class Context:
+    store: object
+    wf: object
+    case: object
+    steps: dict  # step id -> latest entry data (with "_file")
+    move_in: object | None
+
+    def signed(self, step: str) -> dict | None:
+        return self.steps.get(step)
+
+    @cached_property
+    def recomputed(self) -> tuple[object | None, str | None]:
+        """(the statement computed from the archive now, None) or (None, why it cannot be).
+        Only an open case needs it, so a closed case's board reads no payments or violations."""
+        from wuye.moveout import cases as moveout
+        from wuye.errors import WuyeError
+
+        try:
+            return moveout.statement(self.store, self.case), None
+        except WuyeError as e:
+            return None, str(e)
+
+    def settled_lines(self) -> list[dict]:
+        s = self.signed("settlement")
+        return s["data"].get("lines", []) if s else []
+
+
+Standard = Callable[[Context], tuple[bool, str]]
+STANDARDS: list[tuple[str, str, str, Standard]] = []
+
+
+def standard(number: str, zh: str, en: str):
+    def register(fn: Standard) -> Standard:
+        STANDARDS.append((number, zh, en, fn))
+        return fn
+    return register
+
+
+@standard("1", "租售部书面通知客服部办理迁出", "Leasing notified customer service in writing")
+def notice_in_writing(ctx: Context):
+    n = ctx.signed("notice")
+    if n is None:
+        return False, tr("租售部尚未签发书面通知", "leasing has not signed the notice")
+    return n["department"] == "leasing", tr("%s 于 %s 签发" % (n["signer"], n["signed_at"][:10]), "signed by %s on %s" % (n["signer"], n["signed_at"][:10]))
+
+
+@standard("2", "出入证、单元钥匙如数交回客服部", "Access cards and unit keys all handed back")
+def passes_and_keys(ctx: Context):
+    from wuye.moveout.settlement import shortages
+
+    if ctx.signed("return_pass") is None or ctx.signed("handover") is None:
+        return False, tr("待退证和客服交接", "waiting for the card return and the handover")
+    short = shortages(ctx.move_in, ctx.steps)
+    if not short:
+        return True, tr("已如数交回", "all handed back")
+    charged = {l["code"] for l in ctx.settled_lines()}
+    uncharged = [(fee, n, label) for fee, n, _, label in short if f"unreturned:{fee}" not in charged]
+    if uncharged:
+        return False, tr("未交回且未在结算中收费：%s；请更正结算（settle --correct）" % "、".join(f"{label} {n}" for _, n, label in uncharged),
+                         "not returned and not charged: %s; correct the settlement (settle --correct)" % ", ".join(f"{n} {label}" for _, n, label in uncharged))
+    return True, tr("短缺已在结算中收费", "shortages charged in the settlement")
+
+
+@standard("3", "客户无拖欠费用", "No fees owed")
+def no_arrears(ctx: Context):
+    s = ctx.signed("settlement")
+    if s is None:
+        return False, tr("财务尚未结算", "finance has not settled")
+    balance = Decimal(s["data"]["balance"])
+    # Once closed, the archive shows the settled items as paid: the signed statement stands.
+    if not ctx.case.closed:
+        statement, error = ctx.recomputed
+        if statement is None:
+            return False, tr("无法重新核算：%s" % error, "cannot recompute: %s" % error)
+        signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
+        now = {(l.code, l.source, str(l.amount)) for l in statement.lines if l.code != "other"}
+        if signed != now:
+            return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
+                             "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
+    if balance >= 0:
+        return True, tr("已结清，退还 %s 元" % balance, "settled; %s yuan refunded" % balance)
+    return True, tr("已结清，客户补交 %s 元" % -balance, "settled; the tenant paid %s yuan" % -balance)
+
+
+@standard("4", "房态已按要求恢复", "Unit restored as required")
+def unit_restored(ctx: Context):
+    h = ctx.signed("handover")
+    if h is None:
+        return False, tr("待客服交接确认装修状态", "waiting for the handover to confirm the fit-out")
+    if h["data"].get("renovation") == "restored":
+        return True, tr("已恢复原状", "restored to its original state")
+    return True, tr("装修保留（不恢复，装修不得拆除）", "fit-out kept (not restored, so it may not be dismantled)")
+
+
+@standard("5", "房内无设施破损（或已赔偿）", "No damage in the unit (or compensated)")
+def no_damage(ctx: Context):
+    e = ctx.signed("engineering_inspection")
+    if e is None:
+        return False, tr("工程部尚未验房", "engineering has not inspected")
+    damages = e["data"].get("damages") or []
+    if not damages:
+        return True, tr("验房无损坏", "no damage found")
+    charged = [l for l in ctx.settled_lines() if l["code"] == "damage"]
+    if len(charged) < len(damages):
+        return False, tr("%d 处损坏未在结算中赔偿" % (len(damages) - len(charged)), "%d damages not charged in the settlement" % (len(damages) - len(charged)))
+    total = sum(Decimal(d["amount"]) for d in damages)
+    return True, tr("%d 处损坏已赔偿 %s 元" % (len(damages), total), "%d damages compensated, %s yuan" % (len(damages), total))
+
+
+@standard("6", "租有车位的，已办理车位退租", "Parking lease ended, where one was rented")
+def parking_ended(ctx: Context):
+    spaces = list(ctx.move_in.parking_spaces) if ctx.move_in is not None else []
+    if not spaces:
+        return True, tr("未租车位", "no parking rented")
+    h = ctx.signed("handover")
+    if h is None:
+        return False, tr("待客服交接办理车位退租（%s）" % "、".join(spaces), "waiting for the handover to end the parking lease (%s)" % ", ".join(spaces))
+    if h["data"].get("parking_lease_terminated"):
+        return True, tr("车位 %s 已退租" % "、".join(spaces), "parking %s ended" % ", ".join(spaces))
+    return False, tr("车位 %s 未退租（交接时 parking_lease_terminated 应为 true）" % "、".join(spaces),
+                     "parking %s not ended (parking_lease_terminated must be true at handover)" % ", ".join(spaces))
+
+
+@standard("7", "客户顺利迁出大厦", "Tenant has moved out")
+def moved_out(ctx: Context):
+    r = ctx.signed(ctx.wf.closing.id)
+    if r is None:
+        return False, tr("待保安部放行", "waiting for security to release")
+    return True, tr("放行条 %s，%s" % (r["data"].get("release_pass_no", ""), r["signed_at"][:10]),
+                    "release pass %s, %s" % (r["data"].get("release_pass_no", ""), r["signed_at"][:10]))
+
+
+def context(store, wf, case) -> Context:
+    from wuye.archive import dossier as archive
+    from wuye.models.archive import BY_KEY
+
+    move_in, _ = archive.validate_file(store, case.tenant_id, BY_KEY["move_in"])
+    return Context(store, wf, case, case.latest_steps(), move_in)
+
+
+def evaluate(store, wf, case) -> list[dict]:
+    ctx = context(store, wf, case)
+    out = []
+    for number, zh, en, fn in STANDARDS:
+        met, detail = fn(ctx)
+        out.append({"number": number, "title": tr(zh, en), "met": met, "detail": detail})
+    return out
+
+
+def unmet(store, wf, case, closing: bool = False) -> list[tuple[str, str]]:
+    """The standards not met; before closing, all but the last (which closing itself makes true)."""
+    rows = evaluate(store, wf, case)
+    if closing:
+        rows = rows[:-1]
+    return [(f"{r['number']}. {r['title']}", r["detail"]) for r in rows if not r["met"]]

@@ -1,0 +1,153 @@
+"""Loading a store's move-out procedure and checking that it is a sound graph.
+
+`workflows/moveout.yaml` is validated by `models.workflow.WorkflowFile`; the graph checks that
+pydantic cannot express (unknown or duplicate steps, a step needing an unknown step, cycles, no
+single starting step) are done here, each located at its line in the file, so a building that
+edits its procedure is told exactly where it went wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from wuye.storage import yamlio
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.models.workflow import StepSpec, WorkflowFile, step_data_model
+from wuye.storage.store import Store
+
+WORKFLOW = "workflows/moveout.yaml"
+
+
+@dataclass
+class Workflow:
+    spec: WorkflowFile
+    order: list[str]  # topological: every step after the steps it needs
+    _models: dict = field(default_factory=dict)
+
+    @cached_property
+    def steps(self) -> dict[str, StepSpec]:
+        return {s.id: s for s in self.spec.steps}
+
+    @property
+    def first(self) -> StepSpec:
+        return next(s for s in self.spec.steps if not s.needs)
+
+    @property
+    def closing(self) -> StepSpec:
+        return next((s for s in self.spec.steps if s.closes), self.steps[self.order[-1]])
+
+    def step(self, step_id: str) -> StepSpec:
+        if step_id not in self.steps:
+            raise WuyeError(tr("未知步骤 %r；流程的步骤有：%s" % (step_id, "、".join(self.order)),
+                               "unknown step %r; the steps are: %s" % (step_id, ", ".join(self.order))))
+        return self.steps[step_id]
+
+    def data_model(self, step_id: str):
+        if step_id not in self._models:
+            self._models[step_id] = step_data_model(self.steps[step_id])
+        return self._models[step_id]
+
+    def title(self, step_id: str) -> str:
+        s = self.steps.get(step_id)
+        return tr(s.title, s.title_en or s.title) if s else step_id
+
+
+def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list[Problem], list[str]]:
+    """Problems of the step graph, located; and a topological order when there are none."""
+    problems: list[Problem] = []
+
+    def at(*loc):
+        return yamlio.locate(text, loc) if text is not None else (None, None)
+
+    ids = [s.id for s in spec.steps]
+    for i, s in enumerate(spec.steps):
+        if ids.index(s.id) != i:
+            problems.append(Problem(rel, tr("步骤 %s 重复" % s.id, "step %s appears twice" % s.id), *at("steps", i, "id")))
+        for j, need in enumerate(s.needs):
+            if need not in ids:
+                problems.append(Problem(rel, tr("步骤 %s 需要未知步骤 %r" % (s.id, need), "step %s needs an unknown step %r" % (s.id, need)),
+                                        *at("steps", i, "needs", j)))
+            elif need == s.id:
+                problems.append(Problem(rel, tr("步骤 %s 不能需要自己" % s.id, "step %s cannot need itself" % s.id), *at("steps", i, "needs", j)))
+        names = [f.name for f in s.fields]
+        for j, f in enumerate(s.fields):
+            if names.index(f.name) != j:
+                problems.append(Problem(rel, tr("步骤 %s 的字段 %s 重复" % (s.id, f.name), "step %s: field %s appears twice" % (s.id, f.name)),
+                                        *at("steps", i, "fields", j)))
+            if f.type == "choice" and not f.choices:
+                problems.append(Problem(rel, tr("choice 字段 %s 须列出 choices" % f.name, "choice field %s needs choices" % f.name),
+                                        *at("steps", i, "fields", j)))
+            if f.type == "list" and not f.items:
+                problems.append(Problem(rel, tr("list 字段 %s 须列出 items" % f.name, "list field %s needs items" % f.name),
+                                        *at("steps", i, "fields", j)))
+    roots = [s.id for s in spec.steps if not s.needs]
+    if len(roots) != 1:
+        problems.append(Problem(rel, tr("流程须恰有一个起始步骤（needs 为空），现有：%s" % ("、".join(roots) or "无"),
+                                        "the workflow needs exactly one first step (no needs); found: %s" % (", ".join(roots) or "none")),
+                                *at("steps")))
+    if problems:
+        return problems, []
+    # Kahn's algorithm; what is left over sits on a cycle.
+    needs = {s.id: set(s.needs) for s in spec.steps}
+    order: list[str] = []
+    ready = [s for s in ids if not needs[s]]
+    while ready:
+        step = ready.pop(0)
+        order.append(step)
+        for other in ids:
+            if step in needs[other]:
+                needs[other].discard(step)
+                if not needs[other] and other not in order and other not in ready:
+                    ready.append(other)
+    left = [s for s in ids if s not in order]
+    graph = {s.id: [n for n in s.needs if n in left] for s in spec.steps if s.id in left}
+    for s in left:
+        cycle = _cycle_through(s, graph)
+        if cycle is None:
+            continue  # it only waits on a cycle; the steps on the cycle are the ones reported
+        i = ids.index(s)
+        problems.append(Problem(rel, tr("步骤 %s 处在循环依赖中（%s，→ 表示“需要”）" % (s, " → ".join(cycle)),
+                                        "step %s is on a cycle (%s, → meaning \"needs\")" % (s, " → ".join(cycle))),
+                                *at("steps", i, "needs")))
+    return problems, order
+
+
+def _cycle_through(start: str, graph: dict[str, list[str]]) -> list[str] | None:
+    """The shortest path of needs from `start` back to itself, or None if it is on no cycle."""
+    parent: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for need in graph.get(node, []):
+                if need == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(parent[path[-1]])
+                    return [start, *reversed(path[:-1]), start]
+                if need not in parent:
+                    parent[need] = node
+                    nxt.append(need)
+        frontier = nxt
+    return None
+
+
+def load(store: Store) -> Workflow:
+    """The store's move-out workflow, refused with located problems when unsound."""
+    from pydantic import ValidationError
+
+    try:
+        data, text = store.read_data(WORKFLOW)
+    except WuyeError as e:
+        raise WuyeError(tr("迁出流程文件无法读取：\n", "the move-out workflow cannot be read:\n") + str(e), e.problems) from None
+    try:
+        spec = WorkflowFile.model_validate(data or {})
+    except ValidationError as e:
+        problems = yamlio.validation_problems(WORKFLOW, text, e)
+        raise WuyeError("\n".join(str(p) for p in problems), problems) from None
+    problems, order = graph_problems(spec, WORKFLOW, text)
+    if problems:
+        raise WuyeError("\n".join(str(p) for p in problems), problems)
+    return Workflow(spec, order)

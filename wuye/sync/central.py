@@ -1,0 +1,190 @@
+"""The central repository the offices sync through: `wuye remote init-central` and its guard.
+
+A central repository is an ordinary bare git repository (reachable by path, ssh or any git
+server) with a `pre-receive` hook that runs wuye on every push and refuses, before any ref moves:
+a deleted branch, a non-fast-forward update (signed history is never rewritten), anything but a
+branch, a new branch with no history in common with the existing ones, and a pushed commit that
+fails `wuye verify` (bad signatures, signers outside their department, duplicate case ids, and in
+history a signed entry edited or deleted by any commit, merges included). git's own
+`receive.denyNonFastForwards` and `receive.denyDeletes` back the hook up.
+
+The hook names the Python interpreter that created it (`sys.executable -m wuye`), so it finds the
+same wuye without relying on the server's PATH; if that install moves, `wuye remote init-central
+--update PATH` rewrites the hook. The pushed objects are still in git's quarantine while the hook
+runs, so the pushed commit is checked out in a throwaway repository that borrows the central's
+objects and the quarantine's (`objects/info/alternates`): the central itself is never written to
+by the check, and no ref changes until git accepts the push.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from wuye.errors import WuyeError
+from wuye.i18n import tr
+
+HOOK = "pre-receive"
+CONFIG = {
+    "receive.denyNonFastForwards": "true",
+    "receive.denyDeletes": "true",
+    "receive.fsckObjects": "true",
+    "core.logAllRefUpdates": "true",
+}
+_MARK = "# wuye central repository guard"
+
+
+def hook_text() -> str:
+    import shlex
+
+    beside = Path(sys.executable).with_name("wuye")
+    script = str(beside) if beside.is_file() else (shutil.which("wuye") or "-")
+    return (
+        "#!/bin/sh\n"
+        f"{_MARK} (written by `wuye remote init-central`).\n"
+        "# 每次推送先由 wuye 检查：不许删除分支、不许非快进更新，推送的结果须通过 wuye verify。\n"
+        "# Every push is checked by wuye first: no deleted branches, no non-fast-forward updates,\n"
+        "# and the pushed result must pass `wuye verify`.\n"
+        f"# wuye: {sys.executable} -m wuye (console script: {script}); if it moves, run\n"
+        "# `wuye remote init-central --update THIS_REPOSITORY`.\n"
+        f"exec {shlex.quote(sys.executable)} -m wuye remote pre-receive\n"
+    )
+
+
+def init_central(path: Path, update: bool = False) -> Path:
+    """A bare repository with the guard hook; `update` rewrites the hook of an existing one."""
+    from git import Repo
+    from git.exc import GitCommandError
+
+    path = Path(path).expanduser()
+    if update:
+        if not (path / "HEAD").is_file() or not (path / "objects").is_dir():
+            raise WuyeError(tr("%s 不是裸仓库，无法更新其钩子" % path, "%s is not a bare repository, so its hook cannot be updated" % path))
+        _install(path)
+        return path.resolve()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise WuyeError(tr("%s 已存在且不是空目录；请指定一个新目录（已有的中央仓库可用 --update 更新钩子）" % path,
+                           "%s exists and is not an empty folder; choose a new one (--update rewrites the hook of an existing central repository)" % path))
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        Repo.init(path, bare=True, initial_branch="main")
+        _install(path)
+    except (GitCommandError, OSError) as e:
+        _remove(path, keep_root=not created)
+        raise WuyeError(tr("无法新建中央仓库 %s：%s" % (path, e), "cannot create the central repository %s: %s" % (path, e))) from None
+    return path.resolve()
+
+
+def _remove(path: Path, keep_root: bool) -> None:
+    if not keep_root:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for child in path.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _install(path: Path) -> None:
+    from git import Repo
+
+    git = Repo(path).git
+    for key, value in CONFIG.items():
+        git.config(key, value)
+    hook = path / "hooks" / HOOK
+    hook.parent.mkdir(exist_ok=True)
+    tmp = hook.with_name(HOOK + ".wuye-tmp")
+    tmp.write_text(hook_text(), encoding="utf-8")
+    tmp.chmod(0o755)
+    os.replace(tmp, hook)
+
+
+# --- the guard ----------------------------------------------------------------------------
+
+
+def _zero(sha: str) -> bool:
+    return set(sha) == {"0"}
+
+
+def _scrub_environment() -> tuple[list[str], Path]:
+    """Object directories of the push, then git's repository variables removed from os.environ.
+
+    Inside a hook git sets GIT_DIR, GIT_QUARANTINE_PATH and friends; left in place they would
+    point every git command of the check (including GitPython's) at the central repository.
+    """
+    from git import Git
+
+    central = Path(os.environ.get("GIT_DIR", ".")).resolve()
+    objects = [os.environ[k] for k in ("GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY") if os.environ.get(k)]
+    objects += [p for p in os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "").split(os.pathsep) if p]
+    objects.append(str(central / "objects"))
+    alternates = central / "objects" / "info" / "alternates"
+    if alternates.is_file():
+        objects += [line for line in alternates.read_text().splitlines() if line and not line.startswith("#")]
+    local = Git().execute(["git", "rev-parse", "--local-env-vars"]).split()
+    for name in [*local, "GIT_QUARANTINE_PATH"]:
+        os.environ.pop(name, None)
+    resolved = []
+    for o in objects:
+        p = Path(o) if os.path.isabs(o) else central / o
+        if str(p.resolve()) not in resolved:
+            resolved.append(str(p.resolve()))
+    return resolved, central
+
+
+def _run(root: Path, *args: str) -> tuple[int, str, str]:
+    from wuye.storage import git as audit
+
+    return audit._git(root).execute(["git", *args], with_extended_output=True, with_exceptions=False)
+
+
+def pre_receive(lines: list[str]) -> list[str]:
+    """Check a push (the `old new ref` lines git gives the hook); the reasons to refuse it."""
+    from git import Repo
+
+    from wuye.storage import git as audit
+
+    if not os.environ.get("GIT_DIR"):
+        raise WuyeError(tr("这是中央仓库的 pre-receive 钩子，由 git 在收到推送时运行，不能单独运行",
+                           "this is a central repository's pre-receive hook, run by git on each push, not by hand"))
+    updates = [line.split() for line in lines if line.strip()]
+    objects, central = _scrub_environment()
+    existing = [line.split()[0] for line in
+                audit._git(central).for_each_ref("--format=%(objectname) %(refname)", "refs/heads/").splitlines()]
+    out: list[str] = []
+    work = Path(tempfile.mkdtemp(prefix="wuye-pre-receive-"))
+    try:
+        Repo.init(work)
+        (work / ".git" / "objects" / "info" / "alternates").write_text("\n".join(objects) + "\n")
+        for old, new, ref in updates:
+            out += [f"{ref}: {p}" for p in check_update(work, old, new, ref, existing)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) -> list[str]:
+    """One ref update of a push, checked in `work` (a repository that can read the pushed objects)."""
+    from wuye.verify import checks as verifying
+    from wuye.storage.store import Store
+
+    if _zero(new):
+        return [tr("不许删除分支（中央仓库只追加，不删除历史）", "deleting a branch is refused (the central repository only ever grows)")]
+    if not ref.startswith("refs/heads/"):
+        return [tr("中央仓库只接受分支，不接受 %s" % ref, "the central repository accepts branches only, not %s" % ref)]
+    if not _zero(old):
+        if _run(work, "merge-base", "--is-ancestor", old, new)[0] != 0:
+            return [tr("非快进推送被拒绝：%s 不是 %s 的祖先；已签字的历史不许改写（先 wuye sync 合并，再推送）" % (old[:10], new[:10]),
+                       "non-fast-forward push refused: %s is not an ancestor of %s; signed history is never rewritten (merge with wuye sync, then push)" % (old[:10], new[:10]))]
+    elif existing and not any(_run(work, "merge-base", new, e)[0] == 0 for e in existing):
+        return [tr("推送的历史与中央仓库没有共同的起点（另一座大厦的档案库？）", "the pushed history shares no commit with the central repository (another building's store?)")]
+    status, _, err = _run(work, "checkout", "-q", "-f", "--detach", new)
+    if status != 0:
+        return [tr("无法检出 %s：%s" % (new[:10], err.strip()), "cannot check out %s: %s" % (new[:10], err.strip()))]
+    if not (work / "wuye.yaml").is_file():
+        return [tr("推送的提交 %s 不是 wuye 档案库（没有 wuye.yaml）" % new[:10], "the pushed commit %s is not a wuye store (no wuye.yaml)" % new[:10])]
+    # Each ref is verified on its own: no "last verified" marker carries over between them.
+    (work / ".git" / verifying.VERIFIED_HEAD).unlink(missing_ok=True)
+    return [str(p) for p in verifying.verify(Store(work)).errors]

@@ -1,0 +1,474 @@
+"""Export (`wuye export`): the archive as an xlsx workbook, a CSV ledger, or the store's own document.
+
+- xlsx: a sheet per category (sheet name = its Chinese title) and a 单元 sheet for the units, with
+  the fields' Chinese titles as headers, proper cell types (dates as dates, times in the building's
+  time zone, amounts as numbers shown with two decimals), a frozen header row and filters.
+- csv: the tenant ledger (客户台账: one row per tenant, the headers `wuye import` reads), or with
+  `--category` that category's rows; UTF-8 with a BOM, so Excel opens it right.
+- json / yaml: the store's own records, file by file as they are (`wuye_export: 1`), for
+  full-fidelity transfers between stores.
+
+Every format imports back (`wuye import`) to the same store content: a sheet's rows carry each
+entry's id and stamps, and the importer finds them again. Only reads the store; writes the one
+output file (atomically: a failure midway leaves no file) or stdout. json and yaml are generated a
+tenant at a time, so a company's archive is never all in memory; to stdout they stream as they
+are made, so a failure midway (a store file that cannot be read) cuts the output short, and the
+exit code says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from wuye.storage import yamlio
+from wuye.archive.dossier import ordered
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.transfer.ledger import LEDGER_FIELDS, FieldSpec, field_specs
+from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory
+from wuye.storage.store import Store
+
+FORMATS = ("xlsx", "csv", "json", "yaml")
+UNITS_SHEET = "单元"
+LEDGER = "ledger"
+LEDGER_SHEET = "客户台账"
+
+# The tenant ledger's columns, in the order a clerk reads them.
+LEDGER_COLUMNS = ("tenant_id", "name", "uscc", "legal_rep", "nature", "industry", "headcount", "units", "area",
+                  "company_phone", "email", "contact_name", "contact_title", "contact_phone", "lease_deposit",
+                  "renovation_deposit", "move_in_date", "lease_start", "lease_end", "status")
+LEDGER_TYPES = {"headcount": "int", "area": "text", "lease_deposit": "money", "renovation_deposit": "money",
+                "move_in_date": "date", "lease_start": "date", "lease_end": "date", "units": "id_list"}
+
+
+@dataclass
+class Sheet:
+    """One table of the export: its name, its columns (field, header, kind) and its rows."""
+
+    name: str
+    columns: list[tuple[str, str, str]]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass
+class ExportResult:
+    path: str
+    format: str
+    tenants: int
+    sheets: dict[str, int]  # sheet name -> rows
+
+
+def _format(out: str, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise WuyeError(tr("未知格式 %r；可用：%s" % (fmt, "、".join(FORMATS)), "unknown format %r; use one of: %s" % (fmt, ", ".join(FORMATS))))
+        return fmt
+    ext = Path(out).suffix.lower().lstrip(".")
+    ext = {"yml": "yaml"}.get(ext, ext)
+    if ext in FORMATS:
+        return ext
+    raise WuyeError(tr("看不出 %s 的格式；请用 --format xlsx|csv|json|yaml 指定" % out,
+                       "cannot tell the format of %s; name it with --format xlsx|csv|json|yaml" % out))
+
+
+def _tenants(store: Store, tenant: str | None) -> list[str]:
+    if tenant is None:
+        return store.tenant_ids()
+    from wuye.archive.dossier import find_tenant
+
+    return [find_tenant(store, tenant)]
+
+
+def _raw(store: Store, tid: str, c: ArchiveCategory) -> Any:
+    rel = store.tenant_rel(tid, c.filename)
+    if not store.path(rel).is_file():
+        return None
+    return yamlio.read(store.path(rel), rel)
+
+
+def _typed(store: Store, tid: str, c: ArchiveCategory, problems: list[Problem]):
+    """A category file validated by its model (typed values for the sheet), or None."""
+    from pydantic import ValidationError
+
+    from wuye.models.archive import file_model
+
+    rel = store.tenant_rel(tid, c.filename)
+    if not store.path(rel).is_file():
+        return None
+    try:
+        data, text = store.read_data(rel)
+        return file_model(c).model_validate(data if data is not None else {})
+    except WuyeError as e:
+        problems += e.problems
+    except ValidationError as e:
+        problems += yamlio.validation_problems(rel, text, e)
+    return None
+
+
+def _units(store: Store, problems: list[Problem]) -> list:
+    from wuye.models.store import Unit
+
+    out = []
+    d = store.path("units")
+    for p in sorted(d.glob("*.yaml")) if d.is_dir() else []:
+        try:
+            out.append(store.read_model(f"units/{p.name}", Unit))
+        except WuyeError as e:
+            problems += e.problems
+    return out
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        raise WuyeError(tr("档案库中有无效文件，未导出（可用 `wuye archive check` 查看）：\n",
+                           "the store has invalid files; nothing exported (see `wuye archive check`):\n")
+                        + "\n".join(map(str, problems)), problems)
+
+
+# --- sheets --------------------------------------------------------------------------------
+
+
+def _columns(c: ArchiveCategory) -> list[tuple[str, str, str]]:
+    """A category's columns in a record's reading order: id, its own fields, then the stamps."""
+    specs = field_specs(c.model)
+    names = list(ordered({k: None for k in specs}))
+    cols = [(k, specs[k].title, specs[k].kind) for k in names]
+    if c.key != "profile":
+        cols = [("tenant_id", "客户编号", "id"), ("tenant_name", "客户名称", "text")] + cols
+    return cols
+
+
+def _get(record, name: str, specs: dict[str, FieldSpec]) -> Any:
+    """A field's typed value (Decimal, date, list), nested fields by their path."""
+    value: Any = record
+    for part in specs[name].path if name in specs else (name,):
+        value = getattr(value, part, None)
+    if isinstance(value, list) and value and hasattr(value[0], "model_dump"):
+        value = [v.model_dump(mode="json", exclude_none=True) for v in value]
+    return value
+
+
+def category_sheet(store: Store, c: ArchiveCategory, tids: list[str], names: dict[str, str],
+                   problems: list[Problem]) -> Sheet:
+    specs = field_specs(c.model)
+    sheet = Sheet(c.title[:31], _columns(c))
+    for tid in tids:
+        obj = _typed(store, tid, c, problems)
+        if obj is None:
+            continue
+        records = obj.entries if c.is_list else [obj]
+        for r in records:
+            row = []
+            for name, _, _ in sheet.columns:
+                if name == "tenant_id":
+                    row.append(tid)
+                elif name == "tenant_name":
+                    row.append(names.get(tid, ""))
+                else:
+                    row.append(_get(r, name, specs))
+            sheet.rows.append(row)
+    return sheet
+
+
+def units_sheet(store: Store, problems: list[Problem]) -> Sheet:
+    from wuye.models.store import Unit
+
+    specs = field_specs(Unit)
+    sheet = Sheet(UNITS_SHEET, [(k, s.title, s.kind) for k, s in specs.items()])
+    for u in _units(store, problems):
+        sheet.rows.append([_get(u, k, specs) for k, _, _ in sheet.columns])
+    return sheet
+
+
+def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Sheet:
+    """One row per tenant, in the columns `wuye import` reads as a ledger."""
+    from wuye.models.store import Unit
+
+    cols = [(k, LEDGER_FIELDS[k][0], LEDGER_TYPES.get(k, "text")) for k in LEDGER_COLUMNS]
+    sheet = Sheet(LEDGER_SHEET, cols)
+    areas: dict[str, Any] = {}
+    for tid in tids:
+        p = _typed(store, tid, BY_KEY["profile"], problems)
+        if p is None:
+            continue
+        contacts = _typed(store, tid, BY_KEY["contacts"], problems)
+        payments = _typed(store, tid, BY_KEY["payments"], problems)
+        move_in = _typed(store, tid, BY_KEY["move_in"], problems)
+        primary = [e for e in (contacts.entries if contacts else []) if e.kind == "contact" and e.primary]
+        contact = primary[-1] if primary else None
+        deposits = {}
+        for e in payments.entries if payments else []:
+            if e.kind == "deposit":
+                deposits[e.item] = e.amount
+        unit_areas = []
+        for u in p.units:
+            if u not in areas:
+                rel = f"units/{u}.yaml"
+                areas[u] = store.read_model(rel, Unit).area if store.path(rel).is_file() else None
+            unit_areas.append(areas[u])
+        area = "、".join(_plain_number(a) for a in unit_areas) if unit_areas and all(a is not None for a in unit_areas) else None
+        values = {
+            "tenant_id": tid, "name": p.name, "uscc": p.uscc, "legal_rep": p.legal_rep, "nature": p.nature,
+            "industry": p.industry, "headcount": p.headcount, "units": p.units, "area": area,
+            "company_phone": p.phone, "email": p.email,
+            "contact_name": contact.name if contact else None, "contact_title": contact.title if contact else None,
+            "contact_phone": contact.phone if contact else None,
+            "lease_deposit": deposits.get("租赁押金"), "renovation_deposit": deposits.get("装修押金"),
+            "move_in_date": move_in.move_in_date if move_in else None,
+            "lease_start": p.lease_start, "lease_end": p.lease_end, "status": p.status,
+        }
+        sheet.rows.append([values[k] for k in LEDGER_COLUMNS])
+    return sheet
+
+
+def _plain_number(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d == d.to_integral() else str(d)
+
+
+# --- writers -------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any, kind: str) -> str:
+    """A value as CSV text that `wuye import` reads back to the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        if kind == "json":
+            return json.dumps(value, ensure_ascii=False, default=str)
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def write_csv(sheet: Sheet) -> bytes:
+    import csv
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([h for _, h, _ in sheet.columns])
+    for row in sheet.rows:
+        w.writerow([_cell_text(v, kind) for v, (_, _, kind) in zip(row, sheet.columns)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_xlsx(sheets: list[Sheet], tz: dt.tzinfo) -> bytes:
+    """A workbook written in openpyxl's streaming mode (10,000 tenants fit in memory and time)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        ws.freeze_panes = "A2"
+        widths = [max(8, min(40, _width(h) + 2)) for _, h, _ in sheet.columns]
+        for i, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        if sheet.rows:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{len(sheet.rows) + 1}"
+        header = []
+        for _, h, _ in sheet.columns:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font = bold
+            cell.fill = fill
+            header.append(cell)
+        ws.append(header)
+        formats = [_number_format(kind) for _, _, kind in sheet.columns]
+        for row in sheet.rows:
+            out = []
+            for value, (_, _, kind), fmt in zip(row, sheet.columns, formats):
+                value = _xlsx_value(value, kind, tz)
+                if fmt and value is not None and not isinstance(value, str):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = fmt
+                    out.append(cell)
+                else:
+                    out.append(value)
+            ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 127 else 1 for ch in text)
+
+
+def _number_format(kind: str) -> str | None:
+    return {"money": "#,##0.00", "reading": "0.###", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}.get(kind)
+
+
+def _xlsx_value(value: Any, kind: str, tz: dt.tzinfo) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: times are shown in the building's zone, and read back in it.
+        if value.tzinfo is not None:
+            value = value.astimezone(tz).replace(tzinfo=None)
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, dict)):
+        return _cell_text(value, kind)
+    return value
+
+
+def _document(store: Store, tids: list[str], only: ArchiveCategory | None, result: "ExportResult") -> Iterator[tuple[str, Any]]:
+    """The store's records as they are on disk (`wuye_export: 1`), what `wuye import` reads back:
+    its top-level keys and values in order, then ("tenant", dossier) one tenant at a time, so that
+    a company's archive (200 MB of JSON at 10,000 tenants) is never all in memory at once.
+    `result.tenants` counts the dossiers given."""
+    yield "wuye_export", 1
+    yield "building", str(store.config.building.name)
+    if only is None:
+        d = store.path("units")
+        yield "units", [yamlio.read(p, f"units/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
+    for tid in tids:
+        dossier: dict[str, Any] = {"tenant_id": tid}
+        for c in CATEGORIES:
+            if only is not None and c.key != only.key:
+                continue
+            data = _raw(store, tid, c)
+            if data is not None:
+                dossier[c.key] = data
+        if len(dossier) > 1:
+            result.tenants += 1
+            yield "tenant", dossier
+
+
+def _json_chunks(parts: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    """The document as `json.dumps(doc, indent=2)` writes it, a tenant at a time."""
+    def dumps(value, depth: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default).replace("\n", "\n" + "  " * depth)
+
+    yield b"{"
+    first_tenant = True
+    for key, value in parts:
+        if key != "tenant":
+            yield f"\n  {json.dumps(key)}: {dumps(value, 1)},".encode("utf-8")
+            continue
+        yield (('\n  "tenants": [\n    ' if first_tenant else ",\n    ") + dumps(value, 2)).encode("utf-8")
+        first_tenant = False
+    yield ('\n  "tenants": []\n}\n' if first_tenant else "\n  ]\n}\n").encode("utf-8")
+
+
+def _yaml_chunks(parts: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    """The document as one YAML mapping, its `tenants:` list written a tenant at a time."""
+    first_tenant = True
+    for key, value in parts:
+        if key != "tenant":
+            yield _yaml_text({key: value}).encode("utf-8")
+            continue
+        if first_tenant:
+            yield b"tenants:\n"
+            first_tenant = False
+        yield _yaml_text([value]).encode("utf-8")  # a one-item list: the item as `tenants:` holds it
+    if first_tenant:
+        yield b"tenants: []\n"
+
+
+def _yaml_text(doc: Any) -> str:
+    """YAML through ruamel's C emitter: no comments to keep here, and ten times the speed."""
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="safe", pure=False)
+    y.allow_unicode = True
+    y.default_flow_style = False
+    y.width = 4096
+    if hasattr(y, "sort_base_mapping_type_on_output"):
+        y.sort_base_mapping_type_on_output = False
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    return buf.getvalue()
+
+
+def _json_default(value: Any):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def export(store: Store, out: str, fmt: str | None = None, category: str | None = None,
+           tenant: str | None = None) -> tuple[ExportResult, bytes]:
+    """The export's bytes (the caller writes them: a file, or stdout for `-o -`)."""
+    from wuye.archive.dossier import category as find_category
+
+    kind = _format(out, fmt) if out != "-" or fmt else None
+    if kind is None:
+        raise WuyeError(tr("输出到标准输出时请用 --format 指定格式", "with -o - (stdout), name the format with --format"))
+    if kind == "xlsx" and out == "-":
+        raise WuyeError(tr("xlsx 不能输出到标准输出；请用 -o 文件.xlsx", "xlsx cannot go to stdout; give -o FILE.xlsx"))
+    only = None
+    if category is not None and category not in (LEDGER, LEDGER_SHEET) and category.lower() not in ("units", UNITS_SHEET):
+        only = find_category(category)
+    tids = _tenants(store, tenant)
+    problems: list[Problem] = []
+
+    if kind in ("json", "yaml"):
+        if category is not None and only is None:
+            raise WuyeError(tr("json/yaml 导出的是档案库本身的记录；--category 只能是十二类之一",
+                               "json/yaml exports the store's own records; --category must be one of the twelve categories"))
+        result = ExportResult(out, kind, 0, {})
+        parts = _document(store, tids, only, result)
+        return result, (_json_chunks(parts) if kind == "json" else _yaml_chunks(parts))
+
+    names = {}
+    for tid in tids:
+        p = _raw(store, tid, BY_KEY["profile"])
+        names[tid] = str(p.get("name", "")) if isinstance(p, dict) else ""
+    sheets: list[Sheet]
+    if category is not None and only is None:
+        sheets = [units_sheet(store, problems)] if category.lower() in ("units", UNITS_SHEET) else [ledger_sheet(store, tids, problems)]
+    elif only is not None:
+        sheets = [category_sheet(store, only, tids, names, problems)]
+    elif kind == "csv":
+        sheets = [ledger_sheet(store, tids, problems)]
+    else:
+        sheets = [category_sheet(store, c, tids, names, problems) for c in CATEGORIES]
+        if tenant is None:
+            sheets.append(units_sheet(store, problems))
+    _refuse(problems)
+    data = write_csv(sheets[0]) if kind == "csv" else write_xlsx(sheets, store.tz())
+    return ExportResult(out, kind, len(tids), {s.name: len(s.rows) for s in sheets}), iter([data])
+
+
+def write_output(path: str, chunks: Iterable[bytes]) -> None:
+    """Write the export atomically: a reader never sees half a workbook, and an export that fails
+    midway (a store file that cannot be read) leaves no partial file behind."""
+    target = Path(path)
+    if target.is_dir():
+        raise WuyeError(tr("%s 是一个目录；请给出文件名" % path, "%s is a folder; give a file name" % path))
+    if not target.parent.exists():
+        raise WuyeError(tr("目录 %s 不存在" % target.parent, "the folder %s does not exist" % target.parent))
+    tmp = target.with_name(f".{target.name}.wuye-export-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
