@@ -588,3 +588,22 @@ def test_a_long_listing_is_printed_as_plain_aligned_columns(two_tenants, run, mo
     # At or below the threshold it is the boxed table.
     monkeypatch.setattr(output, "LONG_LISTING", 3)
     assert "┃" in run("archive", "list").stdout
+
+
+def test_english_dossier_headers_are_english(tenant, run, monkeypatch):
+    # labels.json carries each field's English title: WUYE_LANG=en shows no Chinese header, while
+    # the Chinese view keeps the regulations' terms.
+    import re
+
+    run("archive", "add", "T0001", "contacts", "--set", "name=Li Lei", "--set", "phone=13812345678",
+        "--set", "title=Office manager", "--as", "wangli")
+    monkeypatch.setenv("COLUMNS", "200")
+    zh = run("archive", "show", "T0001", "contacts").stdout
+    assert "姓名" in zh and "电话" in zh
+    monkeypatch.setenv("WUYE_LANG", "en")
+    en = run("archive", "show", "T0001", "contacts").stdout
+    header = next(line for line in en.splitlines() if "┃" in line)
+    assert "Name" in header and "Phone" in header
+    assert not re.search(r"[\u4e00-\u9fff]", header), header
+    profile = run("archive", "show", "T0001", "profile").stdout
+    assert "Tenant ID" in profile and "客户编号" not in profile

@@ -61,7 +61,7 @@ def test_labels_cover_every_field_of_every_category():
     assert list(labels) == list(archive_meta.CATEGORY_ORDER)
     for c in models.CATEGORIES:
         assert labels[c.key][""] == [c.title, c.title_en]
-        assert set(labels[c.key]) - {"", "@values"} == set(c.model.model_fields)
+        assert set(labels[c.key]) - {"", "@values"} == set(models.entry_model(c).model_fields)
 
 
 def test_value_labels_name_every_choice_of_the_status_fields():
@@ -72,7 +72,7 @@ def test_value_labels_name_every_choice_of_the_status_fields():
 
     labels = load_labels()
     for c in models.CATEGORIES:
-        f = c.model.model_fields.get("status")
+        f = models.entry_model(c).model_fields.get("status")
         if f is None:
             continue
         values = set(typing.get_args(f.annotation))

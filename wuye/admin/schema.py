@@ -19,13 +19,27 @@ def _dump(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
+def english_title(name: str, field) -> str:
+    """A field's English title: `title_en` where the model gives one, else its name in words
+    (`legal_rep_id` → "Legal rep id"), so that `WUYE_LANG=en` shows no Chinese header."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if extra.get("title_en"):
+        return str(extra["title_en"])
+    words = [_ACRONYMS.get(w, w) for w in name.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+_ACRONYMS = {"id": "ID", "uscc": "USCC", "ac": "AC", "ids": "IDs", "sha256": "SHA-256", "url": "URL"}
+
+
 def _titles(model) -> dict:
-    """{field: title} and, for nested models and lists of them, {field: {"": title, sub: ...}}."""
+    """{field: [中文, English]} and, for nested models and lists of them,
+    {field: {"": [中文, English], sub: ...}}."""
     import typing
 
     out = {}
     for name, f in model.model_fields.items():
-        title = f.title or name
+        title = [f.title or name, english_title(name, f)]
         ann = f.annotation
         inner = [a for a in typing.get_args(ann) if hasattr(a, "model_fields")]
         if hasattr(ann, "model_fields"):
@@ -83,7 +97,9 @@ def labels() -> str:
 
     from wuye.archive.dossier import ordered  # the reading order records are written in
 
-    return _dump({c.key: {"": [c.title, c.title_en], **ordered(_titles(c.model)), "@values": _values(c.model)}
+    from wuye.models.archive import entry_model
+
+    return _dump({c.key: {"": [c.title, c.title_en], **ordered(_titles(entry_model(c))), "@values": _values(entry_model(c))}
                   for c in CATEGORIES})
 
 

@@ -377,6 +377,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     """Append entries to a list category, or update fields of a one-record category."""
     c = category(category_name)
     actor = store.actor(actor_id)
+    from wuye.models.archive import entry_model
+
     rel = store.tenant_rel(tenant_id, c.filename)
     if not store.tenant_exists(tenant_id):
         raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`" % (tenant_id, tenant_id),
@@ -398,7 +400,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
             raise WuyeError(tr("%s：内容应为一条记录（键: 值）%s" % (file, "或记录列表" if c.is_list else ""),
                                "%s: must hold one record (a mapping)%s" % (file, " or a list of them" if c.is_list else "")))
     if sets:
-        fields = _listify(c.model, parse_sets(sets))
+
+        fields = _listify(entry_model(c), parse_sets(sets))
         if items:
             items = [{**item, **fields} for item in items]
         else:
@@ -422,7 +425,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 item["id"] = _next_id(c, list(doc["entries"]))
                 item["recorded_by"] = actor.id
                 item["recorded_at"] = now
-                entry, w = _validate_new(store, source_rel, c.model, item, locs[i], source_text)
+
+                entry, w = _validate_new(store, source_rel, entry_model(c), item, locs[i], source_text)
                 warnings += [m for _, m in w]
                 doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
                 new_ids.append(entry.id)
@@ -441,7 +445,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
             merged = deep_merge(current, updates)
             merged["updated_by"] = actor.id
             merged["updated_at"] = now
-            obj, w = _validate_new(store, source_rel, c.model, merged, locs[0], source_text)
+
+            obj, w = _validate_new(store, source_rel, entry_model(c), merged, locs[0], source_text)
             warnings += [m for _, m in w]
             if existing is not None and _unstamped(obj.model_dump()) == _unstamped(current):
                 # The values are already there: nothing to record, so no new stamp and no commit.
@@ -519,67 +524,3 @@ def listing(store: Store) -> list[dict]:
             "categories": len(present_categories(store, tid)),
         })
     return rows
-
-
-@dataclass
-class CheckReport:
-    tenants: int
-    problems: list[Problem]
-    missing: dict[str, list[str]]  # tenant id -> missing category keys
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "error"]
-
-
-def check(store: Store, tenant_id: str | None = None) -> CheckReport:
-    """Validate every archive file (or one tenant's) and list what each dossier lacks.
-
-    The whole store is checked through verify's cached file checks: a file whose git blob id is
-    the one it was last checked as keeps its result (see cache.py).
-    """
-    if not tenant_id:
-        return _check_all(store)
-    tids = [tenant_id]
-    problems: list[Problem] = []
-    missing: dict[str, list[str]] = {}
-    for tid in tids:
-        if not store.path(store.tenant_rel(tid)).is_dir():
-            raise WuyeError(tr("租户 %s 不存在" % tid, "tenant %s does not exist" % tid))
-        lacks = []
-        for c in CATEGORIES:
-            if not store.path(store.tenant_rel(tid, c.filename)).is_file():
-                lacks.append(c.key)
-                continue
-            _, found = validate_file(store, tid, c)
-            problems += found
-        if "profile" in lacks:
-            problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
-        missing[tid] = lacks
-    return CheckReport(len(tids), problems, missing)
-
-
-def _check_all(store: Store) -> CheckReport:
-    from wuye.storage import cache
-    from wuye.verify.checks import archive_files
-
-    tids = store.tenant_ids()
-    for tid in tids:
-        store.tenant_rel(tid)  # a folder that is no tenant id is refused, as one by one
-    results = cache.Results(store.root) if cache.enabled() else None
-    snap = cache.Snapshot.take(store.root) if results is not None else None
-    problems: list[Problem] = []
-    missing: dict[str, list[str]] = {}
-    for tid, keys, got in archive_files(store, tids, snap, results, attachments=False):
-        for key in keys:
-            problems += got[key][0]
-        lacks = [c.key for c in CATEGORIES if c.key not in keys]
-        if "profile" in lacks:
-            problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
-        missing[tid] = lacks
-    if results is not None:
-        results.save(prune_files=False, prune_cases=False)
-    return CheckReport(len(tids), problems, missing)
-

@@ -57,22 +57,6 @@ def root(
     ctx.obj = {"store": store}
 
 
-def open_store(ctx: typer.Context):
-    from wuye.storage.store import Store
-
-    root_ctx = ctx.find_root()
-    store = Store.open((root_ctx.obj or {}).get("store"))
-
-    def tell() -> None:
-        from wuye.cli.output import say
-
-        for notice in store.notices:
-            say(notice)
-
-    ctx.call_on_close(tell)
-    return store
-
-
 def _mount() -> None:
     from wuye.cli import archive, desk, misc, moveout, report, staff, sync, transfer
 

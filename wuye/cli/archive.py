@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
-from wuye.cli.output import cell, out, print_json, say, table
+from wuye.cli.context import open_store
+from wuye.cli.output import cell, field_label, out, print_json, say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
 
@@ -92,11 +92,6 @@ def show(
         say(str(p))
 
 
-def _label(labels: dict, key: str) -> str:
-    v = labels.get(key, key)
-    return v.get("", key) if isinstance(v, dict) else v
-
-
 def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -132,7 +127,7 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
             columns = [k for k in _fields(cat_labels) if k not in SKIP_COLUMNS and any(k in e for e in entries if isinstance(e, dict))]
             t = Table(title=title, title_justify="left", show_lines=False)
             for k in columns:
-                t.add_column(_label(cat_labels, k))
+                t.add_column(field_label(cat_labels, k))
             for e in entries:
                 t.add_row(*(_shown(cat_labels, k, e.get(k)) if isinstance(e, dict) else "" for k in columns))
             console.print(t)
@@ -142,7 +137,7 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
             t.add_column()
             for k in _fields(cat_labels):
                 if k in value and value[k] not in (None, [], {}):
-                    t.add_row(_label(cat_labels, k), _shown(cat_labels, k, value[k]))
+                    t.add_row(field_label(cat_labels, k), _shown(cat_labels, k, value[k]))
             console.print(t)
 
 
@@ -184,10 +179,11 @@ def check(
 ):
     """检查档案的完整性和有效性（有错误时退出码 1） / check completeness and validity (exit 1 on errors)."""
     from wuye.archive import dossier as archive
+    from wuye.verify import archive_check
 
     store = open_store(ctx)
     tid = archive.find_tenant(store, tenant) if tenant else None
-    report = archive.check(store, tid)
+    report = archive_check.check(store, tid)
     if as_json:
         print_json({"tenants": report.tenants, "problems": [p.to_json() for p in report.problems],
                     "missing": report.missing, "ok": not report.errors})

@@ -70,6 +70,9 @@ class Demo:
     sample: Path
     root: Path
     keys: Path
+    # The root command (wuye's click group), handed in by the `demo` command: the demo drives the
+    # very command line the clerk types into, without importing it (cli/__init__ imports this).
+    command: Callable[..., object]
     store: object | None = None  # wuye.store.Store, opened by the first step
     new_tenant: str | None = None
     issued: list[Path] = field(default_factory=list)  # key files this run wrote, for clean-up
@@ -93,12 +96,10 @@ class Demo:
 
     def cli(self, *args: str) -> None:
         """Run one wuye command in-process on the demo store, as a clerk would type it."""
-        from wuye.cli import app
-
         self.line("$ wuye " + " ".join(args))
         # standalone_mode=False: a refusal comes back as exit code 1 (the command has already
         # said why on stderr) instead of ending the process, so the demo can stop cleanly.
-        code = app(["--store", str(self.root), *args], standalone_mode=False)
+        code = self.command(["--store", str(self.root), *args], standalone_mode=False)
         if code:
             raise WuyeError(tr("演示中断：`wuye %s` 退出码 %s" % (" ".join(args), code),
                                "the demo stopped: `wuye %s` exited with %s" % (" ".join(args), code)))
@@ -300,8 +301,9 @@ STEPS: list[Step] = [
 # --- running ------------------------------------------------------------------------------------
 
 
-def run(keep: Path | None) -> None:
-    """Run every step on a fresh copy of the sample; keep it in `keep`, else remove it after."""
+def run(keep: Path | None, command: Callable[..., object]) -> None:
+    """Run every step on a fresh copy of the sample; keep it in `keep`, else remove it after.
+    `command` is wuye's root command, which each step calls as a clerk types it."""
     sample = records_dir()
     temp = None
     if keep is None:
@@ -315,7 +317,7 @@ def run(keep: Path | None) -> None:
                                "%s exists and is not an empty folder; the demo store needs a new or empty folder" % keep))
         keys = (Path(os.environ["WUYE_KEYS"]).expanduser() if os.environ.get("WUYE_KEYS")
                 else root.with_name(root.name + ".keys"))
-    demo = Demo(sample, root, keys)
+    demo = Demo(sample, root, keys, command)
     created_root = not root.exists()
     created_keys = not keys.exists()
     finished = False

@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
-from wuye.cli.output import cell, out, print_json, say, table
+from wuye.cli.context import open_store
+from wuye.cli.output import cell, field_label, out, print_json, say, table
 
 AS_HELP = tr("操作员工编号（默认 WUYE_USER）", "the acting staff id (default: WUYE_USER)")
 JSON_HELP = tr("输出 JSON", "print JSON")
@@ -115,8 +115,7 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
     for key, value in shown.items():
         if key in ("id", "history", "company", "allowed", "as_of", "status", "department") or value in (None, [], ""):
             continue
-        label = labels.get(key)
-        label = label.get("", key) if isinstance(label, dict) else label or {
+        label = field_label(labels, key) if key in labels else {
             "status_label": tr("状态", "status"), "department": tr("处理部门", "department"), "tenant_id": tr("租户", "tenant"),
             "response_due": tr("回复/响应期限", "respond by"), "resolution_due": tr("处理/完成期限", "resolve by"),
             "overdue": tr("超时", "overdue")}.get(key, key)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import print_json, say, table
 
 JSON_HELP = tr("输出 JSON", "print JSON")
@@ -73,12 +73,13 @@ def schema_export(
 
 
 def demo(
+    ctx: typer.Context,
     keep: Path = typer.Option(None, "--keep", help=tr("把演示档案库保留在此目录", "keep the demo store in this folder")),
 ):
     """用 records/ 中的示例大厦演示一遍 / run the demo on the sample building in records/."""
     from wuye.cli.demo import run
 
-    run(keep)
+    run(keep, ctx.find_root().command)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import cell, out, print_json, say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))

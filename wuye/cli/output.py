@@ -113,3 +113,13 @@ def cell(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}={cell(v)}" for k, v in value.items())
     return str(value)
+
+
+def field_label(labels: dict, key: str) -> str:
+    """A field's header in the reader's language, from a category's entry in labels.json."""
+    from wuye.i18n import tr
+
+    v = labels.get(key, key)
+    if isinstance(v, dict):
+        v = v.get("", key)
+    return tr(*v) if isinstance(v, list) else str(v)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import cell, out, print_json, say
 
 

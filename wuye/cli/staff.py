@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import say, table
 
 app = typer.Typer(no_args_is_help=True, help=tr("员工与签名密钥", "staff and their signing keys"))

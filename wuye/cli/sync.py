@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import print_json, say
 
 AS_HELP = tr("操作员工编号（默认 WUYE_USER；都没有时以系统身份提交合并）",

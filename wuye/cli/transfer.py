@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from wuye.i18n import tr
-from wuye.cli import open_store
+from wuye.cli.context import open_store
 from wuye.cli.output import err, out, print_json, say
 
 IMPORT_EPILOG = tr(

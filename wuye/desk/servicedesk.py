@@ -58,7 +58,9 @@ class Kind:
     def model(self):
         from wuye.models.archive import BY_KEY
 
-        return BY_KEY[self.category].model
+        from wuye.models.archive import entry_model
+
+        return entry_model(BY_KEY[self.category])
 
     def word(self) -> str:
         return tr(self.zh, self.en)

@@ -345,10 +345,10 @@ def list_model(category: ArchiveCategory) -> type[Record]:
     # check, verify and import validate tens of thousands of files.
     if category.key not in _LIST_MODELS:
         _LIST_MODELS[category.key] = create_model(
-            f"{category.model.__name__}List",
+            f"{MODELS[category.key].__name__}List",
             __base__=EntryList,
             __doc__=f"{category.title}: {category.title_en}",
-            entries=(list[category.model], Field(default_factory=list, title=category.title)),
+            entries=(list[MODELS[category.key]], Field(default_factory=list, title=category.title)),
         )
     return _LIST_MODELS[category.key]
 
@@ -357,4 +357,9 @@ _LIST_MODELS: dict[str, type[Record]] = {}
 
 
 def file_model(category: ArchiveCategory) -> type[Record]:
-    return list_model(category) if category.is_list else category.model
+    return list_model(category) if category.is_list else MODELS[category.key]
+
+
+def entry_model(category: ArchiveCategory) -> type[Record]:
+    """The model of one record of a category: the whole file of a one-record category, one entry of a list."""
+    return MODELS[category.key]

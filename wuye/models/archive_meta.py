@@ -2,8 +2,8 @@
 
 A look-up at the counter must start fast, so the registry (number, file, Chinese and English
 titles, list or one record, entry id prefix) lives here, and field titles come from the generated
-labels.json; models/archive.py binds a pydantic model to each category (`ArchiveCategory.model`
-imports it on first use). A test checks that the two agree.
+labels.json; models/archive.py binds a pydantic model to each category (`entry_model(category)`; this
+module never imports it). A test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -27,12 +27,6 @@ class ArchiveCategory:
     @property
     def filename(self) -> str:
         return f"{self.key}.yaml"
-
-    @property
-    def model(self):
-        from wuye.models.archive import MODELS
-
-        return MODELS[self.key]
 
 
 CATEGORIES: tuple[ArchiveCategory, ...] = (

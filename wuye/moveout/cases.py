@@ -496,7 +496,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
         if spec.closes:
             from wuye.moveout.standards import unmet
 
-            failing = unmet(store, wf, case, closing=True)
+            failing = unmet(store, wf, case, statement, closing=True)
             if failing:
                 raise WuyeError(tr("以下管理标准未达到，不能放行：\n", "these management standards are not met, so the case cannot be released:\n")
                                 + "\n".join(f"  ✗ {title}: {detail}" for title, detail in failing))
@@ -725,7 +725,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             row.update(signer=signer, signer_name=name, department=latest.data.get("department"),
                        signed_at=latest.data.get("signed_at"), revision=latest.revision, digest=latest.digest)
         steps.append(row)
-    rows = standards.evaluate(store, wf, case) if not problems else []
+    rows = standards.evaluate(store, wf, case, statement) if not problems else []
     nxt = [s for s in steps if s["state"] == "ready"]
     return {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
             "units": case.info.get("units") or [], "status": case.info.get("status"),

@@ -24,6 +24,9 @@ class Context:
     case: object
     steps: dict  # step id -> latest entry data (with "_file")
     move_in: object | None
+    # The statement computed from the archive now: cases.statement, handed in by the case module
+    # (which also calls these standards), so that the two modules do not import each other.
+    compute_statement: Callable
 
     def signed(self, step: str) -> dict | None:
         return self.steps.get(step)
@@ -32,11 +35,10 @@ class Context:
     def recomputed(self) -> tuple[object | None, str | None]:
         """(the statement computed from the archive now, None) or (None, why it cannot be).
         Only an open case needs it, so a closed case's board reads no payments or violations."""
-        from wuye.moveout import cases as moveout
         from wuye.errors import WuyeError
 
         try:
-            return moveout.statement(self.store, self.case), None
+            return self.compute_statement(self.store, self.case), None
         except WuyeError as e:
             return None, str(e)
 
@@ -150,16 +152,16 @@ def moved_out(ctx: Context):
                     "release pass %s, %s" % (r["data"].get("release_pass_no", ""), r["signed_at"][:10]))
 
 
-def context(store, wf, case) -> Context:
+def context(store, wf, case, compute_statement: Callable) -> Context:
     from wuye.archive import dossier as archive
     from wuye.models.archive import BY_KEY
 
     move_in, _ = archive.validate_file(store, case.tenant_id, BY_KEY["move_in"])
-    return Context(store, wf, case, case.latest_steps(), move_in)
+    return Context(store, wf, case, case.latest_steps(), move_in, compute_statement)
 
 
-def evaluate(store, wf, case) -> list[dict]:
-    ctx = context(store, wf, case)
+def evaluate(store, wf, case, compute_statement: Callable) -> list[dict]:
+    ctx = context(store, wf, case, compute_statement)
     out = []
     for number, zh, en, fn in STANDARDS:
         met, detail = fn(ctx)
@@ -167,9 +169,9 @@ def evaluate(store, wf, case) -> list[dict]:
     return out
 
 
-def unmet(store, wf, case, closing: bool = False) -> list[tuple[str, str]]:
+def unmet(store, wf, case, compute_statement: Callable, closing: bool = False) -> list[tuple[str, str]]:
     """The standards not met; before closing, all but the last (which closing itself makes true)."""
-    rows = evaluate(store, wf, case)
+    rows = evaluate(store, wf, case, compute_statement)
     if closing:
         rows = rows[:-1]
     return [(f"{r['number']}. {r['title']}", r["detail"]) for r in rows if not r["met"]]

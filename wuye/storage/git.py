@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wuye.errors import WuyeError
 from wuye.i18n import tr
+from wuye.storage.faults import fault as _fault
 
 SYSTEM_NAME = "wuye"
 SYSTEM_EMAIL = "wuye@wuye.invalid"
@@ -185,12 +186,6 @@ def _environment(author, when) -> dict[str, str]:
     if when is not None:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
     return env
-
-
-def _fault(point: str) -> None:
-    from wuye.storage.store import _fault as fault  # the crash tests' kill points (store.py explains them)
-
-    fault(point)
 
 
 def _run(root: Path, args: list[str], env: dict, input: bytes | None = None, quiet: bool = False) -> str:

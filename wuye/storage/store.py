@@ -7,7 +7,7 @@ file, fsync, rename, fsync of the folder) and hands the paths to `audit.commit`,
 commits only those. If the commit fails, the files are put back as they were. Reading never
 imports git: a look-up at the counter must stay fast.
 
-`_fault(point)` marks each point of the write path where a crash must be survivable; the crash
+`_fault(point)` (storage/faults.py) marks each point of the write path where a crash must be survivable; the crash
 tests (tests/test_crash.py) kill the real command at every one of them.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,6 +22,7 @@ from typing import Any, Iterator
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage import yamlio
+from wuye.storage.faults import fault as _fault
 
 CONFIG = "wuye.yaml"
 WORKFLOWS = "workflows"
@@ -33,26 +33,6 @@ TMP_MARK = ".wuye-tmp-"
 # before its commit point then left e.g. an empty tenants/T0042/ behind, which made the tenant
 # "exist" (refusing `archive new T0042` again) and failed `wuye verify`.
 STAGING = "wuye/staging"
-
-
-def _fault(point: str) -> None:
-    """Fault injection for the crash tests: when WUYE_FAULT names `point`, die right here.
-
-    The process sends itself SIGKILL, as a power cut or `kill -9` would: no exception, no
-    `finally`, no flushing. Points, in order: `stage` (before anything is written), `staged:<file>`
-    (after each new file is fsynced in the staging folder), `journal` (the commit point has been
-    written), `published:<file>` (after each rename into place), `published` (folders fsynced),
-    `commit` (before git runs), `git-add` and `git-commit` (inside audit.commit, after each git
-    command), `committed` (before the journal is removed). `WUYE_FAULT_TRACE=FILE` appends each
-    point passed to FILE, so a test can list a command's points before killing it at each.
-    Costs two environment look-ups per point when unset.
-    """
-    trace = os.environ.get("WUYE_FAULT_TRACE")
-    if trace:
-        with open(trace, "a", encoding="utf-8") as f:
-            f.write(point + "\n")
-    if os.environ.get("WUYE_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def find_root(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:

@@ -32,7 +32,7 @@ from wuye.archive.dossier import ordered
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.transfer.ledger import LEDGER_FIELDS, FieldSpec, field_specs
-from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory
+from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory, entry_model
 from wuye.storage.store import Store
 
 FORMATS = ("xlsx", "csv", "json", "yaml")
@@ -137,7 +137,7 @@ def _refuse(problems: list[Problem]) -> None:
 
 def _columns(c: ArchiveCategory) -> list[tuple[str, str, str]]:
     """A category's columns in a record's reading order: id, its own fields, then the stamps."""
-    specs = field_specs(c.model)
+    specs = field_specs(entry_model(c))
     names = list(ordered({k: None for k in specs}))
     cols = [(k, specs[k].title, specs[k].kind) for k in names]
     if c.key != "profile":
@@ -157,7 +157,7 @@ def _get(record, name: str, specs: dict[str, FieldSpec]) -> Any:
 
 def category_sheet(store: Store, c: ArchiveCategory, tids: list[str], names: dict[str, str],
                    problems: list[Problem]) -> Sheet:
-    specs = field_specs(c.model)
+    specs = field_specs(entry_model(c))
     sheet = Sheet(c.title[:31], _columns(c))
     for tid in tids:
         obj = _typed(store, tid, c, problems)

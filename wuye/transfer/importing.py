@@ -34,7 +34,7 @@ from wuye.archive.dossier import deep_merge, ordered, pinyin_initials
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.transfer.ledger import IGNORE, Table, refusal
-from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory, file_model
+from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory, file_model, entry_model
 from wuye.storage.store import Store
 
 FORMATS = ("csv", "xlsx", "yaml", "json")
@@ -502,7 +502,7 @@ class _Workspace:
     def tenant_file(self, tid: str, c: ArchiveCategory) -> _File:
         rel = f"tenants/{tid}/{c.filename}"
         if rel not in self.files:
-            self.files[rel] = _File(self, rel, c.model, c, c.is_list, self._raw.pop(rel, None))
+            self.files[rel] = _File(self, rel, entry_model(c), c, c.is_list, self._raw.pop(rel, None))
         return self.files[rel]
 
     def unit_file(self, uid: str) -> _File:
@@ -1119,7 +1119,7 @@ def _settle_units(ws: _Workspace) -> None:
 
 
 def _records(ws: _Workspace, table: Table, c: ArchiveCategory, m: ledger.HeaderMap, progress: Progress | None) -> None:
-    specs = ledger.field_specs(c.model)
+    specs = ledger.field_specs(entry_model(c))
     kinds: dict[str, Any] = dict(specs)
     kinds["tenant_id"] = "id"
     kinds["tenant_name"] = "text"
@@ -1213,7 +1213,7 @@ def _record_entry(ws: _Workspace, tid: str, c: ArchiveCategory, item: dict, on_e
         # Equal content means the record is already there: compare as the model reads both.
         probe = {**item, "id": None, "recorded_by": None, "recorded_at": None}
         try:
-            candidate = c.model.model_validate(probe)
+            candidate = entry_model(c).model_validate(probe)
         except ValidationError:
             candidate = None  # append() reports why, at the row
         if candidate is not None and f.holds(candidate):

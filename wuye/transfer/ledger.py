@@ -210,7 +210,9 @@ def category_map(c, extra: dict[str, str] | None = None) -> HeaderMap:
     Chinese titles, the aliases above, and the tenant key columns."""
     fields: dict[str, str] = {}
     titles: dict[str, str] = {}
-    specs = field_specs(c.model)
+    from wuye.models.archive import entry_model
+
+    specs = field_specs(entry_model(c))
     for name, spec in specs.items():
         titles[name] = spec.title
         for text in (name, spec.title, *spec.aliases):
