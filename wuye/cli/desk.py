@@ -229,35 +229,6 @@ def complaint_reopen(
     _done(servicedesk.reopen(open_store(ctx), ref, reason, as_, at))
 
 
-@complaint_app.command("list")
-def complaint_list(
-    ctx: typer.Context,
-    open_only: bool = typer.Option(False, "--open", help=tr("只列未关闭的", "only those not closed")),
-    overdue: bool = typer.Option(False, "--overdue", help=tr("只列超过回复或处理时限仍未完成的", "only those past a time limit and still waiting")),
-    tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
-    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
-):
-    """列出投诉 / list complaints."""
-    from wuye.desk import servicedesk
-
-    _list(ctx, servicedesk.COMPLAINT, open_only, overdue, tenant, as_of, as_json, reveal)
-
-
-@complaint_app.command("show")
-def complaint_show(
-    ctx: typer.Context,
-    ref: str = typer.Argument(..., help=tr("投诉编号（旧条目写成 T0001/CMP-0001）", "complaint id (older entries: T0001/CMP-0001)")),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
-):
-    """查看投诉及其全部流转记录 / show a complaint and its whole history."""
-    from wuye.desk import servicedesk
-
-    _show(ctx, servicedesk.COMPLAINT, ref, as_json, reveal)
-
-
 # --- repairs ----------------------------------------------------------------------------------
 
 
@@ -323,33 +294,49 @@ def repair_close(
     _done(servicedesk.close(open_store(ctx), servicedesk.REPAIR, ref, satisfaction, as_, at, note))
 
 
-@repair_app.command("list")
-def repair_list(
-    ctx: typer.Context,
-    open_only: bool = typer.Option(False, "--open", help=tr("只列未关闭的", "only those not closed")),
-    overdue: bool = typer.Option(False, "--overdue", help=tr("只列超过响应或完成时限仍未完成的", "only those past a time limit and still waiting")),
-    tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
-    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
-):
-    """列出报修 / list repairs."""
-    from wuye.desk import servicedesk
+def _list_and_show(app: typer.Typer, kind_name: str, overdue_help: str, list_help: str, ref_help: str,
+                   show_help: str) -> None:
+    """`list` and `show` of a desk queue: complaints and repairs take the very same options."""
 
-    _list(ctx, servicedesk.REPAIR, open_only, overdue, tenant, as_of, as_json, reveal)
+    def kind():
+        from wuye.desk import servicedesk
+
+        return servicedesk.COMPLAINT if kind_name == "complaint" else servicedesk.REPAIR
+
+    @app.command("list", help=list_help)
+    def list_(
+        ctx: typer.Context,
+        open_only: bool = typer.Option(False, "--open", help=tr("只列未关闭的", "only those not closed")),
+        overdue: bool = typer.Option(False, "--overdue", help=overdue_help),
+        tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
+        as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+        reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
+    ):
+        _list(ctx, kind(), open_only, overdue, tenant, as_of, as_json, reveal)
+
+    @app.command("show", help=show_help)
+    def show(
+        ctx: typer.Context,
+        ref: str = typer.Argument(..., help=ref_help),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+        reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
+    ):
+        _show(ctx, kind(), ref, as_json, reveal)
 
 
-@repair_app.command("show")
-def repair_show(
-    ctx: typer.Context,
-    ref: str = typer.Argument(..., help=tr("报修编号（旧条目写成 T0001/REP-0001）", "repair id (older entries: T0001/REP-0001)")),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
-):
-    """查看报修及其全部流转记录 / show a repair and its whole history."""
-    from wuye.desk import servicedesk
-
-    _show(ctx, servicedesk.REPAIR, ref, as_json, reveal)
+_list_and_show(
+    complaint_app, "complaint",
+    tr("只列超过回复或处理时限仍未完成的", "only those past a time limit and still waiting"),
+    "列出投诉 / list complaints.",
+    tr("投诉编号（旧条目写成 T0001/CMP-0001）", "complaint id (older entries: T0001/CMP-0001)"),
+    "查看投诉及其全部流转记录 / show a complaint and its whole history.")
+_list_and_show(
+    repair_app, "repair",
+    tr("只列超过响应或完成时限仍未完成的", "only those past a time limit and still waiting"),
+    "列出报修 / list repairs.",
+    tr("报修编号（旧条目写成 T0001/REP-0001）", "repair id (older entries: T0001/REP-0001)"),
+    "查看报修及其全部流转记录 / show a repair and its whole history.")
 
 
 # --- notices ----------------------------------------------------------------------------------

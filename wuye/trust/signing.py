@@ -45,9 +45,6 @@ _ARMOR_WIDTH = 70  # sshbuf_dtob64() wraps at 70, so our armor matches ssh-keyge
 _PRIVATE_BEGIN = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 _KEY_FILE_LIMIT = 64 * 1024  # real key files are well under 1 KiB; anything bigger is not a key
 
-# The same pattern as models.types.ID_RE, repeated so that importing signing does not import
-# pydantic: a staff id becomes a file name here, so nothing else may pass.
-_STAFF_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # allowed_signers principals are pattern-lists: a comma, '*', '?' or a leading '!' would widen or
 # negate the match, whitespace or '"' would break the line, and '#' would make it a comment.
 _PRINCIPAL_RE = re.compile(r"[A-Za-z0-9_.@+-]+")
@@ -321,14 +318,12 @@ def keys_dir() -> Path:
 
 def private_key_path(staff_id: str) -> Path:
     """`keys_dir()/<staff_id>`; the public key is the same path plus `.pub`, as ssh-keygen names them."""
-    if not isinstance(staff_id, str) or not _STAFF_ID_RE.fullmatch(staff_id):
-        raise WuyeError(
-            tr(
-                f"员工编号 {staff_id!r} 无效：只能用字母、数字、下划线和连字符，以字母或数字开头，最长 64 个字符",
-                f"Staff id {staff_id!r} is invalid: use only letters, digits, '_' and '-', "
-                "starting with a letter or digit, at most 64 characters",
-            )
-        )
+    from wuye.models.ids import check_id  # the one id rule (no pydantic): the id becomes a file name
+
+    try:
+        check_id(staff_id, tr("员工编号", "staff id"))
+    except ValueError as e:
+        raise WuyeError(str(e)) from None
     return keys_dir() / staff_id
 
 
