@@ -220,8 +220,6 @@ def _validated_entries(root: str, wanted: list[tuple[str, str]]) -> list:
 
 def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tuple[Any, list[Problem]]:
     """validate_file for text already read (whole-store checks read each file once)."""
-    from pydantic import ValidationError
-
     try:
         data = yamlio.loads(text, rel)
     except WuyeError as e:
@@ -233,10 +231,9 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
         problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
                                         "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
                                 *yamlio.locate(text, ("tenant_id",))))
-    try:
-        obj = file_model(c).model_validate(data if data is not None else {}, context={"warnings": warnings})
-    except ValidationError as e:
-        return None, yamlio.validation_problems(rel, text, e) + problems
+    obj, invalid = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text, context={"warnings": warnings})
+    if invalid:
+        return None, invalid + problems
     problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
     return obj, problems
 
@@ -249,14 +246,8 @@ def _refuse(problems: list[Problem]) -> None:
 
 def _validate_new(store: Store, rel: str, model, data: dict, prefix: tuple = (), text: str | None = None):
     """Validate a new record; errors name `rel` (the input file, or `--set`), located in `text`."""
-    from pydantic import ValidationError
-
     warnings: list = []
-    try:
-        return model.model_validate(data, context={"warnings": warnings}), warnings
-    except ValidationError as e:
-        problems = yamlio.validation_problems(rel, text, e, prefix)
-        raise WuyeError("\n".join(str(p) for p in problems), problems) from None
+    return yamlio.validated(model, data, rel, text, context={"warnings": warnings}, prefix=prefix), warnings
 
 
 # --- writing -------------------------------------------------------------------------------

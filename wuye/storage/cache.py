@@ -57,6 +57,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from wuye.storage import layout
+
 CACHE_VERSION = 1
 DIR = ("wuye", "cache")
 RACY_NS = 2_000_000_000  # timestamps this close to the index's own time are not trusted
@@ -420,7 +422,7 @@ def board_keys(store, tenant_id: str, cdir: str) -> tuple[str, str]:
     which only the standards read.
     """
     root = store.root
-    rels = [f"{cdir}/case.yaml", "workflows/moveout.yaml", "wuye.yaml"]
+    rels = [f"{cdir}/case.yaml", layout.WORKFLOW, layout.CONFIG]
     steps = _listing(root / cdir / "steps")
     rels += [f"{cdir}/steps/{n}" for n in steps]
     rels += [f"staff/{n}" for n in _listing(root / "staff")]
@@ -453,9 +455,6 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
     return [base / tid / "moveout" / case_id / "case.yaml" for tid in found]
 
 
-_CASE_ID = None
-
-
 def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool], dict]) -> dict:
     """The board of a case: the cached one if no file it depends on changed, else
     `compute(where, verified)`.
@@ -467,12 +466,7 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool],
     bytes (only the tenant's records changed since, as when finance records a fee during the
     move-out): the board then needs only the standards computed again, not the signatures.
     """
-    global _CASE_ID
-    if _CASE_ID is None:
-        import re
-
-        _CASE_ID = re.compile(r"MO-\d{4}-\d{4,}")
-    hits = case_paths(store.root, case_id) if _CASE_ID.fullmatch(case_id) else []
+    hits = case_paths(store.root, case_id) if layout.CASE_ID.fullmatch(case_id) else []
     if len(hits) != 1:
         return compute(None, False)
     tenant_id = hits[0].parent.parent.parent.name

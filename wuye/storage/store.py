@@ -124,20 +124,15 @@ class Store:
 
     def read_model(self, rel: str, model, context: dict | None = None):
         """A store file validated by its model; every problem located as file:line:col."""
-        from pydantic import ValidationError
-
         data, text = self.read_data(rel)
-        if data is None:
-            data = {}
-        try:
-            return model.model_validate(data, context=context)
-        except ValidationError as e:
-            problems = yamlio.validation_problems(rel, text, e)
+        obj, problems = yamlio.check_model(model, {} if data is None else data, rel, text, context=context)
+        if problems:
             raise WuyeError(
                 tr("%s 有 %d 处错误：\n" % (rel, len(problems)), "%s has %d error(s):\n" % (rel, len(problems)))
                 + "\n".join(str(p) for p in problems),
                 problems,
-            ) from None
+            )
+        return obj
 
     @property
     def config(self):

@@ -95,8 +95,6 @@ def _raw(store: Store, tid: str, c: ArchiveCategory) -> Any:
 
 def _typed(store: Store, tid: str, c: ArchiveCategory, problems: list[Problem]):
     """A category file validated by its model (typed values for the sheet), or None."""
-    from pydantic import ValidationError
-
     from wuye.models.archive import file_model
 
     rel = store.tenant_rel(tid, c.filename)
@@ -104,12 +102,12 @@ def _typed(store: Store, tid: str, c: ArchiveCategory, problems: list[Problem]):
         return None
     try:
         data, text = store.read_data(rel)
-        return file_model(c).model_validate(data if data is not None else {})
     except WuyeError as e:
         problems += e.problems
-    except ValidationError as e:
-        problems += yamlio.validation_problems(rel, text, e)
-    return None
+        return None
+    obj, found = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text)
+    problems += found
+    return obj
 
 
 def _units(store: Store, problems: list[Problem]) -> list:

@@ -248,8 +248,6 @@ class _File:
 
     def __init__(self, ws: "_Workspace", rel: str, model, category: ArchiveCategory | None, is_list: bool,
                  raw: tuple[str, Any] | None = None):
-        from pydantic import ValidationError
-
         self.ws, self.rel, self.model, self.category, self.is_list = ws, rel, model, category, is_list
         self.text: str | None = None
         self.broken = False
@@ -272,10 +270,10 @@ class _File:
         except WuyeError as e:
             self._broken(e.problems or [Problem(rel, str(e))])
             return
-        try:
-            validated = (file_model(category) if category else model).model_validate(data if data is not None else {})
-        except ValidationError as e:
-            self._broken(yamlio.validation_problems(rel, self.text, e))
+        validated, invalid = yamlio.check_model(file_model(category) if category else model,
+                                                data if data is not None else {}, rel, self.text)
+        if invalid:
+            self._broken(invalid)
             return
         if is_list:
             self.entries = list(validated.entries)
