@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
@@ -346,21 +346,33 @@ def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
     return doc
 
 
-_TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
+# The bookkeeping keys, kept last in a record (import keeps them there too).
+TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
 
 
 def ordered(data: dict) -> dict:
     """A record's keys in reading order: its id, its own fields, then who recorded it and when."""
     head = {k: data[k] for k in ("id",) if k in data}
-    tail = {k: data[k] for k in _TRAILING if k in data}
+    tail = {k: data[k] for k in TRAILING if k in data}
     return head | {k: v for k, v in data.items() if k not in head and k not in tail} | tail
 
 
-def _next_id(c: ArchiveCategory, entries: list) -> str:
+def next_id(c: ArchiveCategory, entries: list) -> str:
+    """The id after the highest of `entries` in the category's numbering (PAY-0004 after PAY-0003)."""
     prefix = c.prefix + "-"
     numbers = [int(str(e.get("id"))[len(prefix):]) for e in entries
                if isinstance(e, dict) and str(e.get("id", "")).startswith(prefix) and str(e.get("id"))[len(prefix):].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def append_entry(doc, c: ArchiveCategory, record: dict, validate: Callable[[dict], Any] | None = None):
+    """Append `record` to the list document `doc` (from `list_document`): numbered after its
+    highest id, validated (by the category's model unless `validate` is given), its keys in
+    reading order. The validated entry; writing `doc` is the caller's, inside its change."""
+    item = {**record, "id": next_id(c, list(doc["entries"]))}
+    entry = validate(item) if validate is not None else c.model.model_validate(item)
+    doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+    return entry
 
 
 def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
@@ -407,15 +419,14 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         if c.is_list:
             doc = list_document(store, tenant_id, c)
             for i, item in enumerate(items):
-                item = dict(item)
-                for auto in ("id", "recorded_by", "recorded_at"):
-                    item.pop(auto, None)
-                item["id"] = _next_id(c, list(doc["entries"]))
-                item["recorded_by"] = actor.id
-                item["recorded_at"] = now
-                entry, w = _validate_new(store, source_rel, c.model, item, locs[i], source_text)
-                warnings += [m for _, m in w]
-                doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+                item = {k: v for k, v in item.items() if k not in ("id", "recorded_by", "recorded_at")}
+
+                def check(data: dict, loc: tuple = locs[i]):
+                    entry, w = _validate_new(store, source_rel, c.model, data, loc, source_text)
+                    warnings.extend(m for _, m in w)
+                    return entry
+
+                entry = append_entry(doc, c, {**item, "recorded_by": actor.id, "recorded_at": now}, check)
                 new_ids.append(entry.id)
             what = tr("%d 条" % len(new_ids), "%d entr%s" % (len(new_ids), "y" if len(new_ids) == 1 else "ies"))
         else:
@@ -444,12 +455,12 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 doc.update(new_data)
             for key in new_data:
                 if key in updates or key in ("updated_by", "updated_at", "pinyin"):
-                    value = _roundtrip_merge(doc.get(key), new_data[key])
-                    if key in doc or key in _TRAILING:
+                    value = roundtrip_merge(doc.get(key), new_data[key])
+                    if key in doc or key in TRAILING:
                         doc[key] = value
                     else:
                         # A field new to a hand-kept file goes before the stamps, as ordered() does.
-                        pos = next((i for i, k in enumerate(doc) if k in _TRAILING), len(doc))
+                        pos = next((i for i, k in enumerate(doc) if k in TRAILING), len(doc))
                         doc.insert(pos, key, value)
             what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
@@ -472,11 +483,11 @@ def deep_merge(base: dict, updates: dict) -> dict:
     return out
 
 
-def _roundtrip_merge(old, new):
+def roundtrip_merge(old, new):
     """Keep an existing nested mapping (and its comments) while updating its values."""
     if hasattr(old, "keys") and isinstance(new, dict):
         for k, v in new.items():
-            old[k] = _roundtrip_merge(old.get(k), v)
+            old[k] = roundtrip_merge(old.get(k), v)
         return old
     return new
 

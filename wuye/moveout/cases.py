@@ -498,7 +498,7 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
     settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
     notice to engineering, finance and security recorded."""
-    from wuye.archive.dossier import _next_id, list_document, ordered
+    from wuye.archive.dossier import append_entry, list_document
     from wuye.models.archive import BY_KEY, Contact, Correspondence
     from wuye.models.store import Unit
 
@@ -527,11 +527,9 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
 
     def append(key: str, record: dict, model) -> None:
         c = BY_KEY[key]
-        rel = store.tenant_rel(tid, c.filename)
         doc = list_document(store, tid, c)
-        record = {"id": _next_id(c, list(doc["entries"])), **record, "recorded_by": release["signer"], "recorded_at": now}
-        doc["entries"].append(ordered(yamlio.plain(model.model_validate(record).model_dump())))
-        ch.write_yaml(rel, doc)
+        append_entry(doc, c, {**record, "recorded_by": release["signer"], "recorded_at": now}, model.model_validate)
+        ch.write_yaml(store.tenant_rel(tid, c.filename), doc)
 
     if handover.get("new_phone") or handover.get("forwarding_address"):
         append("contacts", {"kind": "forwarding", "name": handover.get("contact_name") or case.info.get("company", tid),
