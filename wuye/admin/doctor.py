@@ -634,9 +634,9 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
             expected = _expected_signers(store)
             if expected is not None and _at_head(store, ALLOWED_SIGNERS) == expected.encode("utf-8"):
                 # HEAD is right and only the work tree was edited: put HEAD's text back, no commit.
-                from wuye.storage.store import _put
+                from wuye.storage.store import put_file
 
-                _put(store.path(ALLOWED_SIGNERS), expected.encode("utf-8"))
+                put_file(store.path(ALLOWED_SIGNERS), expected.encode("utf-8"))
                 done.append(tr("allowed_signers 被手工改动过，已恢复为根据 staff/ 生成的内容（与已提交的一致）",
                                "allowed_signers had been edited by hand; restored to what staff/ gives (as committed)"))
             elif expected is not None:

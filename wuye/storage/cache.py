@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
 
 CACHE_VERSION = 1
 DIR = ("wuye", "cache")
@@ -134,18 +135,14 @@ def _save(root: Path, name: str, data: dict) -> None:
     if not enabled():
         return
     d = cache_dir(root)
-    tmp = d / f".{name}.{os.getpid()}.tmp"
+    text = json.dumps({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data},
+                      ensure_ascii=False, separators=(",", ":"))
     try:
         d.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data}, f,
-                      ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, d / name)
+        # No fsync: a cache lost in a crash is only computed again.
+        write_atomic(d / name, text.encode("utf-8"), tmp=d / f".{name}.{os.getpid()}.tmp", mode=0o666, sync=False)
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
 
 
 def _valid(entry: Any, size: int) -> bool:

@@ -50,6 +50,7 @@ from typing import Any, Callable
 from wuye.errors import WuyeError
 from wuye.i18n import tr
 from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
 
 DRIVER = layout.DRIVER
 # Which files the driver merges: the layout's rules whose merge rule is entry by entry or line by
@@ -547,9 +548,8 @@ def run_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
             print(f"wuye: {path}: {c.describe()}", file=sys.stderr)
         _text_merge(ours, base, theirs, path)
         return 1
-    tmp = ours.with_name(ours.name + ".wuye-merge")
-    tmp.write_text(merged.text, encoding="utf-8")
-    os.replace(tmp, ours)
+    # No fsync: git reads the result at once and the merge is redone if anything is lost.
+    write_atomic(ours, merged.text.encode("utf-8"), tmp=ours.with_name(ours.name + ".wuye-merge"), mode=0o666, sync=False)
     return 0
 
 

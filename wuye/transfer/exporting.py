@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from wuye.storage import yamlio
+from wuye.storage.atomic import write_atomic
 from wuye.archive.dossier import ordered
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
@@ -461,12 +462,4 @@ def write_output(path: str, chunks: Iterable[bytes]) -> None:
         raise WuyeError(tr("%s 是一个目录；请给出文件名" % path, "%s is a folder; give a file name" % path))
     if not target.parent.exists():
         raise WuyeError(tr("目录 %s 不存在" % target.parent, "the folder %s does not exist" % target.parent))
-    tmp = target.with_name(f".{target.name}.wuye-export-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
+    write_atomic(target, chunks, tmp=target.with_name(f".{target.name}.wuye-export-{os.getpid()}"), mode=0o666, sync=False)

@@ -27,6 +27,7 @@ from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store
 
 VERIFIED_HEAD = "wuye/verified-head"
@@ -421,9 +422,7 @@ def record_verified(store: Store) -> None:
         return
     marker = store.root / ".git" / VERIFIED_HEAD
     marker.parent.mkdir(exist_ok=True)
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(head + "\n")
-    tmp.replace(marker)
+    write_atomic(marker, (head + "\n").encode(), tmp=marker.with_suffix(".tmp"), mode=0o666, sync=False)
 
 
 def _settings_key(store: Store, snap) -> str:
