@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from wuye.storage import yamlio
+from wuye.storage import layout, yamlio
 from wuye.storage.atomic import write_atomic
 from wuye.archive.dossier import ordered
 from wuye.errors import Problem, WuyeError
@@ -115,10 +115,10 @@ def _units(store: Store, problems: list[Problem]) -> list:
     from wuye.models.store import Unit
 
     out = []
-    d = store.path("units")
+    d = store.path(layout.UNITS_DIR)
     for p in sorted(d.glob("*.yaml")) if d.is_dir() else []:
         try:
-            out.append(store.read_model(f"units/{p.name}", Unit))
+            out.append(store.read_model(f"{layout.UNITS_DIR}/{p.name}", Unit))
         except WuyeError as e:
             problems += e.problems
     return out
@@ -209,7 +209,7 @@ def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Shee
         unit_areas = []
         for u in p.units:
             if u not in areas:
-                rel = f"units/{u}.yaml"
+                rel = f"{layout.UNITS_DIR}/{u}.yaml"
                 areas[u] = store.read_model(rel, Unit).area if store.path(rel).is_file() else None
             unit_areas.append(areas[u])
         area = "、".join(_plain_number(a) for a in unit_areas) if unit_areas and all(a is not None for a in unit_areas) else None
@@ -341,8 +341,8 @@ def _document(store: Store, tids: list[str], only: ArchiveCategory | None, resul
     yield "wuye_export", 1
     yield "building", str(store.config.building.name)
     if only is None:
-        d = store.path("units")
-        yield "units", [yamlio.read(p, f"units/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
+        d = store.path(layout.UNITS_DIR)
+        yield "units", [yamlio.read(p, f"{layout.UNITS_DIR}/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
     for tid in tids:
         dossier: dict[str, Any] = {"tenant_id": tid}
         for c in CATEGORIES:
