@@ -16,6 +16,7 @@ import pytest
 
 from wuye.trust import signing
 from wuye.errors import WuyeError
+from wuye.storage.atomic import write_atomic
 from wuye.trust.signing import NAMESPACE, SignatureError
 
 needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen not installed")
@@ -231,7 +232,7 @@ def test_no_overwrite_write_keeps_a_file_that_appeared_meanwhile(tmp_path):
     target = tmp_path / "zhangwei"
     target.write_bytes(b"theirs")
     with pytest.raises(FileExistsError):
-        signing._write_file_atomically(target, b"ours", 0o600, overwrite=False)
+        write_atomic(target, b"ours", mode=0o600, exact_mode=True, fresh=True, overwrite=False)
     assert target.read_bytes() == b"theirs"
     assert [p.name for p in tmp_path.iterdir()] == ["zhangwei"]
 

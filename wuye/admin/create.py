@@ -14,12 +14,12 @@ from pathlib import Path
 
 from wuye.storage import git as audit
 from wuye.sync import merging
-from wuye.storage import yamlio
+from wuye.storage import layout, yamlio
 from wuye.errors import WuyeError
 from wuye.i18n import tr
 from wuye.storage.store import CONFIG, TMP_MARK, Store
 
-FOLDERS = ("staff", "units", "tenants")
+FOLDERS = layout.FOLDERS
 GITIGNORE = f"# wuye 的临时文件 / wuye's temporary files\n.*{TMP_MARK}*\n"
 
 
@@ -38,9 +38,9 @@ def init_store(path: Path, name: str | None = None) -> Store:
     config["building"]["name"] = name or path.resolve().name
     files = {
         CONFIG: yamlio.dumps(config),
-        "workflows/moveout.yaml": default_text("moveout.yaml"),
-        ".gitignore": GITIGNORE,
-        ".gitattributes": merging.GITATTRIBUTES,
+        layout.WORKFLOW: default_text("moveout.yaml"),
+        layout.GITIGNORE_FILE: GITIGNORE,
+        layout.GITATTRIBUTES_FILE: layout.gitattributes(),
         **{f"{d}/.gitkeep": "" for d in FOLDERS},
     }
     created = not path.exists()

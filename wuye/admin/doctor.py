@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wuye.storage import git as audit
-from wuye.storage import yamlio
+from wuye.storage import layout, yamlio
+from wuye.storage.layout import ALLOWED_SIGNERS
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage.store import JOURNAL, STAGING, TMP_MARK, Store, clear_staging
 
-ALLOWED_SIGNERS = "allowed_signers"  # as in staff.py (imported lazily there: it pulls in signing)
 
 # A git lock file older than this is stale even when the processes of other users cannot be seen.
 LOCK_AGE = 600
@@ -77,10 +77,7 @@ class Report:
 
 def content_problems(store: Store, rel: str, raw: bytes) -> list[Problem]:
     """Problems of `raw` as the content of store file `rel` (by its path: which model it is)."""
-    from pydantic import ValidationError
-
-    parts = rel.split("/")
-    model = _model_for(parts)
+    model = _model_for(rel)
     if model is None:
         return []
     try:
@@ -92,56 +89,26 @@ def content_problems(store: Store, rel: str, raw: bytes) -> list[Problem]:
         from wuye.models.workflow import WorkflowFile
         from wuye.moveout.workflow import graph_problems
 
-        try:
-            spec = WorkflowFile.model_validate(data or {})
-        except ValidationError as e:
-            return yamlio.validation_problems(rel, text, e)
-        return graph_problems(spec, rel, text)[0]
-    try:
-        model.model_validate(data if data is not None else {}, context={"warnings": []})
-    except ValidationError as e:
-        return yamlio.validation_problems(rel, text, e)
-    return []
+        spec, problems = yamlio.check_model(WorkflowFile, data or {}, rel, text)
+        return problems or graph_problems(spec, rel, text)[0]
+    return yamlio.check_model(model, data if data is not None else {}, rel, text, context={"warnings": []})[1]
 
 
 def p_text(path: Path) -> str | None:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
 
 
-# Files of the store's layout that have no model (their content is free or generated).
-_FREE = {"allowed_signers", ".gitignore", ".gitattributes"}
-
-
 def known(rel: str) -> bool:
     """Whether `rel` is a file the store's layout has a place for."""
-    parts = rel.split("/")
-    return (rel in _FREE or parts[-1] == ".gitkeep" or _model_for(parts) is not None
-            or (len(parts) >= 4 and parts[0] == "tenants" and parts[2] == "attachments"))
+    return layout.match(rel) is not None
 
 
-def _model_for(parts: list[str]):
-    from wuye.models.archive import BY_KEY, file_model
-    from wuye.models.store import Staff, StoreConfig, Unit
-    from wuye.models.workflow import MoveOutCase, StepEntry
-
-    name = parts[-1]
-    if not name.endswith(".yaml"):
+def _model_for(rel: str):
+    """The model that checks store file `rel` ("workflow" for the workflow file), or None."""
+    rule = layout.match(rel)
+    if rule is None or rule.model is None or not rel.endswith(".yaml"):
         return None
-    if parts == ["wuye.yaml"]:
-        return StoreConfig
-    if parts == ["workflows", "moveout.yaml"]:
-        return "workflow"
-    if len(parts) == 2 and parts[0] == "staff":
-        return Staff
-    if len(parts) == 2 and parts[0] == "units":
-        return Unit
-    if len(parts) == 3 and parts[0] == "tenants" and name[:-5] in BY_KEY:
-        return file_model(BY_KEY[name[:-5]])
-    if len(parts) == 5 and parts[0] == "tenants" and parts[2] == "moveout" and name == "case.yaml":
-        return MoveOutCase
-    if len(parts) == 6 and parts[0] == "tenants" and parts[2] == "moveout" and parts[4] == "steps":
-        return StepEntry
-    return None
+    return rule.model if rule.model == "workflow" else rule.load_model()
 
 
 # --- the checks ------------------------------------------------------------------------------
@@ -667,9 +634,9 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
             expected = _expected_signers(store)
             if expected is not None and _at_head(store, ALLOWED_SIGNERS) == expected.encode("utf-8"):
                 # HEAD is right and only the work tree was edited: put HEAD's text back, no commit.
-                from wuye.storage.store import _put
+                from wuye.storage.store import put_file
 
-                _put(store.path(ALLOWED_SIGNERS), expected.encode("utf-8"))
+                put_file(store.path(ALLOWED_SIGNERS), expected.encode("utf-8"))
                 done.append(tr("allowed_signers 被手工改动过，已恢复为根据 staff/ 生成的内容（与已提交的一致）",
                                "allowed_signers had been edited by hand; restored to what staff/ gives (as committed)"))
             elif expected is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
@@ -220,8 +220,6 @@ def _validated_entries(root: str, wanted: list[tuple[str, str]]) -> list:
 
 def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tuple[Any, list[Problem]]:
     """validate_file for text already read (whole-store checks read each file once)."""
-    from pydantic import ValidationError
-
     try:
         data = yamlio.loads(text, rel)
     except WuyeError as e:
@@ -233,10 +231,9 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
         problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
                                         "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
                                 *yamlio.locate(text, ("tenant_id",))))
-    try:
-        obj = file_model(c).model_validate(data if data is not None else {}, context={"warnings": warnings})
-    except ValidationError as e:
-        return None, yamlio.validation_problems(rel, text, e) + problems
+    obj, invalid = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text, context={"warnings": warnings})
+    if invalid:
+        return None, invalid + problems
     problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
     return obj, problems
 
@@ -249,14 +246,8 @@ def _refuse(problems: list[Problem]) -> None:
 
 def _validate_new(store: Store, rel: str, model, data: dict, prefix: tuple = (), text: str | None = None):
     """Validate a new record; errors name `rel` (the input file, or `--set`), located in `text`."""
-    from pydantic import ValidationError
-
     warnings: list = []
-    try:
-        return model.model_validate(data, context={"warnings": warnings}), warnings
-    except ValidationError as e:
-        problems = yamlio.validation_problems(rel, text, e, prefix)
-        raise WuyeError("\n".join(str(p) for p in problems), problems) from None
+    return yamlio.validated(model, data, rel, text, context={"warnings": warnings}, prefix=prefix), warnings
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -355,21 +346,35 @@ def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
     return doc
 
 
-_TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
+# The bookkeeping keys, kept last in a record (import keeps them there too).
+TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
 
 
 def ordered(data: dict) -> dict:
     """A record's keys in reading order: its id, its own fields, then who recorded it and when."""
     head = {k: data[k] for k in ("id",) if k in data}
-    tail = {k: data[k] for k in _TRAILING if k in data}
+    tail = {k: data[k] for k in TRAILING if k in data}
     return head | {k: v for k, v in data.items() if k not in head and k not in tail} | tail
 
 
-def _next_id(c: ArchiveCategory, entries: list) -> str:
+def next_id(c: ArchiveCategory, entries: list) -> str:
+    """The id after the highest of `entries` in the category's numbering (PAY-0004 after PAY-0003)."""
     prefix = c.prefix + "-"
     numbers = [int(str(e.get("id"))[len(prefix):]) for e in entries
                if isinstance(e, dict) and str(e.get("id", "")).startswith(prefix) and str(e.get("id"))[len(prefix):].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def append_entry(doc, c: ArchiveCategory, record: dict, validate: Callable[[dict], Any] | None = None):
+    """Append `record` to the list document `doc` (from `list_document`): numbered after its
+    highest id, validated (by the category's model unless `validate` is given), its keys in
+    reading order. The validated entry; writing `doc` is the caller's, inside its change."""
+    from wuye.models.archive import entry_model
+
+    item = {**record, "id": next_id(c, list(doc["entries"]))}
+    entry = validate(item) if validate is not None else entry_model(c).model_validate(item)
+    doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+    return entry
 
 
 def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
@@ -419,16 +424,14 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         if c.is_list:
             doc = list_document(store, tenant_id, c)
             for i, item in enumerate(items):
-                item = dict(item)
-                for auto in ("id", "recorded_by", "recorded_at"):
-                    item.pop(auto, None)
-                item["id"] = _next_id(c, list(doc["entries"]))
-                item["recorded_by"] = actor.id
-                item["recorded_at"] = now
+                item = {k: v for k, v in item.items() if k not in ("id", "recorded_by", "recorded_at")}
 
-                entry, w = _validate_new(store, source_rel, entry_model(c), item, locs[i], source_text)
-                warnings += [m for _, m in w]
-                doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+                def check(data: dict, loc: tuple = locs[i]):
+                    entry, w = _validate_new(store, source_rel, entry_model(c), data, loc, source_text)
+                    warnings.extend(m for _, m in w)
+                    return entry
+
+                entry = append_entry(doc, c, {**item, "recorded_by": actor.id, "recorded_at": now}, check)
                 new_ids.append(entry.id)
             what = tr("%d 条" % len(new_ids), "%d entr%s" % (len(new_ids), "y" if len(new_ids) == 1 else "ies"))
         else:
@@ -458,12 +461,12 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 doc.update(new_data)
             for key in new_data:
                 if key in updates or key in ("updated_by", "updated_at", "pinyin"):
-                    value = _roundtrip_merge(doc.get(key), new_data[key])
-                    if key in doc or key in _TRAILING:
+                    value = roundtrip_merge(doc.get(key), new_data[key])
+                    if key in doc or key in TRAILING:
                         doc[key] = value
                     else:
                         # A field new to a hand-kept file goes before the stamps, as ordered() does.
-                        pos = next((i for i, k in enumerate(doc) if k in _TRAILING), len(doc))
+                        pos = next((i for i, k in enumerate(doc) if k in TRAILING), len(doc))
                         doc.insert(pos, key, value)
             what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
@@ -486,11 +489,11 @@ def deep_merge(base: dict, updates: dict) -> dict:
     return out
 
 
-def _roundtrip_merge(old, new):
+def roundtrip_merge(old, new):
     """Keep an existing nested mapping (and its comments) while updating its values."""
     if hasattr(old, "keys") and isinstance(new, dict):
         for k, v in new.items():
-            old[k] = _roundtrip_merge(old.get(k), v)
+            old[k] = roundtrip_merge(old.get(k), v)
         return old
     return new
 

@@ -20,14 +20,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+from wuye.storage import layout
+
 ACCESS_LOG = "wuye/access.log"  # under .git/
 
-PHONE_KEYS = frozenset({"phone", "phone_24h", "contractor_phone", "representative_phone", "new_phone",
-                        "contact_phone", "company_phone"})
-ID_KEYS = frozenset({"legal_rep_id"})
-NAME_KEYS = frozenset({"legal_rep", "representative", "contact_name"})
+# Which keys are personal data is said per file by the store's layout; masking goes by the key
+# alone, wherever it stands (a step's data, an import row), so the sets are the union.
+_PERSONAL = layout.personal_keys()
+PHONE_KEYS = _PERSONAL.phones
+ID_KEYS = _PERSONAL.ids
+NAME_KEYS = _PERSONAL.names
 # Categories whose entries' `name` is a person's (elsewhere `name` is a company's).
-PERSON_CATEGORIES = frozenset({"contacts", "emergency"})
+PERSON_CATEGORIES = layout.person_categories()
 # Free text a clerk types: phone and ID numbers inside it are masked too.
 TEXT_KEYS = frozenset({"note", "description", "summary", "result", "response", "comment", "reason", "text", "address"})
 

@@ -110,7 +110,7 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
     `at`: when it was sent, if earlier than now (a paper notice entered afterwards): its date,
     and the year it is numbered in; the entries still say when they were recorded.
     """
-    from wuye.archive.dossier import _next_id, list_document, ordered
+    from wuye.archive.dossier import append_entry, list_document
     from wuye.models.archive import BY_KEY, Correspondence
     from wuye.desk.servicedesk import event_time
 
@@ -143,10 +143,8 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
         for tid in tids:
             rel = store.tenant_rel(tid, c.filename)
             doc = list_document(store, tid, c)
-            entry = Correspondence.model_validate({
-                "id": _next_id(c, list(doc["entries"])), "date": when.date(), "direction": "out", "kind": kind,
-                "ref_no": ref_no, "subject": subject, "summary": summary, "recorded_by": actor.id, "recorded_at": now})
-            doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+            append_entry(doc, c, {"date": when.date(), "direction": "out", "kind": kind, "ref_no": ref_no, "subject": subject,
+                                  "summary": summary, "recorded_by": actor.id, "recorded_at": now}, Correspondence.model_validate)
             ch.write_yaml(rel, doc)
         ch.summary = tr("notice %s: %s（%s %d 个租户）" % (ref_no, subject, "全体" if everyone else "发", len(tids)),
                         "notice %s: %s (to %s%d tenant(s))" % (ref_no, subject, "all " if everyone else "", len(tids)))

@@ -914,7 +914,7 @@ def surveys(store: Store, tenant_id: str | None = None) -> list[Survey]:
 def record_survey(store: Store, tenant: str, period: str, score: Any, comment: str | None, actor_id: str | None,
                   date: str | None = None) -> tuple[str, str, str | None]:
     """Record a tenant's answer to the periodic survey: (tenant id, entry id, commit)."""
-    from wuye.archive.dossier import _next_id as next_entry_id, find_tenant, list_document, ordered
+    from wuye.archive.dossier import append_entry, find_tenant, list_document
     from wuye.models.archive import BY_KEY, Supplement
 
     actor = store.actor(actor_id)
@@ -941,9 +941,8 @@ def record_survey(store: Store, tenant: str, period: str, score: Any, comment: s
         if errors:
             raise WuyeError("\n".join(str(p_) for p_ in errors), errors)
         doc = list_document(store, tid, c)
-        eid = next_entry_id(c, list(doc["entries"]))
-        entry = Supplement.model_validate({"id": eid, "date": day, "note": note, "recorded_by": actor.id, "recorded_at": now})
-        doc["entries"].append(ordered(yamlio.plain(entry.model_dump())))
+        eid = append_entry(doc, c, {"date": day, "note": note, "recorded_by": actor.id, "recorded_at": now},
+                           Supplement.model_validate).id
         ch.write_yaml(rel, doc)
         ch.summary = tr("survey %s: %s 满意度 %d 分" % (tid, p.label, value), "survey %s: %s satisfaction %d" % (tid, p.label, value))
         ch.trailers = {"Wuye-Tenant": tid, "Wuye-Category": "supplement", "Wuye-Entry": eid, "Wuye-Survey": p.label,

@@ -11,6 +11,8 @@ import re
 from wuye.i18n import tr
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# A move-out case id (MO-2026-0003): the models' `pattern=` and every look-up by path use this one.
+CASE_ID_PATTERN = r"^MO-\d{4}-\d{4,}$"
 
 
 def check_id(value: str, what: str = "id") -> str:

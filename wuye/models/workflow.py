@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from wuye.models.base import Record
+from wuye.models.ids import CASE_ID_PATTERN
 from wuye.models.store import Department
 from wuye.models.types import EntityId, Money, Phone, Reading, SignedMoney
 
@@ -60,7 +61,7 @@ class WorkflowFile(Record):
 class MoveOutCase(Record):
     """case.yaml: a move-out case. Its state is derived from its signed steps."""
 
-    id: str = Field(title="案件编号", description="如 MO-2026-0003", pattern=r"^MO-\d{4}-\d{4,}$")
+    id: str = Field(title="案件编号", description="如 MO-2026-0003", pattern=CASE_ID_PATTERN)
     tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
     company: str = Field(title="公司名称", description="开案时的公司名称")
     units: list[EntityId] = Field(default_factory=list, title="房号", description="迁出的单元")
@@ -73,7 +74,7 @@ class MoveOutCase(Record):
 class StepEntry(Record):
     """A signed sign-off of one step of a case (steps/<step>.yaml, corrections <step>.N.yaml)."""
 
-    case: str = Field(title="案件编号", description="所属案件", pattern=r"^MO-\d{4}-\d{4,}$")
+    case: str = Field(title="案件编号", description="所属案件", pattern=CASE_ID_PATTERN)
     tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
     step: EntityId = Field(title="步骤", description="步骤编号")
     revision: int = Field(1, title="版本", description="1 为首次签字，更正时递增", ge=1)

@@ -16,12 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from wuye.trust import signing
-from wuye.storage import yamlio
+from wuye.storage import layout, yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage.store import Store
 
-CASE_RE = re.compile(r"MO-\d{4}-\d{4,}")
+CASE_RE = layout.CASE_ID
 ENTRY_RE = re.compile(r"(?P<step>[A-Za-z0-9][A-Za-z0-9_-]{0,63})(?:\.(?P<rev>[1-9][0-9]*))?\.yaml")
 
 
@@ -167,8 +167,6 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
 
 def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Problem]:
     """Everything that can be wrong with one signed entry, each naming the file and the reason."""
-    from pydantic import ValidationError
-
     from wuye.models.workflow import StepEntry
 
     rel = entry.rel
@@ -177,10 +175,9 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Pro
     def bad(zh: str, en: str) -> None:
         out.append(Problem(rel, tr(zh, en)))
 
-    try:
-        e = StepEntry.model_validate(entry.data)
-    except ValidationError as err:
-        return yamlio.validation_problems(rel, None, err)
+    e, invalid = yamlio.check_model(StepEntry, entry.data, rel)
+    if invalid:
+        return invalid
     m = ENTRY_RE.fullmatch(entry.file)
     if m.group("step") != e.step or int(m.group("rev") or 1) != e.revision:
         bad("文件名与条目的步骤/版本（%s r%d）不符" % (e.step, e.revision), "file name does not match the entry's step/revision (%s r%d)" % (e.step, e.revision))
@@ -218,10 +215,7 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Pro
     if e.department not in spec.signers:
         bad("%s 部门不能签 %s（可签：%s）" % (e.department, e.step, "、".join(spec.signers)),
             "the %s department may not sign %s (allowed: %s)" % (e.department, e.step, ", ".join(spec.signers)))
-    try:
-        wf.data_model(e.step).model_validate(e.data)
-    except ValidationError as err:
-        out += yamlio.validation_problems(rel, None, err, ("data",))
+    out += yamlio.check_model(wf.data_model(e.step), e.data, rel, prefix=("data",))[1]
     # The hash DAG: needs name exactly the workflow's needs, each an existing entry signed earlier.
     if set(e.needs) != set(spec.needs):
         bad("needs 应为 %s，实为 %s" % (sorted(spec.needs), sorted(e.needs)), "needs should be %s, not %s" % (sorted(spec.needs), sorted(e.needs)))
@@ -256,17 +250,13 @@ def _when(entry: SignedEntry):
 
 def case_problems(store: Store, wf, case: Case) -> list[Problem]:
     """All problems of a case: its files, every entry, and closed-ness against its steps."""
-    from pydantic import ValidationError
-
     from wuye.models.workflow import MoveOutCase
 
     out = list(case.problems)
-    try:
-        info = MoveOutCase.model_validate(case.info)
-        if info.id != case.id or info.tenant_id != case.tenant_id:
-            out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder")))
-    except ValidationError as err:
-        out += yamlio.validation_problems(f"{case.dir}/case.yaml", None, err)
+    info, invalid = yamlio.check_model(MoveOutCase, case.info, f"{case.dir}/case.yaml")
+    out += invalid
+    if info is not None and (info.id != case.id or info.tenant_id != case.tenant_id):
+        out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder")))
     for e in case.entries:
         out += entry_problems(store, wf, case, e)
     closing = wf.closing.id
@@ -325,15 +315,8 @@ def _pem(staff_id: str) -> bytes:
 def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = None) -> dict:
     """The step's data checked by its model, as JSON values (what gets signed). Problems name
     `rel`, located in `text` when given (the clerk's --file)."""
-    from pydantic import ValidationError
-
-    model = wf.data_model(step)
-    try:
-        obj = model.model_validate(data)
-    except ValidationError as e:
-        problems = yamlio.validation_problems(rel, text, e)
-        raise WuyeError(tr("「%s」的内容无效：\n" % wf.title(step), "invalid data for %s:\n" % step)
-                        + "\n".join(str(p) for p in problems), problems) from None
+    obj = yamlio.validated(wf.data_model(step), data, rel, text,
+                           heading=tr("「%s」的内容无效：\n" % wf.title(step), "invalid data for %s:\n" % step))
     return {k: v for k, v in obj.model_dump(mode="json").items() if v is not None and v != []}
 
 
@@ -515,7 +498,7 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
     settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
     notice to engineering, finance and security recorded."""
-    from wuye.archive.dossier import _next_id, list_document, ordered
+    from wuye.archive.dossier import append_entry, list_document
     from wuye.models.archive import BY_KEY, Contact, Correspondence
     from wuye.models.store import Unit
 
@@ -544,11 +527,9 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
 
     def append(key: str, record: dict, model) -> None:
         c = BY_KEY[key]
-        rel = store.tenant_rel(tid, c.filename)
         doc = list_document(store, tid, c)
-        record = {"id": _next_id(c, list(doc["entries"])), **record, "recorded_by": release["signer"], "recorded_at": now}
-        doc["entries"].append(ordered(yamlio.plain(model.model_validate(record).model_dump())))
-        ch.write_yaml(rel, doc)
+        append_entry(doc, c, {**record, "recorded_by": release["signer"], "recorded_at": now}, model.model_validate)
+        ch.write_yaml(store.tenant_rel(tid, c.filename), doc)
 
     if handover.get("new_phone") or handover.get("forwarding_address"):
         append("contacts", {"kind": "forwarding", "name": handover.get("contact_name") or case.info.get("company", tid),

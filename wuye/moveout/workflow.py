@@ -15,9 +15,10 @@ from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.models.workflow import StepSpec, WorkflowFile, step_data_model
+from wuye.storage import layout
 from wuye.storage.store import Store
 
-WORKFLOW = "workflows/moveout.yaml"
+WORKFLOW = layout.WORKFLOW
 
 
 @dataclass
@@ -136,17 +137,11 @@ def _cycle_through(start: str, graph: dict[str, list[str]]) -> list[str] | None:
 
 def load(store: Store) -> Workflow:
     """The store's move-out workflow, refused with located problems when unsound."""
-    from pydantic import ValidationError
-
     try:
         data, text = store.read_data(WORKFLOW)
     except WuyeError as e:
         raise WuyeError(tr("迁出流程文件无法读取：\n", "the move-out workflow cannot be read:\n") + str(e), e.problems) from None
-    try:
-        spec = WorkflowFile.model_validate(data or {})
-    except ValidationError as e:
-        problems = yamlio.validation_problems(WORKFLOW, text, e)
-        raise WuyeError("\n".join(str(p) for p in problems), problems) from None
+    spec = yamlio.validated(WorkflowFile, data or {}, WORKFLOW, text)
     problems, order = graph_problems(spec, WORKFLOW, text)
     if problems:
         raise WuyeError("\n".join(str(p) for p in problems), problems)

@@ -57,6 +57,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
+
 CACHE_VERSION = 1
 DIR = ("wuye", "cache")
 RACY_NS = 2_000_000_000  # timestamps this close to the index's own time are not trusted
@@ -132,18 +135,14 @@ def _save(root: Path, name: str, data: dict) -> None:
     if not enabled():
         return
     d = cache_dir(root)
-    tmp = d / f".{name}.{os.getpid()}.tmp"
+    text = json.dumps({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data},
+                      ensure_ascii=False, separators=(",", ":"))
     try:
         d.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data}, f,
-                      ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, d / name)
+        # No fsync: a cache lost in a crash is only computed again.
+        write_atomic(d / name, text.encode("utf-8"), tmp=d / f".{name}.{os.getpid()}.tmp", mode=0o666, sync=False)
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
 
 
 def _valid(entry: Any, size: int) -> bool:
@@ -420,7 +419,7 @@ def board_keys(store, tenant_id: str, cdir: str) -> tuple[str, str]:
     which only the standards read.
     """
     root = store.root
-    rels = [f"{cdir}/case.yaml", "workflows/moveout.yaml", "wuye.yaml"]
+    rels = [f"{cdir}/case.yaml", layout.WORKFLOW, layout.CONFIG]
     steps = _listing(root / cdir / "steps")
     rels += [f"{cdir}/steps/{n}" for n in steps]
     rels += [f"staff/{n}" for n in _listing(root / "staff")]
@@ -453,9 +452,6 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
     return [base / tid / "moveout" / case_id / "case.yaml" for tid in found]
 
 
-_CASE_ID = None
-
-
 def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool], dict]) -> dict:
     """The board of a case: the cached one if no file it depends on changed, else
     `compute(where, verified)`.
@@ -467,12 +463,7 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool],
     bytes (only the tenant's records changed since, as when finance records a fee during the
     move-out): the board then needs only the standards computed again, not the signatures.
     """
-    global _CASE_ID
-    if _CASE_ID is None:
-        import re
-
-        _CASE_ID = re.compile(r"MO-\d{4}-\d{4,}")
-    hits = case_paths(store.root, case_id) if _CASE_ID.fullmatch(case_id) else []
+    hits = case_paths(store.root, case_id) if layout.CASE_ID.fullmatch(case_id) else []
     if len(hits) != 1:
         return compute(None, False)
     tenant_id = hits[0].parent.parent.parent.name

@@ -22,11 +22,11 @@ from typing import Any, Iterator
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage import yamlio
+from wuye.storage.atomic import TMP_MARK, fsync_dir, write_atomic
 from wuye.storage.faults import fault as _fault
 
 CONFIG = "wuye.yaml"
 WORKFLOWS = "workflows"
-TMP_MARK = ".wuye-tmp-"
 # Where a change's new files wait, fsynced, until the journal (the commit point) names them.
 # Inside .git/ (the same file system, so the final rename is atomic) rather than beside each
 # target: staging beside the target had to create the target's folder first, and a command killed
@@ -104,20 +104,15 @@ class Store:
 
     def read_model(self, rel: str, model, context: dict | None = None):
         """A store file validated by its model; every problem located as file:line:col."""
-        from pydantic import ValidationError
-
         data, text = self.read_data(rel)
-        if data is None:
-            data = {}
-        try:
-            return model.model_validate(data, context=context)
-        except ValidationError as e:
-            problems = yamlio.validation_problems(rel, text, e)
+        obj, problems = yamlio.check_model(model, {} if data is None else data, rel, text, context=context)
+        if problems:
             raise WuyeError(
                 tr("%s 有 %d 处错误：\n" % (rel, len(problems)), "%s has %d error(s):\n" % (rel, len(problems)))
                 + "\n".join(str(p) for p in problems),
                 problems,
-            ) from None
+            )
+        return obj
 
     @property
     def config(self):
@@ -259,7 +254,7 @@ class Change:
             if batch:
                 os.sync()
             elif any(spec is not None for spec in staged.values()):
-                _fsync_dir(_staging_dir(root))  # the staged names are durable before the journal names them
+                fsync_dir(_staging_dir(root))  # the staged names are durable before the journal names them
             _write_journal(root, {"message": self.message(), "author": _author_json(self.author), "files": staged})
         except BaseException:
             _discard(root, staged)
@@ -271,7 +266,7 @@ class Change:
             self.commit = audit.commit(root, list(changed), self.message(), self.author, self.store.now())
         except WuyeError:
             for rel, old in before.items():
-                _put(root / rel, old)
+                put_file(root / rel, old)
             _discard(root, staged)
             _journal_path(root).unlink(missing_ok=True)
             raise
@@ -322,13 +317,8 @@ def _write_journal(root: Path, data: dict) -> None:
 
     path = _journal_path(root)
     path.parent.mkdir(exist_ok=True)
-    tmp = path.with_name(path.name + TMP_MARK + str(os.getpid()))
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                 tmp=path.with_name(path.name + TMP_MARK + str(os.getpid())), mode=0o666)
 
 
 def _staging_dir(root: Path) -> Path:
@@ -372,7 +362,7 @@ def _publish(root: Path, staged: dict[str, dict | None]) -> None:
         os.sync()
     else:
         for d in dirs:
-            _fsync_dir(d)
+            fsync_dir(d)
     _fault("published")
 
 
@@ -457,29 +447,16 @@ def recover(store: "Store") -> str | None:
     return summary
 
 
-def _put(path: Path, content: bytes | None) -> None:
+def put_file(path: Path, content: bytes | None) -> None:
     """Write atomically (temp file, fsync, rename, fsync the folder), or remove."""
     if content is None:
         if path.exists():
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    write_atomic(path, content)
 
-
-def _fsync_dir(d: Path) -> None:
-    fd = os.open(d, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def located(problems: list[Problem]) -> str:

@@ -227,6 +227,28 @@ def validation_problems(rel: str, text: str | None, error, prefix: tuple = ()) -
     return problems
 
 
+def check_model(model, data: Any, rel: str, text: str | None = None, *, context: dict | None = None,
+                prefix: tuple = ()) -> tuple[Any, list[Problem]]:
+    """`data` validated by `model`: (the instance, []) or (None, a Problem per error, located in
+    `text` as file:line:col). The one way a record is checked against its model; pydantic is
+    imported here, on first use, so that a caller's module stays light."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data, context=context), []
+    except ValidationError as e:
+        return None, validation_problems(rel, text, e, prefix)
+
+
+def validated(model, data: Any, rel: str, text: str | None = None, *, context: dict | None = None,
+              prefix: tuple = (), heading: str = "") -> Any:
+    """`data` as `model` accepts it, or a WuyeError: `heading`, then each located problem a line."""
+    obj, problems = check_model(model, data, rel, text, context=context, prefix=prefix)
+    if problems:
+        raise WuyeError(heading + "\n".join(str(p) for p in problems), problems)
+    return obj
+
+
 def describe(err: dict) -> str:
     """A pydantic error in the user's language."""
     kind = err["type"]

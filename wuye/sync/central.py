@@ -26,6 +26,7 @@ from pathlib import Path
 
 from wuye.errors import WuyeError
 from wuye.i18n import tr
+from wuye.storage.atomic import write_atomic
 
 HOOK = "pre-receive"
 CONFIG = {
@@ -95,10 +96,8 @@ def _install(path: Path) -> None:
         git.config(key, value)
     hook = path / "hooks" / HOOK
     hook.parent.mkdir(exist_ok=True)
-    tmp = hook.with_name(HOOK + ".wuye-tmp")
-    tmp.write_text(hook_text(), encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, hook)
+    write_atomic(hook, hook_text().encode("utf-8"), tmp=hook.with_name(HOOK + ".wuye-tmp"), mode=0o755,
+                 exact_mode=True, sync=False)
 
 
 # --- the guard ----------------------------------------------------------------------------

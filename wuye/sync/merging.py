@@ -49,17 +49,15 @@ from typing import Any, Callable
 
 from wuye.errors import WuyeError
 from wuye.i18n import tr
+from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
 
-DRIVER = "wuye"
-# Which files the driver merges. Patterns follow gitignore rules: `*` stops at `/`, so the signed
-# step entries (tenants/<t>/moveout/<case>/steps/*.yaml) keep git's own merge, where two
-# signatures of one step are an add/add conflict, as they must be.
-GITATTRIBUTES = (
-    "# wuye：档案文件按条目合并（wuye merge-driver） / wuye: archive files merge entry by entry\n"
-    f"tenants/*/*.yaml merge={DRIVER}\n"
-    f"units/*.yaml merge={DRIVER}\n"
-    f"allowed_signers merge={DRIVER}\n"
-)
+DRIVER = layout.DRIVER
+# Which files the driver merges: the layout's rules whose merge rule is entry by entry or line by
+# line. Patterns follow gitignore rules: `*` stops at `/`, so the signed step entries
+# (tenants/<t>/moveout/<case>/steps/*.yaml) keep git's own merge, where two signatures of one
+# step are an add/add conflict, as they must be.
+GITATTRIBUTES = layout.gitattributes()
 NOTES_ENV = "WUYE_MERGE_NOTES"
 RESOLVE_ENV = "WUYE_MERGE_RESOLVE"
 SIDES = ("ours", "theirs")
@@ -453,7 +451,7 @@ def merge_texts(base: str, ours: str, theirs: str, path: str, prefer: str | None
 
     Raises Unmergeable when a version is not the store's YAML (git's line merge then decides).
     """
-    if path.rsplit("/", 1)[-1] == "allowed_signers":
+    if path.rsplit("/", 1)[-1] == layout.ALLOWED_SIGNERS:
         return _merge_lines(base, ours, theirs)
     from wuye.storage import yamlio
     from ruamel.yaml.comments import CommentedMap
@@ -550,9 +548,8 @@ def run_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
             print(f"wuye: {path}: {c.describe()}", file=sys.stderr)
         _text_merge(ours, base, theirs, path)
         return 1
-    tmp = ours.with_name(ours.name + ".wuye-merge")
-    tmp.write_text(merged.text, encoding="utf-8")
-    os.replace(tmp, ours)
+    # No fsync: git reads the result at once and the merge is redone if anything is lost.
+    write_atomic(ours, merged.text.encode("utf-8"), tmp=ours.with_name(ours.name + ".wuye-merge"), mode=0o666, sync=False)
     return 0
 
 

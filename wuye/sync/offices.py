@@ -41,11 +41,12 @@ from wuye.storage import git as audit
 from wuye.sync import merging
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
+from wuye.storage import layout
 from wuye.storage.store import Store, recover
 
-SIGNED_RE = re.compile(r"^tenants/[^/]+/moveout/[^/]+/steps/[^/]+\.yaml$")
-CASE_FILE_RE = re.compile(r"^tenants/[^/]+/moveout/[^/]+/case\.yaml$")
-DRIVEN_RE = re.compile(r"^(tenants/[^/]+/[^/]+\.yaml|units/[^/]+\.yaml|allowed_signers)$")
+SIGNED_RE = layout.BY_NAME["step"].compiled
+CASE_FILE_RE = layout.BY_NAME["case"].compiled
+DRIVEN_RE = layout.DRIVEN_RE
 _MARKER_RE = re.compile(r"^(<{7}|>{7})( |$)", re.M)
 
 

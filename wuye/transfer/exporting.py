@@ -27,7 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from wuye.storage import yamlio
+from wuye.storage import layout, yamlio
+from wuye.storage.atomic import write_atomic
 from wuye.archive.dossier import ordered
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
@@ -95,8 +96,6 @@ def _raw(store: Store, tid: str, c: ArchiveCategory) -> Any:
 
 def _typed(store: Store, tid: str, c: ArchiveCategory, problems: list[Problem]):
     """A category file validated by its model (typed values for the sheet), or None."""
-    from pydantic import ValidationError
-
     from wuye.models.archive import file_model
 
     rel = store.tenant_rel(tid, c.filename)
@@ -104,22 +103,22 @@ def _typed(store: Store, tid: str, c: ArchiveCategory, problems: list[Problem]):
         return None
     try:
         data, text = store.read_data(rel)
-        return file_model(c).model_validate(data if data is not None else {})
     except WuyeError as e:
         problems += e.problems
-    except ValidationError as e:
-        problems += yamlio.validation_problems(rel, text, e)
-    return None
+        return None
+    obj, found = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text)
+    problems += found
+    return obj
 
 
 def _units(store: Store, problems: list[Problem]) -> list:
     from wuye.models.store import Unit
 
     out = []
-    d = store.path("units")
+    d = store.path(layout.UNITS_DIR)
     for p in sorted(d.glob("*.yaml")) if d.is_dir() else []:
         try:
-            out.append(store.read_model(f"units/{p.name}", Unit))
+            out.append(store.read_model(f"{layout.UNITS_DIR}/{p.name}", Unit))
         except WuyeError as e:
             problems += e.problems
     return out
@@ -210,7 +209,7 @@ def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Shee
         unit_areas = []
         for u in p.units:
             if u not in areas:
-                rel = f"units/{u}.yaml"
+                rel = f"{layout.UNITS_DIR}/{u}.yaml"
                 areas[u] = store.read_model(rel, Unit).area if store.path(rel).is_file() else None
             unit_areas.append(areas[u])
         area = "、".join(_plain_number(a) for a in unit_areas) if unit_areas and all(a is not None for a in unit_areas) else None
@@ -342,8 +341,8 @@ def _document(store: Store, tids: list[str], only: ArchiveCategory | None, resul
     yield "wuye_export", 1
     yield "building", str(store.config.building.name)
     if only is None:
-        d = store.path("units")
-        yield "units", [yamlio.read(p, f"units/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
+        d = store.path(layout.UNITS_DIR)
+        yield "units", [yamlio.read(p, f"{layout.UNITS_DIR}/{p.name}") for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
     for tid in tids:
         dossier: dict[str, Any] = {"tenant_id": tid}
         for c in CATEGORIES:
@@ -463,12 +462,4 @@ def write_output(path: str, chunks: Iterable[bytes]) -> None:
         raise WuyeError(tr("%s 是一个目录；请给出文件名" % path, "%s is a folder; give a file name" % path))
     if not target.parent.exists():
         raise WuyeError(tr("目录 %s 不存在" % target.parent, "the folder %s does not exist" % target.parent))
-    tmp = target.with_name(f".{target.name}.wuye-export-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
+    write_atomic(target, chunks, tmp=target.with_name(f".{target.name}.wuye-export-{os.getpid()}"), mode=0o666, sync=False)

@@ -248,8 +248,6 @@ class _File:
 
     def __init__(self, ws: "_Workspace", rel: str, model, category: ArchiveCategory | None, is_list: bool,
                  raw: tuple[str, Any] | None = None):
-        from pydantic import ValidationError
-
         self.ws, self.rel, self.model, self.category, self.is_list = ws, rel, model, category, is_list
         self.text: str | None = None
         self.broken = False
@@ -272,10 +270,10 @@ class _File:
         except WuyeError as e:
             self._broken(e.problems or [Problem(rel, str(e))])
             return
-        try:
-            validated = (file_model(category) if category else model).model_validate(data if data is not None else {})
-        except ValidationError as e:
-            self._broken(yamlio.validation_problems(rel, self.text, e))
+        validated, invalid = yamlio.check_model(file_model(category) if category else model,
+                                                data if data is not None else {}, rel, self.text)
+        if invalid:
+            self._broken(invalid)
             return
         if is_list:
             self.entries = list(validated.entries)
@@ -328,14 +326,14 @@ class _File:
         """Append an entry (its own id kept if free, else the next one); its id, None if refused."""
         from pydantic import ValidationError
 
-        from wuye.archive.dossier import _next_id
+        from wuye.archive.dossier import next_id
 
         if self.broken:
             return None
         item = dict(item)
         used = {e.id for e in self.entries}
         if not item.get("id") or item["id"] in used:
-            item["id"] = _next_id(self.category, [{"id": e.id} for e in self.entries])
+            item["id"] = next_id(self.category, [{"id": e.id} for e in self.entries])
         if not (keep_stamps and item.get("recorded_by")):
             item["recorded_by"] = self.ws.actor.id
         if not (keep_stamps and item.get("recorded_at")):
@@ -400,7 +398,7 @@ class _File:
         return self._render_single()
 
     def _render_single(self) -> str:
-        from wuye.archive.dossier import _TRAILING, _roundtrip_merge
+        from wuye.archive.dossier import TRAILING, roundtrip_merge
 
         doc = yamlio.load_roundtrip(self.text)
         if doc is None or not hasattr(doc, "keys"):
@@ -410,17 +408,17 @@ class _File:
             if key not in new:
                 doc.pop(key, None)
             elif key in doc:
-                doc[key] = _roundtrip_merge(doc.get(key), new[key])
-            elif key in _TRAILING or self.category is None:
+                doc[key] = roundtrip_merge(doc.get(key), new[key])
+            elif key in TRAILING or self.category is None:
                 doc[key] = new[key]
             else:
                 # A field new to a hand-kept file goes before the stamps, as ordered() puts it.
-                pos = next((i for i, k in enumerate(doc) if k in _TRAILING), len(doc))
+                pos = next((i for i, k in enumerate(doc) if k in TRAILING), len(doc))
                 doc.insert(pos, key, new[key])
         return yamlio.dumps(doc)
 
     def _render_list(self) -> str:
-        from wuye.archive.dossier import _roundtrip_merge
+        from wuye.archive.dossier import roundtrip_merge
 
         appended = [self._plain(e) for e in self.entries[self.orig_n:]]
         if not self.modified and appended and self.text.endswith("\n"):
@@ -442,7 +440,7 @@ class _File:
         if doc.get("entries") is None:
             doc["entries"] = []
         for i in sorted(self.modified):
-            doc["entries"][i] = _roundtrip_merge(doc["entries"][i], self._plain(self.entries[i]))
+            doc["entries"][i] = roundtrip_merge(doc["entries"][i], self._plain(self.entries[i]))
         for entry in appended:
             doc["entries"].append(entry)
         return yamlio.dumps(doc)

@@ -28,6 +28,7 @@ import rfc8785
 
 from wuye.errors import WuyeError
 from wuye.i18n import tr
+from wuye.storage.atomic import write_atomic
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -345,51 +346,11 @@ def _ensure_keys_dir() -> Path:
     return directory
 
 
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_file_atomically(target: Path, data: bytes, mode: int, *, overwrite: bool) -> None:
-    """Write to a fresh temp file created with `mode`, fsync, then move it into place.
-
-    With overwrite=False an existing target raises FileExistsError, without a race: the temp file
-    is hard-linked to the target name, which fails if the name is taken (rename would replace it).
-    """
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
-    placed = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)  # the umask may have dropped bits from 0644
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise  # an OSError too, and the one answer the fallback below must not swallow
-            except OSError:
-                # A file system without hard links (FAT, some network mounts): check, then
-                # rename; the window between the two is the price of such a file system.
-                if os.path.lexists(target):
-                    raise FileExistsError(target) from None
-                os.rename(tmp, target)
-        placed = True
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-    if placed:
-        _fsync_dir(target.parent)
+def _write_key_file(target: Path, data: bytes, mode: int, *, overwrite: bool) -> None:
+    """A key file, written whole with exactly `mode`: a fresh, randomly named temp file (nothing
+    placed there in advance can catch the key), fsynced; overwrite=False never replaces a key."""
+    write_atomic(target, data, tmp=target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp"), mode=mode,
+                 exact_mode=True, fresh=True, overwrite=overwrite)
 
 
 def save_private_key(staff_id: str, pem: bytes, public_line: str) -> Path:
@@ -415,12 +376,12 @@ def save_private_key(staff_id: str, pem: bytes, public_line: str) -> Path:
         raise already
     _ensure_keys_dir()
     try:
-        _write_file_atomically(path, pem, 0o600, overwrite=False)
+        _write_key_file(path, pem, 0o600, overwrite=False)
     except FileExistsError:
         raise already from None
     # The .pub is derived data (ssh-keygen -y rebuilds it), so replacing a stale one is safe.
     pub = path.with_name(path.name + ".pub")
-    _write_file_atomically(pub, (public_line.strip() + "\n").encode(), 0o644, overwrite=True)
+    _write_key_file(pub, (public_line.strip() + "\n").encode(), 0o644, overwrite=True)
     return path
 
 

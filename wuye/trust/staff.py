@@ -19,9 +19,10 @@ from wuye.errors import WuyeError
 from wuye.i18n import tr
 from wuye.models.ids import check_id
 from wuye.models.store import DEPARTMENTS, Staff, StaffKey
+from wuye.storage import layout
 from wuye.storage.store import Store
 
-ALLOWED_SIGNERS = "allowed_signers"
+ALLOWED_SIGNERS = layout.ALLOWED_SIGNERS
 
 
 def dept_label(dept: str) -> str:

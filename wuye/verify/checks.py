@@ -26,13 +26,15 @@ from wuye.storage import git as audit
 from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
+from wuye.storage import layout
+from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store
 
 VERIFIED_HEAD = "wuye/verified-head"
-# workflow.WORKFLOW and staff.ALLOWED_SIGNERS, named here because importing those modules builds
-# their pydantic models, which a warm run (nothing changed) does not need.
-WORKFLOW_FILE = "workflows/moveout.yaml"
-ALLOWED_SIGNERS_FILE = "allowed_signers"
+# From the layout, not from workflow and staff: importing those builds their pydantic models,
+# which a warm run (nothing changed) does not need.
+WORKFLOW_FILE = layout.WORKFLOW
+ALLOWED_SIGNERS_FILE = layout.ALLOWED_SIGNERS
 
 
 @dataclass
@@ -143,8 +145,6 @@ def _read_raw(root: Path, rel: str) -> bytes:
 
 def _check_unit_files(root: str, rels: list[str]) -> list[list]:
     """[rel, blob id, problems] of each unit file, as `store.read_model(rel, Unit)` judges it."""
-    from pydantic import ValidationError
-
     from wuye.storage import cache
     from wuye.models.store import Unit
 
@@ -156,14 +156,12 @@ def _check_unit_files(root: str, rels: list[str]) -> list[list]:
             blob = cache.blob_id(raw)
             text = yamlio.text_of(raw, rel)
             data = yamlio.loads(text, rel)
-            u = Unit.model_validate(data if data is not None else {})
+            u, problems = yamlio.check_model(Unit, data if data is not None else {}, rel, text)
             stem = rel.rsplit("/", 1)[1][: -len(".yaml")]
-            if u.id != stem:
+            if u is not None and u.id != stem:
                 problems.append(Problem(rel, tr("id %r 与文件名不符" % u.id, "id %r does not match the file name" % u.id)))
         except WuyeError as e:
             problems += e.problems
-        except ValidationError as e:
-            problems += yamlio.validation_problems(rel, text, e)
         out.append([rel, blob, cache.problems_to_json(problems)])
     return out
 
@@ -424,9 +422,7 @@ def record_verified(store: Store) -> None:
         return
     marker = store.root / ".git" / VERIFIED_HEAD
     marker.parent.mkdir(exist_ok=True)
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(head + "\n")
-    tmp.replace(marker)
+    write_atomic(marker, (head + "\n").encode(), tmp=marker.with_suffix(".tmp"), mode=0o666, sync=False)
 
 
 def _settings_key(store: Store, snap) -> str:
