@@ -138,6 +138,42 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# The user's own settings that still apply, though their config files are switched off:
+# how to reach a remote (credential helpers, proxies, ssh command, url rewrites), for the
+# commands that reach one; and which folders owned by someone else they trust (safe.directory,
+# which git reads only from the system and global config and the command line).
+_TRANSPORT_COMMANDS = ("fetch", "push", "ls-remote", "clone")
+_TRANSPORT_KEYS = ("credential.", "http.", "url.", "protocol.", "core.sshcommand", "core.askpass", "core.gitproxy",
+                   "ssh.")
+_DUBIOUS = b"detected dubious ownership"
+_user_config: list[tuple[str, str]] | None = None
+
+
+def _user_settings(keep) -> list[str]:
+    """`-c key=value` arguments for the user's global and system settings whose key `keep` accepts
+    (read once per process, with git itself, so includes and conditions apply as usual)."""
+    import subprocess
+
+    global _user_config
+    if _user_config is None:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("GIT_") or k in _KEPT or k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")}
+        _user_config = []
+        for scope in ("--system", "--global"):
+            p = subprocess.run(["git", "config", scope, "--null", "--list"], cwd=os.sep, env=env,
+                               capture_output=True, stdin=subprocess.DEVNULL)
+            if p.returncode == 0:
+                for item in _text(p.stdout).split("\0"):
+                    key, sep, value = item.partition("\n")
+                    if sep and "=" not in key:  # `-c` splits at the first "="
+                        _user_config.append((key, value))
+    args = []
+    for key, value in _user_config:
+        if keep(key.lower()):
+            args += ["-c", f"{key}={value}"]
+    return args
+
+
 def call(root: Path | None, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
          cwd: Path | None = None) -> tuple[int, bytes, bytes]:
     """The one way wuye starts git: (exit status, stdout, stderr) of `git <args>` in the store at `root`.
@@ -159,9 +195,18 @@ def call(root: Path | None, *args: str, input: bytes | None = None, env: dict[st
         if gd != Path(root):
             extra["GIT_WORK_TREE"] = str(root)
         cwd = root
-    p = subprocess.run(["git", "-c", f"core.hooksPath={_no_hooks()}", "-c", "core.quotePath=false", *args],
-                       cwd=cwd, input=input, env=environment(extra), capture_output=True,
-                       stdin=None if input is not None else subprocess.DEVNULL)
+    users = _user_settings(lambda key: key.startswith(_TRANSPORT_KEYS)) if args and args[0] in _TRANSPORT_COMMANDS else []
+    # wuye's own settings come last, so that none of the user's can turn hooks back on.
+    fixed = ["-c", f"core.hooksPath={_no_hooks()}", "-c", "core.quotePath=false"]
+    stdin = None if input is not None else subprocess.DEVNULL
+    p = subprocess.run(["git", *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin, env=environment(extra),
+                       capture_output=True)
+    if p.returncode != 0 and _DUBIOUS in p.stderr:
+        # A store owned by another account: git refuses it unless the user said to trust it.
+        trusted = _user_settings(lambda key: key == "safe.directory")
+        if trusted:
+            p = subprocess.run(["git", *trusted, *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin,
+                               env=environment(extra), capture_output=True)
     return p.returncode, p.stdout, p.stderr
 
 
