@@ -118,8 +118,14 @@ def _no_hooks() -> str:
         import tempfile
 
         _no_hooks_dir = tempfile.mkdtemp(prefix="wuye-no-hooks-")
-        atexit.register(os.rmdir, _no_hooks_dir)
+        atexit.register(_remove_no_hooks, _no_hooks_dir)
     return _no_hooks_dir
+
+
+def _remove_no_hooks(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)  # at exit: a leftover in /tmp is no reason to fail
 
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:

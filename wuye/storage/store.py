@@ -357,6 +357,9 @@ def _write_journal(root: Path, data: dict) -> None:
 
 
 def _staging_dir(root: Path) -> Path:
+    """In the checkout's git directory: for a worktree that is under the main checkout's .git/,
+    on the same file system unless the worktree was put on another one (then the rename into
+    place fails, the journal stays, and the change cannot finish there)."""
     from wuye.storage.git import git_dir
 
     return git_dir(root) / STAGING
