@@ -116,7 +116,7 @@ def _model_for(rel: str):
 
 def _journal(store: Store) -> tuple[dict | None, str | None]:
     """The pending journal (None if none) and, if it cannot be read, why."""
-    path = store.root / ".git" / JOURNAL
+    path = audit.git_dir(store.root) / JOURNAL
     if not path.is_file():
         return None, None
     try:
@@ -216,9 +216,9 @@ def _git_processes_in(root: Path) -> tuple[list[int], bool]:
 
 
 def _git_locks(root: Path) -> list[Path]:
-    gitdir = root / ".git"
+    gitdir = audit.git_dir(root)
     locks = [p for p in gitdir.glob("*.lock") if p.name != "wuye.lock"]
-    refs = gitdir / "refs"
+    refs = audit.common_dir(root) / "refs"
     if refs.is_dir():
         locks += sorted(refs.rglob("*.lock"))
     return locks
@@ -230,7 +230,7 @@ def check_git_locks(store: Store, report: Report) -> None:
         return
     pids, complete = _git_processes_in(store.root)
     for lock in locks:
-        rel = str(lock.relative_to(store.root))
+        rel = os.path.relpath(lock, store.root)
         try:
             age = time.time() - lock.stat().st_mtime
         except FileNotFoundError:
@@ -291,10 +291,10 @@ def check_files_on_disk(store: Store, report: Report) -> None:
                        "move it to the key folder (%s, mode 600) and never commit it; if it was committed or shared, issue a new key with `wuye staff key STAFF_ID`" % _keys_dir())))
         except OSError:
             continue
-    for d in (root / ".git" / STAGING, (root / ".git" / JOURNAL).parent):
+    for d in (audit.git_dir(root) / STAGING, (audit.git_dir(root) / JOURNAL).parent):
         if d.is_dir():
             for p in d.iterdir():
-                rel = str(p.relative_to(root))
+                rel = os.path.relpath(p, root)
                 if p.is_file() and rel not in keep and (d.name == "staging" or TMP_MARK in p.name):
                     leftovers.append(rel)
     for rel in leftovers:
@@ -318,7 +318,7 @@ def check_uncommitted(store: Store, report: Report) -> None:
         return
     journal, _ = _journal(store)
     mine = set(journal["files"]) if journal else set()
-    out = audit._git(root).status("--porcelain", "-z", "-uall", "--no-renames")
+    out = audit.run(root, "status", "--porcelain", "-z", "-uall", "--no-renames")
     for item in out.split("\0"):
         if len(item) < 4:
             continue
@@ -361,17 +361,11 @@ def check_uncommitted(store: Store, report: Report) -> None:
 
 def _branch_for(root: Path, head: str) -> str | None:
     """The one branch that can point at `head` without losing anything (its tip is head or behind it)."""
-    from git.exc import GitCommandError
-
-    git = audit._git(root)
-    branches = [b for b in git.for_each_ref("--format=%(refname:short)", "refs/heads").splitlines() if b]
+    branches = [b for b in audit.run(root, "for-each-ref", "--format=%(refname:short)", "refs/heads").splitlines() if b]
     fits = []
     for b in branches:
-        try:
-            git.merge_base("--is-ancestor", b, head)
+        if audit.run(root, "merge-base", "--is-ancestor", b, head, check=False) is not None:
             fits.append(b)
-        except GitCommandError:
-            pass
     if "main" in fits:
         return "main"
     return fits[0] if len(fits) == 1 else None
@@ -380,10 +374,10 @@ def _branch_for(root: Path, head: str) -> str | None:
 def check_head(store: Store, report: Report) -> None:
     root = store.root
     try:
-        ref = (root / ".git" / "HEAD").read_text().strip()
+        ref = (audit.git_dir(root) / "HEAD").read_text().strip()
     except FileNotFoundError:
         return
-    if (root / ".git" / "MERGE_HEAD").exists():
+    if (audit.git_dir(root) / "MERGE_HEAD").exists():
         report.findings.append(Finding(
             "merge", ".git/MERGE_HEAD", tr("有一个未完成的 git 合并", "a git merge is in progress"),
             tr("解决冲突后 git add、git commit，或用 git merge --abort 放弃；见 `wuye sync --help`",
@@ -433,13 +427,9 @@ def _expected_signers(store: Store) -> str | None:
 
 
 def _at_head(store: Store, rel: str) -> bytes | None:
-    import subprocess
-
     if audit.head(store.root) is None:
         return None
-    # Raw bytes of HEAD's blob (GitPython's runner would decode them).
-    p = subprocess.run(["git", "cat-file", "blob", f"HEAD:{rel}"], cwd=store.root, capture_output=True, check=False)
-    return p.stdout if p.returncode == 0 else None
+    return audit.run(store.root, "cat-file", "blob", f"HEAD:{rel}", check=False, text=False)  # raw bytes
 
 
 def check_allowed_signers(store: Store, report: Report) -> None:
@@ -510,15 +500,14 @@ def check_keys(store: Store, report: Report) -> None:
 
 def check_committed_keys(store: Store, report: Report) -> None:
     """A private key in HEAD's tree (the tests also grep the whole history)."""
-    from git.exc import GitCommandError
-
     if audit.head(store.root) is None:
         return
-    try:
-        out = audit._git(store.root).grep("-l", "-I", "-F", PRIVATE_MARK.decode(), "HEAD", "--")
-    except GitCommandError:
+    out = audit.run(store.root, "grep", "-l", "-z", "-I", "-F", PRIVATE_MARK.decode(), "HEAD", "--", check=False)
+    if out is None:
         return  # exit 1: nothing found
-    for line in out.splitlines():
+    for line in out.split("\0"):
+        if not line:
+            continue
         rel = line.split(":", 1)[1] if ":" in line else line
         report.findings.append(Finding(
             "private-key-committed", rel, tr("已提交的文件中含有私钥", "a committed file holds a private key"),
@@ -530,7 +519,7 @@ def check_writer(store: Store, report: Report) -> None:
     """Another wuye command writing right now makes what is found here transient."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(store.root / ".git" / "wuye.lock"))
+    lock = FileLock(str(audit.git_dir(store.root) / "wuye.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -544,7 +533,7 @@ def check_writer(store: Store, report: Report) -> None:
 def check_packing(store: Store, report: Report) -> None:
     """A background `git gc` that failed leaves .git/gc.log, and git then does not pack again
     (for a day, and until the log is removed): the store silently stops being packed."""
-    log = store.root / ".git" / "gc.log"
+    log = audit.common_dir(store.root) / "gc.log"
     try:
         said = log.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
@@ -591,18 +580,17 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
 
         for f in found:
             if f.code == "detached-head" and f.fixable:
-                git = audit._git(store.root)
                 branch, head = f.details["branch"], f.details["head"]
-                git.update_ref(f"refs/heads/{branch}", head)
-                git.symbolic_ref("HEAD", f"refs/heads/{branch}")
+                audit.run(store.root, "update-ref", f"refs/heads/{branch}", head)
+                audit.run(store.root, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
                 done.append(tr("把分支 %s 移到 %s 并切回它" % (branch, head[:10]), "moved branch %s to %s and switched back to it" % (branch, head[:10])))
 
         if "journal-damaged" in codes:
-            path = store.root / ".git" / JOURNAL
+            path = audit.git_dir(store.root) / JOURNAL
             aside = path.with_name(f"pending.damaged-{time.strftime('%Y%m%d%H%M%S')}.json")
             path.rename(aside)
-            done.append(tr("把损坏的中断记录改名留存为 %s" % aside.relative_to(store.root),
-                           "set the damaged record of an interrupted change aside as %s" % aside.relative_to(store.root)))
+            done.append(tr("把损坏的中断记录改名留存为 %s" % os.path.relpath(aside, store.root),
+                           "set the damaged record of an interrupted change aside as %s" % os.path.relpath(aside, store.root)))
         elif "journal" in codes:
             try:
                 summary = recover(store)
@@ -614,7 +602,7 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                     done.append(tr("完成了被中断的修改「%s」（按原作者提交，%s）" % (summary, commits[-1][:10]),
                                    "finished the interrupted change \"%s\" (committed as its author, %s)" % (summary, commits[-1][:10])))
 
-        gone = clear_staging(store.root) if not (store.root / ".git" / JOURNAL).exists() else []
+        gone = clear_staging(store.root) if not (audit.git_dir(store.root) / JOURNAL).exists() else []
         keep = _journal_tmps(store)
         for f in found:
             if f.code == "temp-file" and f.path not in keep:
@@ -654,7 +642,7 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
         if "packing" in codes:
             said = audit.pack(store.root)
             if said is None:
-                (store.root / ".git" / "gc.log").unlink(missing_ok=True)
+                (audit.common_dir(store.root) / "gc.log").unlink(missing_ok=True)
                 done.append(tr("重新整理（打包）了档案库的 git 对象", "packed the store's git objects again"))
             else:
                 done.append(tr("git gc 仍然失败：%s" % said, "git gc still fails: %s" % said))

@@ -108,7 +108,11 @@ def record_reveal(root: Path, command: str, subject: str, actor: str | None = No
         login = None
     line = json.dumps({"at": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "staff": staff,
                        "login": login, "command": command, "subject": subject}, ensure_ascii=False)
-    path = Path(root) / ".git" / ACCESS_LOG
+    from wuye.storage.git import common_dir
+
+    # Shared by every worktree of the repository, not per checkout: it records who saw what of
+    # this copy of the store, and `git worktree remove` deletes a worktree's own git directory.
+    path = common_dir(Path(root)) / ACCESS_LOG
     path.parent.mkdir(exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
@@ -121,7 +125,9 @@ def reveals(root: Path) -> list[dict]:
     """The access log, oldest first."""
     import json
 
-    path = Path(root) / ".git" / ACCESS_LOG
+    from wuye.storage.git import common_dir
+
+    path = common_dir(Path(root)) / ACCESS_LOG
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -75,7 +75,21 @@ def enabled() -> bool:
 
 
 def cache_dir(root: Path) -> Path:
-    return Path(root, ".git", *DIR)
+    """In the checkout's own git directory (a worktree's, not the shared one): what is cached is
+    derived from this checkout's files and index (git.git_dir says why)."""
+    from wuye.storage.git import git_dir
+
+    return Path(git_dir(Path(root)), *DIR)
+
+
+def _dir(root: Path) -> Path | None:
+    """cache_dir, or None outside a repository (a folder without .git keeps no cache)."""
+    from wuye.storage.git import NotARepository
+
+    try:
+        return cache_dir(root)
+    except NotARepository:
+        return None
 
 
 def blob_id(raw: bytes) -> str:
@@ -117,10 +131,11 @@ def fingerprint() -> str:
 
 def _load(root: Path, name: str) -> dict | None:
     """A cache file's content if it is whole, ours and of this code and language; else None."""
-    if not enabled():
+    d = _dir(root) if enabled() else None
+    if d is None:
         return None
     try:
-        with open(cache_dir(root) / name, "rb") as f:
+        with open(d / name, "rb") as f:
             data = json.loads(f.read())
     except (OSError, ValueError):  # missing, unreadable, truncated, garbage: rebuilt
         return None
@@ -132,9 +147,9 @@ def _load(root: Path, name: str) -> dict | None:
 
 def _save(root: Path, name: str, data: dict) -> None:
     """Write a cache file whole (temp file, rename); a store we may not write to keeps no cache."""
-    if not enabled():
+    d = _dir(root) if enabled() else None
+    if d is None:
         return
-    d = cache_dir(root)
     text = json.dumps({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data},
                       ensure_ascii=False, separators=(",", ":"))
     try:
@@ -261,22 +276,23 @@ class Snapshot:
     @classmethod
     def take(cls, root: Path) -> "Snapshot":
         import re
-        import subprocess
+
+        from wuye.storage.git import NotARepository, run
 
         root = Path(root)
-        if not enabled() or not (root / ".git").is_dir():
+        if not enabled():
             return cls(root)
-        from wuye.storage.git import _REDIRECTS
-
-        env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
-        listing = subprocess.run(["git", "ls-files", "-s", "-z"], cwd=root, env=env, capture_output=True)
-        dirty = subprocess.run(["git", "diff-files", "--name-only", "-z"], cwd=root, env=env, capture_output=True)
-        if listing.returncode != 0 or dirty.returncode != 0:
+        try:
+            listing = run(root, "ls-files", "-s", "-z", check=False, text=False)
+            dirty = run(root, "diff-files", "--name-only", "-z", check=False, text=False)
+        except NotARepository:
             return cls(root)
-        changed = set(dirty.stdout.split(b"\0"))
+        if listing is None or dirty is None:
+            return cls(root)
+        changed = set(dirty.split(b"\0"))
         # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
         blobs = {path.decode("utf-8", "surrogateescape"): sha.decode()
-                 for sha, path in re.findall(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", listing.stdout)
+                 for sha, path in re.findall(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", listing)
                  if path not in changed}
         return cls(root, blobs)
 

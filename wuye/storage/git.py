@@ -3,13 +3,18 @@
 Writes run git's own commands: a commit of exactly the paths a command wrote, its tree built with
 git's plumbing from HEAD's tree and those paths only (see `commit`), authored and committed by the
 acting staff member, never by whatever global git identity the machine has, with no hook run.
-GitPython's pure-Python index is never used: on a 120,000-file store it takes seconds per commit
-where git takes a tenth. History is read with one `git log` whose format asks git itself to parse
-the `Wuye-*` trailers.
+History is read with one `git log` whose format asks git itself to parse the `Wuye-*` trailers.
+
+This module is the only place in wuye that starts a git process (tests/test_git_runner.py checks
+it): every command goes through `call`/`run`, which decide once how git is started (see `call`).
+wuye no longer depends on GitPython: all it was still used for was starting commands (its
+pure-Python index takes seconds per commit on a 120,000-file store, and was long gone), and its
+import alone costs 80-140 ms, which `wuye log`, `doctor`, `sync` and `remote` no longer pay.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from wuye.errors import WuyeError
@@ -31,15 +36,184 @@ LOCAL_CONFIG = {
 }
 
 
-def _git(root: Path):
-    """git's own command runner for a store. Hooks are off for every command wuye runs: a
-    user's global core.hooksPath (a prepare-commit-msg that prefixes ticket numbers, say) must
-    neither rewrite the audit trail's messages nor make a command fail."""
-    from git import Repo
+class GitFailed(WuyeError):
+    """A git command that failed where the caller needed it to succeed; git's words in `stderr`."""
 
-    git = Repo(root).git
-    git.set_persistent_git_options(c="core.hooksPath=/dev/null")
-    return git
+    def __init__(self, message: str, status: int, stderr: str):
+        super().__init__(message)
+        self.status, self.stderr = status, stderr
+
+
+class NotARepository(WuyeError):
+    """The folder holds no git repository (no `.git`, and it is not a bare repository)."""
+
+
+def git_dir(root: Path) -> Path:
+    """The store's own git directory: `.git` itself, or where a `.git` file points.
+
+    `git worktree add` (and `git clone --separate-git-dir`, submodules) leave a `.git` *file*
+    holding `gitdir: <path>` (gitrepository-layout(5)); that directory holds this checkout's HEAD,
+    index, MERGE_HEAD, and wuye's per-checkout state. A bare repository (the central one) is its
+    own git directory. Read by hand, not with `git rev-parse --absolute-git-dir` (which answers
+    the same, as tests/test_git_runner.py checks): look-ups and `head` must not start a process.
+
+    What wuye keeps here, and why per checkout rather than shared by every worktree (`common_dir`):
+    the write lock, the journal and staging of an interrupted change, the caches and the last
+    verified HEAD all describe *this* checkout's working tree, index and HEAD, which a second
+    worktree does not share; the refs the worktrees do share are moved by `update-ref <new> <old>`,
+    which git itself refuses when they moved meanwhile, so one lock per checkout is enough.
+    """
+    root = Path(root)
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():
+        text = dot.read_text(encoding="utf-8", errors="surrogateescape").strip()
+        if text.startswith("gitdir:"):
+            return Path(root, text[len("gitdir:"):].strip()).resolve()
+    if (root / "HEAD").is_file() and (root / "objects").is_dir() and (root / "refs").is_dir():
+        return root  # bare
+    raise NotARepository(tr("%s 不是 git 仓库（没有 .git）" % root, "%s is not a git repository (there is no .git)" % root))
+
+
+def common_dir(root: Path) -> Path:
+    """The git directory every worktree of the repository shares: objects, refs, config, gc.log
+    (its `commondir` file names it; a plain checkout's git directory is its own common one)."""
+    gd = git_dir(root)
+    try:
+        named = (gd / "commondir").read_text(encoding="utf-8", errors="surrogateescape").strip()
+    except FileNotFoundError:
+        return gd
+    return Path(gd, named).resolve()
+
+
+# Inherited GIT_* variables that are kept: how to reach a remote (ssh, askpass, proxies) and
+# git's tracing. Every other GIT_* variable goes, the repository-locating ones first (GIT_DIR,
+# GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES,
+# GIT_COMMON_DIR, GIT_CEILING_DIRECTORIES: inside a hook, or from a shell that exported them,
+# they would point a command at another repository, index or object store), and with them
+# those that change what a command does (GIT_AUTHOR_DATE dating a commit, GIT_NOTES_REF,
+# GIT_*_PATHSPECS, GIT_CONFIG_* adding settings, GIT_TEMPLATE_DIR installing hooks on init).
+# An allow-list, because a list of what to drop misses whatever variable git adds next.
+_KEPT = frozenset(("GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT",
+                   "GIT_EXEC_PATH", "GIT_ALLOW_PROTOCOL", "GIT_PROTOCOL_FROM_USER", "GIT_PROXY_COMMAND",
+                   "GIT_HTTP_USER_AGENT", "GIT_HTTP_LOW_SPEED_LIMIT", "GIT_HTTP_LOW_SPEED_TIME",
+                   "GIT_SSL_NO_VERIFY", "GIT_SSL_CAINFO", "GIT_CURL_VERBOSE", "GIT_FLUSH"))
+
+# core.hooksPath for every command wuye runs: hooks are off. A user's global core.hooksPath (a
+# prepare-commit-msg that prefixes ticket numbers, say) or the store's own .git/hooks must neither
+# rewrite the audit trail's messages nor make a command fail, nor run code an office committed.
+# /dev/null rather than an empty directory of our own: nobody can ever create a file under it
+# (a hook there fails with ENOTDIR, which git counts as no hook, as tests/test_git_runner.py
+# checks with real hooks), and a process killed mid-command leaves no temporary folder behind.
+NO_HOOKS = "/dev/null"
+
+
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every git command: the caller's, scrubbed (see _KEPT), with the
+    system and the user's global git config switched off, so that neither can change what a
+    command does (core.autocrlf rewriting blobs, core.fsmonitor or a credential helper running
+    a program, init.templateDir installing hooks, log.showSignature changing `git log`'s
+    output). The store's own .git/config still applies: it holds LOCAL_CONFIG, the remotes and
+    the merge driver. Identities come from `_identity`, never from a user.name."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GIT_") or k in _KEPT or k.startswith("GIT_TRACE")}
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env["GIT_CONFIG_GLOBAL"] = os.devnull
+    if extra:
+        env.update(extra)
+    return env
+
+
+# The user's own settings that still apply, though their config files are switched off:
+# how to reach a remote (credential helpers, proxies, ssh command, url rewrites), for the
+# commands that reach one; and which folders owned by someone else they trust (safe.directory,
+# which git reads only from the system and global config and the command line).
+_TRANSPORT_COMMANDS = ("fetch", "push", "ls-remote", "clone")
+_TRANSPORT_KEYS = ("credential.", "http.", "url.", "protocol.", "core.sshcommand", "core.askpass", "core.gitproxy",
+                   "ssh.")
+_DUBIOUS = b"detected dubious ownership"
+_user_config: list[tuple[str, str]] | None = None
+
+
+def _user_settings(keep) -> list[str]:
+    """`-c key=value` arguments for the user's global and system settings whose key `keep` accepts
+    (read once per process, with git itself, so includes and conditions apply as usual)."""
+    import subprocess
+
+    global _user_config
+    if _user_config is None:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("GIT_") or k in _KEPT or k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")}
+        _user_config = []
+        for scope in ("--system", "--global"):
+            p = subprocess.run(["git", "config", scope, "--null", "--list"], cwd=os.sep, env=env,
+                               capture_output=True, stdin=subprocess.DEVNULL)
+            if p.returncode == 0:
+                for item in _text(p.stdout).split("\0"):
+                    key, sep, value = item.partition("\n")
+                    if sep and "=" not in key:  # `-c` splits at the first "="
+                        _user_config.append((key, value))
+    args = []
+    for key, value in _user_config:
+        if keep(key.lower()):
+            args += ["-c", f"{key}={value}"]
+    return args
+
+
+def call(root: Path | None, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+         cwd: Path | None = None) -> tuple[int, bytes, bytes]:
+    """The one way wuye starts git: (exit status, stdout, stderr) of `git <args>` in the store at `root`.
+
+    The repository is named, not searched for: GIT_DIR is the store's git directory (`git_dir`,
+    which follows a worktree's `.git` file) and GIT_WORK_TREE the store itself (none for a bare
+    one), so a store without `.git` is refused instead of git walking up into whatever
+    repository holds the folder. `root=None` is a command outside any repository (init,
+    merge-file), run in `cwd`. Hooks are off (`NO_HOOKS`), paths in output are never quoted
+    (core.quotePath=false; callers that parse paths also pass -z), and `environment()` applies,
+    with `env` on top (an author, a date, the merge driver's variables).
+    """
+    import subprocess
+
+    extra = dict(env or {})
+    if root is not None:
+        gd = git_dir(root)
+        extra["GIT_DIR"] = str(gd)
+        if gd != Path(root):
+            extra["GIT_WORK_TREE"] = str(root)
+        cwd = root
+    users = _user_settings(lambda key: key.startswith(_TRANSPORT_KEYS)) if args and args[0] in _TRANSPORT_COMMANDS else []
+    # wuye's own settings come last, so that none of the user's can turn hooks back on.
+    fixed = ["-c", f"core.hooksPath={NO_HOOKS}", "-c", "core.quotePath=false"]
+    stdin = None if input is not None else subprocess.DEVNULL
+    p = subprocess.run(["git", *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin, env=environment(extra),
+                       capture_output=True)
+    if p.returncode != 0 and _DUBIOUS in p.stderr:
+        # A store owned by another account: git refuses it unless the user said to trust it.
+        trusted = _user_settings(lambda key: key == "safe.directory")
+        if trusted:
+            p = subprocess.run(["git", *trusted, *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin,
+                               env=environment(extra), capture_output=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def run(root: Path | None, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+        check: bool = True, text: bool = True, cwd: Path | None = None):
+    """`git <args>`'s stdout (str, or bytes with text=False), trailing newlines kept.
+
+    A failure raises GitFailed naming git's words, or with check=False returns None (how
+    `merge-base --is-ancestor` and `grep` answer no)."""
+    status, out, err = call(root, *args, input=input, env=env, cwd=cwd)
+    if status != 0:
+        if not check:
+            return None
+        said = err.decode("utf-8", "replace").strip() or f"exit {status}"
+        raise GitFailed(tr("git %s 失败：%s" % (args[0], said), "git %s failed: %s" % (args[0], said)), status, said)
+    return _text(out) if text else out
 
 
 def _identity(author) -> dict[str, str]:
@@ -55,13 +229,9 @@ def _identity(author) -> dict[str, str]:
 
 def init_repository(root: Path) -> None:
     """A new repository on branch main, with the store's local settings."""
-    from git import Repo
-
-    repo = Repo.init(root, initial_branch="main")
-    with repo.config_writer() as cw:
-        for key, value in LOCAL_CONFIG.items():
-            section, option = key.rsplit(".", 1)
-            cw.set_value(section, option, value)
+    run(None, "init", "-q", "--initial-branch=main", str(root))
+    for key, value in LOCAL_CONFIG.items():
+        run(root, "config", key, value)
 
 
 class CommitFailed(WuyeError):
@@ -143,78 +313,50 @@ def pack_when_due(root: Path) -> None:
     checks again and packs in the background (gc.autoDetach), so the command that tips it over
     does not wait for the repack. Only objects two weeks old and unreachable are ever pruned.
     """
-    import os
-    import subprocess
-
     try:
-        loose = sum(1 for e in os.scandir(Path(root, ".git", "objects", "17")) if len(e.name) == 38)
+        loose = sum(1 for e in os.scandir(common_dir(root) / "objects" / "17") if len(e.name) == 38)
     except OSError:
         return
     if loose <= (LOOSE_OBJECTS + 255) // 256:
         return
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
-    subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "-c", f"gc.auto={LOOSE_OBJECTS}", "gc", "--auto", "--quiet"],
-                   cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A background gc detaches, so its output is of no use here; a failure leaves gc.log (doctor).
+    call(root, "-c", f"gc.auto={LOOSE_OBJECTS}", "gc", "--auto", "--quiet")
 
 
 def pack(root: Path) -> str | None:
     """Pack the store's objects now, in the foreground (`wuye doctor --fix`); None when done,
     else what git said. Unreachable objects younger than two weeks are kept, as git keeps them."""
-    import os
-    import subprocess
-
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
-    p = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "gc", "--quiet"], cwd=root, env=env,
-                       stdin=subprocess.DEVNULL, capture_output=True)
-    return None if p.returncode == 0 else (p.stderr.decode("utf-8", "replace").strip() or f"exit {p.returncode}")
+    status, _, err = call(root, "gc", "--quiet")
+    return None if status == 0 else (err.decode("utf-8", "replace").strip() or f"exit {status}")
 
 
 class _Porcelain(Exception):
     """A change the plumbing path leaves to `git add` + `git commit -- paths`."""
 
 
-# Variables that would point git at another repository, index or object store than the store's.
-_REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
-              "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX")
-
-
 def _environment(author, when) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
-    env.update(_identity(author))
+    """The variables a commit adds to `environment()`: who, and when."""
+    env = _identity(author)
     if when is not None:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
     return env
 
 
 def _run(root: Path, args: list[str], env: dict, input: bytes | None = None, quiet: bool = False) -> str:
-    """A git command in the store, hooks off; its stdout. A failure is a WuyeError naming git's words."""
-    import subprocess
-
-    p = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, input=input,
-                       capture_output=True, env=env)
-    if p.returncode != 0 and not quiet:
-        said = _git_failure(p.stderr.decode("utf-8", "replace"))
+    """A git command of a commit; its stdout. A failure is a CommitFailed naming git's words."""
+    status, out, err = call(root, *args, input=input, env=env)
+    if status != 0 and not quiet:
+        said = _git_failure(err.decode("utf-8", "replace"))
         raise CommitFailed(tr("git 提交失败，文件已恢复原样：%s" % said, "the git commit failed and the files were restored: %s" % said),
                            said)
-    return p.stdout.decode("utf-8", "surrogateescape")
+    return _text(out)
 
 
 def read(root: Path, args: list[str], check: bool = True) -> str | None:
-    """A git command that only reads (log, merge-base), run without GitPython: its stdout, or
+    """A git command that only reads (log, merge-base): its stdout without the final newline, or
     None when it fails and `check` is off (merge-base --is-ancestor answers no by failing)."""
-    import os
-    import subprocess
-
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
-    p = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True)
-    if p.returncode != 0:
-        if check:
-            raise WuyeError(tr("git %s 失败：%s" % (args[0], p.stderr.decode("utf-8", "replace").strip()),
-                               "git %s failed: %s" % (args[0], p.stderr.decode("utf-8", "replace").strip())))
-        return None
-    return p.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+    out = run(root, *args, check=check)
+    return None if out is None else out.rstrip("\n")
 
 
 def _nul(paths: list[str]) -> bytes:
@@ -318,7 +460,7 @@ def _write_trees(root: Path, batch: list[tuple[str, bytes]], env: dict) -> None:
     import shutil
     import tempfile
 
-    tmp = Path(tempfile.mkdtemp(prefix="trees-", dir=root / ".git"))
+    tmp = Path(tempfile.mkdtemp(prefix="trees-", dir=git_dir(root)))
     try:
         names = []
         for i, (_, body) in enumerate(batch):
@@ -336,15 +478,12 @@ _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 def _read_trees(root: Path, old: str | None, dirs: list[str], env: dict) -> dict[str, dict | None]:
     """The entries of each folder in HEAD: {name: (mode, sha)}, with "" naming the tree's own id."""
-    import subprocess
-
     if old is None:
         return {}
-    p = subprocess.run(["git", "cat-file", "--batch"], cwd=root, env=env, capture_output=True,
-                       input="".join(f"{old}:{d}\n" for d in dirs).encode("utf-8"))
-    if p.returncode != 0:
+    status, out, _ = call(root, "cat-file", "--batch", env=env, input="".join(f"{old}:{d}\n" for d in dirs).encode("utf-8"))
+    if status != 0:
         raise _Porcelain
-    out, pos, trees = p.stdout, 0, {}
+    pos, trees = 0, {}
     for d in dirs:
         eol = out.index(b"\n", pos)
         header = out[pos:eol].split()
@@ -421,19 +560,21 @@ def _stdin(data: bytes):
 
 
 def head(root: Path) -> str | None:
-    """HEAD's commit hash, or None before the first commit. Reads .git directly (no import)."""
-    gitdir = root / ".git"
+    """HEAD's commit hash, or None before the first commit. Reads the git directory by hand (no
+    process): HEAD is the checkout's own, the branch it names lives in the shared common dir."""
     try:
+        gitdir = git_dir(root)
         ref = (gitdir / "HEAD").read_text().strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotARepository):
         return None
     if not ref.startswith("ref: "):
         return ref
     name = ref[5:]
-    p = gitdir / name
+    shared = common_dir(root)
+    p = shared / name
     if p.is_file():
         return p.read_text().strip()
-    packed = gitdir / "packed-refs"
+    packed = shared / "packed-refs"
     if packed.is_file():
         for line in packed.read_text().splitlines():
             if line.endswith(" " + name):
@@ -455,7 +596,7 @@ def log(root: Path, paths: list[str] | None = None, limit: int | None = None, gr
         args += [f"--grep={grep}", "-F"]
     if head(root) is None:
         return []
-    out = _git(root).log(*args, "--", *(paths or []))
+    out = run(root, "log", *args, "--", *(paths or []))
     entries = []
     for chunk in out.split(_END):
         chunk = chunk.strip("\n")
@@ -474,4 +615,4 @@ def log(root: Path, paths: list[str] | None = None, limit: int | None = None, gr
 
 
 def is_clean(root: Path) -> bool:
-    return _git(root).status("--porcelain") == ""
+    return run(root, "status", "--porcelain", "-z") == ""

@@ -167,7 +167,10 @@ class Store:
         from filelock import FileLock, Timeout
 
         timeout = float(os.environ.get("WUYE_LOCK_TIMEOUT", "30"))
-        lock = FileLock(str(self.root / ".git" / "wuye.lock"))
+        from wuye.storage.git import git_dir
+
+        # Per checkout (git.git_dir says why): a second worktree has its own tree, index and HEAD.
+        lock = FileLock(str(git_dir(self.root) / "wuye.lock"))
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
@@ -295,7 +298,9 @@ JOURNAL = "wuye/pending.json"
 
 
 def _journal_path(root: Path) -> Path:
-    return root / ".git" / JOURNAL
+    from wuye.storage.git import git_dir
+
+    return git_dir(root) / JOURNAL
 
 
 def _author_json(author) -> dict | None:
@@ -322,7 +327,12 @@ def _write_journal(root: Path, data: dict) -> None:
 
 
 def _staging_dir(root: Path) -> Path:
-    return root / ".git" / STAGING
+    """In the checkout's git directory: for a worktree that is under the main checkout's .git/,
+    on the same file system unless the worktree was put on another one (then the rename into
+    place fails, the journal stays, and the change cannot finish there)."""
+    from wuye.storage.git import git_dir
+
+    return git_dir(root) / STAGING
 
 
 BATCH_SYNC = 64  # more files than this in one change: one os.sync() instead of an fsync each
@@ -342,7 +352,8 @@ def _stage(root: Path, rel: str, content: bytes, n: int, sync: bool = True) -> d
         if sync:
             f.flush()
             os.fsync(f.fileno())
-    return {"tmp": str(tmp.relative_to(root)), "sha256": hashlib.sha256(content).hexdigest()}
+    # relpath, not relative_to: a worktree's git directory (and so staging) is outside its root.
+    return {"tmp": os.path.relpath(tmp, root), "sha256": hashlib.sha256(content).hexdigest()}
 
 
 def _publish(root: Path, staged: dict[str, dict | None]) -> None:
@@ -433,7 +444,7 @@ def recover(store: "Store") -> str | None:
     summary = journal["message"].splitlines()[0]
     author = _Author(**journal["author"]) if journal.get("author") else None
     # Killed after the commit but before the journal was removed? Then nothing is left to commit.
-    pending = {line[3:] for line in audit._git(root).status("--porcelain", "-uall", "--no-renames").splitlines()}
+    pending = {item[3:] for item in audit.run(root, "status", "--porcelain", "-z", "-uall", "--no-renames").split("\0") if item}
     if audit.head(root) is None or pending & set(files):
         try:
             audit.commit(root, list(files), journal["message"], author, store.now())

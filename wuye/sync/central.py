@@ -57,8 +57,7 @@ def hook_text() -> str:
 
 def init_central(path: Path, update: bool = False) -> Path:
     """A bare repository with the guard hook; `update` rewrites the hook of an existing one."""
-    from git import Repo
-    from git.exc import GitCommandError
+    from wuye.storage import git as audit
 
     path = Path(path).expanduser()
     if update:
@@ -72,9 +71,9 @@ def init_central(path: Path, update: bool = False) -> Path:
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
-        Repo.init(path, bare=True, initial_branch="main")
+        audit.run(None, "init", "-q", "--bare", "--initial-branch=main", str(path.resolve()), cwd=path)
         _install(path)
-    except (GitCommandError, OSError) as e:
+    except (audit.GitFailed, OSError) as e:
         _remove(path, keep_root=not created)
         raise WuyeError(tr("无法新建中央仓库 %s：%s" % (path, e), "cannot create the central repository %s: %s" % (path, e))) from None
     return path.resolve()
@@ -89,11 +88,10 @@ def _remove(path: Path, keep_root: bool) -> None:
 
 
 def _install(path: Path) -> None:
-    from git import Repo
+    from wuye.storage import git as audit
 
-    git = Repo(path).git
     for key, value in CONFIG.items():
-        git.config(key, value)
+        audit.run(path, "config", key, value)
     hook = path / "hooks" / HOOK
     hook.parent.mkdir(exist_ok=True)
     write_atomic(hook, hook_text().encode("utf-8"), tmp=hook.with_name(HOOK + ".wuye-tmp"), mode=0o755,
@@ -111,9 +109,11 @@ def _scrub_environment() -> tuple[list[str], Path]:
     """Object directories of the push, then git's repository variables removed from os.environ.
 
     Inside a hook git sets GIT_DIR, GIT_QUARANTINE_PATH and friends; left in place they would
-    point every git command of the check (including GitPython's) at the central repository.
+    point every git command of the check at the central repository. (git.call scrubs them from
+    each command it starts anyway; they are removed here too so that nothing else in the check,
+    `Store(work)` finding its root say, sees the central repository.)
     """
-    from git import Git
+    from wuye.storage import git as audit
 
     central = Path(os.environ.get("GIT_DIR", ".")).resolve()
     objects = [os.environ[k] for k in ("GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY") if os.environ.get(k)]
@@ -122,7 +122,7 @@ def _scrub_environment() -> tuple[list[str], Path]:
     alternates = central / "objects" / "info" / "alternates"
     if alternates.is_file():
         objects += [line for line in alternates.read_text().splitlines() if line and not line.startswith("#")]
-    local = Git().execute(["git", "rev-parse", "--local-env-vars"]).split()
+    local = audit.run(None, "rev-parse", "--local-env-vars", cwd=central).split()
     for name in [*local, "GIT_QUARANTINE_PATH"]:
         os.environ.pop(name, None)
     resolved = []
@@ -136,13 +136,12 @@ def _scrub_environment() -> tuple[list[str], Path]:
 def _run(root: Path, *args: str) -> tuple[int, str, str]:
     from wuye.storage import git as audit
 
-    return audit._git(root).execute(["git", *args], with_extended_output=True, with_exceptions=False)
+    status, out, err = audit.call(root, *args)
+    return status, out.decode("utf-8", "surrogateescape").removesuffix("\n"), err.decode("utf-8", "replace")
 
 
 def pre_receive(lines: list[str]) -> list[str]:
     """Check a push (the `old new ref` lines git gives the hook); the reasons to refuse it."""
-    from git import Repo
-
     from wuye.storage import git as audit
 
     if not os.environ.get("GIT_DIR"):
@@ -151,12 +150,12 @@ def pre_receive(lines: list[str]) -> list[str]:
     updates = [line.split() for line in lines if line.strip()]
     objects, central = _scrub_environment()
     existing = [line.split()[0] for line in
-                audit._git(central).for_each_ref("--format=%(objectname) %(refname)", "refs/heads/").splitlines()]
+                audit.run(central, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/").splitlines()]
     out: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="wuye-pre-receive-"))
     try:
-        Repo.init(work)
-        (work / ".git" / "objects" / "info" / "alternates").write_text("\n".join(objects) + "\n")
+        audit.run(None, "init", "-q", str(work), cwd=work)
+        (audit.common_dir(work) / "objects" / "info" / "alternates").write_text("\n".join(objects) + "\n")
         for old, new, ref in updates:
             out += [f"{ref}: {p}" for p in check_update(work, old, new, ref, existing)]
     finally:
@@ -185,5 +184,7 @@ def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) 
     if not (work / "wuye.yaml").is_file():
         return [tr("推送的提交 %s 不是 wuye 档案库（没有 wuye.yaml）" % new[:10], "the pushed commit %s is not a wuye store (no wuye.yaml)" % new[:10])]
     # Each ref is verified on its own: no "last verified" marker carries over between them.
-    (work / ".git" / verifying.VERIFIED_HEAD).unlink(missing_ok=True)
+    from wuye.storage import git as audit
+
+    (audit.git_dir(work) / verifying.VERIFIED_HEAD).unlink(missing_ok=True)
     return [str(p) for p in verifying.verify(Store(work)).errors]

@@ -92,14 +92,14 @@ def set_config(root: Path, settings: dict[str, str]) -> None:
     """Write repository config values that differ (one read, then only the writes needed)."""
     from wuye.storage import git as audit
 
-    git = audit._git(root)
-    status, out, _ = git.execute(["git", "config", "--local", "--list"], with_extended_output=True, with_exceptions=False)
-    current = dict(line.partition("=")[::2] for line in out.splitlines()) if status == 0 else {}
+    out = audit.run(root, "config", "--local", "--list", "-z", check=False)
+    # -z: each entry is `key\nvalue\0`, so a value holding "=" or a newline reads back whole.
+    current = dict(item.partition("\n")[::2] for item in out.split("\0") if item) if out is not None else {}
     for key, value in settings.items():
         # `--list` lower-cases section and variable names; no key of wuye's has a subsection
         # with capitals, so lower-casing the whole key finds it.
         if current.get(key.lower()) != value:
-            git.config(key, value)
+            audit.run(root, "config", key, value)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -478,32 +478,25 @@ def _merge_lines(base: str, ours: str, theirs: str) -> Merged:
 
 def _text_merge(ours: Path, base: Path, theirs: Path, path: str) -> int:
     """git's own line merge into `ours`, with conflict markers; the number of conflicts."""
-    from git import Git
+    from wuye.storage import git as audit
 
-    status, _, _ = Git().execute(
-        ["git", "merge-file", "-L", tr("本地", "ours") + f" {path}", "-L", "base", "-L", tr("对方", "theirs") + f" {path}",
-         str(ours), str(base), str(theirs)],
-        with_extended_output=True, with_exceptions=False)
+    status, _, _ = audit.call(
+        None, "merge-file", "-L", tr("本地", "ours") + f" {path}", "-L", "base", "-L", tr("对方", "theirs") + f" {path}",
+        str(ours), str(base), str(theirs))
     return status
 
 
 def cited_in_head(root: Path, tenant_dir: str) -> Callable[[str, str], list[str]]:
     """Signed entries of HEAD under a tenant's move-out cases citing `<file>#<id>`."""
-    from git.exc import InvalidGitRepositoryError, NoSuchPathError
-
     from wuye.storage import git as audit
 
     def cited(filename: str, entry_id: str) -> list[str]:
-        try:
-            git = audit._git(root)
-        except (InvalidGitRepositoryError, NoSuchPathError):
-            return []  # not in a repository: no signed entry can be looked up, and no merge runs
         if audit.head(root) is None:
-            return []
-        status, out, _ = git.execute(
-            ["git", "grep", "-l", "-F", "-w", "-e", f"{filename}#{entry_id}", "HEAD", "--", f"{tenant_dir}/moveout/"],
-            with_extended_output=True, with_exceptions=False)
-        return [line.split(":", 1)[1] for line in out.splitlines() if ":" in line] if status == 0 else []
+            return []  # not in a repository, or no commit yet: no signed entry can be looked up
+        out = audit.run(root, "grep", "-l", "-z", "-F", "-w", "-e", f"{filename}#{entry_id}", "HEAD", "--",
+                        f"{tenant_dir}/moveout/", check=False)
+        # -z: each hit is `HEAD:<path>\0`, whatever characters the path holds.
+        return [item.split(":", 1)[1] for item in out.split("\0") if ":" in item] if out is not None else []
 
     return cited
 

@@ -65,8 +65,12 @@ class SyncResult:
 
 
 def _run(root: Path, *args: str, env: dict | None = None, strip: bool = True) -> tuple[int, str, str]:
-    return audit._git(root).execute(["git", *args], with_extended_output=True, with_exceptions=False,
-                                    env=env, strip_newline_in_stdout=strip)
+    """(status, stdout, stderr) of a git command in the store; `strip` drops stdout's final newline."""
+    status, out, err = audit.call(root, *args, env=env)
+    text = out.decode("utf-8", "surrogateescape")
+    if strip and text.endswith("\n"):
+        text = text[:-1]
+    return status, text, err.decode("utf-8", "replace")
 
 
 def _ok(root: Path, *args: str, env: dict | None = None) -> str:
@@ -184,7 +188,7 @@ def _preflight(root: Path) -> str:
     if status != 0:
         raise WuyeError(tr("档案库不在任何分支上（HEAD 游离）；请先 git switch main",
                            "the store is not on a branch (detached HEAD); git switch main first"))
-    if (root / ".git" / "MERGE_HEAD").exists():
+    if (audit.git_dir(root) / "MERGE_HEAD").exists():
         raise WuyeError(tr("档案库中有一个未完成的合并；请先解决冲突后 git add、git commit，或用 git merge --abort 放弃",
                            "a merge is in progress in the store; finish it (resolve, git add, git commit) or abandon it with git merge --abort"))
     dirty = _run(root, "status", "--porcelain", "--untracked-files=no")[1]
@@ -262,7 +266,7 @@ def _merge(store: Store, result: SyncResult, remote: str, branch: str, theirs: s
     env = {**audit._identity(actor), merging.NOTES_ENV: notes, merging.RESOLVE_ENV: json.dumps(choices)}
     try:
         status, out, err = _run(root, "merge", "--no-ff", "--no-commit", theirs, env=env)
-        if not (root / ".git" / "MERGE_HEAD").exists():
+        if not (audit.git_dir(root) / "MERGE_HEAD").exists():
             raise WuyeError(tr("git merge 未能开始：%s" % _git_says(err or out), "git merge could not start: %s" % _git_says(err or out)))
         for path, stages in _unmerged(root).items():
             side = choices.get(path, choices.get("*"))
@@ -481,7 +485,7 @@ def _track(root: Path, remote: str, branch: str) -> None:
 def _read_marker(root: Path) -> str | None:
     from wuye.verify.checks import VERIFIED_HEAD
 
-    p = root / ".git" / VERIFIED_HEAD
+    p = audit.git_dir(root) / VERIFIED_HEAD
     return p.read_text().strip() if p.is_file() else None
 
 
@@ -489,11 +493,11 @@ def _undo(root: Path, pre: str, marker: str | None) -> None:
     """Put the store back as it was before integrating: HEAD, index, files, verified marker."""
     from wuye.verify.checks import VERIFIED_HEAD
 
-    if (root / ".git" / "MERGE_HEAD").exists():
+    if (audit.git_dir(root) / "MERGE_HEAD").exists():
         _run(root, "merge", "--abort")
     if audit.head(root) != pre or _run(root, "status", "--porcelain", "--untracked-files=no")[1].strip():
         _run(root, "reset", "-q", "--hard", pre)
-    p = root / ".git" / VERIFIED_HEAD
+    p = audit.git_dir(root) / VERIFIED_HEAD
     if marker is None:
         p.unlink(missing_ok=True)
     else:

@@ -403,7 +403,7 @@ def check_history(store: Store, report: Report, results=None) -> None:
     if results is not None and len(report.problems) == before and results.history != head:
         results.history = head
         results.changed = True
-    marker = store.root / ".git" / VERIFIED_HEAD
+    marker = audit.git_dir(store.root) / VERIFIED_HEAD
     if marker.is_file():
         last = marker.read_text().strip()
         if not _is_ancestor(store.root, last, head):
@@ -420,7 +420,7 @@ def record_verified(store: Store) -> None:
     head = audit.head(store.root)
     if head is None:
         return
-    marker = store.root / ".git" / VERIFIED_HEAD
+    marker = audit.git_dir(store.root) / VERIFIED_HEAD
     marker.parent.mkdir(exist_ok=True)
     write_atomic(marker, (head + "\n").encode(), tmp=marker.with_suffix(".tmp"), mode=0o666, sync=False)
 
