@@ -21,6 +21,8 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from conftest import git, head
 from test_crash import WUYE
 
@@ -69,6 +71,7 @@ def worker(root, tid: str, results: list) -> None:
         results.append((tid, kind, argv, p.returncode, p.stderr))
 
 
+@pytest.mark.slow  # 200 real processes: ~60 s
 def test_four_writers_fifty_operations_each(store, run, capsys):
     from wuye.archive import dossier as archive
 

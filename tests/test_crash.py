@@ -30,12 +30,17 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from conftest import git, snapshot
 from test_moveout import DATA, MOVE_IN
 
 WUYE = shutil.which("wuye", path=str(Path(sys.executable).parent)) or shutil.which("wuye")
 FINISHED = "已完成上次被中断的修改"
 TMP_MARK = ".wuye-tmp-"
+
+# Every test here runs real processes killed at many points (4–60 s each): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def wuye(root: Path, *args, fault: str | None = None, trace: Path | None = None) -> subprocess.CompletedProcess:

@@ -45,6 +45,7 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.slow  # the whole demo in a real process: ~9 s
 def test_demo_keep_leaves_a_committed_store_and_keys_outside_it(tmp_path):
     store, keys = tmp_path / "demo", tmp_path / "keys"
     result = run_demo(["--keep", str(store)], clean_env(tmp_path, WUYE_KEYS=str(keys)))
@@ -75,6 +76,7 @@ def test_demo_keep_leaves_a_committed_store_and_keys_outside_it(tmp_path):
     assert not (tmp_path / "demo.keys").exists()  # WUYE_KEYS was set, so nothing beside the store
 
 
+@pytest.mark.slow  # the whole demo in a real process: ~9 s
 def test_demo_without_keep_removes_everything_and_speaks_english(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()

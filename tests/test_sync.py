@@ -83,6 +83,7 @@ def _verified(run, root: Path) -> None:
 # --- the done-when scenario -----------------------------------------------------------------
 
 
+@pytest.mark.slow  # several offices, many syncs: 3–6 s
 def test_three_offices_work_offline_and_sync_in_several_orders(offices, run, git_log):
     a = offices.a
     mo = offices.moveout(a)
@@ -151,6 +152,7 @@ def test_three_offices_work_offline_and_sync_in_several_orders(offices, run, git
 # --- real conflicts ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # several offices, many syncs: 3–6 s
 def test_a_real_conflict_changes_nothing_and_is_finished_by_resolve_or_by_hand(offices, run, git_log):
     from wuye.storage import yamlio
 
@@ -196,6 +198,7 @@ def test_a_real_conflict_changes_nothing_and_is_finished_by_resolve_or_by_hand(o
     _verified(run, c)
 
 
+@pytest.mark.slow  # several offices, many syncs: 3–6 s
 def test_one_step_signed_in_two_offices_is_withdrawn_and_signed_again_as_documented(offices, run):
     a = offices.a
     mo = offices.moveout(a)
@@ -232,6 +235,7 @@ def test_one_step_signed_in_two_offices_is_withdrawn_and_signed_again_as_documen
     _verified(run, b)
 
 
+@pytest.mark.slow  # several offices, many syncs: 3–6 s
 def test_one_case_id_opened_in_two_offices_is_refused_and_reopened_as_documented(offices, run):
     a = offices.a
     offices.do(a, "archive", "new", "T0002", "--name", "华锐通达贸易", "--unit", "1202", "--as", "wangli")
