@@ -123,7 +123,7 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
             # so the counter view shows what it can instead of failing.
             dossier.data[c.key] = None
             dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s" % type(data).__name__,
-                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1))
+                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1, code="archive.not-mapping"))
             continue
         dossier.data[c.key] = data
     return dossier
@@ -232,12 +232,12 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
     if c.key == "profile" and isinstance(data, dict) and "tenant_id" in data and data["tenant_id"] != tenant_id:
         problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
                                         "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
-                                *yamlio.locate(text, ("tenant_id",))))
+                                *yamlio.locate(text, ("tenant_id",)), code="archive.tenant-mismatch"))
     try:
         obj = file_model(c).model_validate(data if data is not None else {}, context={"warnings": warnings})
     except ValidationError as e:
         return None, yamlio.validation_problems(rel, text, e) + problems
-    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
+    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning", code="schema.warning") for fname, msg in warnings]
     return obj, problems
 
 
@@ -410,7 +410,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     with store.change("", author=actor, trailers={}) as ch:
         existing, problems = validate_file(store, tenant_id, c)
         if any(p.level == "error" for p in problems):
-            _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col) for p in problems])
+            _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col, code=p.code) for p in problems])
         now = store.now()
         new_ids: list[str] = []
         if c.is_list:
@@ -555,31 +555,30 @@ def check(store: Store, tenant_id: str | None = None) -> CheckReport:
             problems += found
         if "profile" in lacks:
             problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)"),
+                                    code="archive.profile-missing"))
         missing[tid] = lacks
     return CheckReport(len(tids), problems, missing)
 
 
 def _check_all(store: Store) -> CheckReport:
-    from wuye.storage import cache
-    from wuye.verify.checks import archive_files
+    from wuye.verify.context import Context
 
     tids = store.tenant_ids()
     for tid in tids:
         store.tenant_rel(tid)  # a folder that is no tenant id is refused, as one by one
-    results = cache.Results(store.root) if cache.enabled() else None
-    snap = cache.Snapshot.take(store.root) if results is not None else None
+    ctx = Context(store)
     problems: list[Problem] = []
     missing: dict[str, list[str]] = {}
-    for tid, keys, got in archive_files(store, tids, snap, results, attachments=False):
+    for tid, keys, got in ctx.archive(tids, attachments=False):
         for key in keys:
             problems += got[key][0]
         lacks = [c.key for c in CATEGORIES if c.key not in keys]
         if "profile" in lacks:
             problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)"),
+                                    code="archive.profile-missing"))
         missing[tid] = lacks
-    if results is not None:
-        results.save(prune_files=False, prune_cases=False)
+    ctx.save(prune_files=False, prune_cases=False)
     return CheckReport(len(tids), problems, missing)
 
