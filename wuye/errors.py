@@ -80,7 +80,6 @@ CODES: dict[str, tuple[str, str]] = {
     "doctor.private-key-committed": ("已提交的文件中含有私钥", "a committed file holds a private key"),
     "doctor.busy": ("另一个 wuye 命令正在写入", "another wuye command is writing"),
     "doctor.packing": ("git 后台整理失败", "git's background packing failed"),
-    "doctor.too-large": ("文件超过 1 MiB", "a file over 1 MiB"),
     # import, export and sync
     "import.invalid": ("导入的数据有误", "the imported data is wrong"),
     "import.note": ("导入时略过的内容", "something import passed over"),
