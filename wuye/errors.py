@@ -8,7 +8,8 @@ beancount print them, so a clerk can open the file at the right place.
 Each `Problem` also carries a stable `code` (`signature.bad`, `key.revoked`, ...), what scripts and
 tests match on instead of the wording, which is bilingual and may be improved at any time. The
 codes are listed once, in `CODES`, with a short title in both languages; a code not listed there
-is refused when the Problem is made, so the table cannot fall behind. A finding that has no kind
+is refused when the Problem is made, so the table cannot fall behind, and no Problem is made
+without one. A finding that has no kind
 of its own gets the generic code of where it was found (`yaml.syntax`, `schema.invalid`, ...).
 """
 
@@ -86,7 +87,6 @@ CODES: dict[str, tuple[str, str]] = {
     "sync.conflict": ("两处的改动无法合并", "changes made in two places that cannot be merged"),
     "sync.signed-twice": ("两处签了同一条目或开了同一案件", "an entry signed, or a case opened, in two places"),
     "sync.conflict-markers": ("合并结果中留有冲突标记", "the merge leaves conflict markers"),
-    "desk.invalid": ("服务台记录无法使用", "a service desk record cannot be used"),
 }
 
 
@@ -100,7 +100,9 @@ class Problem:
     line: int | None = None
     col: int | None = None
     level: str = "error"  # "error" refuses; "warning" is shown and accepted
-    code: str = "schema.invalid"  # the commonest kind (a file that fails its model)
+    # Given by name, and always: a default would label every finding that forgot one as the
+    # commonest kind, and a script matching on codes would be misled without anyone noticing.
+    code: str = field(kw_only=True)
 
     def __post_init__(self) -> None:
         # Refused here, not found later by a test: a code missing from CODES is a typo or an

@@ -355,7 +355,7 @@ def problems_from_json(data) -> list:
         return []
     from wuye.errors import Problem
 
-    return [Problem(path, message, line, col, level, code) for path, message, line, col, level, code in data]
+    return [Problem(path, message, line, col, level, code=code) for path, message, line, col, level, code in data]
 
 
 def jobs() -> int:
