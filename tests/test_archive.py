@@ -527,6 +527,7 @@ def test_check_locates_an_invalid_hand_edit_and_exits_1(two_tenants, run):
 
     data = json.loads(run("archive", "check", "--json").stdout)
     assert data["ok"] is False and {p["level"] for p in data["problems"]} == {"error"}
+    assert {p["code"] for p in data["problems"]} == {"schema.invalid"}
     # One tenant at a time: the other one is fine.
     assert run("archive", "check", "T0002").exit_code == 0
 
@@ -538,10 +539,10 @@ def test_check_finds_a_typo_a_duplicate_key_and_a_mismatched_id(tenant, run):
     tenant.path("tenants/T0001/move_in.yaml").write_text("keys_issued: 1\nkeys_issued: 2\n", encoding="utf-8")
     r = run("archive", "check", "--json")
     assert r.exit_code == 1
-    problems = {(p["path"], p["line"]): p["message"] for p in json.loads(r.stdout)["problems"]}
-    assert any("headcout" in m and "未知字段" in m for m in problems.values())
-    assert "重复的键" in problems[("tenants/T0001/move_in.yaml", 2)]
-    assert any("tenant_id" in m and "T0002" in m for m in problems.values())
+    problems = {(p["path"], p["line"]): (p["code"], p["message"]) for p in json.loads(r.stdout)["problems"]}
+    assert any(c == "schema.invalid" and "headcout" in m for c, m in problems.values())
+    assert problems[("tenants/T0001/move_in.yaml", 2)][0] == "yaml.syntax"
+    assert any(c == "archive.tenant-mismatch" and "T0002" in m for c, m in problems.values())
 
 
 def test_check_says_a_tenant_without_profile_is_an_error(store, run):
@@ -550,6 +551,8 @@ def test_check_says_a_tenant_without_profile_is_an_error(store, run):
     r = run("archive", "check")
     assert r.exit_code == 1
     assert "tenants/T0404/profile.yaml" in r.stdout
+    problems = json.loads(run("archive", "check", "--json").stdout)["problems"]
+    assert [(p["code"], p["path"]) for p in problems] == [("archive.profile-missing", "tenants/T0404/profile.yaml")]
 
 
 def test_english_messages(tenant, run, refused, monkeypatch):

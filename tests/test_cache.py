@@ -265,7 +265,7 @@ def test_a_tampered_entry_with_its_mtime_put_back_is_caught(mo, run):
     path.write_bytes(raw.replace(b"300.00", b"800.00"))  # same size
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == rel and "签名无效" in p["message"] for p in problems)
+    assert code == 1 and any(p["path"] == rel and p["code"] == "signature.bad" for p in problems)
     # And the board at the counter says so too.
     assert run("moveout", "status", mo.case).exit_code == 1
 
@@ -277,7 +277,8 @@ def test_an_archive_file_broken_after_a_clean_run_is_caught(tenant, run):
     path = tenant.path("tenants/T0001/contacts.yaml")
     path.write_text(path.read_text(encoding="utf-8").replace("'13812345678'", "'12345'"), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == "tenants/T0001/contacts.yaml" and "电话号码无效" in p["message"] for p in problems)
+    assert code == 1 and any(p["path"] == "tenants/T0001/contacts.yaml" and p["code"] == "schema.invalid" and "phone" in p["message"]
+                             for p in problems)
     r = run("archive", "check")
     assert r.exit_code == 1 and "电话号码无效" in r.stdout
     plain_git(tenant.root, "commit", "-q", "-am", "改坏电话")  # committed: blob ids from the index now
@@ -289,7 +290,7 @@ def test_a_unit_broken_after_a_clean_run_is_caught(tenant, run):
     path = tenant.path("units/1205.yaml")
     path.write_text(path.read_text(encoding="utf-8").replace("status: leased", "status: rented"), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == "units/1205.yaml" for p in problems)
+    assert code == 1 and any(p["path"] == "units/1205.yaml" and p["code"] == "schema.invalid" for p in problems)
 
 
 def test_an_attachment_replaced_after_a_clean_run_is_caught(tenant, run, tmp_path):
@@ -312,10 +313,11 @@ def test_an_attachment_replaced_after_a_clean_run_is_caught(tenant, run, tmp_pat
     assert run("verify").exit_code == 0
     att.write_bytes(b"%PDF-1.4 another drawing")
     code, problems = verify(run)
-    assert code == 1 and any("与登记的 sha256 不符" in p["message"] for p in problems)
+    assert code == 1 and [(p["code"], p["path"]) for p in problems] == [("attachment.digest", "tenants/T0001/engineering.yaml")]
+    assert "attachments/图纸.pdf" in problems[0]["message"]
     att.unlink()
     code, problems = verify(run)
-    assert code == 1 and any("不存在" in p["message"] for p in problems)
+    assert code == 1 and [(p["code"], p["path"]) for p in problems] == [("attachment.missing", "tenants/T0001/engineering.yaml")]
     att.write_bytes(b"%PDF-1.4 drawing")
     assert run("verify").exit_code == 0
 
@@ -326,8 +328,8 @@ def test_a_signers_department_changed_after_a_clean_run_is_caught(mo, run):
     path = mo.store.path("staff/zhangwei.yaml")
     path.write_text(path.read_text(encoding="utf-8").replace("- engineering", "- security"), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and "zhangwei 不属于 engineering" in p["message"]
-                             for p in problems)
+    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and p["code"] == "dept.not-member"
+                             and "zhangwei" in p["message"] for p in problems)
 
 
 def test_a_workflow_changed_after_a_clean_run_is_caught(mo, run):
@@ -337,7 +339,7 @@ def test_a_workflow_changed_after_a_clean_run_is_caught(mo, run):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("signers: [engineering]", "signers: [security]", 1), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and "不能签" in p["message"] for p in problems)
+    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and p["code"] == "dept.not-allowed" for p in problems)
 
 
 def test_a_payment_recorded_after_the_settlement_shows_on_a_warm_board(mo, run):

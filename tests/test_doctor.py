@@ -58,7 +58,7 @@ def test_an_interrupted_change_is_named_with_its_author_then_finished_once(tenan
     assert "可用 `wuye doctor --fix` 修复" in r.stderr
     assert snapshot(tenant) == before  # diagnosing writes nothing
     _, data = findings(run, store=tenant)
-    journal = next(f for f in data["findings"] if f["code"] == "journal")
+    journal = next(f for f in data["findings"] if f["code"] == "doctor.journal")
     assert journal["fixable"] and journal["details"]["files"] == {"tenants/T0001/contacts.yaml": "staged"}
     assert journal["details"]["author"] == {"name": "王丽", "email": "wangli@wuye.invalid"}
 
@@ -92,7 +92,7 @@ def test_a_damaged_journal_is_set_aside_not_deleted(tenant, run, refused):
     journal.write_text("{not json", encoding="utf-8")
     refused(run("archive", "add", "T0001", "supplement", "--set", "note=x", "--as", "wangli"), "已损坏", "wuye doctor")
     _, data = findings(run, store=tenant)
-    assert codes(data) == ["journal-damaged"]
+    assert codes(data) == ["doctor.journal-damaged"]
     r = run("doctor", "--fix")
     assert r.exit_code == 0, r.stdout
     aside = [p for p in journal.parent.iterdir() if p.name.startswith("pending.damaged-")]
@@ -106,7 +106,7 @@ def test_a_stale_index_lock_is_removed_and_commits_work_again(tenant, run, refus
     refused(run("archive", "add", "T0001", "supplement", "--set", "note=x", "--as", "wangli"),
             "index.lock", "wuye doctor --fix")
     _, data = findings(run, store=tenant)
-    assert codes(data) == ["git-lock"] and data["findings"][0]["path"] == ".git/index.lock"
+    assert codes(data) == ["doctor.git-lock"] and data["findings"][0]["path"] == ".git/index.lock"
     before = snapshot(tenant)
     r = run("doctor", "--fix")
     assert r.exit_code == 0 and "删除了残留的锁文件 .git/index.lock" in r.stderr
@@ -121,7 +121,7 @@ def test_a_failed_background_packing_is_reported_then_packed_again(tenant, run, 
     r, data = findings(run, store=tenant)
     assert r.exit_code == 0  # a warning: nothing is wrong with the archive itself
     (f,) = data["findings"]
-    assert (f["code"], f["path"], f["level"], f["fixable"]) == ("packing", ".git/gc.log", "warning", True)
+    assert (f["code"], f["path"], f["level"], f["fixable"]) == ("doctor.packing", ".git/gc.log", "warning", True)
     assert "failed to run repack" in f["message"]
     before = snapshot(tenant)
     assert not list((tenant.root / ".git" / "objects" / "pack").glob("*.pack"))
@@ -139,7 +139,7 @@ def test_a_lock_held_by_a_live_git_process_is_left_alone(tenant, run):
     live = subprocess.Popen(["git", "cat-file", "--batch"], cwd=tenant.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         r, data = findings(run, "--fix", store=tenant)
-        busy = [f for f in data["findings"] if f["code"] == "git-lock-busy"]
+        busy = [f for f in data["findings"] if f["code"] == "doctor.git-lock-busy"]
         assert busy and str(live.pid) in busy[0]["message"] and busy[0]["level"] == "warning"
         assert lock.exists()
     finally:
@@ -172,7 +172,7 @@ def test_uncommitted_files_say_whose_they_look_and_whether_they_could_be_committ
     base = head(tenant)
     r, data = findings(run, "--fix", store=tenant)
     assert r.exit_code == 1 and head(tenant) == base  # hand edits are never committed by doctor
-    by_path = {f["path"]: f for f in data["findings"] if f["code"] == "uncommitted"}
+    by_path = {f["path"]: f for f in data["findings"] if f["code"] == "doctor.uncommitted"}
     assert set(by_path) == {"tenants/T0001/profile.yaml", "tenants/T0001/contacts.yaml", "notes.txt"}
     valid = by_path["tenants/T0001/profile.yaml"]
     assert "已改动但未提交" in valid["message"] and "可以原样提交" in valid["message"] and not valid["fixable"]
@@ -181,8 +181,8 @@ def test_uncommitted_files_say_whose_they_look_and_whether_they_could_be_committ
     assert "未跟踪的新文件" in bad["message"] and "不能原样提交" in bad["message"]
     assert "tenants/T0001/contacts.yaml:4:5: entries.0.phone: 应为文本" in bad["message"]
     assert "不是档案库中应有的文件" in by_path["notes.txt"]["message"]
-    # verify's own finding for the invalid file is reported too, with its line
-    invalid = [f for f in data["findings"] if f["code"] == "invalid"]
+    # verify's own finding for the invalid file is reported too, with its line and verify's code
+    invalid = [f for f in data["findings"] if f["code"] == "schema.invalid"]
     assert [(f["path"], f["line"]) for f in invalid] == [("tenants/T0001/contacts.yaml", 4)]
 
 
@@ -216,7 +216,7 @@ def test_a_committed_invalid_file_is_reported_with_its_line(tenant, run):
     plain_git(tenant.root, "commit", "-qam", "手工改状态")
     r, data = findings(run, "--fix", store=tenant)
     assert r.exit_code == 1
-    invalid = [f for f in data["findings"] if f["code"] == "invalid"]
+    invalid = [f for f in data["findings"] if f["code"] == "schema.invalid"]
     assert len(invalid) == 1 and invalid[0]["path"] == "tenants/T0001/profile.yaml" and invalid[0]["line"]
     assert "status" in invalid[0]["message"] and not invalid[0]["fixable"]
 
@@ -269,12 +269,12 @@ def test_private_keys_in_the_store_or_committed_are_reported_not_fixed(tenant, r
     root = tenant.root
     shutil.copy(private_key_path("wangli"), root / "wangli.key")
     r, data = findings(run, store=tenant)
-    assert "private-key" in codes(data)
+    assert "doctor.private-key" in codes(data)
     plain_git(root, "add", "wangli.key")
     plain_git(root, "commit", "-qm", "误提交了私钥")
     r, data = findings(run, "--fix", store=tenant)
     assert r.exit_code == 1
-    committed = [f for f in data["findings"] if f["code"] == "private-key-committed"]
+    committed = [f for f in data["findings"] if f["code"] == "doctor.private-key-committed"]
     assert committed and committed[0]["path"] == "wangli.key" and "wuye staff key" in committed[0]["advice"]
     assert (root / "wangli.key").exists()
 

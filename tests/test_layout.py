@@ -122,14 +122,26 @@ def test_privacy_masks_the_fields_the_layout_names():
 
 
 def test_the_case_id_and_shared_names_come_from_the_layout():
+    # Written once, in the layout: no other module spells these paths or the case-id pattern.
+    import ast
+
     from wuye.moveout import cases, workflow
     from wuye.trust import staff
-    from wuye.verify import checks
+    from wuye.verify import context
 
-    assert workflow.WORKFLOW == checks.WORKFLOW_FILE == layout.WORKFLOW
-    assert staff.ALLOWED_SIGNERS == checks.ALLOWED_SIGNERS_FILE == layout.ALLOWED_SIGNERS
+    assert workflow.WORKFLOW == context.WORKFLOW_FILE == layout.WORKFLOW
+    assert staff.ALLOWED_SIGNERS == context.ALLOWED_SIGNERS_FILE == layout.ALLOWED_SIGNERS
     assert cases.CASE_RE is layout.CASE_ID
     assert layout.CASE_ID.fullmatch("MO-2026-0003") and not layout.CASE_ID.fullmatch("MO-26-0003")
+    package = Path(layout.__file__).parents[1]
+    spelled = []
+    for path in package.rglob("*.py"):
+        if path.name == "layout.py" or path.parent.name == "defaults":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in (layout.WORKFLOW, layout.ALLOWED_SIGNERS):
+                spelled.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
+    assert not spelled, spelled
 
 
 def test_every_file_a_worked_store_commits_has_a_rule(tmp_path):

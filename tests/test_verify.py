@@ -30,8 +30,10 @@ def verify_json(run) -> tuple[int, list[dict]]:
     return r.exit_code, [p for p in data["problems"] if p["level"] == "error"]
 
 
-def found(problems, path, *fragments) -> bool:
-    return any(p["path"] == path and all(f in p["message"] for f in fragments) for p in problems)
+def found(problems, path, code, *fragments) -> bool:
+    """A problem of this code at this path, whose message names each of `fragments` (a commit,
+    a step: what locates it, not the wording, which the code stands for)."""
+    return any(p["path"] == path and p["code"] == code and all(f in p["message"] for f in fragments) for p in problems)
 
 
 def rewrite(mo, step, change, signer=None, revision=1) -> dict:
@@ -83,13 +85,14 @@ def test_an_edited_byte_in_a_signed_entry(mo, run):
     assert raw.count(b"300.00") == 1
     path.write_bytes(raw.replace(b"300.00", b"800.00"))  # one byte
     sha = commit_by_hand(mo, "改一下赔偿金额")
-    r = run("verify")
-    assert r.exit_code == 1
-    assert f"{rel}: 签名无效" in r.stdout and "内容在签名之后被改动过" in r.stdout
-    assert f"{rel}: 已签字的条目在提交 {sha}" in r.stdout and "被改动" in r.stdout
+    code, problems = verify_json(run)
+    assert code == 1
+    assert found(problems, rel, "signature.bad")
+    assert found(problems, rel, "history.entry-modified", sha)
     # The settlement named the original digest: the DAG is broken too.
-    assert f"{mo.step_rel('settlement')}: needs.engineering_inspection" in r.stdout
-    assert "校验失败" in r.stderr
+    assert found(problems, mo.step_rel("settlement"), "dag.needs-unknown", "needs.engineering_inspection")
+    r = run("verify")  # the plain output says the same, each line naming the file
+    assert r.exit_code == 1 and f"{rel}: " in r.stdout and sha in r.stdout and "校验失败" in r.stderr
     # The board shows the problems and refuses, and nobody can sign on top of it.
     assert run("moveout", "status", mo.case).exit_code == 1
     r = mo.sign("handover")
@@ -108,7 +111,7 @@ def test_an_edited_byte_in_a_signature(mo, run):
     path.write_text("".join(lines), encoding="utf-8")
     commit_by_hand(mo)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "签名无效")
+    assert code == 1 and found(problems, rel, "signature.bad")
 
 
 def test_an_uncommitted_edit_is_caught_too(mo, run):
@@ -116,7 +119,7 @@ def test_an_uncommitted_edit_is_caught_too(mo, run):
     rel = mo.step_rel("application")
     rewrite(mo, "application", lambda e: e["data"].update(representative="李亮"))
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "签名无效")
+    assert code == 1 and found(problems, rel, "signature.bad")
 
 
 def test_a_deleted_entry_breaks_the_dag_and_the_history(mo, run):
@@ -126,8 +129,8 @@ def test_a_deleted_entry_breaks_the_dag_and_the_history(mo, run):
     sha = commit_by_hand(mo, "删掉保安部检查")
     code, problems = verify_json(run)
     assert code == 1
-    assert found(problems, mo.step_rel("settlement"), "needs.security_inspection", "被删除或改动")
-    assert found(problems, rel, f"在提交 {sha} 中被删除")
+    assert found(problems, mo.step_rel("settlement"), "dag.needs-unknown", "needs.security_inspection")
+    assert found(problems, rel, "history.entry-deleted", sha)
 
 
 def test_a_deleted_entry_that_nothing_needs_is_caught_by_history(mo, run):
@@ -138,7 +141,7 @@ def test_a_deleted_entry_that_nothing_needs_is_caught_by_history(mo, run):
     code, problems = verify_json(run)
     assert code == 1
     # The case itself now looks consistent; only git's history shows what happened.
-    assert problems == [{"path": rel, "line": None, "col": None, "level": "error",
+    assert problems == [{"code": "history.entry-deleted", "path": rel, "line": None, "col": None, "level": "error",
                          "message": f"已签字的条目在提交 {sha} 中被删除"}]
     r = run("verify")
     assert f"{rel}: 已签字的条目在提交 {sha} 中被删除" in r.stdout
@@ -151,7 +154,7 @@ def test_a_whole_case_deleted_is_caught_by_history(mo, run):
     code, problems = verify_json(run)
     assert code == 1
     for step in ("notice", "application", "return_pass", "engineering_inspection", "security_inspection"):
-        assert found(problems, mo.step_rel(step), f"在提交 {sha} 中被删除"), step
+        assert found(problems, mo.step_rel(step), "history.entry-deleted", sha), step
 
 
 def test_a_signature_by_another_members_key(mo, run):
@@ -163,8 +166,8 @@ def test_a_signature_by_another_members_key(mo, run):
     commit_by_hand(mo)
     code, problems = verify_json(run)
     assert code == 1
-    assert found(problems, rel, "签名所用密钥不是签字人 zhangwei 的密钥")
-    assert not found(problems, rel, "签名无效")  # the signature itself is sound; the key is wrong
+    assert found(problems, rel, "key.not-signer", "zhangwei")
+    assert not found(problems, rel, "signature.bad")  # the signature itself is sound; the key is wrong
 
 
 def test_a_signature_by_a_revoked_key_after_its_revocation(mo, run):
@@ -181,7 +184,7 @@ def test_a_signature_by_a_revoked_key_after_its_revocation(mo, run):
     mo.store.path(rel).write_text(yamlio.dumps({**entry, "signature": yamlio.literal(entry["signature"])}), encoding="utf-8")
     commit_by_hand(mo)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "不在有效期内", "已吊销")
+    assert code == 1 and found(problems, rel, "key.not-valid-at")
 
 
 def test_a_signer_claiming_a_department_they_are_not_in(mo, run):
@@ -195,7 +198,7 @@ def test_a_signer_claiming_a_department_they_are_not_in(mo, run):
     mo.store.path(rel).write_text(yamlio.dumps({**entry, "signature": yamlio.literal(entry["signature"])}), encoding="utf-8")
     commit_by_hand(mo)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "wangli 不属于 engineering")
+    assert code == 1 and found(problems, rel, "dept.not-member", "wangli", "engineering")
 
 
 def test_a_needs_digest_that_matches_nothing(mo, run):
@@ -207,8 +210,8 @@ def test_a_needs_digest_that_matches_nothing(mo, run):
     commit_by_hand(mo)
     code, problems = verify_json(run)
     assert code == 1
-    assert found(problems, rel, "needs.application", "被删除或改动")
-    assert not found(problems, rel, "签名")
+    assert found(problems, rel, "dag.needs-unknown", "needs.application")
+    assert not any(p["path"] == rel and p["code"].startswith(("signature.", "key.")) for p in problems)
 
 
 def test_needs_that_are_not_the_workflows(mo, run):
@@ -216,7 +219,7 @@ def test_needs_that_are_not_the_workflows(mo, run):
     rel = mo.step_rel("engineering_inspection")
     rewrite(mo, "engineering_inspection", lambda e: e.__setitem__("needs", {}), signer="zhangwei")
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "needs 应为 ['application']")
+    assert code == 1 and found(problems, rel, "dag.needs-mismatch", "['application']")
 
 
 def test_reordering_an_entry_before_what_it_needs(mo, run):
@@ -232,10 +235,10 @@ def test_reordering_an_entry_before_what_it_needs(mo, run):
     commit_by_hand(mo)
     code, problems = verify_json(run)
     assert code == 1
-    assert found(problems, eng_rel, "签字时间早于其前置步骤 application")
-    case_problems = [p for p in problems if "被改动" not in p["message"]]
-    assert case_problems == [p for p in problems if p["path"] == eng_rel and "签字时间" in p["message"]]
-    assert found(problems, app_rel, "被改动")
+    assert found(problems, eng_rel, "dag.order", "application")
+    case_problems = [p for p in problems if p["code"] != "history.entry-modified"]
+    assert case_problems == [p for p in problems if p["path"] == eng_rel and p["code"] == "dag.order"]
+    assert found(problems, app_rel, "history.entry-modified")
 
 
 def test_a_correction_chain_with_a_wrong_supersedes(mo, run):
@@ -245,7 +248,7 @@ def test_a_correction_chain_with_a_wrong_supersedes(mo, run):
     rewrite(mo, "engineering_inspection", lambda e: e.__setitem__("supersedes", _digest(mo, "notice")),
             signer="zhangwei", revision=2)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "supersedes 与第 1 版的摘要不符")
+    assert code == 1 and found(problems, rel, "correction.supersedes")
 
 
 def test_an_entry_moved_to_another_case_or_file_name(mo, run):
@@ -254,7 +257,7 @@ def test_an_entry_moved_to_another_case_or_file_name(mo, run):
     dst = mo.store.path(mo.step_rel("return_pass"))
     shutil.copy2(src, dst)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, mo.step_rel("return_pass"), "文件名与条目的步骤/版本")
+    assert code == 1 and found(problems, mo.step_rel("return_pass"), "entry.file-name")
 
 
 def test_a_closed_case_with_unsigned_steps(mo, run):
@@ -264,7 +267,7 @@ def test_a_closed_case_with_unsigned_steps(mo, run):
     path.write_text(path.read_text(encoding="utf-8").replace("status: open", "status: closed"), encoding="utf-8")
     commit_by_hand(mo)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, "案件已结案", "release")
+    assert code == 1 and found(problems, rel, "case.incomplete", "release")
 
 
 def test_a_hand_edited_allowed_signers(mo, run):
@@ -273,7 +276,7 @@ def test_a_hand_edited_allowed_signers(mo, run):
     path.write_text(path.read_text() + "mallory ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGc2DsUq9bTrVUPNL0bnGmXHu3MOXIqSRbXiq7ztdvce\n")
     commit_by_hand(mo)
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, "allowed_signers", "与 staff/ 中的公钥不一致")
+    assert code == 1 and found(problems, "allowed_signers", "staff.allowed-signers-mismatch")
 
 
 def test_a_rewritten_history(mo, run):
@@ -282,9 +285,9 @@ def test_a_rewritten_history(mo, run):
     mo.ok(mo.sign("return_pass"))
     assert run("verify").exit_code == 0  # new commits on top are fine
     plain_git(mo.store.root, "commit", "-q", "--amend", "-m", "moveout: 退证（改写过的说明）")
-    r = run("verify")
-    assert r.exit_code == 1
-    assert ".git: 历史被改写" in r.stdout and "amend" in r.stdout
+    code, problems = verify_json(run)
+    assert code == 1 and [(p["path"], p["code"]) for p in problems] == [(".git", "history.head-rewritten")]
+    assert "amend" in problems[0]["message"]
     # It keeps saying so: a failed verification does not move the marker.
     assert run("verify").exit_code == 1
 
@@ -294,8 +297,8 @@ def test_a_history_reset_that_drops_a_signed_step(mo, run):
     assert run("verify").exit_code == 0
     plain_git(mo.store.root, "reset", "-q", "--hard", "HEAD~1")
     assert not mo.store.path(mo.step_rel("return_pass")).exists()
-    r = run("verify")
-    assert r.exit_code == 1 and ".git: 历史被改写" in r.stdout
+    code, problems = verify_json(run)
+    assert code == 1 and found(problems, ".git", "history.head-rewritten")
 
 
 def test_a_change_hidden_in_a_merge_commit(mo, run):
@@ -312,7 +315,7 @@ def test_a_change_hidden_in_a_merge_commit(mo, run):
     sha = commit_by_hand(mo, "Merge branch 'counter'")
     assert len(git(root, "log", "-1", "--format=%P").split()) == 2
     code, problems = verify_json(run)
-    assert code == 1 and found(problems, rel, f"在提交 {sha} 中被改动")
+    assert code == 1 and found(problems, rel, "history.entry-modified", sha)
 
 
 # --- independent verification with OpenSSH ---------------------------------------------------

@@ -4,6 +4,7 @@ it, and every way of breaking it refused by `wuye verify` and `wuye moveout star
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -40,15 +41,15 @@ def edit_workflow(store, old: str, new: str, commit=True) -> str:
     return text
 
 
-def _problems(text: str) -> list[str]:
+def _problems(text: str) -> list:
     from pydantic import ValidationError
 
     data = yamlio.loads(text, WORKFLOW)
     try:
         spec = WorkflowFile.model_validate(data)
     except ValidationError as e:
-        return [str(p) for p in yamlio.validation_problems(WORKFLOW, text, e)]
-    return [str(p) for p in graph_problems(spec, WORKFLOW, text)[0]]
+        return yamlio.validation_problems(WORKFLOW, text, e)
+    return graph_problems(spec, WORKFLOW, text)[0]
 
 
 # --- the default -------------------------------------------------------------------------------
@@ -102,18 +103,18 @@ def test_step_data_models_follow_the_fields():
 BROKEN = {
     # application also needs handover, which (through settlement and return_pass) needs application.
     "cycle": ("    needs: [notice]\n", "    needs: [notice, handover]\n", "needs: [notice, handover]",
-              "步骤 application 处在循环依赖中"),
+              "application", "workflow.cycle"),
     "unknown department": ("signers: [security]\n    needs: [application]", "signers: [police]\n    needs: [application]",
-                           "signers: [police]", "steps.4.signers.0"),
+                           "signers: [police]", "steps.4.signers.0", "schema.invalid"),
     "unknown step": ("signers: [engineering]\n    needs: [application]",
                      "signers: [engineering]\n    needs: [application, inspection_plan]",
-                     "needs: [application, inspection_plan]", "需要未知步骤 'inspection_plan'"),
+                     "needs: [application, inspection_plan]", "'inspection_plan'", "workflow.invalid"),
 }
 
 
 @pytest.mark.parametrize("kind", list(BROKEN))
 def test_a_broken_workflow_is_refused_by_verify_and_start_with_its_line(mo, run, snapshot, kind):
-    old, new, at, reason = BROKEN[kind]
+    old, new, at, reason, kind_code = BROKEN[kind]
     text = edit_workflow(mo.store, old, new)
     line = line_of(text, at)
     where = f"workflows/moveout.yaml:{line}:"
@@ -122,7 +123,8 @@ def test_a_broken_workflow_is_refused_by_verify_and_start_with_its_line(mo, run,
     assert r.exit_code == 1
     assert any(l.startswith(where) and reason in l for l in r.stdout.splitlines()), r.stdout
     code = json.loads(run("verify", "--json").stdout)
-    assert any(p["path"] == WORKFLOW and p["line"] == line and reason in p["message"] for p in code["problems"])
+    assert any(p["path"] == WORKFLOW and p["line"] == line and p["code"] == kind_code and reason in p["message"]
+               for p in code["problems"])
 
     before = snapshot(mo.store)
     r = run("moveout", "start", "T0001", "--date", "2026-12-31", "--as", "zhaomin")
@@ -134,13 +136,14 @@ def test_a_broken_workflow_is_refused_by_verify_and_start_with_its_line(mo, run,
 def test_a_cycle_names_only_the_steps_on_it(mo, run):
     old, new, *_ = BROKEN["cycle"]
     text = edit_workflow(mo.store, old, new)
-    out = run("verify").stdout
-    cycle_lines = [l for l in out.splitlines() if "循环依赖" in l]
-    named = {l.split("步骤 ")[1].split(" ")[0] for l in cycle_lines}
+    problems = json.loads(run("verify", "--json").stdout)["problems"]
+    cycle_lines = [f"{p['path']}:{p['line']}:{p['col']}: {p['message']}" for p in problems if p["code"] == "workflow.cycle"]
+    # Each names its step first on the cycle it shows: "application → handover → ... → application".
+    named = {re.search(r"([a-z_]+) → ", l).group(1) for l in cycle_lines}
     # release only waits on the cycle; notice is outside it.
     assert named == {"application", "handover", "settlement", "return_pass", "engineering_inspection",
                      "security_inspection"}
-    app = next(l for l in cycle_lines if "步骤 application " in l)
+    app = next(l for l in cycle_lines if re.search(r"([a-z_]+) → ", l).group(1) == "application")
     assert app.startswith(f"workflows/moveout.yaml:{line_of(text, 'needs: [notice, handover]')}:")
     assert "application → handover → settlement → return_pass → application" in app
 
@@ -171,34 +174,34 @@ def test_a_missing_workflow_is_refused(mo, run):
     assert r.exit_code == 1 and WORKFLOW in r.stderr
 
 
-@pytest.mark.parametrize("change, fragment", [
+@pytest.mark.parametrize("change, code, fragment", [
     # two steps with the same id
-    (lambda t: t.replace("  - id: return_pass\n", "  - id: application\n"), "步骤 application 重复"),
+    (lambda t: t.replace("  - id: return_pass\n", "  - id: application\n"), "workflow.invalid", "application"),
     # a step needing itself
-    (lambda t: t.replace("    needs: [handover]\n", "    needs: [release]\n"), "步骤 release 不能需要自己"),
+    (lambda t: t.replace("    needs: [handover]\n", "    needs: [release]\n"), "workflow.invalid", "release"),
     # two first steps
-    (lambda t: t.replace("    needs: [notice]\n", "    needs: []\n"), "恰有一个起始步骤"),
+    (lambda t: t.replace("    needs: [notice]\n", "    needs: []\n"), "workflow.invalid", "notice"),
     # a choice without choices
-    (lambda t: t.replace("type: choice, choices: [restored, kept]", "type: choice"), "choice 字段 renovation 须列出 choices"),
+    (lambda t: t.replace("type: choice, choices: [restored, kept]", "type: choice"), "workflow.invalid", "renovation"),
     # a list without item fields
     (lambda t: t.replace("        type: list\n        title: 损坏及赔偿\n        items:\n", "        type: list\n        title: 损坏及赔偿\n        olditems:\n"),
-     "olditems"),
+     "schema.invalid", "olditems"),
     # the same field twice in a step
     (lambda t: t.replace("      - {name: note, type: text, title: 备注}\n\n  - id: security_inspection",
-                         "      - {name: ac_off, type: text, title: 备注}\n\n  - id: security_inspection"), "字段 ac_off 重复"),
+                         "      - {name: ac_off, type: text, title: 备注}\n\n  - id: security_inspection"), "workflow.invalid", "ac_off"),
     # an unknown field type
-    (lambda t: t.replace("{name: reason, type: text,", "{name: reason, type: essay,"), "steps.0.fields.2.type"),
+    (lambda t: t.replace("{name: reason, type: text,", "{name: reason, type: essay,"), "schema.invalid", "steps.0.fields.2.type"),
     # a typo in a step key
-    (lambda t: t.replace("    signers: [finance]\n", "    signer: [finance]\n"), "steps.5.signer"),
+    (lambda t: t.replace("    signers: [finance]\n", "    signer: [finance]\n"), "schema.invalid", "steps.5.signer"),
 ])
-def test_graph_and_shape_problems_are_located(change, fragment):
+def test_graph_and_shape_problems_are_located(change, code, fragment):
     text = change(DEFAULT)
     assert text != DEFAULT
     problems = _problems(text)
-    hits = [p for p in problems if fragment in p]
-    assert hits, problems
-    assert all(p.startswith("workflows/moveout.yaml:") for p in problems)
-    assert any(p.split(":")[1].isdigit() for p in hits), hits
+    hits = [p for p in problems if p.code == code and fragment in p.message]
+    assert hits, [str(p) for p in problems]
+    assert all(p.path == "workflows/moveout.yaml" for p in problems)
+    assert any(p.line is not None for p in hits), [str(p) for p in hits]
 
 
 # --- a building adapts its procedure ------------------------------------------------------------

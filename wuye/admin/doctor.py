@@ -1,6 +1,6 @@
 """`wuye doctor`: what is wrong with a store's files, git and keys, and what can be put right safely.
 
-Each check is a small function adding `Finding`s to one list (as `verify` does): an interrupted
+Each check is a small function adding `Finding`s (Problems with advice, errors.CODES) to one list: an interrupted
 change's journal (whose it was, which files, whether it can still be finished and whether its files
 are valid), stale git lock files (no git process alive in the store), temp files and staged
 leftovers, uncommitted or untracked files (whose they look to be, and whether they could be
@@ -39,26 +39,22 @@ LOCK_AGE = 600
 PRIVATE_MARK = b"PRIVATE KEY-----"
 
 
-@dataclass
-class Finding:
-    """One thing wrong with the store: where, what, what to do, and whether --fix does it."""
+@dataclass(frozen=True)
+class Finding(Problem):
+    """A Problem as doctor reports it: with what to do, and whether --fix does it. Its code is
+    verify's for what verify found, a `doctor.*` one (errors.CODES) for the rest."""
 
-    code: str
-    path: str
-    message: str
-    advice: str
+    advice: str = ""
     fixable: bool = False
-    level: str = "error"  # "error" counts as a problem; "warning" is shown only
-    details: dict = field(default_factory=dict)
-    line: int | None = None
-    col: int | None = None
-
-    def __str__(self) -> str:
-        return str(Problem(self.path, self.message, self.line, self.col, self.level))
+    details: dict = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict:
-        return {"code": self.code, "path": self.path, "line": self.line, "col": self.col, "level": self.level,
-                "message": self.message, "advice": self.advice, "fixable": self.fixable, "details": self.details}
+        return {**super().to_json(), "advice": self.advice, "fixable": self.fixable, "details": self.details}
+
+
+def finding(code: str, path: str, message: str, advice: str, **more) -> Finding:
+    """A Finding in the order doctor's checks read best: what kind, where, what, what to do."""
+    return Finding(path, message, code=code, advice=advice, **more)
 
 
 @dataclass
@@ -84,7 +80,7 @@ def content_problems(store: Store, rel: str, raw: bytes) -> list[Problem]:
         text = yamlio.decode(raw, rel)
         data = yamlio.loads(text, rel)
     except WuyeError as e:
-        return e.problems or [Problem(rel, str(e))]
+        return e.problems or [Problem(rel, str(e), code="file.unreadable")]
     if model == "workflow":
         from wuye.models.workflow import WorkflowFile
         from wuye.moveout.workflow import graph_problems
@@ -138,8 +134,8 @@ def check_journal(store: Store, report: Report) -> None:
     rel = f".git/{JOURNAL}"
     journal, damage = _journal(store)
     if damage is not None:
-        report.findings.append(Finding(
-            "journal-damaged", rel,
+        report.findings.append(finding(
+            "doctor.journal-damaged", rel,
             tr("中断修改的记录已损坏（%s），无法据此完成修改" % damage, "the record of an interrupted change is damaged (%s) and cannot be finished" % damage),
             tr("--fix 将它改名留存（不删除），已写入的文件作为未提交的改动另行列出",
                "--fix sets it aside under a new name (nothing is deleted); files it had written are listed as uncommitted changes"),
@@ -173,19 +169,19 @@ def check_journal(store: Store, report: Report) -> None:
     what = tr("一条命令在写入时被中断：%s 的「%s」，涉及 %d 个文件" % (who, summary, len(states)),
               "a command was interrupted while writing: \"%s\" by %s, %d file(s)" % (summary, who, len(states)))
     if changed:
-        report.findings.append(Finding(
-            "journal", rel, what + tr("；其中 %s 此后又被改动，无法完成" % "、".join(changed), "; %s changed since, so it cannot be finished" % ", ".join(changed)),
+        report.findings.append(finding(
+            "doctor.journal", rel, what + tr("；其中 %s 此后又被改动，无法完成" % "、".join(changed), "; %s changed since, so it cannot be finished" % ", ".join(changed)),
             tr("用 git diff 对比这些文件，保留正确的内容并手工提交，然后删除 %s 再运行 `wuye doctor --fix`" % rel,
                "compare those files (git diff), keep what is right and commit it by hand, then delete %s and run `wuye doctor --fix`" % rel),
             details=details))
     elif problems:
-        report.findings.append(Finding(
-            "journal", rel, what + tr("；但其内容未通过校验：\n" , "; but its content fails validation:\n") + "\n".join(str(p) for p in problems),
+        report.findings.append(finding(
+            "doctor.journal", rel, what + tr("；但其内容未通过校验：\n" , "; but its content fails validation:\n") + "\n".join(str(p) for p in problems),
             tr("修正后手工提交，或删除 %s 放弃这次修改" % rel, "correct and commit by hand, or delete %s to give the change up" % rel),
             details=details))
     else:
-        report.findings.append(Finding(
-            "journal", rel, what + tr("；文件完整有效，可以完成", "; its files are complete and valid, so it can be finished"),
+        report.findings.append(finding(
+            "doctor.journal", rel, what + tr("；文件完整有效，可以完成", "; its files are complete and valid, so it can be finished"),
             tr("--fix（或任何一条写入命令）以原作者和原说明提交它", "--fix (or any writing command) commits it with its own author and message"),
             fixable=True, details=details))
 
@@ -236,21 +232,21 @@ def check_git_locks(store: Store, report: Report) -> None:
         except FileNotFoundError:
             continue
         if pids:
-            report.findings.append(Finding(
-                "git-lock-busy", rel,
+            report.findings.append(finding(
+                "doctor.git-lock-busy", rel,
                 tr("git 正在此档案库中运行（进程 %s），锁文件在用" % ", ".join(map(str, pids)),
                    "git is running in this store (pid %s); the lock is in use" % ", ".join(map(str, pids))),
                 tr("等它结束后再运行 `wuye doctor`", "wait for it to finish, then run `wuye doctor` again"), level="warning"))
         elif complete or age > LOCK_AGE:
-            report.findings.append(Finding(
-                "git-lock", rel,
+            report.findings.append(finding(
+                "doctor.git-lock", rel,
                 tr("残留的 git 锁文件（%d 秒前，没有 git 进程在此运行）：之后的每次提交都会失败" % age,
                    "a stale git lock (%d s old, no git process running here): every later commit fails" % age),
                 tr("--fix 删除它（git 被中断时留下；索引本身未损坏）", "--fix removes it (left by a killed git; the index itself is intact)"),
                 fixable=True))
         else:
-            report.findings.append(Finding(
-                "git-lock", rel,
+            report.findings.append(finding(
+                "doctor.git-lock", rel,
                 tr("git 锁文件（%d 秒前）；无法确认是否有别的用户的 git 进程在用" % age,
                    "a git lock (%d s old); cannot tell whether another user's git is using it" % age),
                 tr("确认没有 git 在运行后删除它，或 %d 秒后再运行 `wuye doctor --fix`" % LOCK_AGE,
@@ -285,8 +281,8 @@ def check_files_on_disk(store: Store, report: Report) -> None:
             continue
         try:
             if p.is_file() and not p.is_symlink() and p.stat().st_size < 64 * 1024 and PRIVATE_MARK in p.read_bytes():
-                report.findings.append(Finding(
-                    "private-key", str(rel), tr("档案库中有一个私钥文件", "a private key file is inside the store"),
+                report.findings.append(finding(
+                    "doctor.private-key", str(rel), tr("档案库中有一个私钥文件", "a private key file is inside the store"),
                     tr("把它移到密钥目录（%s，权限 600），绝不要提交；若已提交或外泄，用 `wuye staff key 员工编号` 换新密钥" % _keys_dir(),
                        "move it to the key folder (%s, mode 600) and never commit it; if it was committed or shared, issue a new key with `wuye staff key STAFF_ID`" % _keys_dir())))
         except OSError:
@@ -298,8 +294,8 @@ def check_files_on_disk(store: Store, report: Report) -> None:
                 if p.is_file() and rel not in keep and (d.name == "staging" or TMP_MARK in p.name):
                     leftovers.append(rel)
     for rel in leftovers:
-        report.findings.append(Finding(
-            "temp-file", rel, tr("被中断的命令留下的临时文件（不是档案记录）", "a temp file left by an interrupted command (not a record)"),
+        report.findings.append(finding(
+            "doctor.temp-file", rel, tr("被中断的命令留下的临时文件（不是档案记录）", "a temp file left by an interrupted command (not a record)"),
             tr("--fix 删除它", "--fix removes it"), fixable=True))
 
 
@@ -336,7 +332,7 @@ def check_uncommitted(store: Store, report: Report) -> None:
             details["owner"] = _owner(p)
             details["modified"] = dt.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
             problems = content_problems(store, rel, p.read_bytes()) if st.st_size <= yamlio.MAX_BYTES else [
-                Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"))]
+                Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
             details["problems"] = [str(x) for x in problems]
             who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s" % (details["owner"], details["modified"]),
                      "not written by wuye (a hand edit or another program): owned by %s, modified %s" % (details["owner"], details["modified"]))
@@ -356,7 +352,7 @@ def check_uncommitted(store: Store, report: Report) -> None:
             message = kind
             advice = tr("若是误删，用 `git checkout -- %s` 恢复；否则用 git rm 提交删除" % rel,
                         "if deleted by mistake, restore it with `git checkout -- %s`; otherwise commit the removal with git rm" % rel)
-        report.findings.append(Finding("uncommitted", rel, message, advice, details=details))
+        report.findings.append(finding("doctor.uncommitted", rel, message, advice, details=details))
 
 
 def _branch_for(root: Path, head: str) -> str | None:
@@ -378,22 +374,22 @@ def check_head(store: Store, report: Report) -> None:
     except FileNotFoundError:
         return
     if (audit.git_dir(root) / "MERGE_HEAD").exists():
-        report.findings.append(Finding(
-            "merge", ".git/MERGE_HEAD", tr("有一个未完成的 git 合并", "a git merge is in progress"),
+        report.findings.append(finding(
+            "doctor.merge", ".git/MERGE_HEAD", tr("有一个未完成的 git 合并", "a git merge is in progress"),
             tr("解决冲突后 git add、git commit，或用 git merge --abort 放弃；见 `wuye sync --help`",
                "resolve it (git add, git commit) or abandon it with git merge --abort; see `wuye sync --help`")))
     if ref.startswith("ref: "):
         return
     branch = _branch_for(root, ref)
     if branch:
-        report.findings.append(Finding(
-            "detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s" % ref[:10], "detached HEAD (on no branch) at %s" % ref[:10]),
+        report.findings.append(finding(
+            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s" % ref[:10], "detached HEAD (on no branch) at %s" % ref[:10]),
             tr("--fix 把分支 %s 移到这里并切回它（工作区不变，不丢提交）" % branch,
                "--fix moves branch %s here and switches back to it (the work tree is unchanged, no commit is lost)" % branch),
             fixable=True, details={"branch": branch, "head": ref}))
     else:
-        report.findings.append(Finding(
-            "detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s，且不能直接并入现有分支" % ref[:10],
+        report.findings.append(finding(
+            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s，且不能直接并入现有分支" % ref[:10],
                                              "detached HEAD (on no branch) at %s, and no branch can simply move there" % ref[:10]),
             tr("先保存它：git branch rescue-%s，再 git switch main；之后请管理员决定如何合并" % ref[:7],
                "keep it first: git branch rescue-%s, then git switch main; then decide how to merge it" % ref[:7]),
@@ -407,12 +403,12 @@ def check_verify(store: Store, report: Report) -> None:
     try:
         problems = verify.verify(store).problems
     except WuyeError as e:
-        problems = e.problems or [Problem(".", str(e))]
+        problems = e.problems or [Problem(".", str(e), code="verify.failed")]
     for p in problems:
         if p.path == ALLOWED_SIGNERS:
             continue  # check_allowed_signers says it, with its fix
-        report.findings.append(Finding(
-            "invalid", p.path, p.message,
+        report.findings.append(finding(
+            p.code, p.path, p.message,
             tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`"),
             level=p.level, line=p.line, col=p.col))
 
@@ -438,7 +434,7 @@ def check_allowed_signers(store: Store, report: Report) -> None:
     expected = _expected_signers(store)
     if expected is None:
         if actual is None:
-            report.findings.append(Finding("allowed-signers", ALLOWED_SIGNERS, tr("缺失", "missing"),
+            report.findings.append(finding("staff.allowed-signers-mismatch", ALLOWED_SIGNERS, tr("缺失", "missing"),
                                            tr("先修正 staff/ 中的错误，再运行 `wuye doctor --fix` 重新生成", "correct staff/ first, then `wuye doctor --fix` regenerates it")))
         return
     if actual == expected:
@@ -450,7 +446,7 @@ def check_allowed_signers(store: Store, report: Report) -> None:
         extra = [line for line in actual.splitlines() if line and line not in expected.splitlines()]
         message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）" % (len(missing), len(extra)),
                      "does not match the keys in staff/ (%d line(s) missing, %d extra)" % (len(missing), len(extra)))
-    report.findings.append(Finding("allowed-signers", ALLOWED_SIGNERS, message,
+    report.findings.append(finding("staff.allowed-signers-mismatch", ALLOWED_SIGNERS, message,
                                    tr("--fix 根据 staff/ 重新生成并提交", "--fix regenerates it from staff/ and commits it"), fixable=True))
 
 
@@ -469,15 +465,15 @@ def check_keys(store: Store, report: Report) -> None:
     except OSError:
         inside = False
     if inside:
-        report.findings.append(Finding(
-            "keys-in-store", str(d), tr("密钥目录在档案库之内：私钥可能被提交", "the key folder is inside the store: private keys could be committed"),
+        report.findings.append(finding(
+            "doctor.keys-in-store", str(d), tr("密钥目录在档案库之内：私钥可能被提交", "the key folder is inside the store: private keys could be committed"),
             tr("把 WUYE_KEYS 指向档案库之外的目录，并把密钥移过去", "point WUYE_KEYS outside the store and move the keys there")))
     if not d.is_dir():
         return
     mode = stat.S_IMODE(d.stat().st_mode)
     if mode & 0o077:
-        report.findings.append(Finding(
-            "key-mode", str(d), tr("密钥目录权限为 %o，别的用户可以进入" % mode, "the key folder has mode %o: other users can enter it" % mode),
+        report.findings.append(finding(
+            "doctor.key-mode", str(d), tr("密钥目录权限为 %o，别的用户可以进入" % mode, "the key folder has mode %o: other users can enter it" % mode),
             tr("--fix 改为 700", "--fix sets it to 700"), fixable=True, details={"mode": oct(mode), "want": "0o700"}))
     for p in sorted(d.iterdir()):
         if not p.is_file() or p.is_symlink() or p.name.endswith(".pub"):
@@ -490,8 +486,8 @@ def check_keys(store: Store, report: Report) -> None:
             continue
         mode = stat.S_IMODE(p.stat().st_mode)
         if mode & 0o077:
-            report.findings.append(Finding(
-                "key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）" % mode,
+            report.findings.append(finding(
+                "doctor.key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）" % mode,
                                        "the private key file has mode %o: other users can read it (signing refuses it)" % mode),
                 tr("--fix 改为 600；若别人可能已读到，用 `wuye staff key 员工编号` 换新密钥",
                    "--fix sets it to 600; if someone may have read it, issue a new key with `wuye staff key STAFF_ID`"),
@@ -509,8 +505,8 @@ def check_committed_keys(store: Store, report: Report) -> None:
         if not line:
             continue
         rel = line.split(":", 1)[1] if ":" in line else line
-        report.findings.append(Finding(
-            "private-key-committed", rel, tr("已提交的文件中含有私钥", "a committed file holds a private key"),
+        report.findings.append(finding(
+            "doctor.private-key-committed", rel, tr("已提交的文件中含有私钥", "a committed file holds a private key"),
             tr("该密钥已泄露：立即用 `wuye staff key 员工编号` 换新密钥，再 git rm 此文件",
                "that key is exposed: issue a new key at once with `wuye staff key STAFF_ID`, then git rm the file")))
 
@@ -523,8 +519,8 @@ def check_writer(store: Store, report: Report) -> None:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        report.findings.append(Finding(
-            "busy", ".git/wuye.lock", tr("另一个 wuye 命令正在写入，以下结果可能是暂时的", "another wuye command is writing now; what follows may be transient"),
+        report.findings.append(finding(
+            "doctor.busy", ".git/wuye.lock", tr("另一个 wuye 命令正在写入，以下结果可能是暂时的", "another wuye command is writing now; what follows may be transient"),
             tr("稍后再运行 `wuye doctor`", "run `wuye doctor` again shortly"), level="warning"))
         return
     lock.release()
@@ -538,8 +534,8 @@ def check_packing(store: Store, report: Report) -> None:
         said = log.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return
-    report.findings.append(Finding(
-        "packing", ".git/gc.log",
+    report.findings.append(finding(
+        "doctor.packing", ".git/gc.log",
         tr("git 上次在后台整理（打包）档案库失败：%s" % (said or "（无说明）"),
            "git's last background packing of the store failed: %s" % (said or "(no reason given)")),
         tr("--fix 重新整理（git gc）并在成功后删除此记录", "--fix packs again (git gc) and removes this log once it succeeds"),
@@ -574,24 +570,24 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
         codes = {f.code for f in found if f.fixable}
 
         for f in found:
-            if f.code == "git-lock" and f.fixable:
+            if f.code == "doctor.git-lock" and f.fixable:
                 (store.root / f.path).unlink(missing_ok=True)
                 done.append(tr("删除了残留的锁文件 %s" % f.path, "removed the stale lock %s" % f.path))
 
         for f in found:
-            if f.code == "detached-head" and f.fixable:
+            if f.code == "doctor.detached-head" and f.fixable:
                 branch, head = f.details["branch"], f.details["head"]
                 audit.run(store.root, "update-ref", f"refs/heads/{branch}", head)
                 audit.run(store.root, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
                 done.append(tr("把分支 %s 移到 %s 并切回它" % (branch, head[:10]), "moved branch %s to %s and switched back to it" % (branch, head[:10])))
 
-        if "journal-damaged" in codes:
+        if "doctor.journal-damaged" in codes:
             path = audit.git_dir(store.root) / JOURNAL
             aside = path.with_name(f"pending.damaged-{time.strftime('%Y%m%d%H%M%S')}.json")
             path.rename(aside)
             done.append(tr("把损坏的中断记录改名留存为 %s" % os.path.relpath(aside, store.root),
                            "set the damaged record of an interrupted change aside as %s" % os.path.relpath(aside, store.root)))
-        elif "journal" in codes:
+        elif "doctor.journal" in codes:
             try:
                 summary = recover(store)
             except WuyeError as e:
@@ -605,7 +601,7 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
         gone = clear_staging(store.root) if not (audit.git_dir(store.root) / JOURNAL).exists() else []
         keep = _journal_tmps(store)
         for f in found:
-            if f.code == "temp-file" and f.path not in keep:
+            if f.code == "doctor.temp-file" and f.path not in keep:
                 p = store.root / f.path
                 if p.exists():
                     p.unlink()
@@ -614,11 +610,11 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
             done.append(tr("删除了 %d 个临时文件" % len(gone), "removed %d temp file(s)" % len(gone)))
 
         for f in found:
-            if f.code == "key-mode" and f.fixable:
+            if f.code == "doctor.key-mode" and f.fixable:
                 os.chmod(f.path, int(f.details["want"], 8))
                 done.append(tr("把 %s 的权限改为 %s" % (f.path, f.details["want"][2:]), "set the mode of %s to %s" % (f.path, f.details["want"][2:])))
 
-        if "allowed-signers" in codes:
+        if "staff.allowed-signers-mismatch" in codes:
             expected = _expected_signers(store)
             if expected is not None and _at_head(store, ALLOWED_SIGNERS) == expected.encode("utf-8"):
                 # HEAD is right and only the work tree was edited: put HEAD's text back, no commit.
@@ -629,7 +625,7 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                                "allowed_signers had been edited by hand; restored to what staff/ gives (as committed)"))
             elif expected is not None:
                 ch = Change(store, tr("doctor: 根据 staff/ 重新生成 allowed_signers", "doctor: regenerate allowed_signers from staff/"),
-                            actor, {"Wuye-Doctor": "allowed_signers", "Wuye-Actor": actor.id if actor else ""})
+                            actor, {"Wuye-Doctor": layout.ALLOWED_SIGNERS, "Wuye-Actor": actor.id if actor else ""})
                 ch.write(ALLOWED_SIGNERS, expected)
                 try:
                     ch.apply()
@@ -639,7 +635,7 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                     commits.append(ch.commit)
                     done.append(tr("根据 staff/ 重新生成了 allowed_signers（提交 %s）" % ch.commit[:10],
                                    "regenerated allowed_signers from staff/ (commit %s)" % ch.commit[:10]))
-        if "packing" in codes:
+        if "doctor.packing" in codes:
             said = audit.pack(store.root)
             if said is None:
                 (audit.common_dir(store.root) / "gc.log").unlink(missing_ok=True)

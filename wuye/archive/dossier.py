@@ -123,7 +123,7 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
             # so the counter view shows what it can instead of failing.
             dossier.data[c.key] = None
             dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s" % type(data).__name__,
-                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1))
+                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1, code="archive.not-mapping"))
             continue
         dossier.data[c.key] = data
     return dossier
@@ -230,11 +230,11 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
     if c.key == "profile" and isinstance(data, dict) and "tenant_id" in data and data["tenant_id"] != tenant_id:
         problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
                                         "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
-                                *yamlio.locate(text, ("tenant_id",))))
+                                *yamlio.locate(text, ("tenant_id",)), code="archive.tenant-mismatch"))
     obj, invalid = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text, context={"warnings": warnings})
     if invalid:
         return None, invalid + problems
-    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning") for fname, msg in warnings]
+    problems += [Problem(rel, msg, *yamlio.locate(text, (fname,)), level="warning", code="schema.warning") for fname, msg in warnings]
     return obj, problems
 
 
@@ -418,7 +418,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     with store.change("", author=actor, trailers={}) as ch:
         existing, problems = validate_file(store, tenant_id, c)
         if any(p.level == "error" for p in problems):
-            _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col) for p in problems])
+            _refuse([Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col, code=p.code) for p in problems])
         now = store.now()
         new_ids: list[str] = []
         if c.is_list:

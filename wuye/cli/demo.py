@@ -263,13 +263,14 @@ def move_out(demo: Demo) -> None:
     demo.line("$ ssh-keygen -Y verify -f allowed_signers -I zhangwei -n wuye-step -s payload.sig < payload")
     if shutil.which("ssh-keygen"):
         import subprocess
+        from wuye.storage import layout
 
         entry = moveout.payload(demo.store, case, "engineering_inspection")
         with tempfile.TemporaryDirectory() as tmp:
             sig = Path(tmp) / "payload.sig"
             sig.write_text(entry.data["signature"], encoding="utf-8")
             done = subprocess.run(
-                ["ssh-keygen", "-Y", "verify", "-f", str(demo.root / "allowed_signers"), "-I", entry.data["signer"],
+                ["ssh-keygen", "-Y", "verify", "-f", str(demo.root / layout.ALLOWED_SIGNERS), "-I", entry.data["signer"],
                  "-n", "wuye-step", "-s", str(sig)], input=entry.payload, capture_output=True)
         demo.line((done.stdout or done.stderr).decode("utf-8", "replace").strip())
 

@@ -326,7 +326,7 @@ def _check_file(store: Store, tenant_id: str, kind: Kind) -> None:
     _, problems = validate_file(store, tenant_id, BY_KEY[kind.category])
     errors = [p for p in problems if p.level == "error"]
     if errors:
-        raise WuyeError("\n".join(str(Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col))
+        raise WuyeError("\n".join(str(Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col, code=p.code))
                                   for p in errors), errors)
 
 

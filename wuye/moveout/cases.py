@@ -142,7 +142,8 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
                 continue
             m = ENTRY_RE.fullmatch(p.name)
             if not m or m.group("rev") == "1":
-                case.problems.append(Problem(rel, tr("文件名不是 <步骤>.yaml 或 <步骤>.<版本>.yaml", "file name is not <step>.yaml or <step>.<revision>.yaml")))
+                case.problems.append(Problem(rel, tr("文件名不是 <步骤>.yaml 或 <步骤>.<版本>.yaml", "file name is not <step>.yaml or <step>.<revision>.yaml"),
+                                             code="entry.file-name"))
                 continue
             try:
                 data = yamlio.read(p, rel)
@@ -150,13 +151,14 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
                 case.problems += e.problems
                 continue
             if not isinstance(data, dict):
-                case.problems.append(Problem(rel, tr("签字条目应为映射", "a step entry must be a mapping")))
+                case.problems.append(Problem(rel, tr("签字条目应为映射", "a step entry must be a mapping"), code="entry.not-mapping"))
                 continue
             try:
                 payload = payload_of(data)
             except (ValueError, TypeError) as e:
                 case.problems.append(Problem(rel, tr("条目含有无法规范化的值（被手工改过？）：%s" % e,
-                                                     "the entry holds values that cannot be canonicalised (hand-edited?): %s" % e)))
+                                                     "the entry holds values that cannot be canonicalised (hand-edited?): %s" % e),
+                                             code="entry.not-canonical"))
                 continue
             case.entries.append(SignedEntry(rel, data, payload, signing.digest(payload)))
     return case
@@ -172,70 +174,70 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Pro
     rel = entry.rel
     out: list[Problem] = []
 
-    def bad(zh: str, en: str) -> None:
-        out.append(Problem(rel, tr(zh, en)))
+    def bad(code: str, zh: str, en: str) -> None:
+        out.append(Problem(rel, tr(zh, en), code=code))
 
     e, invalid = yamlio.check_model(StepEntry, entry.data, rel)
     if invalid:
         return invalid
     m = ENTRY_RE.fullmatch(entry.file)
     if m.group("step") != e.step or int(m.group("rev") or 1) != e.revision:
-        bad("文件名与条目的步骤/版本（%s r%d）不符" % (e.step, e.revision), "file name does not match the entry's step/revision (%s r%d)" % (e.step, e.revision))
+        bad("entry.file-name", "文件名与条目的步骤/版本（%s r%d）不符" % (e.step, e.revision), "file name does not match the entry's step/revision (%s r%d)" % (e.step, e.revision))
     if e.case != case.id or e.tenant_id != case.tenant_id:
-        bad("条目属于 %s/%s，却放在 %s 下" % (e.tenant_id, e.case, case.dir), "the entry belongs to %s/%s but sits in %s" % (e.tenant_id, e.case, case.dir))
+        bad("entry.misplaced", "条目属于 %s/%s，却放在 %s 下" % (e.tenant_id, e.case, case.dir), "the entry belongs to %s/%s but sits in %s" % (e.tenant_id, e.case, case.dir))
     if e.signature is None:
-        bad("条目没有签名", "the entry has no signature")
+        bad("signature.missing", "条目没有签名", "the entry has no signature")
         return out
     # Who signed, with which key, valid when.
     try:
         signer = store.staff(e.signer)
     except WuyeError as err:
-        bad("签字人无法确认：%s" % err, "the signer cannot be established: %s" % err)
+        bad("signer.unknown", "签字人无法确认：%s" % err, "the signer cannot be established: %s" % err)
         return out
     try:
         embedded = signing.signature_public_key(e.signature)
         signing.verify(entry.payload, e.signature, embedded)
     except signing.SignatureError as err:
-        bad("签名无效：%s" % err, "invalid signature: %s" % err)
+        bad("signature.bad", "签名无效：%s" % err, "invalid signature: %s" % err)
         return out
     key = signer.key_for(embedded, e.signed_at)
     if key is None:
         if any(k.public_key.split()[:2] == embedded.split()[:2] for k in signer.keys):
-            bad("签字时（%s）%s 的这把密钥不在有效期内（已吊销或尚未生效）" % (e.signed_at, e.signer),
+            bad("key.not-valid-at", "签字时（%s）%s 的这把密钥不在有效期内（已吊销或尚未生效）" % (e.signed_at, e.signer),
                 "at signing time (%s) this key of %s was not valid (revoked or not yet valid)" % (e.signed_at, e.signer))
         else:
-            bad("签名所用密钥不是签字人 %s 的密钥" % e.signer, "the signature was made with a key that is not %s's" % e.signer)
+            bad("key.not-signer", "签名所用密钥不是签字人 %s 的密钥" % e.signer, "the signature was made with a key that is not %s's" % e.signer)
     # May this department sign this step?
     if e.step not in wf.steps:
-        bad("流程中没有步骤 %s" % e.step, "the workflow has no step %s" % e.step)
+        bad("entry.unknown-step", "流程中没有步骤 %s" % e.step, "the workflow has no step %s" % e.step)
         return out
     spec = wf.steps[e.step]
     if e.department not in signer.departments:
-        bad("%s 不属于 %s" % (e.signer, e.department), "%s is not in %s" % (e.signer, e.department))
+        bad("dept.not-member", "%s 不属于 %s" % (e.signer, e.department), "%s is not in %s" % (e.signer, e.department))
     if e.department not in spec.signers:
-        bad("%s 部门不能签 %s（可签：%s）" % (e.department, e.step, "、".join(spec.signers)),
+        bad("dept.not-allowed", "%s 部门不能签 %s（可签：%s）" % (e.department, e.step, "、".join(spec.signers)),
             "the %s department may not sign %s (allowed: %s)" % (e.department, e.step, ", ".join(spec.signers)))
     out += yamlio.check_model(wf.data_model(e.step), e.data, rel, prefix=("data",))[1]
     # The hash DAG: needs name exactly the workflow's needs, each an existing entry signed earlier.
     if set(e.needs) != set(spec.needs):
-        bad("needs 应为 %s，实为 %s" % (sorted(spec.needs), sorted(e.needs)), "needs should be %s, not %s" % (sorted(spec.needs), sorted(e.needs)))
+        bad("dag.needs-mismatch", "needs 应为 %s，实为 %s" % (sorted(spec.needs), sorted(e.needs)), "needs should be %s, not %s" % (sorted(spec.needs), sorted(e.needs)))
     by_digest = {x.digest: x for x in case.entries}
     for step, digest in e.needs.items():
         dep = by_digest.get(digest)
         if dep is None or dep.step != step:
-            bad("needs.%s 的摘要与案件中任何 %s 条目都不符（被删除或改动）" % (step, step),
+            bad("dag.needs-unknown", "needs.%s 的摘要与案件中任何 %s 条目都不符（被删除或改动）" % (step, step),
                 "needs.%s matches no %s entry of the case (deleted or changed)" % (step, step))
         elif (_when(dep) or e.signed_at) > e.signed_at:
-            bad("签字时间早于其前置步骤 %s" % step, "signed before the step it needs, %s" % step)
+            bad("dag.order", "签字时间早于其前置步骤 %s" % step, "signed before the step it needs, %s" % step)
     # Revisions: 1..n, each correction naming the one before it.
     if e.revision > 1:
         prev = next((x for x in case.entries if x.step == e.step and x.revision == e.revision - 1), None)
         if prev is None:
-            bad("缺少第 %d 版（更正链断开）" % (e.revision - 1), "revision %d is missing (the correction chain is broken)" % (e.revision - 1))
+            bad("correction.missing", "缺少第 %d 版（更正链断开）" % (e.revision - 1), "revision %d is missing (the correction chain is broken)" % (e.revision - 1))
         elif e.supersedes != prev.digest:
-            bad("supersedes 与第 %d 版的摘要不符" % (e.revision - 1), "supersedes does not match revision %d's digest" % (e.revision - 1))
+            bad("correction.supersedes", "supersedes 与第 %d 版的摘要不符" % (e.revision - 1), "supersedes does not match revision %d's digest" % (e.revision - 1))
     elif e.supersedes is not None:
-        bad("第 1 版不能有 supersedes", "revision 1 cannot supersede anything")
+        bad("correction.supersedes", "第 1 版不能有 supersedes", "revision 1 cannot supersede anything")
     return out
 
 
@@ -256,7 +258,8 @@ def case_problems(store: Store, wf, case: Case) -> list[Problem]:
     info, invalid = yamlio.check_model(MoveOutCase, case.info, f"{case.dir}/case.yaml")
     out += invalid
     if info is not None and (info.id != case.id or info.tenant_id != case.tenant_id):
-        out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder")))
+        out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder"),
+                           code="case.id-mismatch"))
     for e in case.entries:
         out += entry_problems(store, wf, case, e)
     closing = wf.closing.id
@@ -264,9 +267,11 @@ def case_problems(store: Store, wf, case: Case) -> list[Problem]:
         missing = [s for s in wf.order if case.latest(s) is None]
         if missing:
             out.append(Problem(f"{case.dir}/case.yaml", tr("案件已结案，但以下步骤未签字：%s" % "、".join(missing),
-                                                          "the case is closed but these steps are unsigned: %s" % ", ".join(missing))))
+                                                          "the case is closed but these steps are unsigned: %s" % ", ".join(missing)),
+                               code="case.incomplete"))
     elif case.latest(closing) is not None:
-        out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案" % closing, "%s is signed but the case is not marked closed" % closing)))
+        out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案" % closing, "%s is signed but the case is not marked closed" % closing),
+                           code="case.not-closed"))
     return out
 
 

@@ -20,7 +20,8 @@ date: "in the future" clears as days pass, while a record accepted once is never
   on. ctime cannot be set back by `touch`, so restoring a file's mtime does not hide an edit. A
   move-out case keeps its verdict while the blob ids of its case.yaml and of every name in steps/,
   the workflow and every staff file are unchanged; the settings, workflow and staff checks while
-  their files are. The history check resumes from the last commit it found clean, if that commit
+  their files are. Cached problems keep their code (errors.CODES). The caching layer around the
+  checks is verify/context.py. The history check resumes from the last commit it found clean, if that commit
   is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
   always seen.
 
@@ -327,7 +328,8 @@ class Results:
         files, cases, settings, clean = get("files"), get("cases"), get("settings"), get("history")
         self.files: dict[str, Any] = files if isinstance(files, dict) else {}
         self.cases: dict[str, list] = cases if isinstance(cases, dict) else {}
-        self.settings: list | None = settings if _valid(settings, 3) else None
+        # {check name: [key, problems, count]}: the settings, workflow and staff checks' results.
+        self.settings: dict[str, list] = settings if isinstance(settings, dict) else {}
         self.history: str | None = clean if isinstance(clean, str) else None
         self.new_files: dict[str, Any] = {}
         self.new_cases: dict[str, list] = {}
@@ -360,7 +362,7 @@ class Results:
 
 
 def problems_to_json(problems) -> list:
-    return [[p.path, p.message, p.line, p.col, p.level] for p in problems]
+    return [[p.path, p.message, p.line, p.col, p.level, p.code] for p in problems]
 
 
 def problems_from_json(data) -> list:
@@ -368,7 +370,7 @@ def problems_from_json(data) -> list:
         return []
     from wuye.errors import Problem
 
-    return [Problem(path, message, line, col, level) for path, message, line, col, level in data]
+    return [Problem(path, message, line, col, level, code=code) for path, message, line, col, level, code in data]
 
 
 def jobs() -> int:

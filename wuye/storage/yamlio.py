@@ -56,8 +56,8 @@ class YamlProblem(WuyeError):
     """A file that cannot be read as the store's YAML."""
 
 
-def _refuse(rel: str, message: str, line: int | None = None, col: int | None = None):
-    p = Problem(rel, message, line, col)
+def _refuse(rel: str, message: str, line: int | None = None, col: int | None = None, code: str = "yaml.syntax"):
+    p = Problem(rel, message, line, col, code=code)
     raise YamlProblem(str(p), [p])
 
 
@@ -67,9 +67,9 @@ def read_text(path: Path, rel: str) -> str:
         with open(path, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        _refuse(rel, tr("文件不存在", "file does not exist"))
+        _refuse(rel, tr("文件不存在", "file does not exist"), code="file.unreadable")
     except IsADirectoryError:
-        _refuse(rel, tr("这是一个目录，不是文件", "this is a directory, not a file"))
+        _refuse(rel, tr("这是一个目录，不是文件", "this is a directory, not a file"), code="file.unreadable")
     return text_of(raw, rel)
 
 
@@ -77,7 +77,7 @@ def text_of(raw: bytes, rel: str) -> str:
     """The text of a file's bytes, refused as `read_text` refuses a file."""
     if len(raw) > MAX_BYTES:
         _refuse(rel, tr("文件超过 1 MiB，不像是档案文件；请拆分或删除多余内容",
-                        "file is over 1 MiB, which no archive file should be; split it or remove the excess"))
+                        "file is over 1 MiB, which no archive file should be; split it or remove the excess"), code="file.unreadable")
     return decode(raw, rel)
 
 
@@ -88,13 +88,13 @@ def decode(raw: bytes, rel: str) -> str:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         _refuse(rel, tr("不是 UTF-8 编码的文本（第 %d 字节）；请用 UTF-8 保存" % e.start,
-                        "not UTF-8 text (byte %d); save the file as UTF-8" % e.start), line, col)
+                        "not UTF-8 text (byte %d); save the file as UTF-8" % e.start), line, col, code="file.unreadable")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         _refuse(rel, tr("文件含有空字符（二进制内容），不是 YAML 文本",
-                        "file contains NUL bytes (binary content), not YAML text"), line)
+                        "file contains NUL bytes (binary content), not YAML text"), line, code="file.unreadable")
     return text
 
 
@@ -110,11 +110,11 @@ def _scan_forbidden(text: str, rel: str) -> None:
             if anchor is not None:
                 _refuse(rel, tr("不允许使用锚点或别名（&%s / *%s）；请把内容直接写出" % (anchor, anchor),
                                 "anchors and aliases (&%s / *%s) are not allowed; write the value out" % (anchor, anchor)),
-                        mark.line + 1, mark.column + 1)
+                        mark.line + 1, mark.column + 1, code="yaml.forbidden")
             if tag is not None and tag != "!":
                 _refuse(rel, tr("不允许使用标签 %s；请去掉它，若要文本请加引号" % tag,
                                 "tags such as %s are not allowed; remove it (quote the value for text)" % tag),
-                        mark.line + 1, mark.column + 1)
+                        mark.line + 1, mark.column + 1, code="yaml.forbidden")
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
 
@@ -223,7 +223,7 @@ def validation_problems(rel: str, text: str | None, error, prefix: tuple = ()) -
         loc = prefix + tuple(err["loc"])
         line, col = locate(text, loc) if text is not None else (None, None)
         where = ".".join(str(x) for x in loc) or tr("文件", "file")
-        problems.append(Problem(rel, f"{where}: {describe(err)}", line, col))
+        problems.append(Problem(rel, f"{where}: {describe(err)}", line, col, code="schema.invalid"))
     return problems
 
 

@@ -352,18 +352,21 @@ def _describe_conflicts(root: Path, unmerged: dict[str, dict[int, str]]) -> list
         base, ours, theirs = (_blob(root, stages.get(n)) for n in (1, 2, 3))
         if ours is None or theirs is None:
             problems.append(Problem(path, tr("一边删除了此文件，另一边改动了它（本地%s，远端%s）" % ("删除" if ours is None else "改动", "删除" if theirs is None else "改动"),
-                                             "deleted on one side, changed on the other (here %s, there %s)" % ("deleted" if ours is None else "changed", "deleted" if theirs is None else "changed"))))
+                                             "deleted on one side, changed on the other (here %s, there %s)" % ("deleted" if ours is None else "changed", "deleted" if theirs is None else "changed")),
+                                    code="sync.conflict"))
             continue
         if SIGNED_RE.match(path):
             problems.append(Problem(path, tr(
                 "两处都签了此条目：本地 %s，远端 %s；已签字的条目不能合并掉任何一方，尚未推送的一方须撤回本地签字（见 `wuye sync --help`）"
                 % (_signed(ours), _signed(theirs)),
                 "signed in both places: here %s, there %s; neither signature can be merged away, so the side that has not pushed "
-                "withdraws its local one (see `wuye sync --help`)" % (_signed(ours), _signed(theirs)))))
+                "withdraws its local one (see `wuye sync --help`)" % (_signed(ours), _signed(theirs))),
+                code="sync.signed-twice"))
             continue
         if CASE_FILE_RE.match(path):
             problems.append(Problem(path, tr("两处都开了此案件：本地 %s，远端 %s" % (_signed(ours), _signed(theirs)),
-                                             "the case was opened in both places: here %s, there %s" % (_signed(ours), _signed(theirs)))))
+                                             "the case was opened in both places: here %s, there %s" % (_signed(ours), _signed(theirs))),
+                                    code="sync.signed-twice"))
             continue
         if DRIVEN_RE.match(path):
             tenant_dir = "/".join(path.split("/")[:2]) if path.startswith("tenants/") else ""
@@ -371,11 +374,12 @@ def _describe_conflicts(root: Path, unmerged: dict[str, dict[int, str]]) -> list
                 merged = merging.merge_texts(base or "", ours, theirs, path,
                                              cited=merging.cited_in_head(root, tenant_dir) if tenant_dir else None)
                 if merged.conflicts:
-                    problems += [Problem(path, c.describe()) for c in merged.conflicts]
+                    problems += [Problem(path, c.describe(), code="sync.conflict") for c in merged.conflicts]
                     continue
             except merging.Unmergeable:
                 pass
-        problems.append(Problem(path, tr("两边改动了同一处：\n", "both sides changed the same lines:\n") + _diff(ours, theirs)))
+        problems.append(Problem(path, tr("两边改动了同一处：\n", "both sides changed the same lines:\n") + _diff(ours, theirs),
+                                code="sync.conflict"))
     return problems
 
 
@@ -416,7 +420,8 @@ def _refuse_markers(root: Path) -> None:
         text = data.decode("utf-8", errors="replace")
         m = _MARKER_RE.search(text)
         if m:
-            found.append(Problem(name, tr("含有冲突标记", "contains conflict markers"), text[: m.start()].count("\n") + 1))
+            found.append(Problem(name, tr("含有冲突标记", "contains conflict markers"), text[: m.start()].count("\n") + 1,
+                                 code="sync.conflict-markers"))
     if found:
         raise WuyeError(tr("合并结果中留有冲突标记，不提交：\n", "the merge leaves conflict markers, so nothing is committed:\n")
                         + "\n".join(str(p) for p in found), found)

@@ -268,7 +268,7 @@ class _File:
             if raw is None:
                 data = yamlio.loads(self.text, rel)
         except WuyeError as e:
-            self._broken(e.problems or [Problem(rel, str(e))])
+            self._broken(e.problems or [Problem(rel, str(e), code="file.unreadable")])
             return
         validated, invalid = yamlio.check_model(file_model(category) if category else model,
                                                 data if data is not None else {}, rel, self.text)
@@ -284,7 +284,7 @@ class _File:
     def _broken(self, problems: list[Problem]) -> None:
         self.broken = True
         suffix = tr("（导入要写入此文件，请先修正它）", " (the import writes to this file: fix it first)")
-        self.ws.problems += [Problem(p.path, p.message + suffix, p.line, p.col) for p in problems if p.level == "error"]
+        self.ws.problems += [Problem(p.path, p.message + suffix, p.line, p.col, code=p.code) for p in problems if p.level == "error"]
 
     @property
     def dirty(self) -> bool:
@@ -645,10 +645,10 @@ def _json(text: str, label: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
-        p = Problem(label, tr("JSON 格式错误：%s" % e.msg, "invalid JSON: %s" % e.msg), e.lineno, e.colno)
+        p = Problem(label, tr("JSON 格式错误：%s" % e.msg, "invalid JSON: %s" % e.msg), e.lineno, e.colno, code="import.invalid")
         raise WuyeError(str(p), [p]) from None
     except ValueError as e:
-        p = Problem(label, str(e))
+        p = Problem(label, str(e), code="import.invalid")
         raise WuyeError(str(p), [p]) from None
 
 
@@ -1293,12 +1293,12 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
     def problem(loc: tuple, message: str) -> Problem:
         line, col = yamlio.locate(text, loc) if text is not None else (None, None)
         where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
-        return Problem(label, f"{where}: {message}" if where else message, line, col)
+        return Problem(label, f"{where}: {message}" if where else message, line, col, code="import.invalid")
 
     def reporter(prefix: tuple):
         def on_error(e, fname=None, message=None):
             if e is None:
-                ws.warnings.append(Problem(label, f"{'.'.join(map(str, prefix))}.{fname}: {message}", level="warning"))
+                ws.warnings.append(Problem(label, f"{'.'.join(map(str, prefix))}.{fname}: {message}", level="warning", code="import.note"))
                 return
             for p in yamlio.validation_problems(label, text, e, prefix):
                 ws.problems.append(p)
@@ -1427,7 +1427,7 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
             # A CSV that is not UTF-8 is read as GBK only if its header then makes sense.
             loaded.append(_load(p, fmt, encoding, lambda t: ledger.find_header(t, first_map) is not None))
         except WuyeError as e:
-            problems += e.problems or [Problem(str(p), str(e))]
+            problems += e.problems or [Problem(str(p), str(e), code="file.unreadable")]
     if problems:
         raise WuyeError("\n".join(map(str, problems)), problems)
 

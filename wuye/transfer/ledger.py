@@ -160,7 +160,7 @@ FULLWIDTH_ALNUM = str.maketrans({k: v for k, v in _FULLWIDTH.items() if v.isalnu
 
 def refusal(path: str, message: str, line: int | None = None, col: int | None = None) -> WuyeError:
     """A refusal about one file, as a located problem (`path:line: message`)."""
-    p = Problem(path, message, line, col)
+    p = Problem(path, message, line, col, code="import.invalid")
     return WuyeError(str(p), [p])
 
 
@@ -261,7 +261,7 @@ def read_mapping(path: Path) -> dict[str, str]:
     for k, v in data.items():
         if not isinstance(v, str) or not v.strip():
             problems.append(Problem(rel, tr("%s：字段名应为文本" % k, "%s: the field name must be text" % k),
-                                    *yamlio.locate(text, (k,))))
+                                    *yamlio.locate(text, (k,)), code="import.invalid"))
             continue
         out[str(k)] = v.strip()
     if problems:
@@ -275,7 +275,8 @@ def check_mapping(mapping: dict[str, str], m: HeaderMap, label: str) -> list[Pro
     if not bad:
         return []
     return [Problem(label, tr("映射到未知字段 %s；可用：%s、ignore" % ("、".join(bad), "、".join(sorted(m.known))),
-                              "maps to unknown field(s) %s; use one of: %s, ignore" % (", ".join(bad), ", ".join(sorted(m.known)))))]
+                              "maps to unknown field(s) %s; use one of: %s, ignore" % (", ".join(bad), ", ".join(sorted(m.known)))),
+                    code="import.invalid")]
 
 
 # --- fields of a record model ------------------------------------------------------------------
@@ -814,13 +815,17 @@ class Table:
     def problem(self, row: int | None, index: int | None, message: str, level: str = "error") -> Problem:
         """`FILE:ROW:COL: message` (xlsx: `FILE[Sheet]:ROW:COL` with the Excel column letter)."""
         if self.kind == "csv" and row is not None:
-            return Problem(self.label, message, row, index + 1 if index is not None else None, level)
+            return Problem(self.label, message, row, index + 1 if index is not None else None, level, code=self._code(level))
         where = self.name
         if row is not None and (row or self.kind != "records"):
             where += f":{row}"
         if index is not None:
             where += f":{self.column(index)}"
-        return Problem(where, message, level=level)
+        return Problem(where, message, level=level, code=self._code(level))
+
+    @staticmethod
+    def _code(level: str) -> str:
+        return "import.invalid" if level == "error" else "import.note"
 
 
 def read_csv(path: Path, label: str, encoding: str | None, accept: Callable[[Table], bool]) -> Table:
@@ -897,7 +902,8 @@ def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
             if str(meta.typ) != str(calamine.SheetTypeEnum.WorkSheet):
                 continue
             if str(meta.visible) != str(calamine.SheetVisibleEnum.Visible):
-                notes.append(Problem(f"{label}[{meta.name}]", tr("隐藏的工作表，未导入", "a hidden sheet: not imported"), level="warning"))
+                notes.append(Problem(f"{label}[{meta.name}]", tr("隐藏的工作表，未导入", "a hidden sheet: not imported"), level="warning",
+                                     code="import.note"))
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
             values = sheet.to_python(skip_empty_area=True)
@@ -940,7 +946,8 @@ def records_table(items: list, label: str, m: "HeaderMap") -> tuple[Table, list[
             name = m.field_of(k) or str(k)
             if name in seen and name != IGNORE:
                 problems.append(Problem(f"{label}:{i}", tr("%s 与 %s 是同一字段 %s；请只写一个" % (k, seen[name], name),
-                                                           "%s and %s are the same field %s; give one" % (k, seen[name], name))))
+                                                           "%s and %s are the same field %s; give one" % (k, seen[name], name)),
+                                        code="import.invalid"))
                 continue
             seen[name] = str(k)
             row[name] = v

@@ -49,30 +49,29 @@ def check(store: Store, tenant_id: str | None = None) -> CheckReport:
             problems += found
         if "profile" in lacks:
             problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)"),
+                                    code="archive.profile-missing"))
         missing[tid] = lacks
     return CheckReport(len(tids), problems, missing)
 
 
 def _check_all(store: Store) -> CheckReport:
-    from wuye.storage import cache
-    from wuye.verify.checks import archive_files
+    from wuye.verify.context import Context
 
     tids = store.tenant_ids()
     for tid in tids:
         store.tenant_rel(tid)  # a folder that is no tenant id is refused, as one by one
-    results = cache.Results(store.root) if cache.enabled() else None
-    snap = cache.Snapshot.take(store.root) if results is not None else None
+    ctx = Context(store)
     problems: list[Problem] = []
     missing: dict[str, list[str]] = {}
-    for tid, keys, got in archive_files(store, tids, snap, results, attachments=False):
+    for tid, keys, got in ctx.archive(tids, attachments=False):
         for key in keys:
             problems += got[key][0]
         lacks = [c.key for c in CATEGORIES if c.key not in keys]
         if "profile" in lacks:
             problems.append(Problem(store.tenant_rel(tid, "profile.yaml"),
-                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)")))
+                                    tr("缺少客户单位资料（每个租户都必须有）", "the profile is missing (every tenant needs one)"),
+                                    code="archive.profile-missing"))
         missing[tid] = lacks
-    if results is not None:
-        results.save(prune_files=False, prune_cases=False)
+    ctx.save(prune_files=False, prune_cases=False)
     return CheckReport(len(tids), problems, missing)

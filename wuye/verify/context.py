@@ -1,0 +1,215 @@
+"""What verify's checks share in one run, and the derived cache wrapped around them.
+
+A check asks the context for results (`files`, `case`, `settings`) and never sees the cache: the
+context decides what can be reused and what must be checked again, by git blob id (storage/cache.py
+says what is kept and why). Without a cache (`WUYE_NO_CACHE=1`, or no git) the same calls simply
+check everything. Only clean results are reused: one that found a problem is computed again.
+
+  - a unit or archive file keeps its result while its blob id is the one it was checked as (and,
+    for verify, those of the attachments it names);
+  - a move-out case keeps its verdict while none of its files, the workflow or the staff changed;
+  - the settings, workflow and staff checks keep theirs while wuye.yaml, the workflow,
+    allowed_signers and staff/ are unchanged (and do not even import their models then);
+  - history is read from the last commit found clean (checks.py hands the check the cache's
+    record of it, `results.history`).
+
+What is not in the cache is checked, in worker processes when there is a lot of it (the first run
+on a large store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+from wuye.errors import Problem
+from wuye.storage import cache
+from wuye.storage.store import Store
+from wuye.storage import layout
+
+# workflow.WORKFLOW and staff.ALLOWED_SIGNERS, named here because importing those modules builds
+# their pydantic models, which a warm run (nothing changed) does not need.
+WORKFLOW_FILE = layout.WORKFLOW  # from the layout, not from workflow: that would build its models
+ALLOWED_SIGNERS_FILE = layout.ALLOWED_SIGNERS
+
+
+def yaml_names(d: Path) -> list[str]:
+    """What `sorted(d.glob("*.yaml"))` names, from one listing."""
+    try:
+        return sorted(e.name for e in os.scandir(d) if e.name.endswith(".yaml") and not e.name.startswith("."))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+class Context:
+    """One verification run: the counts it reports, the workflow once checked, and the cache."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.results = cache.Results(store.root) if cache.enabled() else None
+        self.snap = cache.Snapshot.take(store.root) if self.results is not None else None
+        self.counts: dict[str, int] = {}
+        # A function giving the workflow, set by check_workflow; None while it is unusable (then
+        # no case can be checked, and the cache keeps the cases' old entries).
+        self.workflow: Callable | None = None
+        self._settings_key: str | None = None
+        self._case_common: str | None = None
+        self._case_dirs: list[tuple[str, str]] | None = None
+        self._archive: dict[bool, list] = {}
+
+    # --- files by blob id --------------------------------------------------------------------
+
+    def files(self, rels: list[str], check: Callable[[str, list], list], attachments: bool = True) -> dict:
+        """{rel: (file problems, attachment problems)} for each file, `check(root, rels)` run on
+        those whose cached result cannot be reused (see files.py for what it returns)."""
+        found = self._cached_files(rels, attachments)
+        todo = [rel for rel, e in found.items() if e is None]
+        for entry in cache.run_batches(check, self.store.root, todo):
+            rel = entry.pop(0)
+            found[rel] = entry
+            if self.results is not None:
+                self.results.put_file(rel, entry)
+        none = ([], [])
+        return {rel: none if e.__class__ is str else
+                (cache.problems_from_json(e[1]), cache.problems_from_json(e[3]) if len(e) > 3 else [])
+                for rel, e in found.items()}
+
+    def _cached_files(self, rels: list[str], attachments: bool) -> dict:
+        """{rel: cached entry, or None where the file must be checked}. An entry is reused when the
+        file's blob id is the one it was checked as, it found nothing (a problem may clear with
+        time: "in the future" does), and, for verify, its attachments' blob ids are unchanged too."""
+        results, snap = self.results, self.snap
+        if results is None or snap is None:
+            return dict.fromkeys(rels)
+        old, keep, blobs, blob = results.files, results.new_files, snap.blobs, snap.blob
+        out = {}
+        for rel in rels:
+            e = old.get(rel)
+            if e is not None:
+                b = blobs.get(rel) or blob(rel)
+                if e.__class__ is str:
+                    if e == b:
+                        out[rel] = keep[rel] = e
+                        continue
+                elif (isinstance(e, list) and len(e) == 4 and e[0] == b and not e[1]
+                      and (not attachments or (not e[3] and self._deps_unchanged(e[2])))):
+                    out[rel] = keep[rel] = e
+                    continue
+            out[rel] = None
+        return out
+
+    def _deps_unchanged(self, deps) -> bool:
+        """Every attachment as it was: the same blob id, or still missing ("-")."""
+        if not isinstance(deps, list):
+            return False
+        for d in deps:
+            if not (isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], str)):
+                return False
+            if d[0].startswith("..") or os.path.isabs(d[0]):
+                return False
+            now = self.snap.blob(d[0])
+            if (now is None) != (d[1] == "-") or (now is not None and now != d[1]):
+                return False
+        return True
+
+    def archive(self, tids: list[str], attachments: bool = True) -> list:
+        """For each tenant: (tenant id, category keys present, {key: (file problems, attachment
+        problems)}); computed once per run (check_archive and check_attachments share it)."""
+        if attachments not in self._archive:
+            from wuye.models.archive_meta import CATEGORIES
+            from wuye.verify.files import check_archive_files
+
+            order = [c.filename for c in CATEGORIES]
+            tenants, rels = [], []
+            base = str(self.store.root / "tenants")
+            for tid in tids:
+                try:
+                    present = {e.name for e in os.scandir(f"{base}/{tid}") if e.is_file()}
+                except (FileNotFoundError, NotADirectoryError):
+                    present = set()
+                names = [f for f in order if f in present]
+                tenants.append((tid, names))
+                rels += [f"tenants/{tid}/{f}" for f in names]
+            found = self.files(rels, check_archive_files, attachments)
+            self._archive[attachments] = [(tid, [f[:-5] for f in names], {f[:-5]: found[f"tenants/{tid}/{f}"] for f in names})
+                                          for tid, names in tenants]
+        return self._archive[attachments]
+
+    # --- the settings, workflow and staff ------------------------------------------------------
+
+    def settings(self, name: str, check: Callable[[], tuple[list[Problem], int]]) -> tuple[list[Problem], int, bool]:
+        """(problems, a count, whether it was reused) of one settings check; reused while the
+        settings files are the ones it found clean."""
+        if self.results is None:
+            return (*check(), False)
+        key = self.settings_key()
+        hit = self.results.settings.get(name)
+        if isinstance(hit, list) and len(hit) == 3 and hit[0] == key and not hit[1] and isinstance(hit[2], int):
+            return [], hit[2], True
+        problems, n = check()
+        self.results.settings[name] = [key, cache.problems_to_json(problems), n]
+        self.results.changed = True
+        return problems, n, False
+
+    def settings_key(self) -> str:
+        """What the settings, workflow and staff checks read: their files' names and blob ids."""
+        if self._settings_key is None:
+            snap = self.snap
+            rels = ["wuye.yaml", WORKFLOW_FILE, ALLOWED_SIGNERS_FILE, *(f"staff/{n}" for n in yaml_names(self.store.path("staff")))]
+            self._settings_key = hashlib.sha1("\n".join(f"{rel} {snap.blob(rel)}" for rel in rels).encode()).hexdigest()
+        return self._settings_key
+
+    # --- move-out cases ------------------------------------------------------------------------
+
+    def case_dirs(self) -> list[tuple[str, str]]:
+        """moveout.case_dirs, from one listing per tenant that has a moveout folder (pathlib's glob
+        over 10,000 tenant folders takes a fifth of a second, twice per run)."""
+        if self._case_dirs is None:
+            base = f"{self.store.root}/tenants"
+            out = []
+            for tid in self.store.tenant_ids():
+                try:
+                    names = sorted(e.name for e in os.scandir(f"{base}/{tid}/moveout") if not e.name.startswith("."))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                out += [(tid, cid) for cid in names if os.path.exists(f"{base}/{tid}/moveout/{cid}/case.yaml")]
+            self._case_dirs = out
+        return self._case_dirs
+
+    def case(self, tid: str, cid: str, check: Callable[[], tuple[list[Problem], int]]) -> tuple[list[Problem], int]:
+        """(problems, signed entries) of one case; reused while its files, the workflow and the
+        staff are the ones it was found clean with."""
+        if self.results is None or self.snap is None:
+            return check()
+        cdir = f"tenants/{tid}/moveout/{cid}"
+        key = self._case_key(cdir)
+        hit = self.results.case(cdir, key)
+        if hit is not None and not hit[0] and isinstance(hit[1], int):
+            return [], hit[1]
+        problems, n = check()
+        self.results.put_case(cdir, key, [cache.problems_to_json(problems), n])
+        return problems, n
+
+    def _case_key(self, cdir: str) -> str:
+        """What a case's verdict depends on: its files (names and blob ids), workflow and staff."""
+        snap = self.snap
+        if self._case_common is None:
+            staff = yaml_names(self.store.path("staff"))
+            self._case_common = "\n".join([f"{WORKFLOW_FILE} {snap.blob(WORKFLOW_FILE)}",
+                                           *(f"staff/{n} {snap.blob(f'staff/{n}')}" for n in staff)])
+        h = hashlib.sha1(f"{cdir}\n{self._case_common}".encode())
+        h.update(f"\ncase.yaml {snap.blob(f'{cdir}/case.yaml')}".encode())
+        try:
+            names = sorted(e.name for e in os.scandir(self.store.root / cdir / "steps"))
+        except (FileNotFoundError, NotADirectoryError):
+            names = None
+        h.update(f"\nsteps {names is not None}".encode())
+        for name in names or []:
+            h.update(f"\n{name} {snap.blob(f'{cdir}/steps/{name}')}".encode())
+        return h.hexdigest()
+
+    def save(self, prune_files: bool = True, prune_cases: bool = True) -> None:
+        if self.results is not None:
+            self.results.save(prune_files=prune_files, prune_cases=prune_cases)
