@@ -146,3 +146,17 @@ def test_the_walker_sees_lazy_and_relative_imports(tmp_path, source, expected):
     path.write_text(source, encoding="utf-8")
     known = {"wuye.cli", "wuye.storage", "wuye.storage.git"}
     assert {d for d, _ in imports("wuye.archive.mod", path, known)} == expected
+
+
+def test_bilingual_messages_are_formatted_once():
+    # tr("找不到 %s" % x, "no %s" % x) writes the arguments twice, and the two copies drift apart;
+    # the one form is tr("找不到 %s", "no %s") % x.
+    twice = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
+                    and len(node.args) == 2
+                    and all(isinstance(a, ast.BinOp) and isinstance(a.op, ast.Mod) for a in node.args)
+                    and ast.dump(node.args[0].right) == ast.dump(node.args[1].right)):
+                twice.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not twice, "format once, after tr(): " + ", ".join(twice)

@@ -31,8 +31,8 @@ def init_store(path: Path, name: str | None = None) -> Store:
     path = Path(path).expanduser()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise WuyeError(
-            tr("%s 已存在且不是空目录；请指定一个新目录" % path,
-               "%s exists and is not an empty folder; choose a new folder" % path)
+            tr("%s 已存在且不是空目录；请指定一个新目录",
+               "%s exists and is not an empty folder; choose a new folder") % path
         )
     config = yamlio.load_roundtrip(default_text("wuye.yaml"))
     config["building"]["name"] = name or path.resolve().name
@@ -52,7 +52,7 @@ def init_store(path: Path, name: str | None = None) -> Store:
         merging.register(path)
         store = Store(path.resolve())
         with store.change(
-            tr("init: 新建档案库 %s" % config["building"]["name"], "init: create the store of %s" % config["building"]["name"]),
+            tr("init: 新建档案库 %s", "init: create the store of %s") % config["building"]["name"],
             trailers={"Wuye-Building": str(config["building"]["name"])},
         ) as ch:
             for rel, text in files.items():

@@ -136,7 +136,7 @@ def check_journal(store: Store, report: Report) -> None:
     if damage is not None:
         report.findings.append(finding(
             "doctor.journal-damaged", rel,
-            tr("中断修改的记录已损坏（%s），无法据此完成修改" % damage, "the record of an interrupted change is damaged (%s) and cannot be finished" % damage),
+            tr("中断修改的记录已损坏（%s），无法据此完成修改", "the record of an interrupted change is damaged (%s) and cannot be finished") % damage,
             tr("--fix 将它改名留存（不删除），已写入的文件作为未提交的改动另行列出",
                "--fix sets it aside under a new name (nothing is deleted); files it had written are listed as uncommitted changes"),
             fixable=True))
@@ -171,13 +171,13 @@ def check_journal(store: Store, report: Report) -> None:
     if changed:
         report.findings.append(finding(
             "doctor.journal", rel, what + tr("；其中 %s 此后又被改动，无法完成" % "、".join(changed), "; %s changed since, so it cannot be finished" % ", ".join(changed)),
-            tr("用 git diff 对比这些文件，保留正确的内容并手工提交，然后删除 %s 再运行 `wuye doctor --fix`" % rel,
-               "compare those files (git diff), keep what is right and commit it by hand, then delete %s and run `wuye doctor --fix`" % rel),
+            tr("用 git diff 对比这些文件，保留正确的内容并手工提交，然后删除 %s 再运行 `wuye doctor --fix`",
+               "compare those files (git diff), keep what is right and commit it by hand, then delete %s and run `wuye doctor --fix`") % rel,
             details=details))
     elif problems:
         report.findings.append(finding(
             "doctor.journal", rel, what + tr("；但其内容未通过校验：\n" , "; but its content fails validation:\n") + "\n".join(str(p) for p in problems),
-            tr("修正后手工提交，或删除 %s 放弃这次修改" % rel, "correct and commit by hand, or delete %s to give the change up" % rel),
+            tr("修正后手工提交，或删除 %s 放弃这次修改", "correct and commit by hand, or delete %s to give the change up") % rel,
             details=details))
     else:
         report.findings.append(finding(
@@ -234,23 +234,23 @@ def check_git_locks(store: Store, report: Report) -> None:
         if pids:
             report.findings.append(finding(
                 "doctor.git-lock-busy", rel,
-                tr("git 正在此档案库中运行（进程 %s），锁文件在用" % ", ".join(map(str, pids)),
-                   "git is running in this store (pid %s); the lock is in use" % ", ".join(map(str, pids))),
+                tr("git 正在此档案库中运行（进程 %s），锁文件在用",
+                   "git is running in this store (pid %s); the lock is in use") % ", ".join(map(str, pids)),
                 tr("等它结束后再运行 `wuye doctor`", "wait for it to finish, then run `wuye doctor` again"), level="warning"))
         elif complete or age > LOCK_AGE:
             report.findings.append(finding(
                 "doctor.git-lock", rel,
-                tr("残留的 git 锁文件（%d 秒前，没有 git 进程在此运行）：之后的每次提交都会失败" % age,
-                   "a stale git lock (%d s old, no git process running here): every later commit fails" % age),
+                tr("残留的 git 锁文件（%d 秒前，没有 git 进程在此运行）：之后的每次提交都会失败",
+                   "a stale git lock (%d s old, no git process running here): every later commit fails") % age,
                 tr("--fix 删除它（git 被中断时留下；索引本身未损坏）", "--fix removes it (left by a killed git; the index itself is intact)"),
                 fixable=True))
         else:
             report.findings.append(finding(
                 "doctor.git-lock", rel,
-                tr("git 锁文件（%d 秒前）；无法确认是否有别的用户的 git 进程在用" % age,
-                   "a git lock (%d s old); cannot tell whether another user's git is using it" % age),
-                tr("确认没有 git 在运行后删除它，或 %d 秒后再运行 `wuye doctor --fix`" % LOCK_AGE,
-                   "make sure no git is running and delete it, or run `wuye doctor --fix` after %d s" % LOCK_AGE)))
+                tr("git 锁文件（%d 秒前）；无法确认是否有别的用户的 git 进程在用",
+                   "a git lock (%d s old); cannot tell whether another user's git is using it") % age,
+                tr("确认没有 git 在运行后删除它，或 %d 秒后再运行 `wuye doctor --fix`",
+                   "make sure no git is running and delete it, or run `wuye doctor --fix` after %d s") % LOCK_AGE))
 
 
 def _walk(root: Path):
@@ -283,8 +283,8 @@ def check_files_on_disk(store: Store, report: Report) -> None:
             if p.is_file() and not p.is_symlink() and p.stat().st_size < 64 * 1024 and PRIVATE_MARK in p.read_bytes():
                 report.findings.append(finding(
                     "doctor.private-key", str(rel), tr("档案库中有一个私钥文件", "a private key file is inside the store"),
-                    tr("把它移到密钥目录（%s，权限 600），绝不要提交；若已提交或外泄，用 `wuye staff key 员工编号` 换新密钥" % _keys_dir(),
-                       "move it to the key folder (%s, mode 600) and never commit it; if it was committed or shared, issue a new key with `wuye staff key STAFF_ID`" % _keys_dir())))
+                    tr("把它移到密钥目录（%s，权限 600），绝不要提交；若已提交或外泄，用 `wuye staff key 员工编号` 换新密钥",
+                       "move it to the key folder (%s, mode 600) and never commit it; if it was committed or shared, issue a new key with `wuye staff key STAFF_ID`") % _keys_dir()))
         except OSError:
             continue
     for d in (audit.git_dir(root) / STAGING, (audit.git_dir(root) / JOURNAL).parent):
@@ -334,24 +334,24 @@ def check_uncommitted(store: Store, report: Report) -> None:
             problems = content_problems(store, rel, p.read_bytes()) if st.st_size <= yamlio.MAX_BYTES else [
                 Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
             details["problems"] = [str(x) for x in problems]
-            who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s" % (details["owner"], details["modified"]),
-                     "not written by wuye (a hand edit or another program): owned by %s, modified %s" % (details["owner"], details["modified"]))
+            who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s",
+                     "not written by wuye (a hand edit or another program): owned by %s, modified %s") % (details["owner"], details["modified"])
             if not known(rel):
                 verdict = tr("，且不是档案库中应有的文件", "; and it is no file of the store's layout")
                 advice = tr("把它移出档案库（或删除）", "move it out of the store (or delete it)")
             elif problems:
                 verdict = tr("，内容未通过校验，不能原样提交：\n", "; it fails validation and cannot be committed as it is:\n") + "\n".join(str(x) for x in problems)
-                advice = tr("按上面的位置修正，或用 `git checkout -- %s` 撤销（未跟踪的文件可删除）" % rel,
-                            "correct it at the places above, or undo it with `git checkout -- %s` (an untracked file can be deleted)" % rel)
+                advice = tr("按上面的位置修正，或用 `git checkout -- %s` 撤销（未跟踪的文件可删除）",
+                            "correct it at the places above, or undo it with `git checkout -- %s` (an untracked file can be deleted)") % rel
             else:
                 verdict = tr("，内容有效，可以原样提交", "; it is valid and could be committed as it is")
-                advice = tr("确认无误后提交（git add %s && git commit），或用 git checkout -- %s 撤销" % (rel, rel),
-                            "review it, then commit it (git add %s && git commit) or undo it (git checkout -- %s)" % (rel, rel))
+                advice = tr("确认无误后提交（git add %s && git commit），或用 git checkout -- %s 撤销",
+                            "review it, then commit it (git add %s && git commit) or undo it (git checkout -- %s)") % (rel, rel)
             message = kind + tr("；", "; ") + who + verdict
         else:
             message = kind
-            advice = tr("若是误删，用 `git checkout -- %s` 恢复；否则用 git rm 提交删除" % rel,
-                        "if deleted by mistake, restore it with `git checkout -- %s`; otherwise commit the removal with git rm" % rel)
+            advice = tr("若是误删，用 `git checkout -- %s` 恢复；否则用 git rm 提交删除",
+                        "if deleted by mistake, restore it with `git checkout -- %s`; otherwise commit the removal with git rm") % rel
         report.findings.append(finding("doctor.uncommitted", rel, message, advice, details=details))
 
 
@@ -383,16 +383,16 @@ def check_head(store: Store, report: Report) -> None:
     branch = _branch_for(root, ref)
     if branch:
         report.findings.append(finding(
-            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s" % ref[:10], "detached HEAD (on no branch) at %s" % ref[:10]),
-            tr("--fix 把分支 %s 移到这里并切回它（工作区不变，不丢提交）" % branch,
-               "--fix moves branch %s here and switches back to it (the work tree is unchanged, no commit is lost)" % branch),
+            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s", "detached HEAD (on no branch) at %s") % ref[:10],
+            tr("--fix 把分支 %s 移到这里并切回它（工作区不变，不丢提交）",
+               "--fix moves branch %s here and switches back to it (the work tree is unchanged, no commit is lost)") % branch,
             fixable=True, details={"branch": branch, "head": ref}))
     else:
         report.findings.append(finding(
-            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s，且不能直接并入现有分支" % ref[:10],
-                                             "detached HEAD (on no branch) at %s, and no branch can simply move there" % ref[:10]),
-            tr("先保存它：git branch rescue-%s，再 git switch main；之后请管理员决定如何合并" % ref[:7],
-               "keep it first: git branch rescue-%s, then git switch main; then decide how to merge it" % ref[:7]),
+            "doctor.detached-head", ".git/HEAD", tr("HEAD 游离（不在任何分支上），位于 %s，且不能直接并入现有分支",
+                                             "detached HEAD (on no branch) at %s, and no branch can simply move there") % ref[:10],
+            tr("先保存它：git branch rescue-%s，再 git switch main；之后请管理员决定如何合并",
+               "keep it first: git branch rescue-%s, then git switch main; then decide how to merge it") % ref[:7],
             details={"head": ref}))
 
 
@@ -444,8 +444,8 @@ def check_allowed_signers(store: Store, report: Report) -> None:
     else:
         missing = [line for line in expected.splitlines() if line and line not in actual.splitlines()]
         extra = [line for line in actual.splitlines() if line and line not in expected.splitlines()]
-        message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）" % (len(missing), len(extra)),
-                     "does not match the keys in staff/ (%d line(s) missing, %d extra)" % (len(missing), len(extra)))
+        message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）",
+                     "does not match the keys in staff/ (%d line(s) missing, %d extra)") % (len(missing), len(extra))
     report.findings.append(finding("staff.allowed-signers-mismatch", ALLOWED_SIGNERS, message,
                                    tr("--fix 根据 staff/ 重新生成并提交", "--fix regenerates it from staff/ and commits it"), fixable=True))
 
@@ -473,7 +473,7 @@ def check_keys(store: Store, report: Report) -> None:
     mode = stat.S_IMODE(d.stat().st_mode)
     if mode & 0o077:
         report.findings.append(finding(
-            "doctor.key-mode", str(d), tr("密钥目录权限为 %o，别的用户可以进入" % mode, "the key folder has mode %o: other users can enter it" % mode),
+            "doctor.key-mode", str(d), tr("密钥目录权限为 %o，别的用户可以进入", "the key folder has mode %o: other users can enter it") % mode,
             tr("--fix 改为 700", "--fix sets it to 700"), fixable=True, details={"mode": oct(mode), "want": "0o700"}))
     for p in sorted(d.iterdir()):
         if not p.is_file() or p.is_symlink() or p.name.endswith(".pub"):
@@ -487,8 +487,8 @@ def check_keys(store: Store, report: Report) -> None:
         mode = stat.S_IMODE(p.stat().st_mode)
         if mode & 0o077:
             report.findings.append(finding(
-                "doctor.key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）" % mode,
-                                       "the private key file has mode %o: other users can read it (signing refuses it)" % mode),
+                "doctor.key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）",
+                                       "the private key file has mode %o: other users can read it (signing refuses it)") % mode,
                 tr("--fix 改为 600；若别人可能已读到，用 `wuye staff key 员工编号` 换新密钥",
                    "--fix sets it to 600; if someone may have read it, issue a new key with `wuye staff key STAFF_ID`"),
                 fixable=True, details={"mode": oct(mode), "want": "0o600"}))
@@ -572,31 +572,31 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
         for f in found:
             if f.code == "doctor.git-lock" and f.fixable:
                 (store.root / f.path).unlink(missing_ok=True)
-                done.append(tr("删除了残留的锁文件 %s" % f.path, "removed the stale lock %s" % f.path))
+                done.append(tr("删除了残留的锁文件 %s", "removed the stale lock %s") % f.path)
 
         for f in found:
             if f.code == "doctor.detached-head" and f.fixable:
                 branch, head = f.details["branch"], f.details["head"]
                 audit.run(store.root, "update-ref", f"refs/heads/{branch}", head)
                 audit.run(store.root, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
-                done.append(tr("把分支 %s 移到 %s 并切回它" % (branch, head[:10]), "moved branch %s to %s and switched back to it" % (branch, head[:10])))
+                done.append(tr("把分支 %s 移到 %s 并切回它", "moved branch %s to %s and switched back to it") % (branch, head[:10]))
 
         if "doctor.journal-damaged" in codes:
             path = audit.git_dir(store.root) / JOURNAL
             aside = path.with_name(f"pending.damaged-{time.strftime('%Y%m%d%H%M%S')}.json")
             path.rename(aside)
-            done.append(tr("把损坏的中断记录改名留存为 %s" % os.path.relpath(aside, store.root),
-                           "set the damaged record of an interrupted change aside as %s" % os.path.relpath(aside, store.root)))
+            done.append(tr("把损坏的中断记录改名留存为 %s",
+                           "set the damaged record of an interrupted change aside as %s") % os.path.relpath(aside, store.root))
         elif "doctor.journal" in codes:
             try:
                 summary = recover(store)
             except WuyeError as e:
-                done.append(tr("未能完成被中断的修改：%s" % e, "could not finish the interrupted change: %s" % e))
+                done.append(tr("未能完成被中断的修改：%s", "could not finish the interrupted change: %s") % e)
             else:
                 if summary:
                     commits.append(audit.head(store.root))
-                    done.append(tr("完成了被中断的修改「%s」（按原作者提交，%s）" % (summary, commits[-1][:10]),
-                                   "finished the interrupted change \"%s\" (committed as its author, %s)" % (summary, commits[-1][:10])))
+                    done.append(tr("完成了被中断的修改「%s」（按原作者提交，%s）",
+                                   "finished the interrupted change \"%s\" (committed as its author, %s)") % (summary, commits[-1][:10]))
 
         gone = clear_staging(store.root) if not (audit.git_dir(store.root) / JOURNAL).exists() else []
         keep = _journal_tmps(store)
@@ -607,12 +607,12 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                     p.unlink()
                     gone.append(p)
         if gone:
-            done.append(tr("删除了 %d 个临时文件" % len(gone), "removed %d temp file(s)" % len(gone)))
+            done.append(tr("删除了 %d 个临时文件", "removed %d temp file(s)") % len(gone))
 
         for f in found:
             if f.code == "doctor.key-mode" and f.fixable:
                 os.chmod(f.path, int(f.details["want"], 8))
-                done.append(tr("把 %s 的权限改为 %s" % (f.path, f.details["want"][2:]), "set the mode of %s to %s" % (f.path, f.details["want"][2:])))
+                done.append(tr("把 %s 的权限改为 %s", "set the mode of %s to %s") % (f.path, f.details["want"][2:]))
 
         if "staff.allowed-signers-mismatch" in codes:
             expected = _expected_signers(store)
@@ -630,18 +630,18 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                 try:
                     ch.apply()
                 except WuyeError as e:
-                    done.append(tr("未能提交重新生成的 allowed_signers：%s" % e, "could not commit the regenerated allowed_signers: %s" % e))
+                    done.append(tr("未能提交重新生成的 allowed_signers：%s", "could not commit the regenerated allowed_signers: %s") % e)
                 if ch.commit:
                     commits.append(ch.commit)
-                    done.append(tr("根据 staff/ 重新生成了 allowed_signers（提交 %s）" % ch.commit[:10],
-                                   "regenerated allowed_signers from staff/ (commit %s)" % ch.commit[:10]))
+                    done.append(tr("根据 staff/ 重新生成了 allowed_signers（提交 %s）",
+                                   "regenerated allowed_signers from staff/ (commit %s)") % ch.commit[:10])
         if "doctor.packing" in codes:
             said = audit.pack(store.root)
             if said is None:
                 (audit.common_dir(store.root) / "gc.log").unlink(missing_ok=True)
                 done.append(tr("重新整理（打包）了档案库的 git 对象", "packed the store's git objects again"))
             else:
-                done.append(tr("git gc 仍然失败：%s" % said, "git gc still fails: %s" % said))
+                done.append(tr("git gc 仍然失败：%s", "git gc still fails: %s") % said)
         after = diagnose(store, locked=True)
     after.done, after.commits = done, commits
     return after

@@ -44,7 +44,7 @@ def parse_sets(sets: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise WuyeError(tr("--set 应写成 字段=值，而不是 %r" % item, "--set takes field=value, not %r" % item))
+            raise WuyeError(tr("--set 应写成 字段=值，而不是 %r", "--set takes field=value, not %r") % item)
         node = out
         parts = key.split(".")
         for p in parts[:-1]:
@@ -122,8 +122,8 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
             # A hand edit that left a list or a scalar: reported like any unreadable file,
             # so the counter view shows what it can instead of failing.
             dossier.data[c.key] = None
-            dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s" % type(data).__name__,
-                                                    "must be a mapping (key: value), not a %s" % type(data).__name__), 1, 1, code="archive.not-mapping"))
+            dossier.problems.append(Problem(rel, tr("应为映射（键: 值），而不是 %s",
+                                                    "must be a mapping (key: value), not a %s") % type(data).__name__, 1, 1, code="archive.not-mapping"))
             continue
         dossier.data[c.key] = data
     return dossier
@@ -155,8 +155,8 @@ def find_tenant(store: Store, query: str) -> str:
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
-        raise WuyeError(tr("找不到租户 %r（可用编号、公司名称的一部分或拼音首字母查找）" % query,
-                           "no tenant matches %r (search by id, part of the company name, or pinyin initials)" % query))
+        raise WuyeError(tr("找不到租户 %r（可用编号、公司名称的一部分或拼音首字母查找）",
+                           "no tenant matches %r (search by id, part of the company name, or pinyin initials)") % query)
     listing = "\n".join(f"  {tid}  {name}" for tid, name in hits[:20])
     more = len(hits) - 20
     raise WuyeError(
@@ -228,8 +228,8 @@ def validate_text(rel: str, text: str, tenant_id: str, c: ArchiveCategory) -> tu
     problems: list[Problem] = []
     # Checked on the data as read, so that it is reported alongside any other error in the file.
     if c.key == "profile" and isinstance(data, dict) and "tenant_id" in data and data["tenant_id"] != tenant_id:
-        problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致" % (data["tenant_id"], tenant_id),
-                                        "tenant_id %r does not match the folder name %r" % (data["tenant_id"], tenant_id)),
+        problems.append(Problem(rel, tr("tenant_id %r 与目录名 %r 不一致",
+                                        "tenant_id %r does not match the folder name %r") % (data["tenant_id"], tenant_id),
                                 *yamlio.locate(text, ("tenant_id",)), code="archive.tenant-mismatch"))
     obj, invalid = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text, context={"warnings": warnings})
     if invalid:
@@ -277,7 +277,7 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
         loaded, source_text = read_input_file(file)
         source_rel = str(file)
         if not isinstance(loaded, dict):
-            raise WuyeError(tr("%s：应为一个客户单位资料的映射（键: 值）" % file, "%s: must be a mapping of profile fields" % file))
+            raise WuyeError(tr("%s：应为一个客户单位资料的映射（键: 值）", "%s: must be a mapping of profile fields") % file)
         data.update(loaded)
     data["tenant_id"] = tenant_id
     if name:
@@ -298,20 +298,20 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
     profile, warnings = _validate_new(store, source_rel, Profile, data, text=source_text)
 
     with store.change(
-        tr("archive %s: 新建档案 %s" % (tenant_id, profile.name), "archive %s: open the dossier of %s" % (tenant_id, profile.name)),
+        tr("archive %s: 新建档案 %s", "archive %s: open the dossier of %s") % (tenant_id, profile.name),
         author=actor,
         trailers={"Wuye-Tenant": tenant_id, "Wuye-Category": "profile", "Wuye-Actor": actor.id},
     ) as ch:
         if store.path(store.tenant_rel(tenant_id)).exists():
-            raise WuyeError(tr("租户 %s 已存在（%s）；要修改资料请用 `wuye archive add %s profile`" % (tenant_id, rel, tenant_id),
-                               "tenant %s already exists (%s); to change it use `wuye archive add %s profile`" % (tenant_id, rel, tenant_id)))
+            raise WuyeError(tr("租户 %s 已存在（%s）；要修改资料请用 `wuye archive add %s profile`",
+                               "tenant %s already exists (%s); to change it use `wuye archive add %s profile`") % (tenant_id, rel, tenant_id))
         for u in profile.units:
             urel = f"units/{u}.yaml"
             if store.path(urel).is_file():
                 current = store.read_model(urel, Unit)
                 if current.status == "leased" and current.tenant not in (None, tenant_id):
-                    raise WuyeError(tr("单元 %s 已由 %s 租用（%s）" % (u, current.tenant, urel),
-                                       "unit %s is leased to %s (%s)" % (u, current.tenant, urel)))
+                    raise WuyeError(tr("单元 %s 已由 %s 租用（%s）",
+                                       "unit %s is leased to %s (%s)") % (u, current.tenant, urel))
                 doc = yamlio.load_roundtrip(store.path(urel).read_text(encoding="utf-8"))
                 doc["status"] = "leased"
                 doc["tenant"] = tenant_id
@@ -386,8 +386,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
 
     rel = store.tenant_rel(tenant_id, c.filename)
     if not store.tenant_exists(tenant_id):
-        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`" % (tenant_id, tenant_id),
-                           "tenant %s does not exist; open it first with `wuye archive new %s …`" % (tenant_id, tenant_id)))
+        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`",
+                           "tenant %s does not exist; open it first with `wuye archive new %s …`") % (tenant_id, tenant_id))
     items: list[dict] = []
     # Where each item came from, so that a validation error names the input file and line
     # (or `--set`), not the store file it was going to be written to.

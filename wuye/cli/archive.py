@@ -33,8 +33,8 @@ def new(
     result = archive.new(store, tenant_id, name, unit, as_, file)
     for w in result.warnings:
         say(tr("警告：", "warning: ") + w)
-    say(tr("已新建档案 %s（提交 %s）" % (tenant_id, (result.commit or "")[:10]),
-           "opened the dossier of %s (commit %s)" % (tenant_id, (result.commit or "")[:10])))
+    say(tr("已新建档案 %s（提交 %s）",
+           "opened the dossier of %s (commit %s)") % (tenant_id, (result.commit or "")[:10]))
 
 
 @app.command("add")
@@ -193,9 +193,8 @@ def check(
         incomplete = {t: m for t, m in report.missing.items() if m}
         for t, m in incomplete.items():
             typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(m)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(m))))
-        say(tr("检查了 %d 个租户：%d 个错误，%d 个警告，%d 个档案不完整" % (
-            report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)),
-            "checked %d tenants: %d errors, %d warnings, %d incomplete dossiers" % (
-            report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete))))
+        say(tr("检查了 %d 个租户：%d 个错误，%d 个警告，%d 个档案不完整",
+            "checked %d tenants: %d errors, %d warnings, %d incomplete dossiers") % (
+            report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)))
     if report.errors:
         raise typer.Exit(1)

@@ -56,10 +56,9 @@ def records_dir() -> Path:
         if (candidate / "wuye.yaml").is_file():
             return candidate
     raise WuyeError(
-        tr("找不到示例数据：%s 和 %s 都没有 wuye.yaml；请重新安装 wuye，或在源码目录中运行"
-           % (package / "_records", package.parent / "records"),
-           "the sample data is missing: neither %s nor %s holds wuye.yaml; reinstall wuye, or run it from a checkout"
-           % (package / "_records", package.parent / "records"))
+        tr("找不到示例数据：%s 和 %s 都没有 wuye.yaml；请重新安装 wuye，或在源码目录中运行",
+           "the sample data is missing: neither %s nor %s holds wuye.yaml; reinstall wuye, or run it from a checkout")
+           % (package / "_records", package.parent / "records")
     )
 
 
@@ -101,8 +100,8 @@ class Demo:
         # said why on stderr) instead of ending the process, so the demo can stop cleanly.
         code = self.command(["--store", str(self.root), *args], standalone_mode=False)
         if code:
-            raise WuyeError(tr("演示中断：`wuye %s` 退出码 %s" % (" ".join(args), code),
-                               "the demo stopped: `wuye %s` exited with %s" % (" ".join(args), code)))
+            raise WuyeError(tr("演示中断：`wuye %s` 退出码 %s",
+                               "the demo stopped: `wuye %s` exited with %s") % (" ".join(args), code))
 
 
 Step = Callable[[Demo], None]
@@ -129,7 +128,7 @@ def copy_sample(demo: Demo) -> None:
     # what differs from the tree, so files already in place would give an empty first commit.
     name = Store(demo.sample).config.building.name
     with store.change(
-        tr("demo: 由示例数据新建档案库 %s" % name, "demo: create the store of %s from the sample data" % name),
+        tr("demo: 由示例数据新建档案库 %s", "demo: create the store of %s from the sample data") % name,
         trailers={"Wuye-Building": name},
     ) as ch:
         for rel, content in files.items():
@@ -314,8 +313,8 @@ def run(keep: Path | None, command: Callable[..., object]) -> None:
     else:
         root = Path(keep).expanduser().resolve()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            raise WuyeError(tr("%s 已存在且不是空目录；演示档案库需要一个新目录或空目录" % keep,
-                               "%s exists and is not an empty folder; the demo store needs a new or empty folder" % keep))
+            raise WuyeError(tr("%s 已存在且不是空目录；演示档案库需要一个新目录或空目录",
+                               "%s exists and is not an empty folder; the demo store needs a new or empty folder") % keep)
         keys = (Path(os.environ["WUYE_KEYS"]).expanduser() if os.environ.get("WUYE_KEYS")
                 else root.with_name(root.name + ".keys"))
     demo = Demo(sample, root, keys, command)
@@ -371,10 +370,10 @@ def _refuse_existing_keys(demo: Demo) -> None:
              if signing.private_key_path(i).exists() or Path(str(signing.private_key_path(i)) + ".pub").exists()]
     if taken:
         raise WuyeError(
-            tr("密钥目录 %s 中已有示例员工的密钥（%s）；演示不会替换已有密钥。请把 WUYE_KEYS 指向一个空目录，或移走这些文件"
-               % (demo.keys, ", ".join(p.name for p in taken)),
+            tr("密钥目录 %s 中已有示例员工的密钥（%s）；演示不会替换已有密钥。请把 WUYE_KEYS 指向一个空目录，或移走这些文件",
                "the key folder %s already holds keys of sample staff (%s); the demo never replaces a key. "
-               "Point WUYE_KEYS at an empty folder, or move those files away" % (demo.keys, ", ".join(p.name for p in taken)))
+               "Point WUYE_KEYS at an empty folder, or move those files away")
+               % (demo.keys, ", ".join(p.name for p in taken))
         )
 
 

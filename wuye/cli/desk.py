@@ -83,7 +83,7 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
         print_json([{k: v for k, v in r.items() if k not in ("received", "overdue_label")} for r in rows])
         return
     table(columns, rows, False)
-    say(tr("共 %d 条（截至 %s）" % (len(rows), when.isoformat()), "%d record(s) (as of %s)" % (len(rows), when.isoformat())))
+    say(tr("共 %d 条（截至 %s）", "%d record(s) (as of %s)") % (len(rows), when.isoformat()))
 
 
 def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
@@ -358,8 +358,8 @@ def notice_send(
 
     result = notices.send(open_store(ctx), subject, file, to, as_, kind, at)
     typer.echo(result.ref_no)
-    say(tr("已发出 %s「%s」给 %d 个租户（提交 %s）" % (result.ref_no, subject, len(result.recipients), (result.commit or "")[:10]),
-           "sent %s \"%s\" to %d tenant(s) (commit %s)" % (result.ref_no, subject, len(result.recipients), (result.commit or "")[:10])))
+    say(tr("已发出 %s「%s」给 %d 个租户（提交 %s）",
+           "sent %s \"%s\" to %d tenant(s) (commit %s)") % (result.ref_no, subject, len(result.recipients), (result.commit or "")[:10]))
 
 
 @notice_app.command("list")
@@ -395,8 +395,8 @@ def survey_record(
 
     tid, eid, commit = servicedesk.record_survey(open_store(ctx), tenant, period, score, comment, as_, date)
     typer.echo(f"{tid}/{eid}")
-    say(tr("已登记 %s 的 %s 满意度调查（%s，提交 %s）" % (tid, period, eid, (commit or "")[:10]),
-           "recorded %s's answer to the %s survey (%s, commit %s)" % (tid, period, eid, (commit or "")[:10])))
+    say(tr("已登记 %s 的 %s 满意度调查（%s，提交 %s）",
+           "recorded %s's answer to the %s survey (%s, commit %s)") % (tid, period, eid, (commit or "")[:10]))
 
 
 @survey_app.command("list")

@@ -23,8 +23,8 @@ def init(
     from wuye.admin.create import init_store
 
     store = init_store(path, name)
-    say(tr("已新建档案库 %s（%s）。下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门" % (store.root, store.config.building.name, path),
-           "created the store %s (%s). Next: wuye --store %s staff add STAFF_ID --name NAME --dept DEPT" % (store.root, store.config.building.name, path)))
+    say(tr("已新建档案库 %s（%s）。下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门",
+           "created the store %s (%s). Next: wuye --store %s staff add STAFF_ID --name NAME --dept DEPT") % (store.root, store.config.building.name, path))
 
 
 def log(
@@ -135,11 +135,11 @@ def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
         for p in report.problems:
             typer.echo(str(p))
         c = report.counts
-        summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d" % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0)),
-                     "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries" % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0)))
+        summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d",
+                     "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries") % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0))
         if report.errors:
-            say(tr("校验失败：%d 个问题（%s）" % (len(report.errors), summary), "verification failed: %d problems (%s)" % (len(report.errors), summary)))
+            say(tr("校验失败：%d 个问题（%s）", "verification failed: %d problems (%s)") % (len(report.errors), summary))
         else:
-            say(tr("校验通过（%s）" % summary, "verified (%s)" % summary))
+            say(tr("校验通过（%s）", "verified (%s)") % summary)
     if report.errors:
         raise typer.Exit(1)

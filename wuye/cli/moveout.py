@@ -29,7 +29,7 @@ def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, s
     if file is not None:
         loaded, text = read_input_file(file)
         if not isinstance(loaded, dict):
-            raise WuyeError(tr("%s：应为字段映射（键: 值）" % file, "%s: must be a mapping of fields" % file))
+            raise WuyeError(tr("%s：应为字段映射（键: 值）", "%s: must be a mapping of fields") % file)
         data.update(loaded)
         source = (str(file), text)
     data.update(parse_sets(sets or []))
@@ -37,8 +37,8 @@ def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, s
 
 
 def _signed(result) -> None:
-    say(tr("已签字：%s %s 第 %d 版（%s），提交 %s" % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10]),
-           "signed: %s %s revision %d (%s), commit %s" % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10])))
+    say(tr("已签字：%s %s 第 %d 版（%s），提交 %s",
+           "signed: %s %s revision %d (%s), commit %s") % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10]))
 
 
 @app.command("start")

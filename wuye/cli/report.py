@@ -36,7 +36,7 @@ def report(
     rep = reports.build(store, name, period, as_of)
     if xlsx is not None:
         reports.write_xlsx(rep, xlsx)
-        say(tr("已写入 %s" % xlsx, "wrote %s" % xlsx))
+        say(tr("已写入 %s", "wrote %s") % xlsx)
     for p in rep.problems:
         say(str(p))
     if as_json:

@@ -32,8 +32,8 @@ def add(
 
     store = open_store(ctx)
     member = staff.add(store, staff_id, name, [d for ds in dept for d in ds.split(",") if d], email, key, as_)
-    say(tr("已登记员工 %s（%s）；私钥：%s" % (member.id, member.name, signing.private_key_path(member.id)),
-           "registered %s (%s); private key: %s" % (member.id, member.name, signing.private_key_path(member.id))))
+    say(tr("已登记员工 %s（%s）；私钥：%s",
+           "registered %s (%s); private key: %s") % (member.id, member.name, signing.private_key_path(member.id)))
 
 
 @app.command("list")
@@ -68,7 +68,7 @@ def revoke(
 
     store = open_store(ctx)
     member = staff.revoke(store, staff_id, as_)
-    say(tr("已吊销 %s 的密钥（%s 起）" % (member.id, member.revoked_at), "revoked the key of %s from %s" % (member.id, member.revoked_at)))
+    say(tr("已吊销 %s 的密钥（%s 起）", "revoked the key of %s from %s") % (member.id, member.revoked_at))
 
 
 @app.command("key")
@@ -84,5 +84,5 @@ def key(
 
     store = open_store(ctx)
     member = staff.issue_key(store, staff_id, key_path, as_)
-    say(tr("已为 %s 发放新密钥；私钥：%s" % (member.id, signing.private_key_path(member.id)),
-           "issued a new key to %s; private key: %s" % (member.id, signing.private_key_path(member.id))))
+    say(tr("已为 %s 发放新密钥；私钥：%s",
+           "issued a new key to %s; private key: %s") % (member.id, signing.private_key_path(member.id)))

@@ -78,11 +78,11 @@ def sync(
     for r in result.renumbered:
         say(r.describe())
     for r in result.resolved:
-        say(tr("冲突已按 --resolve 解决：%s" % r, "conflict resolved by --resolve: %s" % r))
+        say(tr("冲突已按 --resolve 解决：%s", "conflict resolved by --resolve: %s") % r)
     where = f"{result.remote}/{result.branch}"
     say({
-        "up-to-date": tr("已是最新：与 %s 一致" % where, "up to date with %s" % where),
-        "pushed": tr("已推送 %d 个提交到 %s" % (result.sent, where), "pushed %d commit(s) to %s" % (result.sent, where)),
+        "up-to-date": tr("已是最新：与 %s 一致", "up to date with %s") % where,
+        "pushed": tr("已推送 %d 个提交到 %s", "pushed %d commit(s) to %s") % (result.sent, where),
         "fast-forward": tr("已从 %s 取得 %d 个提交（快进）%s" % (where, result.received, "，并推送 %d 个" % result.sent if result.sent else ""),
                            "fast-forwarded %d commit(s) from %s%s" % (result.received, where, ", pushed %d" % result.sent if result.sent else "")),
         "merged": tr("已合并 %s 的 %d 个提交（合并提交 %s），并推送 %d 个提交" % (where, result.received, (result.merge_commit or "")[:10], result.sent),
@@ -130,9 +130,9 @@ def remote_init_central(
 
     root = init_central(path, update)
     typer.echo(str(root))
-    say(tr("中央仓库 %s 已就绪：推送须为快进，不许删除分支，结果须通过 wuye verify。下一步：在档案库中 wuye remote add origin %s，再 wuye sync" % (root, root),
+    say(tr("中央仓库 %s 已就绪：推送须为快进，不许删除分支，结果须通过 wuye verify。下一步：在档案库中 wuye remote add origin %s，再 wuye sync",
            "the central repository %s is ready: pushes must fast-forward, branches cannot be deleted, and the result must pass wuye verify. "
-           "Next, in a store: wuye remote add origin %s, then wuye sync" % (root, root)))
+           "Next, in a store: wuye remote add origin %s, then wuye sync") % (root, root))
 
 
 @remote_app.command("pre-receive", hidden=True)

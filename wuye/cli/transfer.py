@@ -102,10 +102,10 @@ def import_(
     if dry_run:
         say(tr("演练（未写入）：将", "dry run (nothing written): would have ") + result.summary())
     elif result.commit is None:
-        say(tr("没有变化，未提交（%s）" % result.summary(), "nothing changed; no commit (%s)" % result.summary()))
+        say(tr("没有变化，未提交（%s）", "nothing changed; no commit (%s)") % result.summary())
     else:
-        say(tr("已导入：%s（提交 %s）" % (result.summary(), result.commit[:10]),
-               "imported: %s (commit %s)" % (result.summary(), result.commit[:10])))
+        say(tr("已导入：%s（提交 %s）",
+               "imported: %s (commit %s)") % (result.summary(), result.commit[:10]))
 
 
 def _warning(p) -> str:

@@ -37,8 +37,8 @@ class SendResult:
 
 def _word(kind: str) -> str:
     if kind not in KINDS:
-        raise WuyeError(tr("未知文件类别 %r；可用：notice（通知）、circular（通报）" % kind,
-                           "unknown kind %r; choose notice or circular" % kind))
+        raise WuyeError(tr("未知文件类别 %r；可用：notice（通知）、circular（通报）",
+                           "unknown kind %r; choose notice or circular") % kind)
     return KINDS[kind][0]
 
 
@@ -121,7 +121,7 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
         raise WuyeError(tr("标题不能为空", "the subject must not be empty"))
     body = yamlio.read_text(Path(file), str(file)).strip()
     if not body:
-        raise WuyeError(tr("%s 是空的：通知须有正文" % file, "%s is empty: a notice needs a body" % file))
+        raise WuyeError(tr("%s 是空的：通知须有正文", "%s is empty: a notice needs a body") % file)
     tids, everyone = recipients(store, to)
     c = BY_KEY["correspondence"]
     if at:

@@ -150,8 +150,8 @@ def window(store: Store, period: str | None, as_of: str | None) -> Window:
     else:
         moment = min(p.end, now) if p else now
     if p is not None and moment < p.start:
-        raise WuyeError(tr("--as-of %s 早于期间 %s 的开始" % (moment.isoformat(), p.label),
-                           "--as-of %s is before the period %s begins" % (moment.isoformat(), p.label)))
+        raise WuyeError(tr("--as-of %s 早于期间 %s 的开始",
+                           "--as-of %s is before the period %s begins") % (moment.isoformat(), p.label))
     start = p.start if p else dt.datetime(1900, 1, 1, tzinfo=tz)
     # Events at the as-of moment itself are in; events after it have not happened yet.
     end = min(p.end, moment + dt.timedelta(seconds=1)) if p else moment + dt.timedelta(seconds=1)

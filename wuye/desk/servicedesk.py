@@ -138,8 +138,8 @@ def parse_time(text: str, tz: dt.tzinfo, what: str = "--at") -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(t)
     except ValueError:
-        raise WuyeError(tr("%s %r 不是有效的时间：应形如 2026-11-20T17:40（可带时区 +08:00）" % (what, text),
-                           "%s %r is not a valid time: expected e.g. 2026-11-20T17:40 (an offset such as +08:00 is optional)" % (what, text))) from None
+        raise WuyeError(tr("%s %r 不是有效的时间：应形如 2026-11-20T17:40（可带时区 +08:00）",
+                           "%s %r is not a valid time: expected e.g. 2026-11-20T17:40 (an offset such as +08:00 is optional)") % (what, text)) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     return when.astimezone(tz).replace(microsecond=0)
@@ -166,8 +166,8 @@ class Period:
 
 def parse_period(text: str, tz: dt.tzinfo) -> Period:
     m = PERIOD_RE.fullmatch(str(text).strip())
-    bad = WuyeError(tr("期间 %r 无效：应为年（2026）、季度（2026-Q4）或月份（2026-11）" % text,
-                       "invalid period %r: give a year (2026), a quarter (2026-Q4) or a month (2026-11)" % text))
+    bad = WuyeError(tr("期间 %r 无效：应为年（2026）、季度（2026-Q4）或月份（2026-11）",
+                       "invalid period %r: give a year (2026), a quarter (2026-Q4) or a month (2026-11)") % text)
     if not m:
         raise bad
     y = int(m["y"])
@@ -202,8 +202,8 @@ def _satisfaction(value: Any) -> int:
     except ValueError:
         score = 0
     if str(score) != str(value).strip() or not 1 <= score <= 5:
-        raise WuyeError(tr("满意度应为 1 到 5 的整数（5 最满意），而不是 %r" % value,
-                           "satisfaction must be a whole number from 1 to 5 (5 is best), not %r" % value))
+        raise WuyeError(tr("满意度应为 1 到 5 的整数（5 最满意），而不是 %r",
+                           "satisfaction must be a whole number from 1 to 5 (5 is best), not %r") % value)
     return score
 
 
@@ -226,7 +226,7 @@ def _assignee(store: Store, staff_id: str, dept: str):
     """A registered, active staff member of `dept`."""
     person = store.staff(staff_id)
     if person.revoked_at is not None and person.revoked_at <= store.now():
-        raise WuyeError(tr("员工 %s 已停用，不能分派给此人" % staff_id, "staff member %s is revoked and cannot be assigned" % staff_id))
+        raise WuyeError(tr("员工 %s 已停用，不能分派给此人", "staff member %s is revoked and cannot be assigned") % staff_id)
     if dept not in person.departments:
         raise WuyeError(tr("%s（%s）不属于%s；其部门：%s" % (staff_id, person.name, dept_label(dept), "、".join(dept_label(d) for d in person.departments)),
                            "%s (%s) is not in %s; their departments: %s" % (staff_id, person.name, dept, ", ".join(person.departments))))
@@ -363,8 +363,8 @@ def event_time(store: Store, at: str | None, now: dt.datetime) -> dt.datetime:
     the desk logs on paper first and enters it later, with the time it really happened."""
     when = parse_time(at, store.tz()) if at else now
     if when > now:
-        raise WuyeError(tr("--at %s 在将来；只能登记已经发生的事" % when.isoformat(),
-                           "--at %s is in the future; record only what has happened" % when.isoformat()))
+        raise WuyeError(tr("--at %s 在将来；只能登记已经发生的事",
+                           "--at %s is in the future; record only what has happened") % when.isoformat())
     return when
 
 
@@ -925,15 +925,15 @@ def record_survey(store: Store, tenant: str, period: str, score: Any, comment: s
     try:
         day = dt.date.fromisoformat(str(date).strip()) if date else now.date()
     except ValueError:
-        raise WuyeError(tr("--date %r 不是有效的日期：应形如 2026-12-20" % date, "--date %r is not a valid date: expected e.g. 2026-12-20" % date)) from None
+        raise WuyeError(tr("--date %r 不是有效的日期：应形如 2026-12-20", "--date %r is not a valid date: expected e.g. 2026-12-20") % date) from None
     note = f"{SURVEY_PREFIX} {p.label}：{value} 分" + (f"。意见：{comment.strip()}" if comment and comment.strip() else "")
     c = BY_KEY["supplement"]
     rel = store.tenant_rel(tid, c.filename)
     with store.change("", author=actor) as ch:
         prior = [s for s in _survey_entries(store, tid) if s.period == p.label]
         if prior:
-            raise WuyeError(tr("%s 的 %s 满意度调查已登记（%s %s，%d 分）；如需更正请编辑该条目" % (tid, p.label, rel, prior[0].entry_id, prior[0].score),
-                               "%s already has an answer for the %s survey (%s %s, score %d); edit that entry to correct it" % (tid, p.label, rel, prior[0].entry_id, prior[0].score)))
+            raise WuyeError(tr("%s 的 %s 满意度调查已登记（%s %s，%d 分）；如需更正请编辑该条目",
+                               "%s already has an answer for the %s survey (%s %s, score %d); edit that entry to correct it") % (tid, p.label, rel, prior[0].entry_id, prior[0].score))
         from wuye.archive.dossier import validate_file
 
         _, problems = validate_file(store, tid, c)
@@ -944,7 +944,7 @@ def record_survey(store: Store, tenant: str, period: str, score: Any, comment: s
         eid = append_entry(doc, c, {"date": day, "note": note, "recorded_by": actor.id, "recorded_at": now},
                            Supplement.model_validate).id
         ch.write_yaml(rel, doc)
-        ch.summary = tr("survey %s: %s 满意度 %d 分" % (tid, p.label, value), "survey %s: %s satisfaction %d" % (tid, p.label, value))
+        ch.summary = tr("survey %s: %s 满意度 %d 分", "survey %s: %s satisfaction %d") % (tid, p.label, value)
         ch.trailers = {"Wuye-Tenant": tid, "Wuye-Category": "supplement", "Wuye-Entry": eid, "Wuye-Survey": p.label,
                        "Wuye-Actor": actor.id}
     return tid, eid, ch.commit

@@ -20,9 +20,8 @@ def check_id(value: str, what: str = "id") -> str:
     if not isinstance(value, str) or not ID_RE.fullmatch(value):
         raise ValueError(
             tr(
-                "%s %r 无效：只能用字母、数字、下划线和连字符，以字母或数字开头，最长 64 个字符" % (what, value),
-                "%s %r is invalid: use only letters, digits, '_' and '-', starting with a letter or digit, at most 64 characters"
-                % (what, value),
-            )
+                "%s %r 无效：只能用字母、数字、下划线和连字符，以字母或数字开头，最长 64 个字符",
+                "%s %r is invalid: use only letters, digits, '_' and '-', starting with a letter or digit, at most 64 characters",
+            ) % (what, value)
         )
     return value

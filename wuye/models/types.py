@@ -33,30 +33,28 @@ def parse_decimal(value: Any) -> Decimal:
         try:
             d = Decimal(text)
         except InvalidOperation:
-            raise ValueError(tr("不是数字：%r" % value, "not a number: %r" % value)) from None
+            raise ValueError(tr("不是数字：%r", "not a number: %r") % value) from None
     else:
         raise ValueError(tr("应为数字", "must be a number"))
     if not d.is_finite():
-        raise ValueError(tr("不是有限的数字：%r" % value, "not a finite number: %r" % value))
+        raise ValueError(tr("不是有限的数字：%r", "not a finite number: %r") % value)
     return d
 
 
 def to_money(value: Any) -> Decimal:
+    """An amount in a record: never negative, whole fen."""
     d = parse_decimal(value)
     if d < 0:
-        raise ValueError(tr("金额不能为负：%s" % d, "amount cannot be negative: %s" % d))
-    if d != d.quantize(CENT):
-        raise ValueError(
-            tr("金额最多两位小数（分）：%s" % d, "amount has more than two decimal places (fen): %s" % d)
-        )
-    return d.quantize(CENT)
+        raise ValueError(tr("金额不能为负：%s", "amount cannot be negative: %s") % d)
+    return to_signed_money(d)
 
 
 def to_signed_money(value: Any) -> Decimal:
+    """A balance (a refund or an amount due): whole fen, either sign."""
     d = parse_decimal(value)
     if d != d.quantize(CENT):
         raise ValueError(
-            tr("金额最多两位小数（分）：%s" % d, "amount has more than two decimal places (fen): %s" % d)
+            tr("金额最多两位小数（分）：%s", "amount has more than two decimal places (fen): %s") % d
         )
     return d.quantize(CENT)
 
@@ -64,7 +62,7 @@ def to_signed_money(value: Any) -> Decimal:
 def to_reading(value: Any) -> Decimal:
     d = parse_decimal(value)
     if d < 0:
-        raise ValueError(tr("读数不能为负：%s" % d, "a reading cannot be negative: %s" % d))
+        raise ValueError(tr("读数不能为负：%s", "a reading cannot be negative: %s") % d)
     return d
 
 
@@ -83,8 +81,8 @@ def _strict_text(value: Any, handler, info: ValidationInfo):
     # so refuse it and say to quote, rather than guess.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError(
-            tr("应为文本：请给 %r 加上引号，否则开头的 0 会丢失" % value,
-               "must be text: put %r in quotes, or leading zeros are lost" % value)
+            tr("应为文本：请给 %r 加上引号，否则开头的 0 会丢失",
+               "must be text: put %r in quotes, or leading zeros are lost") % value
         )
     return handler(value)
 
@@ -100,8 +98,8 @@ def check_phone(value: str) -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValueError(
-            tr("电话号码无效：%r（手机 11 位，座机带区号，如 010-65881234）" % value,
-               "invalid phone number: %r (mobile: 11 digits; landline with area code, e.g. 010-65881234)" % value)
+            tr("电话号码无效：%r（手机 11 位，座机带区号，如 010-65881234）",
+               "invalid phone number: %r (mobile: 11 digits; landline with area code, e.g. 010-65881234)") % value
         )
     return cleaned
 
@@ -114,7 +112,7 @@ def check_ric(value: str) -> str:
     try:
         return ric.validate(value.strip().upper())
     except ValidationError as e:
-        raise ValueError(tr("身份证号无效：%r（%s）" % (value, e), "invalid ID card number: %r (%s)" % (value, e))) from None
+        raise ValueError(tr("身份证号无效：%r（%s）", "invalid ID card number: %r (%s)") % (value, e)) from None
 
 
 def check_uscc(value: str, info: ValidationInfo) -> str:
@@ -129,14 +127,14 @@ def check_uscc(value: str, info: ValidationInfo) -> str:
         warnings = (info.context or {}).get("warnings")
         if warnings is not None:
             warnings.append(
-                (info.field_name, tr("统一社会信用代码 %s 校验位不符（早期试点代码可能如此），请核对" % code,
-                                     "USCC %s fails its checksum (early pilot codes do); please check it" % code))
+                (info.field_name, tr("统一社会信用代码 %s 校验位不符（早期试点代码可能如此），请核对",
+                                     "USCC %s fails its checksum (early pilot codes do); please check it") % code)
             )
         return code
     except ValidationError as e:
         raise ValueError(
-            tr("统一社会信用代码无效：%r（应为 18 位数字和大写字母，%s）" % (value, e),
-               "invalid unified social credit code: %r (18 digits and capital letters; %s)" % (value, e))
+            tr("统一社会信用代码无效：%r（应为 18 位数字和大写字母，%s）",
+               "invalid unified social credit code: %r (18 digits and capital letters; %s)") % (value, e)
         ) from None
 
 
@@ -151,8 +149,8 @@ def check_one_line(value: str) -> str:
 
     for c in value:
         if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI:
-            raise ValueError(tr("不能含换行、制表符或控制字符（发现 U+%04X）" % ord(c),
-                                "must be one line without control characters (found U+%04X)" % ord(c)))
+            raise ValueError(tr("不能含换行、制表符或控制字符（发现 U+%04X）",
+                                "must be one line without control characters (found U+%04X)") % ord(c))
     return value
 
 

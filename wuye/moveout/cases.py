@@ -87,7 +87,7 @@ def payload_of(data: dict) -> bytes:
 
 def check_case_id(case_id: str) -> str:
     if not isinstance(case_id, str) or not CASE_RE.fullmatch(case_id):
-        raise WuyeError(tr("案件编号 %r 无效：应形如 MO-2026-0003" % case_id, "invalid case id %r: expected e.g. MO-2026-0003" % case_id))
+        raise WuyeError(tr("案件编号 %r 无效：应形如 MO-2026-0003", "invalid case id %r: expected e.g. MO-2026-0003") % case_id)
     return case_id
 
 
@@ -114,13 +114,13 @@ def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
 
     hits = case_paths(store.root, case_id)  # the glob tenants/*/moveout/<id>/case.yaml, faster
     if not hits:
-        raise WuyeError(tr("找不到迁出案件 %s；用 `wuye moveout list` 查看" % case_id,
-                           "no move-out case %s; see `wuye moveout list`" % case_id))
+        raise WuyeError(tr("找不到迁出案件 %s；用 `wuye moveout list` 查看",
+                           "no move-out case %s; see `wuye moveout list`") % case_id)
     if len(hits) > 1:
         # Two offices opened the same id offline: never guess which case a signature is for.
         owners = "、".join(h.parent.parent.parent.name for h in hits)
-        raise WuyeError(tr("案件编号 %s 同时用于租户 %s；请先按 `wuye sync --help` 的说明处理重复编号" % (case_id, owners),
-                           "case id %s is used for tenants %s; resolve the duplicate first (see `wuye sync --help`)" % (case_id, owners)))
+        raise WuyeError(tr("案件编号 %s 同时用于租户 %s；请先按 `wuye sync --help` 的说明处理重复编号",
+                           "case id %s is used for tenants %s; resolve the duplicate first (see `wuye sync --help`)") % (case_id, owners))
     p = hits[0].parent
     return p.parent.parent.name, f"tenants/{p.parent.parent.name}/moveout/{case_id}"
 
@@ -156,8 +156,8 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
             try:
                 payload = payload_of(data)
             except (ValueError, TypeError) as e:
-                case.problems.append(Problem(rel, tr("条目含有无法规范化的值（被手工改过？）：%s" % e,
-                                                     "the entry holds values that cannot be canonicalised (hand-edited?): %s" % e),
+                case.problems.append(Problem(rel, tr("条目含有无法规范化的值（被手工改过？）：%s",
+                                                     "the entry holds values that cannot be canonicalised (hand-edited?): %s") % e,
                                              code="entry.not-canonical"))
                 continue
             case.entries.append(SignedEntry(rel, data, payload, signing.digest(payload)))
@@ -270,7 +270,7 @@ def case_problems(store: Store, wf, case: Case) -> list[Problem]:
                                                           "the case is closed but these steps are unsigned: %s" % ", ".join(missing)),
                                code="case.incomplete"))
     elif case.latest(closing) is not None:
-        out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案" % closing, "%s is signed but the case is not marked closed" % closing),
+        out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案", "%s is signed but the case is not marked closed") % closing,
                            code="case.not-closed"))
     return out
 
@@ -280,8 +280,8 @@ def verified_case(store: Store, wf, case_id: str) -> Case:
     problems = case_problems(store, wf, case)
     if problems:
         raise WuyeError(
-            tr("案件 %s 校验不通过，不能在其上签字；请运行 `wuye verify` 查明：\n" % case_id,
-               "case %s fails verification, so nothing can be signed on it; run `wuye verify`:\n" % case_id)
+            tr("案件 %s 校验不通过，不能在其上签字；请运行 `wuye verify` 查明：\n",
+               "case %s fails verification, so nothing can be signed on it; run `wuye verify`:\n") % case_id
             + "\n".join(str(p) for p in problems), problems)
     return case
 
@@ -303,13 +303,13 @@ def _signing_department(actor, spec, wf) -> str:
 def _private_key_for(actor):
     key = actor.current_key()
     if key is None:
-        raise WuyeError(tr("%s 没有有效的签名密钥；请用 `wuye staff key %s` 发放" % (actor.id, actor.id),
-                           "%s has no valid signing key; issue one with `wuye staff key %s`" % (actor.id, actor.id)))
+        raise WuyeError(tr("%s 没有有效的签名密钥；请用 `wuye staff key %s` 发放",
+                           "%s has no valid signing key; issue one with `wuye staff key %s`") % (actor.id, actor.id))
     private = signing.load_private_key(actor.id)
     public = signing.public_line_from_private(_pem(actor.id), "")
     if public.split()[:2] != key.public_key.split()[:2]:
-        raise WuyeError(tr("本机 %s 的私钥（%s）不是 staff/%s.yaml 中登记的当前密钥；请换用正确的密钥或重新发放" % (actor.id, signing.private_key_path(actor.id), actor.id),
-                           "the private key for %s on this machine (%s) is not the current key in staff/%s.yaml; use the right key or issue a new one" % (actor.id, signing.private_key_path(actor.id), actor.id)))
+        raise WuyeError(tr("本机 %s 的私钥（%s）不是 staff/%s.yaml 中登记的当前密钥；请换用正确的密钥或重新发放",
+                           "the private key for %s on this machine (%s) is not the current key in staff/%s.yaml; use the right key or issue a new one") % (actor.id, signing.private_key_path(actor.id), actor.id))
     return private
 
 
@@ -395,7 +395,7 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
     department = _signing_department(actor, first, wf)
     profile_rel = store.tenant_rel(tenant_id, "profile.yaml")
     if not store.path(profile_rel).is_file():
-        raise WuyeError(tr("租户 %s 不存在" % tenant_id, "tenant %s does not exist" % tenant_id))
+        raise WuyeError(tr("租户 %s 不存在", "tenant %s does not exist") % tenant_id)
     values = dict(data or {})
     if planned_date:
         values.setdefault("planned_date", planned_date)
@@ -407,14 +407,14 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
     with store.change("", author=actor) as ch:
         profile = store.read_model(profile_rel, Profile)
         if profile.status == "moved_out":
-            raise WuyeError(tr("租户 %s 已迁出" % tenant_id, "tenant %s has already moved out" % tenant_id))
+            raise WuyeError(tr("租户 %s 已迁出", "tenant %s has already moved out") % tenant_id)
         cases = case_dirs(store)
         for t, cid in cases:
             if t == tenant_id:
                 info, _ = store.read_data(f"tenants/{t}/moveout/{cid}/case.yaml")
                 if isinstance(info, dict) and info.get("status") != "closed":
-                    raise WuyeError(tr("租户 %s 已有办理中的迁出案件 %s" % (tenant_id, cid),
-                                       "tenant %s already has an open move-out case, %s" % (tenant_id, cid)))
+                    raise WuyeError(tr("租户 %s 已有办理中的迁出案件 %s",
+                                       "tenant %s already has an open move-out case, %s") % (tenant_id, cid))
         now = store.now()
         year = now.year
         numbers = [int(cid.rsplit("-", 1)[1]) for _, cid in cases if cid.startswith(f"MO-{year}-")]
@@ -430,8 +430,8 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         doc["status"] = "moving_out"
         ch.write_yaml(profile_rel, doc)
         ch.summary, ch.trailers = _message(wf, case, first.id, actor, department, 1)
-        ch.summary = tr("moveout %s: 开案（%s），%s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]),
-                        "moveout %s: opened for %s; %s" % (case_id, profile.name, ch.summary.split(": ", 1)[1]))
+        ch.summary = tr("moveout %s: 开案（%s），%s",
+                        "moveout %s: opened for %s; %s") % (case_id, profile.name, ch.summary.split(": ", 1)[1])
     _remember_board(store, case_id, tenant_id, cdir)
     return SignResult(case_id, first.id, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
 
@@ -480,7 +480,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
-            raise WuyeError(tr("案件 %s 已结案，不能再签字" % case_id, "case %s is closed; nothing more can be signed" % case_id))
+            raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
         if spec.closes:
             from wuye.moveout.standards import unmet
 
@@ -539,12 +539,12 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     if handover.get("new_phone") or handover.get("forwarding_address"):
         append("contacts", {"kind": "forwarding", "name": handover.get("contact_name") or case.info.get("company", tid),
                             "phone": handover.get("new_phone"), "address": handover.get("forwarding_address"),
-                            "note": tr("迁出后联系方式（%s）" % case.id, "after move-out (%s)" % case.id)}, Contact)
+                            "note": tr("迁出后联系方式（%s）", "after move-out (%s)") % case.id}, Contact)
     units = "、".join(case.info.get("units") or [])
     append("correspondence", {
         "date": now.date(), "direction": "out", "kind": "notice", "ref_no": case.id,
-        "subject": tr("%s 已退租，已为空置单元，办公家具等准予放行" % units, "unit %s has been vacated; furniture may leave" % units),
-        "summary": tr("放行条 %s" % release["data"].get("release_pass_no", ""), "release pass %s" % release["data"].get("release_pass_no", "")),
+        "subject": tr("%s 已退租，已为空置单元，办公家具等准予放行", "unit %s has been vacated; furniture may leave") % units,
+        "summary": tr("放行条 %s", "release pass %s") % release["data"].get("release_pass_no", ""),
         "departments": ["engineering", "finance", "security"],
     }, Correspondence)
 
@@ -561,7 +561,7 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
     data = settlement["data"]
     receipt = data.get("receipt_no") or case.id
     day = data.get("settled_on") or now.date().isoformat()
-    note = tr("迁出结算 %s" % case.id, "move-out settlement %s" % case.id)
+    note = tr("迁出结算 %s", "move-out settlement %s") % case.id
     by_file: dict[str, dict[str, str]] = {}
     for line in data.get("lines", []):
         file, _, entry_id = line["source"].partition("#")
@@ -616,7 +616,7 @@ def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
     for c in charges:
         item, sep, amount = c.rpartition("=")
         if not sep or not item.strip():
-            raise WuyeError(tr("--charge 应写成 项目=金额，而不是 %r" % c, "--charge takes ITEM=AMOUNT, not %r" % c))
+            raise WuyeError(tr("--charge 应写成 项目=金额，而不是 %r", "--charge takes ITEM=AMOUNT, not %r") % c)
         try:
             out.append((item.strip(), to_money(amount)))
         except ValueError as e:
@@ -730,4 +730,4 @@ def payload(store: Store, case_id: str, step: str, revision: int | None = None) 
     for e in revs:
         if e.revision == revision:
             return e
-    raise WuyeError(tr("「%s」没有第 %d 版" % (step, revision), "%s has no revision %d" % (step, revision)))
+    raise WuyeError(tr("「%s」没有第 %d 版", "%s has no revision %d") % (step, revision))

@@ -100,11 +100,11 @@ def compute(config, payments: list, violations: list, move_in, steps: dict[str, 
     st = Statement()
     for p in payments:
         if p.kind == "deposit" and p.deposit_status == "held":
-            st.add("deposit", tr("退还%s" % p.item, "refund of %s" % p.item), f"payments.yaml#{p.id}", p.amount)
+            st.add("deposit", tr("退还%s", "refund of %s") % p.item, f"payments.yaml#{p.id}", p.amount)
     for p in payments:
         if p.kind == "fee" and p.amount > p.paid:
             period = f" {p.period}" if p.period else ""
-            st.add("unpaid_fee", tr("未缴%s%s" % (p.item, period), "unpaid %s%s" % (p.item, period)),
+            st.add("unpaid_fee", tr("未缴%s%s", "unpaid %s%s") % (p.item, period),
                    f"payments.yaml#{p.id}", -(p.amount - p.paid))
     for v in violations:
         if v.status == "open" and v.amount > 0:
@@ -112,7 +112,7 @@ def compute(config, payments: list, violations: list, move_in, steps: dict[str, 
     eng = steps.get("engineering_inspection")
     if eng is not None:
         for i, d in enumerate(eng["data"].get("damages") or []):
-            st.add("damage", tr("损坏赔偿：%s %s" % (d["location"], d["description"]), "damage: %s %s" % (d["location"], d["description"])),
+            st.add("damage", tr("损坏赔偿：%s %s", "damage: %s %s") % (d["location"], d["description"]),
                    f"{eng['_file']} damages[{i}]", -Decimal(d["amount"]))
         for meter, field_name, rate, zh, en, unit in (
             ("electricity", "meter_electricity", config.rates.electricity, "电费", "electricity", "度"),

@@ -63,7 +63,7 @@ def notice_in_writing(ctx: Context):
     n = ctx.signed("notice")
     if n is None:
         return False, tr("租售部尚未签发书面通知", "leasing has not signed the notice")
-    return n["department"] == "leasing", tr("%s 于 %s 签发" % (n["signer"], n["signed_at"][:10]), "signed by %s on %s" % (n["signer"], n["signed_at"][:10]))
+    return n["department"] == "leasing", tr("%s 于 %s 签发", "signed by %s on %s") % (n["signer"], n["signed_at"][:10])
 
 
 @standard("2", "出入证、单元钥匙如数交回客服部", "Access cards and unit keys all handed back")
@@ -93,15 +93,15 @@ def no_arrears(ctx: Context):
     if not ctx.case.closed:
         statement, error = ctx.recomputed
         if statement is None:
-            return False, tr("无法重新核算：%s" % error, "cannot recompute: %s" % error)
+            return False, tr("无法重新核算：%s", "cannot recompute: %s") % error
         signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
         now = {(l.code, l.source, str(l.amount)) for l in statement.lines if l.code != "other"}
         if signed != now:
             return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
                              "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
     if balance >= 0:
-        return True, tr("已结清，退还 %s 元" % balance, "settled; %s yuan refunded" % balance)
-    return True, tr("已结清，客户补交 %s 元" % -balance, "settled; the tenant paid %s yuan" % -balance)
+        return True, tr("已结清，退还 %s 元", "settled; %s yuan refunded") % balance
+    return True, tr("已结清，客户补交 %s 元", "settled; the tenant paid %s yuan") % -balance
 
 
 @standard("4", "房态已按要求恢复", "Unit restored as required")
@@ -124,9 +124,9 @@ def no_damage(ctx: Context):
         return True, tr("验房无损坏", "no damage found")
     charged = [l for l in ctx.settled_lines() if l["code"] == "damage"]
     if len(charged) < len(damages):
-        return False, tr("%d 处损坏未在结算中赔偿" % (len(damages) - len(charged)), "%d damages not charged in the settlement" % (len(damages) - len(charged)))
+        return False, tr("%d 处损坏未在结算中赔偿", "%d damages not charged in the settlement") % (len(damages) - len(charged))
     total = sum(Decimal(d["amount"]) for d in damages)
-    return True, tr("%d 处损坏已赔偿 %s 元" % (len(damages), total), "%d damages compensated, %s yuan" % (len(damages), total))
+    return True, tr("%d 处损坏已赔偿 %s 元", "%d damages compensated, %s yuan") % (len(damages), total)
 
 
 @standard("6", "租有车位的，已办理车位退租", "Parking lease ended, where one was rented")
@@ -148,8 +148,8 @@ def moved_out(ctx: Context):
     r = ctx.signed(ctx.wf.closing.id)
     if r is None:
         return False, tr("待保安部放行", "waiting for security to release")
-    return True, tr("放行条 %s，%s" % (r["data"].get("release_pass_no", ""), r["signed_at"][:10]),
-                    "release pass %s, %s" % (r["data"].get("release_pass_no", ""), r["signed_at"][:10]))
+    return True, tr("放行条 %s，%s",
+                    "release pass %s, %s") % (r["data"].get("release_pass_no", ""), r["signed_at"][:10])
 
 
 def context(store, wf, case, compute_statement: Callable) -> Context:

@@ -65,23 +65,23 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
     ids = [s.id for s in spec.steps]
     for i, s in enumerate(spec.steps):
         if ids.index(s.id) != i:
-            problems.append(Problem(rel, tr("步骤 %s 重复" % s.id, "step %s appears twice" % s.id), *at("steps", i, "id"), code="workflow.invalid"))
+            problems.append(Problem(rel, tr("步骤 %s 重复", "step %s appears twice") % s.id, *at("steps", i, "id"), code="workflow.invalid"))
         for j, need in enumerate(s.needs):
             if need not in ids:
-                problems.append(Problem(rel, tr("步骤 %s 需要未知步骤 %r" % (s.id, need), "step %s needs an unknown step %r" % (s.id, need)),
+                problems.append(Problem(rel, tr("步骤 %s 需要未知步骤 %r", "step %s needs an unknown step %r") % (s.id, need),
                                         *at("steps", i, "needs", j), code="workflow.invalid"))
             elif need == s.id:
-                problems.append(Problem(rel, tr("步骤 %s 不能需要自己" % s.id, "step %s cannot need itself" % s.id), *at("steps", i, "needs", j), code="workflow.invalid"))
+                problems.append(Problem(rel, tr("步骤 %s 不能需要自己", "step %s cannot need itself") % s.id, *at("steps", i, "needs", j), code="workflow.invalid"))
         names = [f.name for f in s.fields]
         for j, f in enumerate(s.fields):
             if names.index(f.name) != j:
-                problems.append(Problem(rel, tr("步骤 %s 的字段 %s 重复" % (s.id, f.name), "step %s: field %s appears twice" % (s.id, f.name)),
+                problems.append(Problem(rel, tr("步骤 %s 的字段 %s 重复", "step %s: field %s appears twice") % (s.id, f.name),
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
             if f.type == "choice" and not f.choices:
-                problems.append(Problem(rel, tr("choice 字段 %s 须列出 choices" % f.name, "choice field %s needs choices" % f.name),
+                problems.append(Problem(rel, tr("choice 字段 %s 须列出 choices", "choice field %s needs choices") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
             if f.type == "list" and not f.items:
-                problems.append(Problem(rel, tr("list 字段 %s 须列出 items" % f.name, "list field %s needs items" % f.name),
+                problems.append(Problem(rel, tr("list 字段 %s 须列出 items", "list field %s needs items") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
     roots = [s.id for s in spec.steps if not s.needs]
     if len(roots) != 1:
@@ -109,8 +109,8 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
         if cycle is None:
             continue  # it only waits on a cycle; the steps on the cycle are the ones reported
         i = ids.index(s)
-        problems.append(Problem(rel, tr("步骤 %s 处在循环依赖中（%s，→ 表示“需要”）" % (s, " → ".join(cycle)),
-                                        "step %s is on a cycle (%s, → meaning \"needs\")" % (s, " → ".join(cycle))),
+        problems.append(Problem(rel, tr("步骤 %s 处在循环依赖中（%s，→ 表示“需要”）",
+                                        "step %s is on a cycle (%s, → meaning \"needs\")") % (s, " → ".join(cycle)),
                                 *at("steps", i, "needs"), code="workflow.cycle"))
     return problems, order
 

@@ -73,7 +73,7 @@ def git_dir(root: Path) -> Path:
             return Path(root, text[len("gitdir:"):].strip()).resolve()
     if (root / "HEAD").is_file() and (root / "objects").is_dir() and (root / "refs").is_dir():
         return root  # bare
-    raise NotARepository(tr("%s 不是 git 仓库（没有 .git）" % root, "%s is not a git repository (there is no .git)" % root))
+    raise NotARepository(tr("%s 不是 git 仓库（没有 .git）", "%s is not a git repository (there is no .git)") % root)
 
 
 def common_dir(root: Path) -> Path:
@@ -212,7 +212,7 @@ def run(root: Path | None, *args: str, input: bytes | None = None, env: dict[str
         if not check:
             return None
         said = err.decode("utf-8", "replace").strip() or f"exit {status}"
-        raise GitFailed(tr("git %s 失败：%s" % (args[0], said), "git %s failed: %s" % (args[0], said)), status, said)
+        raise GitFailed(tr("git %s 失败：%s", "git %s failed: %s") % (args[0], said), status, said)
     return _text(out) if text else out
 
 
@@ -347,7 +347,7 @@ def _run(root: Path, args: list[str], env: dict, input: bytes | None = None, qui
     status, out, err = call(root, *args, input=input, env=env)
     if status != 0 and not quiet:
         said = _git_failure(err.decode("utf-8", "replace"))
-        raise CommitFailed(tr("git 提交失败，文件已恢复原样：%s" % said, "the git commit failed and the files were restored: %s" % said),
+        raise CommitFailed(tr("git 提交失败，文件已恢复原样：%s", "the git commit failed and the files were restored: %s") % said,
                            said)
     return _text(out)
 

@@ -42,8 +42,8 @@ def find_root(explicit: str | os.PathLike | None = None, cwd: Path | None = None
         root = Path(given).expanduser().resolve()
         if not (root / CONFIG).is_file():
             raise WuyeError(
-                tr("%s 不是 wuye 档案库（没有 wuye.yaml）；请检查路径，或用 `wuye init %s` 新建" % (root, given),
-                   "%s is not a wuye store (no wuye.yaml); check the path, or create one with `wuye init %s`" % (root, given))
+                tr("%s 不是 wuye 档案库（没有 wuye.yaml）；请检查路径，或用 `wuye init %s` 新建",
+                   "%s is not a wuye store (no wuye.yaml); check the path, or create one with `wuye init %s`") % (root, given)
             )
         return root
     here = (cwd or Path.cwd()).resolve()
@@ -108,7 +108,7 @@ class Store:
         obj, problems = yamlio.check_model(model, {} if data is None else data, rel, text, context=context)
         if problems:
             raise WuyeError(
-                tr("%s 有 %d 处错误：\n" % (rel, len(problems)), "%s has %d error(s):\n" % (rel, len(problems)))
+                tr("%s 有 %d 处错误：\n", "%s has %d error(s):\n") % (rel, len(problems))
                 + "\n".join(str(p) for p in problems),
                 problems,
             )
@@ -141,8 +141,8 @@ class Store:
             rel = f"staff/{staff_id}.yaml"
             if not self.path(rel).is_file():
                 raise WuyeError(
-                    tr("未知员工 %r：staff/ 中没有此人；用 `wuye staff list` 查看，或用 `wuye staff add` 登记" % staff_id,
-                       "unknown staff member %r: not in staff/; see `wuye staff list`, or register with `wuye staff add`" % staff_id)
+                    tr("未知员工 %r：staff/ 中没有此人；用 `wuye staff list` 查看，或用 `wuye staff add` 登记",
+                       "unknown staff member %r: not in staff/; see `wuye staff list`, or register with `wuye staff add`") % staff_id
                 )
             self._staff[staff_id] = self.read_model(rel, Staff)
         return self._staff[staff_id]
@@ -155,8 +155,8 @@ class Store:
                                "say who is acting with --as STAFF_ID (or the WUYE_USER variable)"))
         person = self.staff(staff_id)
         if person.revoked_at is not None and person.revoked_at <= self.now():
-            raise WuyeError(tr("员工 %s 已于 %s 停用，不能再操作" % (staff_id, person.revoked_at),
-                               "staff member %s was revoked at %s and can no longer act" % (staff_id, person.revoked_at)))
+            raise WuyeError(tr("员工 %s 已于 %s 停用，不能再操作",
+                               "staff member %s was revoked at %s and can no longer act") % (staff_id, person.revoked_at))
         return person
 
     # --- writing ----------------------------------------------------------------------------
@@ -175,8 +175,8 @@ class Store:
             lock.acquire(timeout=timeout)
         except Timeout:
             raise WuyeError(
-                tr("另一个 wuye 命令正在写入此档案库，等待 %g 秒后仍未结束；请稍后重试" % timeout,
-                   "another wuye command is writing to this store and did not finish within %g s; try again shortly" % timeout)
+                tr("另一个 wuye 命令正在写入此档案库，等待 %g 秒后仍未结束；请稍后重试",
+                   "another wuye command is writing to this store and did not finish within %g s; try again shortly") % timeout
             ) from None
         try:
             yield
@@ -194,7 +194,7 @@ class Store:
         with self.lock():
             finished = recover(self)
             if finished:
-                self.notices.append(tr("已完成上次被中断的修改：%s" % finished, "finished a change that was interrupted: %s" % finished))
+                self.notices.append(tr("已完成上次被中断的修改：%s", "finished a change that was interrupted: %s") % finished)
             ch = Change(self, summary, author, trailers or {})
             yield ch
             ch.apply()
@@ -430,16 +430,16 @@ def recover(store: "Store") -> str | None:
         journal = json.loads(path.read_text(encoding="utf-8"))
         files: dict = journal["files"]
     except (ValueError, KeyError, TypeError):
-        raise WuyeError(tr("中断修改的记录 %s 已损坏；请运行 `wuye doctor`" % path,
-                           "the record of an interrupted change, %s, is damaged; run `wuye doctor`" % path)) from None
+        raise WuyeError(tr("中断修改的记录 %s 已损坏；请运行 `wuye doctor`",
+                           "the record of an interrupted change, %s, is damaged; run `wuye doctor`") % path) from None
     for rel, spec in files.items():
         if spec is None:
             continue
         tmp, target = root / spec["tmp"], root / rel
         if not (tmp.is_file() and _sha256(tmp) == spec["sha256"]) and _sha256(target) != spec["sha256"]:
             raise WuyeError(tr(
-                "上一条命令在写入时被中断，且 %s 此后又被改动，无法自动完成；请运行 `wuye doctor`" % rel,
-                "the last command was interrupted while writing and %s has changed since, so it cannot be finished automatically; run `wuye doctor`" % rel))
+                "上一条命令在写入时被中断，且 %s 此后又被改动，无法自动完成；请运行 `wuye doctor`",
+                "the last command was interrupted while writing and %s has changed since, so it cannot be finished automatically; run `wuye doctor`") % rel)
     _publish(root, files)
     summary = journal["message"].splitlines()[0]
     author = _Author(**journal["author"]) if journal.get("author") else None
@@ -450,9 +450,9 @@ def recover(store: "Store") -> str | None:
             audit.commit(root, list(files), journal["message"], author, store.now())
         except audit.CommitFailed as e:
             # The files are in place and the journal stays, so the next try (or doctor) finishes it.
-            raise WuyeError(tr("上一条命令被中断，完成它时 git 提交失败（%s）：%s\n文件已就位，修改记录保留；排除原因后任何写入命令或 `wuye doctor --fix` 会完成它" % (summary, e.detail),
+            raise WuyeError(tr("上一条命令被中断，完成它时 git 提交失败（%s）：%s\n文件已就位，修改记录保留；排除原因后任何写入命令或 `wuye doctor --fix` 会完成它",
                                "the last command was interrupted, and committing it now failed (%s): %s\nThe files are in place and the record of the change is kept; "
-                               "once the cause is gone, any writing command or `wuye doctor --fix` finishes it" % (summary, e.detail))) from None
+                               "once the cause is gone, any writing command or `wuye doctor --fix` finishes it") % (summary, e.detail)) from None
     path.unlink()
     clear_staging(root)
     return summary

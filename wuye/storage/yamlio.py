@@ -87,8 +87,8 @@ def decode(raw: bytes, rel: str) -> str:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        _refuse(rel, tr("不是 UTF-8 编码的文本（第 %d 字节）；请用 UTF-8 保存" % e.start,
-                        "not UTF-8 text (byte %d); save the file as UTF-8" % e.start), line, col, code="file.unreadable")
+        _refuse(rel, tr("不是 UTF-8 编码的文本（第 %d 字节）；请用 UTF-8 保存",
+                        "not UTF-8 text (byte %d); save the file as UTF-8") % e.start, line, col, code="file.unreadable")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
@@ -108,12 +108,12 @@ def _scan_forbidden(text: str, rel: str) -> None:
             tag = getattr(event, "tag", None)
             mark = event.start_mark
             if anchor is not None:
-                _refuse(rel, tr("不允许使用锚点或别名（&%s / *%s）；请把内容直接写出" % (anchor, anchor),
-                                "anchors and aliases (&%s / *%s) are not allowed; write the value out" % (anchor, anchor)),
+                _refuse(rel, tr("不允许使用锚点或别名（&%s / *%s）；请把内容直接写出",
+                                "anchors and aliases (&%s / *%s) are not allowed; write the value out") % (anchor, anchor),
                         mark.line + 1, mark.column + 1, code="yaml.forbidden")
             if tag is not None and tag != "!":
-                _refuse(rel, tr("不允许使用标签 %s；请去掉它，若要文本请加引号" % tag,
-                                "tags such as %s are not allowed; remove it (quote the value for text)" % tag),
+                _refuse(rel, tr("不允许使用标签 %s；请去掉它，若要文本请加引号",
+                                "tags such as %s are not allowed; remove it (quote the value for text)") % tag,
                         mark.line + 1, mark.column + 1, code="yaml.forbidden")
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
@@ -123,9 +123,9 @@ def _raise_marked(rel: str, e) -> None:
     mark = e.problem_mark or e.context_mark
     problem = (e.problem or e.context or "").strip()
     if "duplicate key" in str(e):
-        problem = tr("重复的键：%s" % problem, "duplicate key: %s" % problem)
+        problem = tr("重复的键：%s", "duplicate key: %s") % problem
         mark = e.problem_mark
-    msg = tr("YAML 格式错误：%s" % problem, "invalid YAML: %s" % problem)
+    msg = tr("YAML 格式错误：%s", "invalid YAML: %s") % problem
     if mark is not None:
         _refuse(rel, msg, mark.line + 1, mark.column + 1)
     _refuse(rel, msg)
@@ -152,7 +152,7 @@ def loads(text: str, rel: str, build: Callable[[str], Any] | None = None) -> Any
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
     except YAMLError as e:  # errors without a position
-        _refuse(rel, tr("YAML 格式错误：%s" % e, "invalid YAML: %s" % e))
+        _refuse(rel, tr("YAML 格式错误：%s", "invalid YAML: %s") % e)
     except RecursionError:
         # `[[[[…]]]]` thousands deep: the composer recurses once per level. No archive file nests
         # more than a few levels, so this is junk (or an attack), refused like any bad file.
@@ -258,12 +258,12 @@ def describe(err: dict) -> str:
     if kind == "extra_forbidden":
         return tr("未知字段（拼写错误？）", "unknown field (a typo?)")
     if kind == "string_type" and isinstance(err.get("input"), (int, float)):
-        return tr("应为文本：请给 %r 加上引号，否则开头的 0 会丢失" % err["input"],
-                  "must be text: put %r in quotes, or leading zeros are lost" % err["input"])
+        return tr("应为文本：请给 %r 加上引号，否则开头的 0 会丢失",
+                  "must be text: put %r in quotes, or leading zeros are lost") % err["input"]
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "enum" or kind == "literal_error":
-        return tr("取值无效：%s" % msg, "invalid value: %s" % msg)
+        return tr("取值无效：%s", "invalid value: %s") % msg
     return tr("取值无效：%s" % msg, msg)
 
 

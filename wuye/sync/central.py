@@ -62,12 +62,12 @@ def init_central(path: Path, update: bool = False) -> Path:
     path = Path(path).expanduser()
     if update:
         if not (path / "HEAD").is_file() or not (path / "objects").is_dir():
-            raise WuyeError(tr("%s 不是裸仓库，无法更新其钩子" % path, "%s is not a bare repository, so its hook cannot be updated" % path))
+            raise WuyeError(tr("%s 不是裸仓库，无法更新其钩子", "%s is not a bare repository, so its hook cannot be updated") % path)
         _install(path)
         return path.resolve()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise WuyeError(tr("%s 已存在且不是空目录；请指定一个新目录（已有的中央仓库可用 --update 更新钩子）" % path,
-                           "%s exists and is not an empty folder; choose a new one (--update rewrites the hook of an existing central repository)" % path))
+        raise WuyeError(tr("%s 已存在且不是空目录；请指定一个新目录（已有的中央仓库可用 --update 更新钩子）",
+                           "%s exists and is not an empty folder; choose a new one (--update rewrites the hook of an existing central repository)") % path)
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ def init_central(path: Path, update: bool = False) -> Path:
         _install(path)
     except (audit.GitFailed, OSError) as e:
         _remove(path, keep_root=not created)
-        raise WuyeError(tr("无法新建中央仓库 %s：%s" % (path, e), "cannot create the central repository %s: %s" % (path, e))) from None
+        raise WuyeError(tr("无法新建中央仓库 %s：%s", "cannot create the central repository %s: %s") % (path, e)) from None
     return path.resolve()
 
 
@@ -171,18 +171,18 @@ def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) 
     if _zero(new):
         return [tr("不许删除分支（中央仓库只追加，不删除历史）", "deleting a branch is refused (the central repository only ever grows)")]
     if not ref.startswith("refs/heads/"):
-        return [tr("中央仓库只接受分支，不接受 %s" % ref, "the central repository accepts branches only, not %s" % ref)]
+        return [tr("中央仓库只接受分支，不接受 %s", "the central repository accepts branches only, not %s") % ref]
     if not _zero(old):
         if _run(work, "merge-base", "--is-ancestor", old, new)[0] != 0:
-            return [tr("非快进推送被拒绝：%s 不是 %s 的祖先；已签字的历史不许改写（先 wuye sync 合并，再推送）" % (old[:10], new[:10]),
-                       "non-fast-forward push refused: %s is not an ancestor of %s; signed history is never rewritten (merge with wuye sync, then push)" % (old[:10], new[:10]))]
+            return [tr("非快进推送被拒绝：%s 不是 %s 的祖先；已签字的历史不许改写（先 wuye sync 合并，再推送）",
+                       "non-fast-forward push refused: %s is not an ancestor of %s; signed history is never rewritten (merge with wuye sync, then push)") % (old[:10], new[:10])]
     elif existing and not any(_run(work, "merge-base", new, e)[0] == 0 for e in existing):
         return [tr("推送的历史与中央仓库没有共同的起点（另一座大厦的档案库？）", "the pushed history shares no commit with the central repository (another building's store?)")]
     status, _, err = _run(work, "checkout", "-q", "-f", "--detach", new)
     if status != 0:
-        return [tr("无法检出 %s：%s" % (new[:10], err.strip()), "cannot check out %s: %s" % (new[:10], err.strip()))]
+        return [tr("无法检出 %s：%s", "cannot check out %s: %s") % (new[:10], err.strip())]
     if not (work / "wuye.yaml").is_file():
-        return [tr("推送的提交 %s 不是 wuye 档案库（没有 wuye.yaml）" % new[:10], "the pushed commit %s is not a wuye store (no wuye.yaml)" % new[:10])]
+        return [tr("推送的提交 %s 不是 wuye 档案库（没有 wuye.yaml）", "the pushed commit %s is not a wuye store (no wuye.yaml)") % new[:10]]
     # Each ref is verified on its own: no "last verified" marker carries over between them.
     from wuye.storage import git as audit
 

@@ -128,7 +128,7 @@ class Conflict:
         there = there or tr("远端", "there")
         text = f"{self.where}: {here} {_show(self.ours)} ≠ {there} {_show(self.theirs)}"
         if self.reason:
-            text += tr("（%s）" % self.reason, " (%s)" % self.reason)
+            text += tr("（%s）", " (%s)") % self.reason
         return text
 
 
@@ -140,8 +140,8 @@ class Renumbered:
     cited_by: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        text = tr("%s：本地新增的 %s 改编为 %s（对方也新增了 %s）" % (self.path, self.old, self.new, self.old),
-                  "%s: %s added here is now %s (the other side added %s too)" % (self.path, self.old, self.new, self.old))
+        text = tr("%s：本地新增的 %s 改编为 %s（对方也新增了 %s）",
+                  "%s: %s added here is now %s (the other side added %s too)") % (self.path, self.old, self.new, self.old)
         if self.cited_by:
             text += tr("；以下已签字条目引用了原编号，请更正：%s" % "、".join(self.cited_by),
                        "; these signed entries cite the old id and must be corrected: %s" % ", ".join(self.cited_by))
@@ -441,7 +441,7 @@ def _load(text: str, path: str):
         raise Unmergeable(str(e)) from None
     data = yamlio.load_roundtrip(text)
     if data is not None and not _is_map(data):
-        raise Unmergeable(tr("%s 不是映射" % path, "%s is not a mapping" % path))
+        raise Unmergeable(tr("%s 不是映射", "%s is not a mapping") % path)
     return data
 
 

@@ -76,7 +76,7 @@ def _run(root: Path, *args: str, env: dict | None = None, strip: bool = True) ->
 def _ok(root: Path, *args: str, env: dict | None = None) -> str:
     status, out, err = _run(root, *args, env=env)
     if status != 0:
-        raise WuyeError(tr("git %s 失败：%s" % (args[0], err.strip()), "git %s failed: %s" % (args[0], err.strip())))
+        raise WuyeError(tr("git %s 失败：%s", "git %s failed: %s") % (args[0], err.strip()))
     return out
 
 
@@ -87,8 +87,8 @@ def parse_resolve(items: list[str]) -> dict[str, str]:
         path, sep, side = item.rpartition("=")
         path, side = (path.strip(), side.strip()) if sep else ("*", item.strip())
         if side not in merging.SIDES or not path:
-            raise WuyeError(tr("--resolve 应写成 ours、theirs 或 路径=ours|theirs，而不是 %r" % item,
-                               "--resolve takes ours, theirs or PATH=ours|theirs, not %r" % item))
+            raise WuyeError(tr("--resolve 应写成 ours、theirs 或 路径=ours|theirs，而不是 %r",
+                               "--resolve takes ours, theirs or PATH=ours|theirs, not %r") % item)
         choices[path] = side
     return choices
 
@@ -115,8 +115,8 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -
     with store.lock():
         status, current, _ = _run(root, "remote", "get-url", name)
         if status == 0 and current.strip() != url:
-            raise WuyeError(tr("远端 %s 已指向 %s；要改用 %s 请运行 git remote set-url %s %s" % (name, current.strip(), url, name, url),
-                               "remote %s already points at %s; to use %s instead run git remote set-url %s %s" % (name, current.strip(), url, name, url)))
+            raise WuyeError(tr("远端 %s 已指向 %s；要改用 %s 请运行 git remote set-url %s %s",
+                               "remote %s already points at %s; to use %s instead run git remote set-url %s %s") % (name, current.strip(), url, name, url))
         if status != 0:
             _ok(root, "remote", "add", name, url)
         configure(root)
@@ -149,7 +149,7 @@ def sync(store: Store, remote: str = "origin", actor_id: str | None = None, reso
     with store.lock():
         finished = recover(store)
         if finished:
-            store.notices.append(tr("已完成上次被中断的修改：%s" % finished, "finished a change that was interrupted: %s" % finished))
+            store.notices.append(tr("已完成上次被中断的修改：%s", "finished a change that was interrupted: %s") % finished)
         branch = _preflight(root)
         status, url, _ = _run(root, "remote", "get-url", remote)
         if status != 0:
@@ -220,8 +220,8 @@ def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     status, _, err = _run(root, "fetch", "--no-tags", "--quiet", remote, f"+refs/heads/*:refs/remotes/{remote}/*",
                           env={"GIT_TERMINAL_PROMPT": "0"})
     if status != 0:
-        raise WuyeError(tr("无法连接远端仓库 %s（%s）；请检查地址和网络。git：%s" % (remote, url, _git_says(err)),
-                           "cannot reach the remote %s (%s); check the address and the network. git: %s" % (remote, url, _git_says(err))))
+        raise WuyeError(tr("无法连接远端仓库 %s（%s）；请检查地址和网络。git：%s",
+                           "cannot reach the remote %s (%s); check the address and the network. git: %s") % (remote, url, _git_says(err)))
     status, sha, _ = _run(root, "rev-parse", "-q", "--verify", f"refs/remotes/{remote}/{branch}^{{commit}}")
     return sha.strip() if status == 0 else None
 
@@ -244,9 +244,9 @@ def _integrate(store: Store, result: SyncResult, remote: str, branch: str, pre: 
         theirs_root = _ok(root, "rev-list", "--max-parents=0", theirs).split()
         raise WuyeError(tr(
             "%s/%s 与本档案库没有共同的历史（首个提交 %s ≠ 本地 %s）：它是另一座大厦的档案库，或是单独新建的。"
-            "除远端跟踪引用外，档案库未作任何改动" % (remote, branch, ",".join(c[:10] for c in theirs_root), ",".join(c[:10] for c in ours_root)),
+            "除远端跟踪引用外，档案库未作任何改动",
             "%s/%s shares no history with this store (first commit %s, here %s): it is another building's store, or was "
-            "created separately. Nothing changed but the remote-tracking refs" % (remote, branch, ",".join(c[:10] for c in theirs_root), ",".join(c[:10] for c in ours_root))))
+            "created separately. Nothing changed but the remote-tracking refs") % (remote, branch, ",".join(c[:10] for c in theirs_root), ",".join(c[:10] for c in ours_root)))
     result.received = _count(root, theirs, pre)
     if result.received == 0:
         return
@@ -267,7 +267,7 @@ def _merge(store: Store, result: SyncResult, remote: str, branch: str, theirs: s
     try:
         status, out, err = _run(root, "merge", "--no-ff", "--no-commit", theirs, env=env)
         if not (audit.git_dir(root) / "MERGE_HEAD").exists():
-            raise WuyeError(tr("git merge 未能开始：%s" % _git_says(err or out), "git merge could not start: %s" % _git_says(err or out)))
+            raise WuyeError(tr("git merge 未能开始：%s", "git merge could not start: %s") % _git_says(err or out))
         for path, stages in _unmerged(root).items():
             side = choices.get(path, choices.get("*"))
             # A signed entry is never merged away: a merge that drops either signature fails
@@ -279,8 +279,8 @@ def _merge(store: Store, result: SyncResult, remote: str, branch: str, theirs: s
         if unmerged:
             problems = _describe_conflicts(root, unmerged)
             raise WuyeError(
-                tr("与 %s/%s 合并时有 %d 个文件冲突；档案库保持原样（只更新了远端跟踪引用 %s/*）：\n" % (remote, branch, len(unmerged), remote),
-                   "merging %s/%s conflicts in %d file(s); the store is as it was (only the remote-tracking refs %s/* moved):\n" % (remote, branch, len(unmerged), remote))
+                tr("与 %s/%s 合并时有 %d 个文件冲突；档案库保持原样（只更新了远端跟踪引用 %s/*）：\n",
+                   "merging %s/%s conflicts in %d file(s); the store is as it was (only the remote-tracking refs %s/* moved):\n") % (remote, branch, len(unmerged), remote)
                 + "\n".join(str(p) for p in problems) + "\n" + _how_to_finish(list(unmerged), remote, branch), problems)
         _refuse_markers(root)
         _regenerate_signers(root)
@@ -310,10 +310,10 @@ def _how_to_finish(paths: list[str], remote: str, branch: str) -> str:
     if choosable:
         lines.append(tr(
             "解决：选定一方后重新同步，如 `wuye sync --resolve %s=theirs`（取远端版本；=ours 取本地版本；--resolve theirs 对所有冲突取远端）；"
-            "或手工合并：git merge %s/%s，编辑冲突文件，git add，git commit，再 wuye sync" % (choosable[0], remote, branch),
+            "或手工合并：git merge %s/%s，编辑冲突文件，git add，git commit，再 wuye sync",
             "to finish: choose a side and sync again, e.g. `wuye sync --resolve %s=theirs` (the remote's version; =ours keeps the local one; "
             "--resolve theirs takes the remote's for every conflict); or merge by hand: git merge %s/%s, edit the files, git add, git commit, "
-            "then wuye sync" % (choosable[0], remote, branch)))
+            "then wuye sync") % (choosable[0], remote, branch))
     if len(choosable) < len(paths):
         lines.append(tr("已签字的条目：尚未推送的一方撤回本地提交后重新签字，步骤见 `wuye sync --help`",
                         "signed entries: the side that has not pushed withdraws its local commits and signs again, as `wuye sync --help` shows"))
@@ -357,15 +357,15 @@ def _describe_conflicts(root: Path, unmerged: dict[str, dict[int, str]]) -> list
             continue
         if SIGNED_RE.match(path):
             problems.append(Problem(path, tr(
-                "两处都签了此条目：本地 %s，远端 %s；已签字的条目不能合并掉任何一方，尚未推送的一方须撤回本地签字（见 `wuye sync --help`）"
-                % (_signed(ours), _signed(theirs)),
+                "两处都签了此条目：本地 %s，远端 %s；已签字的条目不能合并掉任何一方，尚未推送的一方须撤回本地签字（见 `wuye sync --help`）",
                 "signed in both places: here %s, there %s; neither signature can be merged away, so the side that has not pushed "
-                "withdraws its local one (see `wuye sync --help`)" % (_signed(ours), _signed(theirs))),
+                "withdraws its local one (see `wuye sync --help`)")
+                % (_signed(ours), _signed(theirs)),
                 code="sync.signed-twice"))
             continue
         if CASE_FILE_RE.match(path):
-            problems.append(Problem(path, tr("两处都开了此案件：本地 %s，远端 %s" % (_signed(ours), _signed(theirs)),
-                                             "the case was opened in both places: here %s, there %s" % (_signed(ours), _signed(theirs))),
+            problems.append(Problem(path, tr("两处都开了此案件：本地 %s，远端 %s",
+                                             "the case was opened in both places: here %s, there %s") % (_signed(ours), _signed(theirs)),
                                     code="sync.signed-twice"))
             continue
         if DRIVEN_RE.match(path):
@@ -402,7 +402,7 @@ def _diff(ours: str, theirs: str, limit: int = 30) -> str:
 
     lines = list(difflib.unified_diff(ours.splitlines(), theirs.splitlines(), tr("本地", "here"), tr("远端", "there"), lineterm="", n=1))
     if len(lines) > limit:
-        lines = lines[:limit] + [tr("  …（另有 %d 行）" % (len(lines) - limit), "  … (%d more lines)" % (len(lines) - limit))]
+        lines = lines[:limit] + [tr("  …（另有 %d 行）", "  … (%d more lines)") % (len(lines) - limit)]
     return "\n".join("    " + line for line in lines)
 
 
@@ -457,8 +457,8 @@ def _verify_result(store: Store, remote: str, branch: str) -> None:
 
     report = verifying.verify(Store(store.root))
     if report.errors:
-        raise WuyeError(tr("与 %s/%s 整合后的结果未通过 wuye verify，已撤销，档案库保持原样：\n" % (remote, branch),
-                           "the result of integrating %s/%s fails wuye verify, so it was undone and the store is as it was:\n" % (remote, branch))
+        raise WuyeError(tr("与 %s/%s 整合后的结果未通过 wuye verify，已撤销，档案库保持原样：\n",
+                           "the result of integrating %s/%s fails wuye verify, so it was undone and the store is as it was:\n") % (remote, branch)
                         + "\n".join(str(p) for p in report.errors), report.errors)
 
 
@@ -474,9 +474,9 @@ def _push(root: Path, remote: str, branch: str, url: str, theirs: str | None) ->
     elif "non-fast-forward" in text or "fetch first" in text:
         reason = tr("远端在此期间有了新的提交；请再运行一次 wuye sync", "the remote moved on meanwhile; run wuye sync again")
     else:
-        reason = tr("无法推送到 %s（%s）" % (remote, url), "cannot push to %s (%s)" % (remote, url))
+        reason = tr("无法推送到 %s（%s）", "cannot push to %s (%s)") % (remote, url)
     detail = "\n".join("  " + line for line in said) or "  " + _git_says(err)
-    raise WuyeError(tr("%s；本地档案库保持原样：\n%s" % (reason, detail), "%s; the local store is as it was:\n%s" % (reason, detail)))
+    raise WuyeError(tr("%s；本地档案库保持原样：\n%s", "%s; the local store is as it was:\n%s") % (reason, detail))
 
 
 def _track(root: Path, remote: str, branch: str) -> None:

@@ -75,8 +75,8 @@ def _format(out: str, fmt: str | None) -> str:
     ext = {"yml": "yaml"}.get(ext, ext)
     if ext in FORMATS:
         return ext
-    raise WuyeError(tr("看不出 %s 的格式；请用 --format xlsx|csv|json|yaml 指定" % out,
-                       "cannot tell the format of %s; name it with --format xlsx|csv|json|yaml" % out))
+    raise WuyeError(tr("看不出 %s 的格式；请用 --format xlsx|csv|json|yaml 指定",
+                       "cannot tell the format of %s; name it with --format xlsx|csv|json|yaml") % out)
 
 
 def _tenants(store: Store, tenant: str | None) -> list[str]:
@@ -459,7 +459,7 @@ def write_output(path: str, chunks: Iterable[bytes]) -> None:
     midway (a store file that cannot be read) leaves no partial file behind."""
     target = Path(path)
     if target.is_dir():
-        raise WuyeError(tr("%s 是一个目录；请给出文件名" % path, "%s is a folder; give a file name" % path))
+        raise WuyeError(tr("%s 是一个目录；请给出文件名", "%s is a folder; give a file name") % path)
     if not target.parent.exists():
-        raise WuyeError(tr("目录 %s 不存在" % target.parent, "the folder %s does not exist" % target.parent))
+        raise WuyeError(tr("目录 %s 不存在", "the folder %s does not exist") % target.parent)
     write_atomic(target, chunks, tmp=target.with_name(f".{target.name}.wuye-export-{os.getpid()}"), mode=0o666, sync=False)

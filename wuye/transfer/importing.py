@@ -86,10 +86,9 @@ class ImportResult:
     dry_run: bool = False
 
     def summary(self) -> str:
-        return tr("新建 %d 个租户，更新 %d 个，新增 %d 条记录，修改 %d 条，写入 %d 个单元" % (
-            len(self.created), len(self.updated), self.records_added, self.records_updated, self.units_written),
-            "%d tenants created, %d updated, %d records added, %d changed, %d units written" % (
-            len(self.created), len(self.updated), self.records_added, self.records_updated, self.units_written))
+        return tr("新建 %d 个租户，更新 %d 个，新增 %d 条记录，修改 %d 条，写入 %d 个单元",
+            "%d tenants created, %d updated, %d records added, %d changed, %d units written") % (
+            len(self.created), len(self.updated), self.records_added, self.records_updated, self.units_written)
 
     def to_json(self) -> dict:
         return {
@@ -638,14 +637,14 @@ def _json(text: str, label: str) -> Any:
         out = {}
         for k, v in items:
             if k in out:
-                raise ValueError(tr("重复的键：%s" % k, "duplicate key: %s" % k))
+                raise ValueError(tr("重复的键：%s", "duplicate key: %s") % k)
             out[k] = v
         return out
 
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
-        p = Problem(label, tr("JSON 格式错误：%s" % e.msg, "invalid JSON: %s" % e.msg), e.lineno, e.colno, code="import.invalid")
+        p = Problem(label, tr("JSON 格式错误：%s", "invalid JSON: %s") % e.msg, e.lineno, e.colno, code="import.invalid")
         raise WuyeError(str(p), [p]) from None
     except ValueError as e:
         p = Problem(label, str(e), code="import.invalid")
@@ -755,7 +754,7 @@ def _ledger(ws: _Workspace, tables: list[Table], m: ledger.HeaderMap, progress: 
                 start, end = row.values.pop("lease_term")
                 for k, v in (("lease_start", start), ("lease_end", end)):
                     if k in row.values and row.values[k] != v:
-                        ws.problems.append(row.problem(k, tr("与租期列 %s 不一致" % v, "disagrees with the lease term column (%s)" % v)))
+                        ws.problems.append(row.problem(k, tr("与租期列 %s 不一致", "disagrees with the lease term column (%s)") % v))
                     row.values.setdefault(k, v)
                     row.cols.setdefault(k, row.cols["lease_term"])
             if not any(k in row.values for k in ("name", "tenant_id", "uscc")):
@@ -783,15 +782,15 @@ def _group(ws: _Workspace, rows: list[_Row]) -> list[_Row]:
             keep.append(row)
             continue
         if prior.values == row.values:
-            ws.warnings.append(row.problem(None, tr("与 %s 行完全相同，只导入一次" % prior.where,
-                                                    "repeats row %s exactly: imported once" % prior.where), "warning"))
+            ws.warnings.append(row.problem(None, tr("与 %s 行完全相同，只导入一次",
+                                                    "repeats row %s exactly: imported once") % prior.where, "warning"))
             continue
         diff = [k for k in sorted(set(prior.values) | set(row.values)) if prior.values.get(k) != row.values.get(k)]
         shown = "；".join(f"{ledger.LEDGER_FIELDS.get(k, (k,))[0]}: {_cell(prior.values.get(k))} / {_cell(row.values.get(k))}" for k in diff[:4])
         who = row.values.get("name") or row.values.get("tenant_id") or row.values.get("uscc")
         ws.problems.append(row.problem(None, tr(
-            "%s 在 %s 行已出现，但两行内容不同（%s）；每个租户只能一行（多个房号写在一格：1205、1206）" % (who, prior.where, shown),
-            "%s already appears at row %s with different data (%s); keep one row per tenant (several units in one cell: 1205、1206)" % (who, prior.where, shown))))
+            "%s 在 %s 行已出现，但两行内容不同（%s）；每个租户只能一行（多个房号写在一格：1205、1206）",
+            "%s already appears at row %s with different data (%s); keep one row per tenant (several units in one cell: 1205、1206)") % (who, prior.where, shown)))
     return keep
 
 
@@ -817,8 +816,8 @@ def _resolve(ws: _Workspace, rows: list[_Row]) -> list[tuple[str, _Row]]:
         if tid:
             if owner and owner != tid:
                 ws.problems.append(row.problem("uscc", tr(
-                    "统一社会信用代码 %s 已属于 %s（%s），与客户编号 %s 不符" % (uscc, owner, ws.name_of(owner), tid),
-                    "USCC %s already belongs to %s (%s), not to tenant id %s" % (uscc, owner, ws.name_of(owner), tid))))
+                    "统一社会信用代码 %s 已属于 %s（%s），与客户编号 %s 不符",
+                    "USCC %s already belongs to %s (%s), not to tenant id %s") % (uscc, owner, ws.name_of(owner), tid)))
                 continue
         elif owner:
             tid = owner
@@ -833,13 +832,13 @@ def _resolve(ws: _Workspace, rows: list[_Row]) -> list[tuple[str, _Row]]:
                 other = str(idx["id"][hits[0]].get("uscc") or "").upper()
                 if uscc and other and other != uscc:
                     ws.problems.append(row.problem("uscc", tr(
-                        "%s 已在档案库中（%s），但统一社会信用代码不同（%s）；若是同一家请更正代码，否则请加客户编号区分" % (name, hits[0], other),
-                        "%s is in the store (%s) with another USCC (%s); correct the code if it is the same company, else add a tenant id" % (name, hits[0], other))))
+                        "%s 已在档案库中（%s），但统一社会信用代码不同（%s）；若是同一家请更正代码，否则请加客户编号区分",
+                        "%s is in the store (%s) with another USCC (%s); correct the code if it is the same company, else add a tenant id") % (name, hits[0], other)))
                     continue
                 tid = hits[0]
         if tid in taken:
             ws.problems.append(row.problem("tenant_id" if "tenant_id" in row.values else "name", tr(
-                "与另一行指向同一租户 %s" % tid, "names the same tenant %s as another row" % tid)))
+                "与另一行指向同一租户 %s", "names the same tenant %s as another row") % tid))
             continue
         if tid:
             taken.add(tid)
@@ -877,7 +876,7 @@ def _apply_ledger_row(ws: _Workspace, tid: str, row: _Row) -> None:
     updates = {k: v[src] for k, src in _PROFILE_FROM_LEDGER.items() if src in v}
     if not existing:
         if "name" not in v:
-            ws.problems.append(row.problem(None, tr("新租户 %s 缺少客户名称" % tid, "new tenant %s has no company name" % tid)))
+            ws.problems.append(row.problem(None, tr("新租户 %s 缺少客户名称", "new tenant %s has no company name") % tid))
             return
         updates["tenant_id"] = tid
     if "name" in updates and (profile.obj is None or profile.obj.name != updates["name"] or not profile.obj.pinyin):
@@ -892,8 +891,8 @@ def _apply_ledger_row(ws: _Workspace, tid: str, row: _Row) -> None:
         end = profile.obj.lease_end
         if end is not None and end < ws.now.date() and "status" not in v:
             ws.warnings.append(row.problem("lease_end", tr(
-                "%s 的租期已于 %s 结束，仍按 在租 建档；若已迁出，请在台账中写明状态" % (name, end),
-                "%s's lease ended on %s, yet it is recorded as active; if it has left, give its status in the ledger" % (name, end)),
+                "%s 的租期已于 %s 结束，仍按 在租 建档；若已迁出，请在台账中写明状态",
+                "%s's lease ended on %s, yet it is recorded as active; if it has left, give its status in the ledger") % (name, end),
                 "warning"))
     else:
         for k, old, new in diff:
@@ -902,8 +901,8 @@ def _apply_ledger_row(ws: _Workspace, tid: str, row: _Row) -> None:
                 # Applied as the ledger says, but an old ledger shortening a renewed lease is
                 # the one change a clerk must not miss.
                 ws.warnings.append(row.problem("lease_end", tr(
-                    "%s 的租期结束从 %s 提前到 %s；台账是否比档案旧？" % (tid, old, new),
-                    "%s's lease end moves back from %s to %s; is the ledger older than the archive?" % (tid, old, new)),
+                    "%s 的租期结束从 %s 提前到 %s；台账是否比档案旧？",
+                    "%s's lease end moves back from %s to %s; is the ledger older than the archive?") % (tid, old, new),
                     "warning"))
 
     # units: claimed by this tenant, released when the ledger no longer lists them
@@ -971,9 +970,9 @@ def _ledger_contact(ws: _Workspace, tid: str, row: _Row, title) -> None:
         missing = "contact_phone" if phone is None else "contact_name"
         present = "contact_name" if phone is None else "contact_phone"
         ws.problems.append(row.problem(present, tr(
-            "新联系人需要 %s 和 %s 两项" % (title("contact_name"), title("contact_phone")),
-            "a new contact needs both %s and %s" % (title("contact_name"), title("contact_phone")))
-            + (tr("（缺 %s）" % title(missing), " (%s is missing)" % title(missing)))))
+            "新联系人需要 %s 和 %s 两项",
+            "a new contact needs both %s and %s") % (title("contact_name"), title("contact_phone"))
+            + ((tr("（缺 %s）", " (%s is missing)") % title(missing)))))
         return
     eid = f.append({"kind": "contact", "name": name, "phone": phone, "primary": not is_primary, **extra}, on_error)
     if eid is None:
@@ -1059,17 +1058,17 @@ def _ledger_area(ws: _Workspace, tid: str, row: _Row, units: list[str], areas: l
                 return
             parts = " + ".join(f"{u} {a}" for u, a in known.items())
             ws.problems.append(row.problem("area", tr(
-                "%s: 总面积 %s 与各单元面积之和不符（%s = %s）；请更正，或每个房号写一个面积（如 120、80.5）" % (title("area"), areas[0], parts, total),
-                "%s: the total %s disagrees with the units' areas (%s = %s); correct it, or give one area per unit (e.g. 120、80.5)" % (title("area"), areas[0], parts, total))))
+                "%s: 总面积 %s 与各单元面积之和不符（%s = %s）；请更正，或每个房号写一个面积（如 120、80.5）",
+                "%s: the total %s disagrees with the units' areas (%s = %s); correct it, or give one area per unit (e.g. 120、80.5)") % (title("area"), areas[0], parts, total)))
             return
         missing = "、".join(u for u, a in known.items() if a is None)
         ws.problems.append(row.problem("area", tr(
-            "%s: 一个面积对应 %d 个房号，而 %s 的面积未知，无法拆分；请每个房号写一个面积（如 120、80.5）" % (title("area"), len(units), missing),
-            "%s: one area for %d units, and the area of %s is unknown, so it cannot be split; give one area per unit (e.g. 120、80.5)" % (title("area"), len(units), missing))))
+            "%s: 一个面积对应 %d 个房号，而 %s 的面积未知，无法拆分；请每个房号写一个面积（如 120、80.5）",
+            "%s: one area for %d units, and the area of %s is unknown, so it cannot be split; give one area per unit (e.g. 120、80.5)") % (title("area"), len(units), missing)))
         return
     ws.problems.append(row.problem("area", tr(
-        "%s: %d 个面积对应 %d 个房号；请每个房号一个面积（如 120、80.5），或写总面积" % (title("area"), len(areas), len(units)),
-        "%s: %d areas for %d units; give one per unit (e.g. 120、80.5), or the total" % (title("area"), len(areas), len(units)))))
+        "%s: %d 个面积对应 %d 个房号；请每个房号一个面积（如 120、80.5），或写总面积",
+        "%s: %d areas for %d units; give one per unit (e.g. 120、80.5), or the total") % (title("area"), len(areas), len(units))))
 
 
 def _unit_area(ws: _Workspace, uid: str, area, row: _Row) -> None:
@@ -1095,8 +1094,8 @@ def _settle_units(ws: _Workspace) -> None:
         cur = f.obj
         if cur is not None and cur.status == "leased" and cur.tenant not in (None, tid) and ws.unit_releases.get(uid) != cur.tenant:
             ws.problems.append(row.problem("units", tr(
-                "单元 %s 已由 %s（%s）租用；若已换租，请先在台账中把它从 %s 的房号中删去" % (uid, cur.tenant, ws.name_of(cur.tenant), cur.tenant),
-                "unit %s is leased to %s (%s); if it changed hands, remove it from %s's units first" % (uid, cur.tenant, ws.name_of(cur.tenant), cur.tenant))))
+                "单元 %s 已由 %s（%s）租用；若已换租，请先在台账中把它从 %s 的房号中删去",
+                "unit %s is leased to %s (%s); if it changed hands, remove it from %s's units first") % (uid, cur.tenant, ws.name_of(cur.tenant), cur.tenant)))
             continue
         base = {} if cur is not None else {"id": uid}
         d = f.update({**base, "status": "leased", "tenant": tid}, row.reporter(ws, {"id": "units"}), stamps={})
@@ -1137,8 +1136,8 @@ def _records(ws: _Workspace, table: Table, c: ArchiveCategory, m: ledger.HeaderM
         item = _nest({k: val for k, val in row.values.items() if k not in ("tenant_id", "tenant_name")}, specs)
         key = (tid, json.dumps(item, sort_keys=True, default=str))
         if key in seen:
-            ws.warnings.append(row.problem(None, tr("与 %s 行完全相同，只导入一次" % seen[key].where,
-                                                    "repeats row %s exactly: imported once" % seen[key].where), "warning"))
+            ws.warnings.append(row.problem(None, tr("与 %s 行完全相同，只导入一次",
+                                                    "repeats row %s exactly: imported once") % seen[key].where, "warning"))
             continue
         seen[key] = row
         on_error = row.reporter(ws, {}, title)
@@ -1167,13 +1166,13 @@ def _row_tenant(ws: _Workspace, row: _Row, c: ArchiveCategory) -> str | None:
             if c.key == "profile":
                 return tid
             ws.problems.append(row.problem("tenant_id", tr(
-                "档案库中没有租户 %s；请先导入客户台账或用 `wuye archive new` 新建" % tid,
-                "no tenant %s in the store; import the ledger or open it with `wuye archive new` first" % tid)))
+                "档案库中没有租户 %s；请先导入客户台账或用 `wuye archive new` 新建",
+                "no tenant %s in the store; import the ledger or open it with `wuye archive new` first") % tid))
             return None
         if name and c.key != "profile" and ws.name_of(tid) and ws.name_of(tid) != name:
             ws.problems.append(row.problem("tenant_name", tr(
-                "客户编号 %s 是 %s，不是 %s" % (tid, ws.name_of(tid), name),
-                "tenant id %s is %s, not %s" % (tid, ws.name_of(tid), name))))
+                "客户编号 %s 是 %s，不是 %s",
+                "tenant id %s is %s, not %s") % (tid, ws.name_of(tid), name)))
             return None
         return tid
     if not name:
@@ -1184,8 +1183,8 @@ def _row_tenant(ws: _Workspace, row: _Row, c: ArchiveCategory) -> str | None:
         return hits[0]
     if not hits:
         ws.problems.append(row.problem("tenant_name" if c.key != "profile" else "name", tr(
-            "档案库中没有名为 %r 的租户（须与公司名称完全一致，或改用客户编号）" % name,
-            "no tenant is named %r in the store (the name must match exactly; or use the tenant id)" % name)))
+            "档案库中没有名为 %r 的租户（须与公司名称完全一致，或改用客户编号）",
+            "no tenant is named %r in the store (the name must match exactly; or use the tenant id)") % name))
     else:
         ws.problems.append(row.problem("tenant_name" if c.key != "profile" else "name", tr(
             "%d 个租户名为 %r（%s）；请改用客户编号" % (len(hits), name, "、".join(hits)),
@@ -1353,7 +1352,7 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
                 ws.problems.append(problem(("tenants", i, k), tr("未知的档案类别", "unknown archive category")))
         if not ws.exists(tid) and "profile" not in d:
             ws.problems.append(problem(("tenants", i, "tenant_id"), tr(
-                "档案库中没有租户 %s，文件中也没有其客户单位资料" % tid, "no tenant %s in the store, and no profile for it here" % tid)))
+                "档案库中没有租户 %s，文件中也没有其客户单位资料", "no tenant %s in the store, and no profile for it here") % tid))
             continue
         for c in CATEGORIES:
             if c.key not in d or (only is not None and c.key != only.key):
@@ -1373,7 +1372,7 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
                     ws.problems.append(problem(prefix, tr("应为一条记录（键: 值）", "must be one record (a mapping)")))
                     continue
                 if c.key == "profile" and content.get("tenant_id", tid) != tid:
-                    ws.problems.append(problem(prefix + ("tenant_id",), tr("与 tenant_id %s 不一致" % tid, "differs from tenant_id %s" % tid)))
+                    ws.problems.append(problem(prefix + ("tenant_id",), tr("与 tenant_id %s 不一致", "differs from tenant_id %s") % tid))
                     continue
                 stamps = {k: content[k] for k in ("updated_by", "updated_at") if content.get(k)}
                 _record_single(ws, tid, c, dict(content), reporter(prefix), stamps if len(stamps) == 2 else None)
@@ -1476,8 +1475,8 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
     def finish(ws: _Workspace) -> dict[str, str]:
         if ws.problems:
             errors = ws.problems
-            head = tr("导入被拒绝，没有写入任何内容；共 %d 个问题：" % len(errors),
-                      "import refused, nothing written; %d problem(s):" % len(errors))
+            head = tr("导入被拒绝，没有写入任何内容；共 %d 个问题：",
+                      "import refused, nothing written; %d problem(s):") % len(errors)
             raise WuyeError(head + "\n" + "\n".join(map(str, errors)), errors)
         out: dict[str, str] = {}
         dirty = [f for f in ws.files.values() if f.dirty]
@@ -1523,8 +1522,8 @@ def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str]) -> None:
 def _summary_line(result: ImportResult) -> str:
     names = [s.name for s in result.sources]
     what = names[0] if len(names) == 1 else tr("%s 等 %d 个文件" % (names[0], len(names)), "%s and %d more" % (names[0], len(names) - 1))
-    return tr("import %s: 新建 %d 个租户，更新 %d 个，新增 %d 条记录" % (what, len(result.created), len(result.updated), result.records_added),
-              "import %s: %d tenants created, %d updated, %d records added" % (what, len(result.created), len(result.updated), result.records_added))
+    return tr("import %s: 新建 %d 个租户，更新 %d 个，新增 %d 条记录",
+              "import %s: %d tenants created, %d updated, %d records added") % (what, len(result.created), len(result.updated), result.records_added)
 
 
 def _trailers(result: ImportResult, actor_id: str) -> dict[str, str]:

@@ -254,13 +254,13 @@ def read_mapping(path: Path) -> dict[str, str]:
     if isinstance(data, dict) and isinstance(data.get("headers"), dict):
         data = data["headers"]
     if not isinstance(data, dict):
-        raise WuyeError(tr("%s：应为「表头: 字段名」的映射，如 承租方: name" % rel,
-                           "%s: must map header texts to field names, e.g. 承租方: name" % rel))
+        raise WuyeError(tr("%s：应为「表头: 字段名」的映射，如 承租方: name",
+                           "%s: must map header texts to field names, e.g. 承租方: name") % rel)
     out: dict[str, str] = {}
     problems = []
     for k, v in data.items():
         if not isinstance(v, str) or not v.strip():
-            problems.append(Problem(rel, tr("%s：字段名应为文本" % k, "%s: the field name must be text" % k),
+            problems.append(Problem(rel, tr("%s：字段名应为文本", "%s: the field name must be text") % k,
                                     *yamlio.locate(text, (k,)), code="import.invalid"))
             continue
         out[str(k)] = v.strip()
@@ -425,8 +425,8 @@ def norm_id(v: Any, **_) -> str | None:
 
     s = norm_ident(v)
     if s is not None and not ID_RE.fullmatch(s):
-        raise ValueError(tr("编号 %r 不能用作文件名：只能用字母、数字、下划线和连字符，以字母或数字开头" % s,
-                            "%r is not safe as an id (a file name): use letters, digits, '_' and '-', starting with a letter or digit" % s))
+        raise ValueError(tr("编号 %r 不能用作文件名：只能用字母、数字、下划线和连字符，以字母或数字开头",
+                            "%r is not safe as an id (a file name): use letters, digits, '_' and '-', starting with a letter or digit") % s)
     return s
 
 
@@ -478,7 +478,7 @@ def norm_phone(v: Any, **_) -> str | None:
         if area and phonenumbers.is_valid_number(number):
             return f"0{national[:area]}-{national[area:]}"
     if re.search(r"[/、,;；，]", s):
-        raise ValueError(tr("一格只能填一个电话号码：%r" % s, "one phone number per cell: %r" % s))
+        raise ValueError(tr("一格只能填一个电话号码：%r", "one phone number per cell: %r") % s)
     return s
 
 
@@ -502,7 +502,7 @@ def _decimal(v: Any, units: tuple[str, ...]) -> Decimal | None:
     if isinstance(v, float):
         return Decimal(_number_text(v))
     if isinstance(v, (dt.date, dt.datetime)):
-        raise ValueError(tr("应为数字，不是日期：%s" % v, "must be a number, not a date: %s" % v))
+        raise ValueError(tr("应为数字，不是日期：%s", "must be a number, not a date: %s") % v)
     raw = str(v)
     s = unicodedata.normalize("NFKC", raw).replace(" ", "").replace(",", "")
     negative = False
@@ -520,7 +520,7 @@ def _decimal(v: Any, units: tuple[str, ...]) -> Decimal | None:
     elif s.endswith("万"):
         wan, s = True, s[:-1]
     if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)", s):
-        raise ValueError(tr("不是数字：%r" % raw.strip(), "not a number: %r" % raw.strip()))
+        raise ValueError(tr("不是数字：%r", "not a number: %r") % raw.strip())
     d = Decimal(s)
     if wan:
         d *= 10000
@@ -533,9 +533,9 @@ def norm_money(v: Any, **_) -> Decimal | None:
     if d is None:
         return None
     if d < 0:
-        raise ValueError(tr("金额不能为负：%s" % d, "an amount cannot be negative: %s" % d))
+        raise ValueError(tr("金额不能为负：%s", "an amount cannot be negative: %s") % d)
     if d != d.quantize(Decimal("0.01")):
-        raise ValueError(tr("金额最多两位小数（分）：%s" % d, "an amount has at most two decimal places (fen): %s" % d))
+        raise ValueError(tr("金额最多两位小数（分）：%s", "an amount has at most two decimal places (fen): %s") % d)
     return d.quantize(Decimal("0.01"))
 
 
@@ -545,7 +545,7 @@ _AREA_UNITS = ("m2", "m²", "㎡", "平方米", "平米", "平", "sqm")
 def norm_reading(v: Any, **_) -> Decimal | None:
     d = _decimal(v, _AREA_UNITS + ("度", "吨"))
     if d is not None and d < 0:
-        raise ValueError(tr("不能为负：%s" % d, "cannot be negative: %s" % d))
+        raise ValueError(tr("不能为负：%s", "cannot be negative: %s") % d)
     return d
 
 
@@ -568,14 +568,14 @@ def norm_int(v: Any, **_) -> int | None:
         raise ValueError(tr("应为整数，不是真假值", "must be a whole number, not true/false"))
     if isinstance(v, float):
         if not v.is_integer():
-            raise ValueError(tr("应为整数：%s" % _number_text(v), "must be a whole number: %s" % _number_text(v)))
+            raise ValueError(tr("应为整数：%s", "must be a whole number: %s") % _number_text(v))
         return int(v)
     if isinstance(v, int):
         return v
     s = str(v).translate(FULLWIDTH_ALL).strip()
     m = re.fullmatch(r"(\d+)\s*[人个张把具台只]?", s)
     if not m:
-        raise ValueError(tr("应为整数：%r" % s, "must be a whole number: %r" % s))
+        raise ValueError(tr("应为整数：%r", "must be a whole number: %r") % s)
     return int(m.group(1))
 
 
@@ -595,7 +595,7 @@ def norm_bool(v: Any, **_) -> bool | None:
         return True
     if s in _FALSE:
         return False
-    raise ValueError(tr("应为 是 或 否：%r" % v, "must be yes or no (是/否): %r" % v))
+    raise ValueError(tr("应为 是 或 否：%r", "must be yes or no (是/否): %r") % v)
 
 
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included); serials between these
@@ -610,8 +610,8 @@ _DATE_RE = re.compile(
 
 def _serial(v: float) -> dt.datetime:
     if not (_SERIAL_MIN <= v <= _SERIAL_MAX):
-        raise ValueError(tr("不是日期：%s（Excel 日期序号应在 %d 到 %d 之间）" % (_number_text(v), _SERIAL_MIN, _SERIAL_MAX),
-                            "not a date: %s (an Excel date serial lies between %d and %d)" % (_number_text(v), _SERIAL_MIN, _SERIAL_MAX)))
+        raise ValueError(tr("不是日期：%s（Excel 日期序号应在 %d 到 %d 之间）",
+                            "not a date: %s (an Excel date serial lies between %d and %d)") % (_number_text(v), _SERIAL_MIN, _SERIAL_MAX))
     return (_EXCEL_EPOCH + dt.timedelta(days=v)).replace(microsecond=0)
 
 
@@ -624,9 +624,9 @@ def _parse_moment(v: Any) -> dt.datetime | dt.date | None:
     if isinstance(v, dt.date):
         return v
     if isinstance(v, dt.time):
-        raise ValueError(tr("只有时间，没有日期：%s" % v, "a time without a date: %s" % v))
+        raise ValueError(tr("只有时间，没有日期：%s", "a time without a date: %s") % v)
     if isinstance(v, bool):
-        raise ValueError(tr("不是日期：%r" % v, "not a date: %r" % v))
+        raise ValueError(tr("不是日期：%r", "not a date: %r") % v)
     if isinstance(v, (int, float)):
         return _serial(float(v))
     raw = str(v)
@@ -647,7 +647,7 @@ def _parse_moment(v: Any) -> dt.datetime | dt.date | None:
         try:
             moment = dt.datetime(day.year, day.month, day.day, h, mi, sec)
         except ValueError:
-            raise ValueError(tr("没有这个时间：%r" % raw.strip(), "no such time: %r" % raw.strip())) from None
+            raise ValueError(tr("没有这个时间：%r", "no such time: %r") % raw.strip()) from None
         if m.group(7):
             off = m.group(7)
             if off == "Z":
@@ -659,24 +659,24 @@ def _parse_moment(v: Any) -> dt.datetime | dt.date | None:
             moment = moment.replace(tzinfo=tz)
         return moment
     if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", s):
-        raise ValueError(tr("日期 %r 有歧义（日/月还是月/日？）；请写成 2024-01-05" % raw.strip(),
-                            "the date %r is ambiguous (day/month or month/day?); write it as 2024-01-05" % raw.strip()))
-    raise ValueError(tr("不是日期：%r（可写 2024-01-05、2024/1/5、2024年1月5日）" % raw.strip(),
-                        "not a date: %r (write 2024-01-05, 2024/1/5 or 2024年1月5日)" % raw.strip()))
+        raise ValueError(tr("日期 %r 有歧义（日/月还是月/日？）；请写成 2024-01-05",
+                            "the date %r is ambiguous (day/month or month/day?); write it as 2024-01-05") % raw.strip())
+    raise ValueError(tr("不是日期：%r（可写 2024-01-05、2024/1/5、2024年1月5日）",
+                        "not a date: %r (write 2024-01-05, 2024/1/5 or 2024年1月5日)") % raw.strip())
 
 
 def _ymd(y: int, m: int, d: int, raw: str) -> dt.date:
     try:
         return dt.date(y, m, d)
     except ValueError:
-        raise ValueError(tr("没有这一天：%r" % raw.strip(), "no such day: %r" % raw.strip())) from None
+        raise ValueError(tr("没有这一天：%r", "no such day: %r") % raw.strip()) from None
 
 
 def norm_date(v: Any, **_) -> dt.date | None:
     x = _parse_moment(v)
     if isinstance(x, dt.datetime):
         if x.time() != dt.time(0):
-            raise ValueError(tr("应为日期，不含时间：%s" % x, "must be a date without a time: %s" % x))
+            raise ValueError(tr("应为日期，不含时间：%s", "must be a date without a time: %s") % x)
         return x.date()
     return x
 
@@ -707,8 +707,8 @@ def norm_date_range(v: Any, **_) -> tuple[dt.date, dt.date] | None:
     day = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
     m = re.fullmatch(rf"({day})\s*(?:至|到|~|～|—|–|-|－)\s*({day})", s)
     if not m:
-        raise ValueError(tr("租期应写成 开始日期至结束日期，如 2024/1/1-2026/12/31：%r" % s,
-                            "a lease term reads start to end, e.g. 2024/1/1-2026/12/31: %r" % s))
+        raise ValueError(tr("租期应写成 开始日期至结束日期，如 2024/1/1-2026/12/31：%r",
+                            "a lease term reads start to end, e.g. 2024/1/1-2026/12/31: %r") % s)
     return norm_date(m.group(1)), norm_date(m.group(2))
 
 
@@ -720,8 +720,8 @@ def norm_period(v: Any, **_) -> str | None:
     if isinstance(v, (dt.date, dt.datetime)) or isinstance(v, (int, float)) and not isinstance(v, bool) and v > 9999:
         d = norm_date(v)
         if d.day != 1:
-            raise ValueError(tr("所属期间应为月份（如 2026-10），不是某一天：%s" % d,
-                                "a period is a month (e.g. 2026-10), not a day: %s" % d))
+            raise ValueError(tr("所属期间应为月份（如 2026-10），不是某一天：%s",
+                                "a period is a month (e.g. 2026-10), not a day: %s") % d)
         return f"{d.year:04d}-{d.month:02d}"
     raw = str(v)
     s = raw.translate(FULLWIDTH_ALL).strip().upper().replace(" ", "")
@@ -731,13 +731,13 @@ def norm_period(v: Any, **_) -> str | None:
         if mo is None:
             return y
         if not 1 <= int(mo) <= 12:
-            raise ValueError(tr("没有这个月份：%r" % raw, "no such month: %r" % raw))
+            raise ValueError(tr("没有这个月份：%r", "no such month: %r") % raw)
         return f"{y}-{int(mo):02d}"
     m = re.fullmatch(r"(\d{4})[-年]?(?:Q|第)([1-4一二三四])(?:季度?)?", s)
     if m:
         q = "一二三四".find(m.group(2)) + 1 or int(m.group(2))
         return f"{m.group(1)}-Q{q}"
-    raise ValueError(tr("所属期间应为 2026、2026-10 或 2026-Q4：%r" % raw, "a period reads 2026, 2026-10 or 2026-Q4: %r" % raw))
+    raise ValueError(tr("所属期间应为 2026、2026-10 或 2026-Q4：%r", "a period reads 2026, 2026-10 or 2026-Q4: %r") % raw)
 
 
 def norm_json(v: Any, **_) -> Any:
@@ -750,7 +750,7 @@ def norm_json(v: Any, **_) -> Any:
     try:
         return json.loads(str(v))
     except json.JSONDecodeError as e:
-        raise ValueError(tr("应为 JSON：%s" % e, "must be JSON: %s" % e)) from None
+        raise ValueError(tr("应为 JSON：%s", "must be JSON: %s") % e) from None
 
 
 def norm_choice(v: Any, choices: dict[str, str] | None = None, **_) -> str | None:
@@ -836,11 +836,11 @@ def read_csv(path: Path, label: str, encoding: str | None, accept: Callable[[Tab
         try:
             text = raw.decode(encoding)
         except LookupError:
-            raise WuyeError(tr("未知编码 %r（如 utf-8、gbk、gb18030、big5）" % encoding,
-                               "unknown encoding %r (e.g. utf-8, gbk, gb18030, big5)" % encoding)) from None
+            raise WuyeError(tr("未知编码 %r（如 utf-8、gbk、gb18030、big5）",
+                               "unknown encoding %r (e.g. utf-8, gbk, gb18030, big5)") % encoding) from None
         except UnicodeDecodeError as e:
-            raise refusal(label, tr("不是 %s 编码（第 %d 字节）；请换一个 --encoding" % (encoding, e.start),
-                                                  "not %s text (byte %d); try another --encoding" % (encoding, e.start))) from None
+            raise refusal(label, tr("不是 %s 编码（第 %d 字节）；请换一个 --encoding",
+                                                  "not %s text (byte %d); try another --encoding") % (encoding, e.start)) from None
         return _csv_table(text.removeprefix("\ufeff"), label, encoding)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
@@ -856,8 +856,8 @@ def read_csv(path: Path, label: str, encoding: str | None, accept: Callable[[Tab
     if table is not None and accept(table):
         return table
     line = raw[:first_bad].count(b"\n") + 1
-    raise refusal(label, tr("不是 UTF-8 文本（第 %d 字节），也不像 GBK；请用 --encoding 说明文件的编码（如 --encoding gbk）" % first_bad,
-                                          "not UTF-8 text (byte %d) and not readable as GBK; name the file's encoding with --encoding (e.g. --encoding gbk)" % first_bad),
+    raise refusal(label, tr("不是 UTF-8 文本（第 %d 字节），也不像 GBK；请用 --encoding 说明文件的编码（如 --encoding gbk）",
+                                          "not UTF-8 text (byte %d) and not readable as GBK; name the file's encoding with --encoding (e.g. --encoding gbk)") % first_bad,
                                 line)
 
 
@@ -893,8 +893,8 @@ def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
     except calamine.PasswordError:
         raise refusal(label, tr("工作簿有密码保护，无法读取", "the workbook is password-protected and cannot be read")) from None
     except (calamine.CalamineError, OSError) as e:
-        raise refusal(label, tr("无法作为 xlsx 工作簿读取（%s）；文件是否损坏，或不是 Excel 文件？" % e,
-                                              "cannot be read as an xlsx workbook (%s); is it damaged, or not an Excel file?" % e)) from None
+        raise refusal(label, tr("无法作为 xlsx 工作簿读取（%s）；文件是否损坏，或不是 Excel 文件？",
+                                              "cannot be read as an xlsx workbook (%s); is it damaged, or not an Excel file?") % e) from None
     tables = []
     notes = []
     try:
@@ -913,7 +913,7 @@ def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
             _fill_merged(values, sheet.merged_cell_ranges or [], r0, c0)
             tables.append(Table(label, meta.name, "xlsx", [(r0 + i + 1, row) for i, row in enumerate(values)], col0=c0))
     except calamine.CalamineError as e:
-        raise refusal(label, tr("工作簿内容无法读取（%s）" % e, "the workbook's content cannot be read (%s)" % e)) from None
+        raise refusal(label, tr("工作簿内容无法读取（%s）", "the workbook's content cannot be read (%s)") % e) from None
     finally:
         wb.close()
     return tables, notes
@@ -945,8 +945,8 @@ def records_table(items: list, label: str, m: "HeaderMap") -> tuple[Table, list[
         for k, v in item.items():
             name = m.field_of(k) or str(k)
             if name in seen and name != IGNORE:
-                problems.append(Problem(f"{label}:{i}", tr("%s 与 %s 是同一字段 %s；请只写一个" % (k, seen[name], name),
-                                                           "%s and %s are the same field %s; give one" % (k, seen[name], name)),
+                problems.append(Problem(f"{label}:{i}", tr("%s 与 %s 是同一字段 %s；请只写一个",
+                                                           "%s and %s are the same field %s; give one") % (k, seen[name], name),
                                         code="import.invalid"))
                 continue
             seen[name] = str(k)
@@ -998,8 +998,8 @@ def columns(table: Table, header_index: int, m: HeaderMap) -> tuple[list[Column]
         name = m.field_of(text)
         if name is None:
             problems.append(table.problem(row_no, i, tr(
-                "表头 %r 不对应任何已知字段；请改表头，或用 --mapping 映射（%s: 字段名，或 %s: ignore 跳过），字段见 `wuye import --help`" % (text, text, text),
-                "the header %r maps to no known field; rename it, or map it with --mapping (%s: FIELD, or %s: ignore to skip); fields in `wuye import --help`" % (text, text, text))))
+                "表头 %r 不对应任何已知字段；请改表头，或用 --mapping 映射（%s: 字段名，或 %s: ignore 跳过），字段见 `wuye import --help`",
+                "the header %r maps to no known field; rename it, or map it with --mapping (%s: FIELD, or %s: ignore to skip); fields in `wuye import --help`") % (text, text, text)))
             continue
         if name != IGNORE and name in seen:
             first = seen[name]

@@ -66,16 +66,16 @@ def _new_key(staff_id: str, key: Path | None) -> tuple[bytes | None, str]:
             if os.name == "posix" and mode & 0o077:
                 # As ssh does: a private key others can read may already be someone else's too.
                 raise WuyeError(tr(
-                    "私钥文件 %s 的权限是 %o，别的用户也能读取，不予采用。请先执行：chmod 600 %s（若别人可能已读到，请改用新密钥）" % (private, mode, private),
+                    "私钥文件 %s 的权限是 %o，别的用户也能读取，不予采用。请先执行：chmod 600 %s（若别人可能已读到，请改用新密钥）",
                     "the private key file %s has mode %o, so other users can read it; it is not adopted. Run: chmod 600 %s "
-                    "(and if someone may have read it, use a new key)" % (private, mode, private)))
+                    "(and if someone may have read it, use a new key)") % (private, mode, private))
             pem = private.read_bytes()
         return pem, public
     path = signing.private_key_path(staff_id)
     if path.exists():
         raise WuyeError(
-            tr("本机已有 %s 的私钥（%s）；若要沿用，请加 --key %s" % (staff_id, path, path),
-               "this machine already has a private key for %s (%s); to use it, pass --key %s" % (staff_id, path, path))
+            tr("本机已有 %s 的私钥（%s）；若要沿用，请加 --key %s",
+               "this machine already has a private key for %s (%s); to use it, pass --key %s") % (staff_id, path, path)
         )
     return signing.generate_key(f"{staff_id}@wuye")
 
@@ -96,8 +96,8 @@ def _keys_outside(store: Store) -> None:
     """Refuse a key folder inside the store: a private key there is one `git add -A` from history."""
     folder = signing.keys_dir().expanduser().resolve()
     if folder.is_relative_to(store.root.resolve()):
-        raise WuyeError(tr("密钥目录 %s 在档案库之内，私钥不能放在这里；请把 WUYE_KEYS 指向档案库之外的目录" % folder,
-                           "the key folder %s is inside the store, where no private key may be; point WUYE_KEYS outside the store" % folder))
+        raise WuyeError(tr("密钥目录 %s 在档案库之内，私钥不能放在这里；请把 WUYE_KEYS 指向档案库之外的目录",
+                           "the key folder %s is inside the store, where no private key may be; point WUYE_KEYS outside the store") % folder)
 
 
 def _acting(store: Store, actor_id: str | None, member_id: str | None = None):
@@ -138,8 +138,8 @@ def add(store: Store, staff_id: str, name: str, departments: list[str], email: s
     actor = _acting(store, actor_id, staff_id)
     if store.path(rel).exists():
         # Said before anything about keys: a second registration is the problem, not the key.
-        raise WuyeError(tr("员工 %s 已登记（%s）" % (staff_id, rel),
-                           "staff member %s is already registered (%s)" % (staff_id, rel)))
+        raise WuyeError(tr("员工 %s 已登记（%s）",
+                           "staff member %s is already registered (%s)") % (staff_id, rel))
     pem, public = _new_key(staff_id, key)
     try:
         member = Staff(id=staff_id, name=name, departments=departments, email=email,
@@ -155,8 +155,8 @@ def add(store: Store, staff_id: str, name: str, departments: list[str], email: s
             trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id if actor else staff_id},
         ) as ch:
             if store.path(rel).exists():
-                raise WuyeError(tr("员工 %s 已登记（%s）" % (staff_id, rel),
-                                   "staff member %s is already registered (%s)" % (staff_id, rel)))
+                raise WuyeError(tr("员工 %s 已登记（%s）",
+                                   "staff member %s is already registered (%s)") % (staff_id, rel))
             _write_member(store, ch, member)
             # The key is saved before the commit and removed if it fails, so a refused
             # registration leaves no orphan key that would block the next attempt.
@@ -173,7 +173,7 @@ def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: st
     member = store.staff(staff_id)
     _keys_outside(store)
     if member.revoked_at is not None:
-        raise WuyeError(tr("员工 %s 已停用，不能再发密钥" % staff_id, "staff member %s is revoked; no new key" % staff_id))
+        raise WuyeError(tr("员工 %s 已停用，不能再发密钥", "staff member %s is revoked; no new key") % staff_id)
     now = _next_second(store)
     old_private = signing.private_key_path(staff_id)
     retired = None
@@ -190,7 +190,7 @@ def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: st
         keys.append(StaffKey(public_key=public, valid_from=now))
         member = member.model_copy(update={"keys": keys})
         with store.change(
-            tr("staff %s: 为 %s 发放新签名密钥" % (staff_id, member.name), "staff %s: issue a new key to %s" % (staff_id, member.name)),
+            tr("staff %s: 为 %s 发放新签名密钥", "staff %s: issue a new key to %s") % (staff_id, member.name),
             author=actor or member,
             trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id if actor else staff_id},
         ) as ch:
@@ -228,14 +228,14 @@ def revoke(store: Store, staff_id: str, actor_id: str | None = None) -> Staff:
     actor = store.actor(actor_id)
     member = store.staff(staff_id)
     if member.revoked_at is not None:
-        raise WuyeError(tr("员工 %s 已于 %s 停用" % (staff_id, member.revoked_at),
-                           "staff member %s was already revoked at %s" % (staff_id, member.revoked_at)))
+        raise WuyeError(tr("员工 %s 已于 %s 停用",
+                           "staff member %s was already revoked at %s") % (staff_id, member.revoked_at))
     end = _next_second(store)
     keys = [k if k.revoked_at else k.model_copy(update={"revoked_at": end}) for k in member.keys]
     member = member.model_copy(update={"keys": keys, "revoked_at": end})
     rel = f"staff/{staff_id}.yaml"
     with store.change(
-        tr("staff %s: 停用 %s 并吊销其密钥" % (staff_id, member.name), "staff %s: revoke %s and their keys" % (staff_id, member.name)),
+        tr("staff %s: 停用 %s 并吊销其密钥", "staff %s: revoke %s and their keys") % (staff_id, member.name),
         author=actor,
         trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id},
     ) as ch:

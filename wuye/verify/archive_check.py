@@ -39,7 +39,7 @@ def check(store: Store, tenant_id: str | None = None) -> CheckReport:
     missing: dict[str, list[str]] = {}
     for tid in tids:
         if not store.path(store.tenant_rel(tid)).is_dir():
-            raise WuyeError(tr("租户 %s 不存在" % tid, "tenant %s does not exist" % tid))
+            raise WuyeError(tr("租户 %s 不存在", "tenant %s does not exist") % tid)
         lacks = []
         for c in CATEGORIES:
             if not store.path(store.tenant_rel(tid, c.filename)).is_file():

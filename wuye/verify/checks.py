@@ -215,11 +215,11 @@ def _check_history(store: Store, report: Report, results=None) -> None:
         if not path:
             continue
         if status.startswith("M"):
-            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct" % commit,
-                                                    "a signed entry was modified in commit %s; entries are append-only, corrections use --correct" % commit),
+            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct",
+                                                    "a signed entry was modified in commit %s; entries are append-only, corrections use --correct") % commit,
                                            code="history.entry-modified"))
         elif status.startswith("D"):
-            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被删除" % commit, "a signed entry was deleted in commit %s" % commit),
+            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被删除", "a signed entry was deleted in commit %s") % commit,
                                            code="history.entry-deleted"))
     if results is not None and len(report.problems) == before and results.history != head:
         results.history = head
@@ -229,8 +229,8 @@ def _check_history(store: Store, report: Report, results=None) -> None:
         last = marker.read_text().strip()
         if not _is_ancestor(store.root, last, head):
             report.problems.append(Problem(".git", tr(
-                "历史被改写：上次校验通过的提交 %s 不再是 HEAD 的祖先（amend、rebase 或强制覆盖？）" % last[:10],
-                "history was rewritten: %s, verified last time, is no longer an ancestor of HEAD (amend, rebase or force?)" % last[:10]),
+                "历史被改写：上次校验通过的提交 %s 不再是 HEAD 的祖先（amend、rebase 或强制覆盖？）",
+                "history was rewritten: %s, verified last time, is no longer an ancestor of HEAD (amend, rebase or force?)") % last[:10],
                 code="history.head-rewritten"))
 
 

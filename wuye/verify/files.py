@@ -43,7 +43,7 @@ def check_unit_files(root: str, rels: list[str]) -> list[list]:
             u, problems = yamlio.check_model(Unit, data if data is not None else {}, rel, text)
             stem = rel.rsplit("/", 1)[1][: -len(".yaml")]
             if u is not None and u.id != stem:
-                problems.append(Problem(rel, tr("id %r 与文件名不符" % u.id, "id %r does not match the file name" % u.id),
+                problems.append(Problem(rel, tr("id %r 与文件名不符", "id %r does not match the file name") % u.id,
                                         code="unit.id-mismatch"))
         except WuyeError as e:
             problems += e.problems
@@ -88,11 +88,11 @@ def check_attachment(root: Path, tid: str, filename: str, entry_id, doc, problem
     plain = Path(os.path.normpath(tdir.resolve() / doc.path))
     where = os.path.relpath(plain, root.resolve())
     if not target.is_relative_to(tdir.resolve()):
-        problems.append(Problem(rel, tr("%s 的附件路径 %s 超出租户目录" % (entry_id, doc.path), "%s: attachment path %s leaves the tenant folder" % (entry_id, doc.path)),
+        problems.append(Problem(rel, tr("%s 的附件路径 %s 超出租户目录", "%s: attachment path %s leaves the tenant folder") % (entry_id, doc.path),
                                 code="attachment.outside"))
         return [where, None]
     if not target.is_file():
-        problems.append(Problem(rel, tr("%s 的附件 %s 不存在" % (entry_id, doc.path), "%s: attachment %s is missing" % (entry_id, doc.path)),
+        problems.append(Problem(rel, tr("%s 的附件 %s 不存在", "%s: attachment %s is missing") % (entry_id, doc.path),
                                 code="attachment.missing"))
         return [where, "-" if target == plain else None]
     h = hashlib.sha256()
@@ -102,7 +102,7 @@ def check_attachment(root: Path, tid: str, filename: str, entry_id, doc, problem
             h.update(chunk)
             g.update(chunk)
     if h.hexdigest() != doc.sha256:
-        problems.append(Problem(rel, tr("%s 的附件 %s 与登记的 sha256 不符（文件被替换或改动）" % (entry_id, doc.path),
-                                        "%s: attachment %s does not match its sha256 (replaced or changed)" % (entry_id, doc.path)),
+        problems.append(Problem(rel, tr("%s 的附件 %s 与登记的 sha256 不符（文件被替换或改动）",
+                                        "%s: attachment %s does not match its sha256 (replaced or changed)") % (entry_id, doc.path),
                                 code="attachment.digest"))
     return [where, g.hexdigest() if target == plain else None]
