@@ -84,6 +84,7 @@ def ok(result: Result) -> Result:
     return result
 
 
+@pytest.mark.slow  # every kind of command as a subprocess, a sync included: ~20 s
 def test_no_hook_runs_and_no_global_setting_applies_through_every_kind_of_command(hostile, tenant, tmp_path):
     env, marker = hostile
     a = Path(tenant.root)

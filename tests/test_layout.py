@@ -144,6 +144,7 @@ def test_the_case_id_and_shared_names_come_from_the_layout():
     assert not spelled, spelled
 
 
+@pytest.mark.slow  # runs the whole demo first
 def test_every_file_a_worked_store_commits_has_a_rule(tmp_path):
     """The demo's store after a morning's work (a move-out signed step by step, attachments): every
     file git tracks has its place in the layout, so doctor calls none of them foreign."""
