@@ -133,7 +133,10 @@ _TRANSPORT_COMMANDS = ("fetch", "push", "ls-remote", "clone")
 _TRANSPORT_KEYS = ("credential.", "http.", "url.", "protocol.", "core.sshcommand", "core.askpass", "core.gitproxy",
                    "ssh.")
 _DUBIOUS = b"detected dubious ownership"
-_user_config: list[tuple[str, str]] | None = None
+# The user's settings, read once per process for the environment that names their config files
+# (a process that changes HOME or GIT_CONFIG_GLOBAL, as the tests do, reads them again).
+_user_config: dict[tuple, list[tuple[str, str]]] = {}
+_CONFIG_ENV = ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
 
 
 def _user_settings(keep) -> list[str]:
@@ -141,11 +144,12 @@ def _user_settings(keep) -> list[str]:
     (read once per process, with git itself, so includes and conditions apply as usual)."""
     import subprocess
 
-    global _user_config
-    if _user_config is None:
+    where = tuple(os.environ.get(k) for k in _CONFIG_ENV)
+    found = _user_config.get(where)
+    if found is None:
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("GIT_") or k in _KEPT or k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")}
-        _user_config = []
+               if not k.startswith("GIT_") or k in _KEPT or k in _CONFIG_ENV}
+        found = _user_config[where] = []
         for scope in ("--system", "--global"):
             p = subprocess.run(["git", "config", scope, "--null", "--list"], cwd=os.sep, env=env,
                                capture_output=True, stdin=subprocess.DEVNULL)
@@ -153,9 +157,9 @@ def _user_settings(keep) -> list[str]:
                 for item in _text(p.stdout).split("\0"):
                     key, sep, value = item.partition("\n")
                     if sep and "=" not in key:  # `-c` splits at the first "="
-                        _user_config.append((key, value))
+                        found.append((key, value))
     args = []
-    for key, value in _user_config:
+    for key, value in found:
         if keep(key.lower()):
             args += ["-c", f"{key}={value}"]
     return args
@@ -548,15 +552,6 @@ def _commit_porcelain(root: Path, paths: list[str], message: str, env: dict) -> 
         raise
     finally:
         Path(msg).unlink(missing_ok=True)
-
-
-def _stdin(data: bytes):
-    import tempfile
-
-    f = tempfile.TemporaryFile()
-    f.write(data)
-    f.seek(0)
-    return f
 
 
 def head(root: Path) -> str | None:
