@@ -61,7 +61,7 @@ from typing import Any, Callable
 from wuye.storage import layout
 from wuye.storage.atomic import write_atomic
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: problems carry their code (six fields, not five)
 DIR = ("wuye", "cache")
 RACY_NS = 2_000_000_000  # timestamps this close to the index's own time are not trusted
 PARALLEL_MIN = 2000  # files to check before it pays to fork workers
