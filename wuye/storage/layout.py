@@ -24,6 +24,10 @@ ALLOWED_SIGNERS = "allowed_signers"
 GITATTRIBUTES_FILE = ".gitattributes"
 GITIGNORE_FILE = ".gitignore"
 STAFF_DIR, UNITS_DIR, TENANTS_DIR, NOTICES_DIR = "staff", "units", "tenants", "notices"
+# The authority chain (trust/authority.py): authority/<version>.yaml, four digits or more, and the
+# proposals that wait for a second manager's approval.
+AUTHORITY_DIR = "authority"
+PROPOSALS_DIR = "authority/proposals"
 # The folders a new store starts with (each holds a .gitkeep so that git keeps it).
 FOLDERS = (STAFF_DIR, UNITS_DIR, TENANTS_DIR)
 CASE_ID = re.compile(CASE_ID_PATTERN[1:-1])  # for fullmatch
@@ -114,6 +118,10 @@ RULES: tuple[PathRule, ...] = (
              "wuye.models.workflow:MoveOutCase", TEXT),
     PathRule("step", rf"{TENANTS_DIR}/{_SEG}/moveout/{_SEG}/steps/{_SEG}\.yaml", f"{TENANTS_DIR}/*/moveout/*/steps/*.yaml",
              "wuye.models.workflow:StepEntry", SIGNED, _STEP_PERSONAL),
+    PathRule("authority", rf"{AUTHORITY_DIR}/\d{{4,}}\.yaml", f"{AUTHORITY_DIR}/*.yaml",
+             "wuye.models.authority:AuthorityRecord", SIGNED),
+    PathRule("proposal", rf"{PROPOSALS_DIR}/\d{{4,}}\.yaml", f"{PROPOSALS_DIR}/*.yaml",
+             "wuye.models.authority:Proposal", TEXT),
     PathRule("notice", rf"{NOTICES_DIR}/\d{{4}}/{_SEG}\.md", f"{NOTICES_DIR}/*/*.md", None, TEXT),
     PathRule("gitattributes", re.escape(GITATTRIBUTES_FILE), GITATTRIBUTES_FILE, None, TEXT),
     PathRule("gitignore", re.escape(GITIGNORE_FILE), GITIGNORE_FILE, None, TEXT),
