@@ -414,10 +414,14 @@ def check_verify(store: Store, report: Report) -> None:
 
 
 def _expected_signers(store: Store) -> str | None:
+    """allowed_signers as the authority chain's latest version makes it (from staff/ in a store
+    without a chain); None while the chain or staff/ cannot be trusted to say."""
+    from wuye.trust import authority
     from wuye.trust.staff import all_staff, allowed_signers_text
 
     try:
-        return allowed_signers_text(all_staff(store))
+        latest = authority.current(store)
+        return authority.allowed_signers_text(latest.members.values()) if latest else allowed_signers_text(all_staff(store))
     except WuyeError:
         return None
 
@@ -447,7 +451,7 @@ def check_allowed_signers(store: Store, report: Report) -> None:
         message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）",
                      "does not match the keys in staff/ (%d line(s) missing, %d extra)") % (len(missing), len(extra))
     report.findings.append(finding("staff.allowed-signers-mismatch", ALLOWED_SIGNERS, message,
-                                   tr("--fix 根据 staff/ 重新生成并提交", "--fix regenerates it from staff/ and commits it"), fixable=True))
+                                   tr("--fix 根据授权链重新生成并提交", "--fix regenerates it from the authority chain and commits it"), fixable=True))
 
 
 def _keys_dir() -> Path:

@@ -81,6 +81,7 @@ class StepEntry(Record):
     supersedes: str | None = Field(None, title="更正的签字", description="被更正版本的摘要 sha256:…",
                                    pattern=r"^sha256:[0-9a-f]{64}$")
     needs: dict[str, str] = Field(default_factory=dict, title="前置签字", description="所依赖步骤签字的摘要")
+    authority: int | None = Field(None, title="授权版本", description="签字时所依据的授权链版本（authority/<版本>.yaml）", ge=1)
     signer: EntityId = Field(title="签字人", description="签字员工编号")
     department: Department = Field(title="部门", description="签字人以哪个部门签字")
     signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")

@@ -141,6 +141,50 @@ def load(store: Store) -> Workflow:
         data, text = store.read_data(WORKFLOW)
     except WuyeError as e:
         raise WuyeError(tr("迁出流程文件无法读取：\n", "the move-out workflow cannot be read:\n") + str(e), e.problems) from None
+    return _parse(data, text)
+
+
+def for_case(store: Store, chain, case) -> Workflow:
+    """The workflow a case is judged by: the one of the authority version its entries name first
+    (the lowest), so that a later change to the workflow never re-judges a case opened before it,
+    and a case cannot be judged by rules signed after it was opened. Without a chain: the file's."""
+    current = load(store)  # a broken workflow file stops every move-out command, as it says where
+    if not chain.versions:
+        return current
+    named = [e.data.get("authority") for e in case.entries]
+    named = [n for n in named if isinstance(n, int) and not isinstance(n, bool)]
+    version = chain.at(min(named)) if named else chain.latest
+    return at_version(store, version or chain.latest, current)
+
+
+_BY_DIGEST: dict[tuple[str, str], Workflow] = {}
+
+
+def at_version(store: Store, version, current: Workflow | None = None) -> Workflow:
+    """The workflow of an authority version: the file when it is that one (by digest), else the
+    file as it was in the commit that added the version, checked against the digest."""
+    from wuye.storage import git as audit
+    from wuye.trust.authority import file_digest
+
+    want = version.record.workflow
+    p = store.path(WORKFLOW)
+    if p.is_file() and file_digest(p.read_bytes()) == want:
+        return current if current is not None else load(store)
+    key = (str(store.root), want)
+    if key not in _BY_DIGEST:
+        added = audit.read(store.root, ["log", "--diff-filter=A", "--format=%H", "--", version.rel], check=False) or ""
+        commit = added.split()[-1] if added.split() else None
+        blob = audit.run(store.root, "cat-file", "blob", f"{commit}:{WORKFLOW}", check=False, text=False) if commit else None
+        raw = blob.decode("utf-8", "replace") if blob is not None else None
+        if blob is None or file_digest(blob) != want:
+            raise WuyeError(tr("找不到授权第 %d 版签署的流程文件（%s）", "the workflow signed by authority version %d (%s) cannot be found")
+                            % (version.number, want), [Problem(version.rel, tr("找不到该版本签署的流程文件", "the workflow this version signed cannot be found"),
+                                                               code="authority.workflow-mismatch")])
+        _BY_DIGEST[key] = _parse(yamlio.loads(raw, WORKFLOW), raw)
+    return _BY_DIGEST[key]
+
+
+def _parse(data, text: str) -> Workflow:
     spec = yamlio.validated(WorkflowFile, data or {}, WORKFLOW, text)
     problems, order = graph_problems(spec, WORKFLOW, text)
     if problems:

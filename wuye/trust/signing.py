@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 NAMESPACE = "wuye-step"
+# What a staff key may sign, in allowed_signers: step entries, and authority records (a manager's
+# approval, or anyone's rotation of their own key); trust/authority.py names the second.
+AUTHORITY_NAMESPACE = "wuye-authority"
+ALLOWED_NAMESPACES = (NAMESPACE, AUTHORITY_NAMESPACE)
 
 KEY_TYPE = "ssh-ed25519"
 _MAGIC = b"SSHSIG"
@@ -353,6 +357,13 @@ def _write_key_file(target: Path, data: bytes, mode: int, *, overwrite: bool) ->
                  exact_mode=True, fresh=True, overwrite=overwrite)
 
 
+def restore_key_file(path: Path, private: bytes, public: bytes | None) -> None:
+    """Put back a key pair removed by a rotation whose commit then failed."""
+    _write_key_file(path, private, 0o600, overwrite=False)
+    if public is not None:
+        _write_key_file(Path(str(path) + ".pub"), public, 0o644, overwrite=True)
+
+
 def save_private_key(staff_id: str, pem: bytes, public_line: str) -> Path:
     """Store a staff member's key pair in keys_dir(): private 0600, `.pub` 0644; never overwrite."""
     path = private_key_path(staff_id)
@@ -607,7 +618,7 @@ def allowed_signers_line(
     valid_after: datetime | None = None,
     valid_before: datetime | None = None,
 ) -> str:
-    """One OpenSSH allowed_signers line for `principal`, limited to the `wuye-step` namespace.
+    """One OpenSSH allowed_signers line for `principal`, limited to wuye's namespaces.
 
     The key is valid from `valid_after` (inclusive) until `valid_before` (exclusive, like a
     revocation time: a signature made at that moment is already refused). Times go out in UTC.
@@ -622,7 +633,7 @@ def allowed_signers_line(
         )
     blob = _ed25519_public_blob(public_line)
     key = f"{KEY_TYPE} {base64.b64encode(blob).decode()}"
-    options = [f'namespaces="{NAMESPACE}"']
+    options = [f'namespaces="{",".join(ALLOWED_NAMESPACES)}"']
     after = before = None
     if valid_after is not None:
         # Rounding up keeps a fractional start from opening the window early.

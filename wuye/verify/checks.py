@@ -27,6 +27,7 @@ from wuye.i18n import tr
 from wuye.storage import layout
 from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store
+from wuye.verify.authority_check import check_authority, history_problems
 from wuye.verify.context import Context, yaml_names
 from wuye.verify.files import check_unit_files
 
@@ -92,7 +93,7 @@ def check_staff(store: Store, ctx: Context) -> list[Problem]:
                 members.append(store.staff(p.stem))
             except WuyeError as e:
                 problems += e.problems or [Problem(f"staff/{p.name}", str(e), code="staff.invalid")]
-        if len(members) == len(list(store.path("staff").glob("*.yaml"))):
+        if not ctx.chain().versions and len(members) == len(list(store.path("staff").glob("*.yaml"))):
             expected = allowed_signers_text(all_staff(store))
             actual = store.path(ALLOWED_SIGNERS).read_text(encoding="utf-8") if store.path(ALLOWED_SIGNERS).is_file() else None
             if actual != expected:
@@ -160,6 +161,7 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     if ctx.workflow is None:
         return []
     from wuye.moveout import cases as moveout
+    from wuye.moveout import workflow
 
     cases = ctx.case_dirs()
     ctx.counts["cases"] = len(cases)
@@ -172,7 +174,12 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
             # folder is known and the store need not be searched for it again.
             where = (tid, f"tenants/{tid}/moveout/{cid}") if uses[cid] == 1 else None
             case = moveout.load_case(store, cid, where)
-            return moveout.case_problems(store, ctx.workflow(), case), len(case.entries)
+            try:
+                wf = workflow.for_case(store, ctx.chain(), case)
+            except WuyeError as e:
+                return e.problems or [Problem(f"{case.dir}/case.yaml", str(e), code="authority.workflow-mismatch")], len(case.entries)
+            return (moveout.case_problems(store, wf, case, ctx.chain())
+                    + history_problems(store, ctx, case)), len(case.entries)
 
         problems, n = ctx.case(tid, cid, check)
         entries += n
@@ -204,7 +211,8 @@ def _check_history(store: Store, report: Report, results=None) -> None:
     # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
     # showing no diff for merges.
     out = audit.read(store.root, ["log", "-m", "--format=%x1e%h", "--name-status", "--diff-filter=MDR", "--no-renames",
-                                  f"{since}..{head}" if since else head, "--", "tenants/*/moveout/*/steps/*"])
+                                  f"{since}..{head}" if since else head, "--", "tenants/*/moveout/*/steps/*",
+                                  f"{layout.AUTHORITY_DIR}/*.yaml"])
     commit = None
     # split("\n"), not splitlines(): splitlines() also breaks at the \x1e that marks a commit.
     for line in out.split("\n"):
@@ -214,7 +222,13 @@ def _check_history(store: Store, report: Report, results=None) -> None:
         status, _, path = line.partition("\t")
         if not path:
             continue
-        if status.startswith("M"):
+        if path.startswith(layout.AUTHORITY_DIR + "/") and "/proposals/" not in path and status[:1] in "MD":
+            report.problems.append(Problem(path, tr("授权记录在提交 %s 中被改动或删除；授权链只能追加新版本",
+                                                    "an authority record was modified or deleted in commit %s; the chain only grows by new versions") % commit,
+                                           code="history.authority-modified"))
+        elif path.startswith(layout.AUTHORITY_DIR + "/"):
+            continue
+        elif status.startswith("M"):
             report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct",
                                                     "a signed entry was modified in commit %s; entries are append-only, corrections use --correct") % commit,
                                            code="history.entry-modified"))
@@ -247,13 +261,23 @@ def record_verified(store: Store) -> None:
     write_atomic(marker, (head + "\n").encode(), tmp=marker.with_suffix(".tmp"), mode=0o666, sync=False)
 
 
-CHECKS = [check_settings, check_workflow, check_staff, check_units, check_archive, check_attachments,
+CHECKS = [check_settings, check_workflow, check_staff, check_authority, check_units, check_archive, check_attachments,
           check_case_ids, check_cases, check_history]
 
 
-def verify(store: Store) -> Report:
-    """Run every check of CHECKS, in order; record HEAD as verified when none found an error."""
-    ctx = Context(store)
+def verify(store: Store, root: str | None = None) -> Report:
+    """Run every check of CHECKS, in order; record HEAD as verified when none found an error.
+
+    The authority chain is judged from the root pinned in this repository; `root` (--root FPR)
+    pins it when none is, and must equal the pin when one is."""
+    from wuye.trust import pins
+
+    pinned = pins.read(store.root).get("root")
+    if root is not None and pinned is not None and root != pinned:
+        raise WuyeError(tr("--root %s 与本处已固定的根 %s 不符；若确需更换，先删除 %s",
+                           "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
+                        % (root, pinned, audit.common_dir(store.root) / pins.FILE))
+    ctx = Context(store, pinned or root)
     report = Report(counts=ctx.counts)
     for check in CHECKS:
         report.problems += check(store, ctx)
@@ -261,4 +285,6 @@ def verify(store: Store) -> Report:
     ctx.save(prune_files=True, prune_cases=ctx.workflow is not None)
     if not report.errors:
         record_verified(store)
+        if root is not None and pinned is None:
+            pins.write(store.root, root=root)
     return report
