@@ -43,8 +43,9 @@ def read(root: Path) -> dict[str, str]:
     return data
 
 
-def write(root: Path, **pins: str | None) -> dict[str, str]:
-    """Pin (or re-pin) the given values; None leaves a pin as it is."""
+def write(root: Path, /, **pins: str | None) -> dict[str, str]:
+    """Pin (or re-pin) the given values; None leaves a pin as it is. (`root` is positional only,
+    so that the pin called root can be given by name.)"""
     data = read(root)
     data.update({k: v for k, v in pins.items() if v is not None and k in KEYS})
     p = _path(root)

@@ -18,6 +18,7 @@ the git runner, and the key file inside the central repository (`KEY_FILE`), not
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -257,7 +258,7 @@ def first_witnessed(store, commit: str) -> datetime | None:
     The central takes fast-forwards only, so along one ref each receipt's head contains the one
     before: the first receipt containing `commit` is found by bisection, a few `merge-base`s.
     """
-    root = Path(getattr(store, "root", store))
+    root = Path(store) if isinstance(store, (str, os.PathLike)) else Path(store.root)
     by_ref: dict[str, list[Receipt]] = {}
     for receipt in read(root):
         by_ref.setdefault(receipt.ref, []).append(receipt)
