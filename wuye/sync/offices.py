@@ -243,9 +243,16 @@ def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     return sha.strip() if status == 0 else None
 
 
+# What git adds to every failure to reach a remote over ssh; the server's own words (sshd's
+# "Permission denied", gitolite's "FATAL: W any archive office-c DENIED") come before it.
+_GIT_BOILERPLATE = ("fatal: Could not read from remote repository.", "Please make sure you have the correct access rights",
+                    "and the repository exists.")
+
+
 def _git_says(err: str) -> str:
     lines = [line.strip() for line in err.splitlines() if line.strip() and not line.startswith("hint:")]
-    return " / ".join(lines[-3:]) or "?"
+    said = [line for line in lines if line not in _GIT_BOILERPLATE]
+    return " / ".join((said or lines)[-3:]) or "?"
 
 
 def _count(root: Path, tip: str, exclude: str | None) -> int:
