@@ -127,7 +127,7 @@ def remote_add(
 @remote_app.command("init-central")
 def remote_init_central(
     path: Path = typer.Argument(..., help=tr("中央仓库（裸仓库）的目录", "the central (bare) repository's folder")),
-    update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子", "only rewrite the hook of an existing central repository")),
+    update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子和设置（没有回执密钥时生成一个）", "only rewrite the hooks and settings of an existing central repository (making its receipt key if it has none)")),
     show_key: bool = typer.Option(False, "--show-key", help=tr("只显示中央仓库签回执用的公钥", "only print the public key the central signs receipts with")),
 ):
     """新建有检查钩子的中央仓库 / create a central repository guarded by hooks."""
@@ -138,12 +138,12 @@ def remote_init_central(
         return
     root = centrals.init_central(path, update)
     typer.echo(str(root))
-    key = centrals.show_key(root)
-    say(tr("中央仓库签推送回执用的公钥（各办公室用 wuye remote add … --central '公钥' 固定它）：\n  %s",
-           "the central's receipt key (each office pins it with wuye remote add … --central 'KEY'):\n  %s") % key)
     say(tr("中央仓库 %s 已就绪：推送须为快进，不许删除分支，结果须通过 wuye verify。下一步：在档案库中 wuye remote add origin %s，再 wuye sync",
            "the central repository %s is ready: pushes must fast-forward, branches cannot be deleted, and the result must pass wuye verify. "
            "Next, in a store: wuye remote add origin %s, then wuye sync") % (root, root))
+    key = centrals.show_key(root)
+    say(tr("中央仓库签推送回执用的公钥（各办公室用 wuye remote add … --central '公钥' 固定它）：\n  %s",
+           "the central's receipt key (each office pins it with wuye remote add … --central 'KEY'):\n  %s") % key)
 
 
 @remote_app.command("pre-receive", hidden=True)
