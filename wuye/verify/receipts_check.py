@@ -33,6 +33,8 @@ def check_receipts(store: Store, ctx) -> list[Problem]:
 
 
 def _witnessed(root: Path, found: list[receipts.Receipt]) -> list[Problem]:
+    if _all_contained(root, found):
+        return []
     problems = []
     missing = set(_missing(root, sorted({r.new for r in found})))
     reachable: dict[str, set[str]] = {}
@@ -55,6 +57,22 @@ def _witnessed(root: Path, found: list[receipts.Receipt]) -> list[Problem]:
     return problems
 
 
+def _all_contained(root: Path, found: list[receipts.Receipt]) -> bool:
+    """The common case, in one cheap git call: every witnessed head is reachable from the tips of its
+    branch here (`rev-list heads --not tips` walks only what the tips lack: nothing, usually). Any
+    doubt, a missing object included, goes to the receipt-by-receipt look that names each one."""
+    for branch in sorted({r.ref.removeprefix("refs/heads/") for r in found}):
+        tips = _tips(root, branch)
+        if not tips:
+            return False
+        heads = sorted({r.new for r in found if r.ref.removeprefix("refs/heads/") == branch})
+        status, out, _ = audit.call(root, "rev-list", "--count", "--stdin",
+                                    input="".join(h + "\n" for h in heads).encode() + "".join(f"^{t}\n" for t in tips).encode())
+        if status != 0 or out.strip() != b"0":
+            return False
+    return True
+
+
 def _missing(root: Path, commits: list[str]) -> list[str]:
     """Those of `commits` this repository has no commit object for."""
     if not commits:
@@ -65,15 +83,16 @@ def _missing(root: Path, commits: list[str]) -> list[str]:
     return [c for c in commits if c not in have]
 
 
-def _reachable(root: Path, branch: str) -> set[str]:
-    """Every commit of HEAD, the local branch and each remote-tracking branch of that name: one
-    `rev-list` for all of them (a receipt per push, thousands of them, costs no git call each)."""
-    tips = ["HEAD"]
+def _tips(root: Path, branch: str) -> list[str]:
+    """HEAD, the local branch and each remote-tracking branch of that name."""
+    tips = ["HEAD"] if audit.head(root) is not None else []
     refs = audit.run(root, "for-each-ref", "--format=%(refname)", f"refs/heads/{branch}", "refs/remotes/")
-    tips += [ref for ref in refs.split() if ref == f"refs/heads/{branch}" or
-             (ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == branch)]
-    if audit.head(root) is None:
-        tips.remove("HEAD")
-    if not tips:
-        return set()
-    return set(audit.run(root, "rev-list", *tips).split())
+    return tips + [ref for ref in refs.split() if ref == f"refs/heads/{branch}" or
+                   (ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == branch)]
+
+
+def _reachable(root: Path, branch: str) -> set[str]:
+    """Every commit of the branch's tips here: one `rev-list` for all of them (a receipt per push,
+    thousands of them, costs no git call each)."""
+    tips = _tips(root, branch)
+    return set(audit.run(root, "rev-list", *tips).split()) if tips else set()
