@@ -292,3 +292,18 @@ def test_the_hook_reports_a_receipt_it_could_not_write_and_the_push_stands(offic
     assert "no push receipt was written" in p.stderr or "未能为 refs/heads/main 写入推送回执" in p.stderr, p.stderr
     assert receipt_commits(offices.central) == before
     assert offices.central_head() == git(a, "rev-parse", "HEAD").strip()
+
+
+def test_an_office_cannot_push_receipts_of_its_own_to_the_central(offices, run):
+    """Only the central's hook writes refs/wuye/receipts: a pushed one is refused like any non-branch."""
+    from wuye.trust import signing
+
+    a = offices.a
+    tip = git(a, "rev-parse", REF).strip()
+    pem, _ = signing.generate_key("mallory")
+    head = git(a, "rev-parse", "HEAD").strip()
+    forge(a, {"ref": "refs/heads/main", "old": head, "new": head, "time": "2026-01-01T00:00:00+08:00",
+              "previous": signing.digest(git(a, "cat-file", "blob", f"{tip}:receipt.json").encode())}, pem, tip)
+    p = subprocess.run(["git", "push", "origin", f"{REF}:{REF}"], cwd=a, capture_output=True, text=True)
+    assert p.returncode != 0 and "中央仓库只接受分支" in p.stderr, p.stderr
+    assert git(offices.central, "rev-parse", REF).strip() == tip
