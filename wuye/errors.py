@@ -85,6 +85,13 @@ CODES: dict[str, tuple[str, str]] = {
     "history.entry-modified": ("已签字的条目在某个提交中被改动", "a signed entry was modified in a commit"),
     "history.entry-deleted": ("已签字的条目在某个提交中被删除", "a signed entry was deleted in a commit"),
     "history.head-rewritten": ("历史被改写（上次校验的提交不再是祖先）", "history was rewritten (the last verified commit is no ancestor)"),
+    # verify: the central repository's push receipts (trust/receipts.py, verify/receipts_check.py)
+    "receipt.malformed": ("推送回执无法读取", "a push receipt cannot be read"),
+    "receipt.signature": ("推送回执不是固定的中央仓库密钥所签", "a push receipt not signed by the pinned central key"),
+    "receipt.chain": ("推送回执链断裂", "the chain of push receipts is broken"),
+    "receipt.head-missing": ("回执见证的提交不在本地历史中", "a head a receipt witnessed is not in the local history"),
+    "receipt.head-rewritten": ("回执见证的提交不再在分支上（历史被改写）", "a head a receipt witnessed is no longer on the branch (history rewritten)"),
+    "receipt.unpinned": ("有推送回执，但未固定中央仓库的公钥", "push receipts, but no central key pinned to check them"),
     "verify.failed": ("校验无法进行", "verification could not run"),
     # doctor
     "doctor.journal": ("有一个中断的修改", "an interrupted change"),

@@ -102,14 +102,23 @@ def configure(root: Path) -> None:
     merging.register(root)
 
 
-def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -> str | None:
-    """`wuye remote add`: the remote, the merge driver, and `.gitattributes` (one commit if new)."""
+def add_remote(store: Store, name: str, url: str, actor_id: str | None = None, central: str | None = None,
+               root: str | None = None) -> str | None:
+    """`wuye remote add`: the remote, the merge driver, and `.gitattributes` (one commit if new);
+    with `central`/`root`, the central's receipt key and the authority root pinned (trust/pins.py)."""
     from wuye.models.types import check_id
+    from wuye.trust import pins, receipts, signing
 
     try:
         check_id(name, tr("远端名称", "remote name"))
     except ValueError as e:
         raise WuyeError(str(e)) from None
+    if central is not None:
+        central = " ".join(central.split()[:2])  # type and key: a comment is no part of the pin
+        signing.key_fingerprint(central)  # refuses anything but an ssh-ed25519 public key
+    if root is not None and not re.fullmatch(r"SHA256:\S+", root.strip()):
+        raise WuyeError(tr("--root 应为授权根的指纹 SHA256:…，而不是 %r", "--root takes the authority root's fingerprint, SHA256:…, not %r") % root)
+    fpr = root.strip() if root is not None else None
     root = store.root
     actor = _actor(store, actor_id)
     with store.lock():
@@ -119,7 +128,13 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -
                                "remote %s already points at %s; to use %s instead run git remote set-url %s %s") % (name, current.strip(), url, name, url))
         if status != 0:
             _ok(root, "remote", "add", name, url)
+        # The receipts come with a plain `git fetch` too, not only with `wuye sync`.
+        fetches = _run(root, "config", "--get-all", f"remote.{name}.fetch")[1].split("\n")
+        if receipts.REFSPEC not in fetches:
+            _ok(root, "config", "--add", f"remote.{name}.fetch", receipts.REFSPEC)
         configure(root)
+        if central is not None or fpr is not None:
+            pins.write(root, central=central, root=fpr)
     attributes = store.path(".gitattributes")
     text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
     missing = [line for line in merging.GITATTRIBUTES.splitlines(keepends=True) if line not in text.splitlines(keepends=True)]
@@ -217,8 +232,10 @@ def _verify_local(store: Store, head: str) -> None:
 
 def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     """Fetch the remote's branches; the remote branch's commit, None if it has none yet."""
+    from wuye.trust import receipts
+
     status, _, err = _run(root, "fetch", "--no-tags", "--quiet", remote, f"+refs/heads/*:refs/remotes/{remote}/*",
-                          env={"GIT_TERMINAL_PROMPT": "0"})
+                          receipts.REFSPEC, env={"GIT_TERMINAL_PROMPT": "0"})
     if status != 0:
         raise WuyeError(tr("无法连接远端仓库 %s（%s）；请检查地址和网络。git：%s",
                            "cannot reach the remote %s (%s); check the address and the network. git: %s") % (remote, url, _git_says(err)))
@@ -226,9 +243,16 @@ def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     return sha.strip() if status == 0 else None
 
 
+# What git adds to every failure to reach a remote over ssh; the server's own words (sshd's
+# "Permission denied", gitolite's "FATAL: W any archive office-c DENIED") come before it.
+_GIT_BOILERPLATE = ("fatal: Could not read from remote repository.", "Please make sure you have the correct access rights",
+                    "and the repository exists.")
+
+
 def _git_says(err: str) -> str:
     lines = [line.strip() for line in err.splitlines() if line.strip() and not line.startswith("hint:")]
-    return " / ".join(lines[-3:]) or "?"
+    said = [line for line in lines if line not in _GIT_BOILERPLATE]
+    return " / ".join((said or lines)[-3:]) or "?"
 
 
 def _count(root: Path, tip: str, exclude: str | None) -> int:
@@ -466,6 +490,7 @@ def _push(root: Path, remote: str, branch: str, url: str, theirs: str | None) ->
     status, out, err = _run(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", env={"GIT_TERMINAL_PROMPT": "0"})
     if status == 0:
         _run(root, "update-ref", f"refs/remotes/{remote}/{branch}", "HEAD")
+        _fetch_receipts(root, remote)
         return
     said = [line[len("remote:"):].strip() for line in err.splitlines() if line.startswith("remote:") and line[7:].strip()]
     text = out + err
@@ -477,6 +502,14 @@ def _push(root: Path, remote: str, branch: str, url: str, theirs: str | None) ->
         reason = tr("无法推送到 %s（%s）", "cannot push to %s (%s)") % (remote, url)
     detail = "\n".join("  " + line for line in said) or "  " + _git_says(err)
     raise WuyeError(tr("%s；本地档案库保持原样：\n%s", "%s; the local store is as it was:\n%s") % (reason, detail))
+
+
+def _fetch_receipts(root: Path, remote: str) -> None:
+    """The receipt the central just signed for this push, so that this office holds it too.
+    Best effort: the push is done, and the next sync brings the receipt if this fetch fails."""
+    from wuye.trust import receipts
+
+    _run(root, "fetch", "--no-tags", "--quiet", remote, receipts.REFSPEC, env={"GIT_TERMINAL_PROMPT": "0"})
 
 
 def _track(root: Path, remote: str, branch: str) -> None:

@@ -38,6 +38,9 @@ NAMESPACE = "wuye-step"
 # approval, or anyone's rotation of their own key); trust/authority.py names the second.
 AUTHORITY_NAMESPACE = "wuye-authority"
 ALLOWED_NAMESPACES = (NAMESPACE, AUTHORITY_NAMESPACE)
+# The central repository's push receipts (trust/receipts.py): a namespace of their own, so that no
+# receipt signature can ever pass for a step entry's, nor one of those for a receipt.
+RECEIPT_NAMESPACE = "wuye-receipt"
 
 KEY_TYPE = "ssh-ed25519"
 _MAGIC = b"SSHSIG"
@@ -241,6 +244,18 @@ def public_line_from_private(pem: bytes, comment: str) -> str:
     """The `ssh-ed25519 AAAA... comment` line of an OpenSSH Ed25519 private key."""
     key = _load_ed25519_pem(pem, tr("该私钥", "the private key"))
     return _public_line(key.public_key().public_bytes_raw(), comment)
+
+
+def private_key_from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
+    """The Ed25519 key of an OpenSSH private key file's bytes (`where` names it in errors): for a
+    key kept outside `keys_dir()`, as the central repository keeps its own."""
+    return _load_ed25519_pem(pem, where)
+
+
+def key_fingerprint(public_line: str) -> str:
+    """`SHA256:…` of an ssh-ed25519 public line, as `ssh-keygen -l` prints it; WuyeError for
+    anything that is not one."""
+    return _fingerprint(_ed25519_public_blob(public_line))
 
 
 def _read_key_file(path: Path) -> bytes:
