@@ -256,7 +256,8 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                 problems.append(Problem(path, tr("已签字的条目在提交 %s 中被删除", "a signed entry was deleted in commit %s") % short,
                                         code="history.entry-deleted"))
     if case_changes:
-        texts = _blobs(store, [b for c in case_changes for b in c[2:4]])
+        texts = {b: t.decode("utf-8", "replace") for b, t in audit.blobs(store.root, [b for c in case_changes for b in c[2:4]]).items()
+                 if t is not None}
         for short, path, old_blob, new_blob, closes in case_changes:
             if not (closes and _closing_change(texts.get(old_blob), texts.get(new_blob))):
                 problems.append(Problem(path, tr(
@@ -274,22 +275,6 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                 "历史被改写：上次校验通过的提交 %s 不再是 HEAD 的祖先（amend、rebase 或强制覆盖？）",
                 "history was rewritten: %s, verified last time, is no longer an ancestor of HEAD (amend, rebase or force?)") % last[:10],
                 code="history.head-rewritten"))
-
-
-def _blobs(store: Store, blobs: list[str]) -> dict[str, str]:
-    """{blob id: its text} of the given blobs, in one `git cat-file --batch`."""
-    wanted = list(dict.fromkeys(blobs))
-    raw = audit.run(store.root, "cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode(), text=False)
-    out, pos = {}, 0
-    for b in wanted:
-        nl = raw.index(b"\n", pos)
-        header = raw[pos:nl].split()
-        pos = nl + 1
-        if len(header) == 3:
-            size = int(header[2])
-            out[b] = raw[pos:pos + size].decode("utf-8", "replace")
-            pos += size + 1
-    return out
 
 
 def _closing_change(old: str | None, new: str | None) -> bool:

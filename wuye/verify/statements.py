@@ -81,7 +81,7 @@ def check_statements(store: Store, ctx: Context) -> list[Problem]:
                 commit = added.get(s.rel)
                 if commit is not None:
                     wanted += [f"{commit}:{rel}" for rel in _reads(case)]
-        blobs = _cat_files(store, wanted)
+        blobs = audit.blobs(store.root, wanted)
         for case, key in chunk:
             problems = _case_statements(store, wf, step, case, added, blobs)
             if key is not None:
@@ -126,30 +126,6 @@ def _first_commits(store: Store, step: str) -> dict[str, str]:
             if path:
                 found[path] = commit
     return found
-
-
-def _cat_files(store: Store, specs: list[str]) -> dict[str, bytes | None]:
-    """{"<commit>:<path>": the bytes, or None where the path did not exist at that commit}."""
-    if not specs:
-        return {}
-    specs = list(dict.fromkeys(specs))
-    raw = audit.run(store.root, "cat-file", "--batch", input="".join(f"{s}\n" for s in specs).encode(), text=False)
-    out: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in specs:
-        nl = raw.index(b"\n", pos)
-        header = raw[pos:nl].split()
-        pos = nl + 1
-        if len(header) == 3 and header[1] == b"blob":
-            size = int(header[2])
-            out[spec] = raw[pos:pos + size]
-            pos += size + 1
-        elif len(header) == 3:  # a tree or other object where a file was expected: skip its body
-            pos += int(header[2]) + 1
-            out[spec] = None
-        else:  # "<spec> missing"
-            out[spec] = None
-    return out
 
 
 def _case_statements(store: Store, wf, step: str, case, added: dict, blobs: dict) -> list[Problem]:
@@ -318,7 +294,7 @@ def _cited_changes(store: Store, case, s, data: dict, lines, then: _Then) -> lis
     out = []
     receipt = data.get("receipt_no") or case.id
     day = str(data.get("settled_on"))
-    notes = {tr_lang(lang, case.id) for lang in ("zh", "en")}
+    notes = {_note_in(lang, case.id) for lang in ("zh", "en")}
     now: dict[str, object] = {}
     for key in ("payments", "violations"):
         rel = f"tenants/{case.tenant_id}/{key}.yaml"
@@ -364,7 +340,7 @@ def _cited_changes(store: Store, case, s, data: dict, lines, then: _Then) -> lis
     return out
 
 
-def tr_lang(lang: str, case_id: str) -> str:
+def _note_in(lang: str, case_id: str) -> str:
     from wuye.moveout.cases import settlement_note
 
     with _language(lang):
