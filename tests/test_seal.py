@@ -110,6 +110,10 @@ def test_a_revision_signed_with_the_real_finance_key_after_closing_fails_verify(
     assert found(problems, rel, "statement.mismatch", sha)
     # The signature itself is good: it is the seal that refuses it, not the key.
     assert "signature.bad" not in codes(problems, rel)
+    # `moveout status` no longer takes the forged revision for the settlement: it shows the case failing.
+    board, _ = mo.status()
+    assert any(p["code"] == "case.sealed" and p["path"] == rel for p in board["problems"])
+    assert board["standards"] == []
 
 
 def test_a_sealed_entry_deleted_after_closing_breaks_the_seal(mo, run):
@@ -398,3 +402,17 @@ def test_a_separation_rule_naming_no_real_pair_is_refused(mo, run, group, fragme
     assert r.exit_code == 1
     assert any(p["path"] == "workflows/moveout.yaml" and p["code"] == "workflow.invalid" and p["line"] is not None
                and fragment in p["message"] for p in problems), problems
+
+
+def test_a_group_of_three_steps_must_all_have_different_signers(mo, run):
+    _two_hats(run, "lihua", "customer_service", "engineering")
+    path = mo.store.path("workflows/moveout.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "  - [application, engineering_inspection, handover]\n", encoding="utf-8")
+    plain_git(mo.store.root, "commit", "-q", "-am", "受理、验房、交接须三人")
+    mo.walk("notice")
+    mo.ok(mo.sign("application", as_="lihua"))
+    before = snapshot(mo.store)
+    refused(mo.sign("engineering_inspection", as_="lihua"), "application, engineering_inspection, handover", "lihua")
+    assert snapshot(mo.store) == before
+    mo.ok(mo.sign("engineering_inspection", as_="zhangwei"))
