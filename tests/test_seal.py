@@ -416,3 +416,21 @@ def test_a_group_of_three_steps_must_all_have_different_signers(mo, run):
     refused(mo.sign("engineering_inspection", as_="lihua"), "application, engineering_inspection, handover", "lihua")
     assert snapshot(mo.store) == before
     mo.ok(mo.sign("engineering_inspection", as_="zhangwei"))
+
+
+def test_settling_refuses_an_archive_edited_by_hand_and_not_committed(mo, run):
+    # verify recomputes a statement from the archive at its commit, so it must be signed against
+    # a committed one.
+    money_case(mo, "security_inspection")
+    rel = "tenants/T0001/payments.yaml"
+    path = mo.store.path(rel)
+    path.write_text(path.read_text(encoding="utf-8").replace("1500.00", "1600.00"), encoding="utf-8")
+    before = snapshot(mo.store)
+    refused(mo.settle(), "未提交", rel)
+    assert snapshot(mo.store) == before
+    # A dry run signs nothing, and shows the statement of the files as they are.
+    dry = json.loads(mo.ok(mo.settle("--dry-run", "--json")).stdout)
+    assert dry["charges"] == "1928.20"
+    commit_by_hand(mo, "物业费更正")
+    mo.ok(mo.settle())
+    assert verify_json(run) == (0, [])

@@ -699,6 +699,21 @@ def statement(store: Store, case: Case, other_charges=()):
     return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges)
 
 
+def _refuse_uncommitted(store: Store, case: Case) -> None:
+    """A statement is signed against the archive of record: verify recomputes it from the files as
+    they are at the commit that adds it (verify/statements.py), which would not hold an edit made
+    by hand and not yet committed."""
+    from wuye.storage import git as audit
+
+    rels = ["wuye.yaml", *(store.tenant_rel(case.tenant_id, f"{k}.yaml") for k in ("payments", "violations", "move_in")), case.dir]
+    out = audit.run(store.root, "status", "--porcelain", "-z", "-uall", "--no-renames", "--", *rels)
+    dirty = sorted({item[3:] for item in out.split("\0") if item})
+    if dirty:
+        raise WuyeError(tr("结算须依据已提交的档案，以下文件有未提交的改动：%s；请先提交（git commit）或撤销这些改动",
+                           "a settlement is computed from the committed archive, and these files have uncommitted changes: %s; "
+                           "commit them (git commit) or undo them first") % "、".join(dirty))
+
+
 def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
     from wuye.models.types import to_money
 
@@ -729,6 +744,7 @@ def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = Fal
 
     def compute(case: Case) -> dict:
         st = statement(store, case, extra)
+        _refuse_uncommitted(store, case)
         # A correction keeps the other charges finance entered before, unless new ones are given.
         previous = case.latest(step)
         if correct and not extra and previous is not None:
