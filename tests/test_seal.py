@@ -434,3 +434,20 @@ def test_settling_refuses_an_archive_edited_by_hand_and_not_committed(mo, run):
     commit_by_hand(mo, "物业费更正")
     mo.ok(mo.settle())
     assert verify_json(run) == (0, [])
+
+
+def test_a_case_yaml_replaced_by_a_symlink_or_deleted(mo, run, tmp_path):
+    money_case(mo)
+    rel = f"tenants/T0001/moveout/{mo.case}/case.yaml"
+    path = mo.store.path(rel)
+    elsewhere = mo.store.path("tenants/T0001/case-copy.yaml")
+    elsewhere.write_text(path.read_text(encoding="utf-8").replace("status: closed", "status: open"), encoding="utf-8")
+    path.unlink()
+    path.symlink_to("../../case-copy.yaml")
+    sha = commit_by_hand(mo, "换成链接")
+    code, problems = verify_json(run)
+    assert code == 1 and found(problems, rel, "history.type-changed", sha, "120000")
+    plain_git(mo.store.root, "rm", "-q", rel)
+    sha = commit_by_hand(mo, "删除案件文件")
+    code, problems = verify_json(run)
+    assert code == 1 and found(problems, rel, "history.case-changed", sha)
