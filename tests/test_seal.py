@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -451,3 +453,24 @@ def test_a_case_yaml_replaced_by_a_symlink_or_deleted(mo, run, tmp_path):
     sha = commit_by_hand(mo, "删除案件文件")
     code, problems = verify_json(run)
     assert code == 1 and found(problems, rel, "history.case-changed", sha)
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+def test_ssh_keygen_checks_the_seal_of_a_closed_case(mo, run, tmp_path):
+    # The seals are in the signed bytes: `ssh-keygen -Y verify` alone shows which entries (by
+    # digest) the security officer sealed, and that a payload with one seal changed is not signed.
+    money_case(mo)
+    payload = run("moveout", "payload", mo.case, "release").stdout_bytes
+    sig = tmp_path / "release.sig"
+    sig.write_bytes(run("moveout", "payload", mo.case, "release", "--signature").stdout_bytes)
+    assert json.loads(payload)["seals"]["settlement.yaml"] == digest_of(mo, mo.step_rel("settlement"))
+
+    def ssh_verify(data: bytes):
+        return subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(mo.store.path("allowed_signers")), "-I", "chenjing",
+                               "-n", "wuye-step", "-s", str(sig)], input=data, capture_output=True)
+
+    ok = ssh_verify(payload)
+    assert ok.returncode == 0 and b'Good "wuye-step" signature for chenjing' in ok.stdout + ok.stderr
+    forged = json.loads(payload)
+    forged["seals"]["settlement.2.yaml"] = forged["seals"]["settlement.yaml"]
+    assert ssh_verify(signing.canonical_bytes(forged)).returncode != 0
