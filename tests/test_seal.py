@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from conftest import git, refused, snapshot
-from test_moveout import DATA, MoveOut, plain_git
+from test_moveout import MoveOut, plain_git
 from test_verify import commit_by_hand, found, verify_json
 
 from wuye.moveout import cases as moveout
