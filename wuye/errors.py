@@ -81,9 +81,20 @@ CODES: dict[str, tuple[str, str]] = {
     "dag.order": ("签字时间早于其前置步骤", "signed before a step it needs"),
     "correction.missing": ("更正链缺少一版", "a revision of the correction chain is missing"),
     "correction.supersedes": ("supersedes 与上一版的摘要不符", "supersedes does not match the revision before"),
+    "case.unsealed": ("结案条目没有封存案件的条目", "the closing entry seals none of the case's entries"),
+    "case.sealed": ("已结案封存的案件中有未封存的条目（结案后追加）", "an entry the closing entry does not seal (added to a closed case)"),
+    "case.seal-broken": ("封存的条目被替换或删除", "a sealed entry was replaced or deleted"),
+    "separation.same-signer": ("须由不同的人签字的两个步骤由同一人签字", "one person signed two steps that must be signed by different people"),
+    # verify: settlement statements against the archive they were computed from (verify.statements)
+    "statement.mismatch": ("结算单与当时档案重新计算的结果不符", "a statement differs from the one recomputed from the archive of its time"),
+    "statement.sum": ("结算单各行之和与合计、结余不符", "a statement's lines do not add up to its totals and balance"),
+    "statement.unreproducible": ("无法按当时的档案重新计算结算单", "a statement cannot be recomputed from the archive of its time"),
+    "statement.cited-changed": ("结算单引用的档案记录在结算后被改动", "a record a statement cites was changed after settling"),
     # verify: git history
     "history.entry-modified": ("已签字的条目在某个提交中被改动", "a signed entry was modified in a commit"),
     "history.entry-deleted": ("已签字的条目在某个提交中被删除", "a signed entry was deleted in a commit"),
+    "history.type-changed": ("签字条目或案件文件的类型或权限在某个提交中被改变（如换成符号链接）", "a signed entry's or case file's type or mode was changed in a commit (a symlink, say)"),
+    "history.case-changed": ("case.yaml 在某个提交中被改动，而不是由结案改动", "a case.yaml was changed in a commit other than as closing changes it"),
     "history.head-rewritten": ("历史被改写（上次校验的提交不再是祖先）", "history was rewritten (the last verified commit is no ancestor)"),
     # verify: the central repository's push receipts (trust/receipts.py, verify/receipts_check.py)
     "receipt.malformed": ("推送回执无法读取", "a push receipt cannot be read"),

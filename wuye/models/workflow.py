@@ -56,6 +56,8 @@ class WorkflowFile(Record):
     title: str = Field(title="中文名称", description="流程的中文名称")
     title_en: str | None = Field(None, title="英文名称", description="流程的英文名称")
     steps: list[StepSpec] = Field(title="步骤", description="流程的步骤", min_length=1)
+    separate: list[list[EntityId]] = Field(default_factory=list, title="职责分离",
+                                           description="每组中的步骤须由不同的人签字（如 [settlement, release]），兼任几个部门的人也不例外")
 
 
 class MoveOutCase(Record):
@@ -86,16 +88,17 @@ class StepEntry(Record):
     department: Department = Field(title="部门", description="签字人以哪个部门签字")
     signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")
     data: dict[str, Any] = Field(default_factory=dict, title="记录内容", description="步骤记录的字段")
+    seals: dict[str, str] | None = Field(None, title="封存", description="结案步骤：案件中其余每个条目的文件名及其摘要 sha256:…")
     signature: str | None = Field(None, title="签名", description="OpenSSH SSHSIG 签名（命名空间 wuye-step）")
 
-    @field_validator("needs")
+    @field_validator("needs", "seals")
     @classmethod
-    def _digests(cls, v):
+    def _digests(cls, v, info):
         import re
 
-        for step, digest in v.items():
+        for step, digest in (v or {}).items():
             if not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
-                raise ValueError("needs.%s 不是 sha256 摘要 / is not a sha256 digest" % step)
+                raise ValueError("%s.%s 不是 sha256 摘要 / is not a sha256 digest" % (info.field_name, step))
         return v
 
 

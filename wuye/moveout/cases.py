@@ -298,6 +298,7 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
         chain = authority.load(store)
     for e in case.entries:
         out += entry_problems(store, wf, case, e, chain)
+    out += seal_problems(wf, case) + separation_problems(wf, case)
     closing = wf.closing.id
     if case.closed:
         missing = [s for s in wf.order if case.latest(s) is None]
@@ -318,6 +319,77 @@ def case_workflow(store: Store, case_id: str):
 
     check_case_id(case_id)
     return workflow.for_case(store, authority.load(store), load_case(store, case_id))
+
+
+def seal_problems(wf, case: Case) -> list[Problem]:
+    """A case whose closing step is signed is sealed by that entry (its first revision: it closes
+    the case, so nothing can come after it): every other entry of the case must be one it seals,
+    with the digest it seals. No amendment of a closed case is allowed yet; when the money rules
+    define a management-signed reopening, it will be the one kind of entry allowed after it."""
+    closing = case.revisions(wf.closing.id)
+    if not closing:
+        return []
+    seal = closing[0]
+    seals = seal.data.get("seals")
+    if not isinstance(seals, dict):
+        return [Problem(seal.rel, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
+                                     "the closing entry seals none of the case's other entries (seals): nothing shows the case unchanged since"),
+                        code="case.unsealed")]
+    out = []
+    present = set()
+    for e in case.entries:
+        if e is seal:
+            continue
+        present.add(e.file)
+        if e.file not in seals:
+            out.append(Problem(e.rel, tr("案件已由 %s 结案封存，此条目不在封存之列（结案后追加的？）；已结案的案件不能再添加条目",
+                                         "the case was closed and sealed by %s, which does not seal this entry (added after closing?); "
+                                         "a closed case takes no more entries") % seal.file, code="case.sealed"))
+        elif seals[e.file] != e.digest:
+            out.append(Problem(e.rel, tr("此条目与结案条目 %s 封存的摘要不符（结案后被替换？）",
+                                         "this entry does not match the digest that %s sealed (replaced after closing?)") % seal.file,
+                               code="case.seal-broken"))
+    for name in sorted(set(seals) - present):
+        out.append(Problem(f"{case.dir}/steps/{name}", tr("结案条目 %s 封存的条目不见了（被删除？）",
+                                                          "an entry sealed by %s is gone (deleted?)") % seal.file, code="case.seal-broken"))
+    return out
+
+
+def separation_problems(wf, case: Case) -> list[Problem]:
+    """Separation of duties (workflow `separate`): the latest entries of two steps that must be
+    signed by different people have different signers, whatever departments they hold."""
+    out = []
+    seen = set()
+    for group in wf.spec.separate:
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                ea, eb = case.latest(a), case.latest(b)
+                if ea is None or eb is None or a == b or (a, b) in seen:
+                    continue
+                seen.add((a, b))
+                signer = ea.data.get("signer")
+                if signer == eb.data.get("signer"):
+                    later = max((ea, eb), key=lambda x: (str(x.data.get("signed_at")), x.rel))
+                    earlier = eb if later is ea else ea
+                    out.append(Problem(later.rel, tr("职责分离（separate: [%s]）：%s 与 %s 须由不同的人签字，却都由 %s 签字",
+                                                     "separation of duties (separate: [%s]): %s and %s must be signed by different people, "
+                                                     "but %s signed both") % (", ".join(group), later.step, earlier.step, signer),
+                                       code="separation.same-signer"))
+    return out
+
+
+def _check_separation(wf, case: Case, step: str, actor_id: str, store: Store) -> None:
+    for group, other in wf.separated_from(step):
+        earlier = case.latest(other)
+        if earlier is not None and earlier.data.get("signer") == actor_id:
+            try:
+                name = store.staff(actor_id).name
+            except WuyeError:
+                name = actor_id
+            raise WuyeError(tr("职责分离（流程 separate: [%s]）：「%s」与「%s」须由不同的人签字，「%s」已由 %s（%s）于 %s 签字；请另请一位同事签",
+                               "separation of duties (workflow separate: [%s]): %s and %s must be signed by different people, and %s "
+                               "was signed by %s (%s) at %s; ask a colleague to sign")
+                            % (", ".join(group), wf.title(step), wf.title(other), wf.title(other), actor_id, name, earlier.data.get("signed_at")))
 
 
 def verified_case(store: Store, wf, case_id: str) -> Case:
@@ -423,6 +495,10 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
     entry["department"] = department
     entry["signed_at"] = store.now().isoformat()
     entry["data"] = validate_step_data(wf, step, data, rel)
+    if spec.closes:
+        # The closing entry seals the case: it signs the digest of every other entry, so that
+        # nothing added afterwards (even signed with a real key) passes as part of the case.
+        entry["seals"] = {e.file: e.digest for e in case.entries}
     private = _private_key_for(actor)
     entry["signature"] = signing.sign(payload_of(entry), private)
     return rel, entry
@@ -548,7 +624,10 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
+            # No amendment of a closed case exists yet (a management-signed reopening is for the
+            # money rules to define); until then a closed case takes no entry, --correct included.
             raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
+        _check_separation(wf, case, step, actor.id, store)
         if spec.closes:
             from wuye.moveout.standards import unmet
 
@@ -629,7 +708,7 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
     data = settlement["data"]
     receipt = data.get("receipt_no") or case.id
     day = data.get("settled_on") or now.date().isoformat()
-    note = tr("迁出结算 %s", "move-out settlement %s") % case.id
+    note = settlement_note(case.id)
     by_file: dict[str, dict[str, str]] = {}
     for line in data.get("lines", []):
         file, _, entry_id = line["source"].partition("#")
@@ -639,20 +718,31 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
         rel = store.tenant_rel(case.tenant_id, file)
         doc = y.load_roundtrip(store.path(rel).read_text(encoding="utf-8"))
         for entry in doc.get("entries") or []:
-            code = codes.get(str(entry.get("id")))
-            if code == "deposit":
-                entry["deposit_status"] = "refunded"
-            elif code == "unpaid_fee":
-                entry["paid"] = entry["amount"]
-                entry["paid_on"] = day
-                entry["receipt_no"] = receipt
-            elif code in ("arrears", "violation"):
-                entry["status"] = "settled"
-                entry["resolved_on"] = day
-            else:
-                continue
-            entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+            closing_marks(entry, codes.get(str(entry.get("id"))), day, receipt, note)
         ch.write_yaml(rel, doc)
+
+
+def closing_marks(entry, code: str | None, day: str, receipt: str, note: str) -> bool:
+    """Mark one archive entry settled as a statement line of `code` settles it; False when the
+    code marks nothing. The one description of what closing writes into the archive, shared by
+    `_reconcile` and by verify, which allows exactly these changes to a record a statement cites."""
+    if code == "deposit":
+        entry["deposit_status"] = "refunded"
+    elif code == "unpaid_fee":
+        entry["paid"] = entry["amount"]
+        entry["paid_on"] = day
+        entry["receipt_no"] = receipt
+    elif code in ("arrears", "violation"):
+        entry["status"] = "settled"
+        entry["resolved_on"] = day
+    else:
+        return False
+    entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+    return True
+
+
+def settlement_note(case_id: str) -> str:
+    return tr("迁出结算 %s", "move-out settlement %s") % case_id
 
 
 # --- settling ------------------------------------------------------------------------------
@@ -675,6 +765,21 @@ def statement(store: Store, case: Case, other_charges=()):
     payments = records["payments"].entries if records["payments"] else []
     violations = records["violations"].entries if records["violations"] else []
     return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges)
+
+
+def _refuse_uncommitted(store: Store, case: Case) -> None:
+    """A statement is signed against the archive of record: verify recomputes it from the files as
+    they are at the commit that adds it (verify/statements.py), which would not hold an edit made
+    by hand and not yet committed."""
+    from wuye.storage import git as audit
+
+    rels = ["wuye.yaml", *(store.tenant_rel(case.tenant_id, f"{k}.yaml") for k in ("payments", "violations", "move_in")), case.dir]
+    out = audit.run(store.root, "status", "--porcelain", "-z", "-uall", "--no-renames", "--", *rels)
+    dirty = sorted({item[3:] for item in out.split("\0") if item})
+    if dirty:
+        raise WuyeError(tr("结算须依据已提交的档案，以下文件有未提交的改动：%s；请先提交（git commit）或撤销这些改动",
+                           "a settlement is computed from the committed archive, and these files have uncommitted changes: %s; "
+                           "commit them (git commit) or undo them first") % "、".join(dirty))
 
 
 def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
@@ -705,6 +810,7 @@ def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = Fal
 
     def compute(case: Case) -> dict:
         st = statement(store, case, extra)
+        _refuse_uncommitted(store, case)
         # A correction keeps the other charges finance entered before, unless new ones are given.
         previous = case.latest(step)
         if correct and not extra and previous is not None:

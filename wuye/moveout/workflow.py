@@ -50,6 +50,12 @@ class Workflow:
             self._models[step_id] = step_data_model(self.steps[step_id])
         return self._models[step_id]
 
+    def separated_from(self, step_id: str) -> list[tuple[list[str], str]]:
+        """(rule, other step) for every step that must be signed by someone other than whoever
+        signs `step_id` (workflow `separate`; a group of three means all three differ)."""
+        return [(group, other) for group in self.spec.separate if step_id in group
+                for other in dict.fromkeys(group) if other != step_id]
+
     def title(self, step_id: str) -> str:
         s = self.steps.get(step_id)
         return tr(s.title, s.title_en or s.title) if s else step_id
@@ -83,6 +89,15 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
             if f.type == "list" and not f.items:
                 problems.append(Problem(rel, tr("list 字段 %s 须列出 items", "list field %s needs items") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
+    for i, group in enumerate(spec.separate):
+        # A rule naming an unknown step would silently hold nothing: refused, like an unknown need.
+        for j, sid in enumerate(group):
+            if sid not in ids:
+                problems.append(Problem(rel, tr("separate 中的步骤 %r 不在流程中", "separate names an unknown step %r") % sid,
+                                        *at("separate", i, j), code="workflow.invalid"))
+        if len(set(group)) < 2:
+            problems.append(Problem(rel, tr("separate 的每一组须列出至少两个不同的步骤", "each group of separate lists at least two different steps"),
+                                    *at("separate", i), code="workflow.invalid"))
     roots = [s.id for s in spec.steps if not s.needs]
     if len(roots) != 1:
         problems.append(Problem(rel, tr("流程须恰有一个起始步骤（needs 为空），现有：%s" % ("、".join(roots) or "无"),
