@@ -110,11 +110,27 @@ def mask_text(value: str) -> str:
     return "".join(out) + value[last:]
 
 
+# In a message, a quoted value of seven or more digits: a mistyped phone or ID number quoted by a
+# refusal (`电话号码无效：'1381234567'`) is no valid number, and still a person's. Only quoted
+# ones: a commit id in a message (`提交 1234567890`) can be all digits.
+_QUOTED_DIGITS = re.compile(r"""(['"‘“])([0-9][0-9 -]{5,}[0-9Xx])(['"’”])""")
+
+
+def mask_message(value: str) -> str:
+    """A message (an error, a problem, a conflict): `mask_text`, and quoted digit runs."""
+    def hide(m: re.Match) -> str:
+        if sum(c.isdigit() for c in m[2]) < 7:
+            return m[0]
+        return m[1] + mask_phone(m[2]) + m[3]
+
+    return _QUOTED_DIGITS.sub(hide, mask_text(value))
+
+
 def mask_all(value: Any) -> Any:
-    """Every string in `value` through `mask_text`: for what quotes records without saying which
-    field a value is (an error message, a sync conflict, a line of a diff)."""
+    """Every string in `value` through `mask_message`: for what quotes records without saying
+    which field a value is (an error, a finding, a sync conflict, a line of a diff)."""
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_message(value)
     if isinstance(value, dict):
         return {k: mask_all(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -137,7 +153,7 @@ def mask_yaml_line(line: str) -> str:
             # company's name in a conflict line is not worth the risk of printing a person's.
             value = mask_name(value)
         line = f"{m[1]}{m[2]}{m[3]}{m[4]}{value}{m[6]}"
-    return mask_text(line)
+    return mask_message(line)
 
 
 def masked(value: Any, key: str | None = None, person: bool = False) -> Any:

@@ -187,14 +187,14 @@ def check(
     store = open_store(ctx)
     tid = archive.find_tenant(store, tenant) if tenant else None
     report = archive_check.check(store, tid)
-    from wuye.archive.privacy import mask_all, mask_text  # problems may quote a file's values
+    from wuye.archive.privacy import mask_all, mask_message  # problems may quote a file's values
 
     if as_json:
         print_json({"tenants": report.tenants, "problems": [mask_all(p.to_json()) for p in report.problems],
                     "missing": report.missing, "ok": not report.errors})
     else:
         for p in report.problems:
-            typer.echo(mask_text(str(p)))
+            typer.echo(mask_message(str(p)))
         incomplete = {t: m for t, m in report.missing.items() if m}
         for t, m in incomplete.items():
             typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(m)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(m))))

@@ -109,7 +109,7 @@ def doctor(
 
     store = open_store(ctx)
     report = doctoring.repair(store, as_) if fix else doctoring.diagnose(store)
-    from wuye.archive.privacy import mask_all, mask_text  # findings may quote a file's values
+    from wuye.archive.privacy import mask_all, mask_message  # findings may quote a file's values
 
     if as_json:
         print_json({"ok": not report.problems, "done": report.done, "commits": report.commits,
@@ -118,7 +118,7 @@ def doctor(
         for line in report.done:
             say(tr("已修复：", "fixed: ") + line)
         for f in report.findings:
-            typer.echo(mask_text(str(f)))
+            typer.echo(mask_message(str(f)))
             typer.echo("  → " + (f.advice if not f.fixable or not fix else tr("未能修复：", "not fixed: ") + f.advice))
         if report.problems:
             fixable = sum(1 for f in report.problems if f.fixable)
@@ -136,13 +136,13 @@ def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 
     store = open_store(ctx)
     report = verifying.verify(store)
-    from wuye.archive.privacy import mask_all, mask_text  # problems may quote a file's values
+    from wuye.archive.privacy import mask_all, mask_message  # problems may quote a file's values
 
     if as_json:
         print_json({"ok": not report.errors, "counts": report.counts, "problems": [mask_all(p.to_json()) for p in report.problems]})
     else:
         for p in report.problems:
-            typer.echo(mask_text(str(p)))
+            typer.echo(mask_message(str(p)))
         c = report.counts
         summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d",
                      "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries") % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0))

@@ -56,9 +56,9 @@ def say(message: str) -> None:
     Messages are never revealed data: a phone or ID number quoted from a file (a YAML error, a
     conflict, a pydantic message) is masked here, the one place they all pass.
     """
-    from wuye.archive.privacy import mask_text
+    from wuye.archive.privacy import mask_message
 
-    err().print(mask_text(message), markup=False, soft_wrap=True)
+    err().print(mask_message(message), markup=False, soft_wrap=True)
 
 
 LONG_LISTING = 300  # rows past which a table is printed as plain columns

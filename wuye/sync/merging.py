@@ -538,7 +538,9 @@ def run_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     try:
         merged = merge_texts(*texts, path, prefer=resolution_for(path), cited=cited)
     except Unmergeable as e:
-        print(f"wuye merge-driver: {e}", file=sys.stderr)
+        from wuye.archive.privacy import mask_message  # a YAML error may quote a value
+
+        print(f"wuye merge-driver: {mask_message(str(e))}", file=sys.stderr)
         return 1 if _text_merge(ours, base, theirs, path) else 0
     _note(path, merged)
     for r in merged.renumbered:
