@@ -119,7 +119,7 @@ _QUOTED_DIGITS = re.compile(r"""(['"‘“])([0-9][0-9 -]{5,}[0-9Xx])(['"’”]
 def mask_message(value: str) -> str:
     """A message (an error, a problem, a conflict): `mask_text`, and quoted digit runs."""
     def hide(m: re.Match) -> str:
-        if sum(c.isdigit() for c in m[2]) < 7:
+        if sum(c.isdigit() for c in m[2]) < 7 or _DATE.fullmatch(m[2]):  # `'2025-13-01'` is a date, if a bad one
             return m[0]
         return m[1] + mask_phone(m[2]) + m[3]
 
