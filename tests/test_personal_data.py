@@ -153,6 +153,7 @@ def test_phonenumbers_is_imported_only_when_a_text_could_hold_a_number():
         return out.rsplit(" ", 1)[0], out.split()[-1] == "True"
 
     assert probe("空调不制冷，2026-11-20 14:30 报修，金额 120.00") == ("空调不制冷，2026-11-20 14:30 报修，金额 120.00", False)
+    assert probe("迁出后联系方式（MO-2023-0003），见 TS-2026-0022") == ("迁出后联系方式（MO-2023-0003），见 TS-2026-0022", False)
     assert probe("请回电 138 1234 5678") == ("请回电 138 **** 5678", True)
 
 
