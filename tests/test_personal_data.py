@@ -300,6 +300,16 @@ def test_a_changed_name_in_the_access_log_breaks_the_chain(tenant, run):
     assert [f["line"] for f in json.loads(run("doctor", "--json").stdout)["findings"] if f["code"] == "doctor.access-log-broken"] == [2]
 
 
+def test_a_log_without_its_last_newline_still_chains(tenant, run):
+    from wuye.archive.privacy import chain_breaks, reveals
+
+    reveal_three(run)
+    path = tenant.root / ".git/wuye/access.log"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # an editor that drops the final newline
+    ok(run("archive", "show", "T0001", "--reveal", "--as", "wangli"))
+    assert len(reveals(tenant.root)) == 4 and chain_breaks(tenant.root) == []
+
+
 def test_a_log_written_before_the_chain_is_one_warning_and_new_lines_chain_on(tenant, run):
     from wuye.archive.privacy import chain_breaks
 

@@ -261,10 +261,13 @@ def record_reveal(root: Path, command: str, subject: str, actor: str) -> None:
         except ImportError:
             pass
         before = _last_line(fd)
+        size = os.fstat(fd).st_size
+        # A log whose last line lost its newline (an editor) must not have this line glued to it.
+        lead = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
         line = json.dumps({"at": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "staff": actor,
                            "login": login, "command": command, "subject": mask_text(subject),
                            "prev": GENESIS if before is None else _digest(before)}, ensure_ascii=False)
-        os.write(fd, (line + "\n").encode("utf-8"))
+        os.write(fd, lead + (line + "\n").encode("utf-8"))
     finally:
         os.close(fd)
 
