@@ -378,6 +378,19 @@ def test_an_exposed_key_stays_reported_after_fix_until_it_is_rotated(tenant, run
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_a_key_rotated_while_readable_leaves_only_the_retired_files_mode_to_fix(tenant, run):
+    from wuye.trust.signing import keys_dir, private_key_path
+
+    private_key_path("chenjing").chmod(0o644)
+    ok(run("staff", "key", "chenjing", "--as", "sunhao"))  # rotated before anyone ran doctor
+    [retired] = [p for p in keys_dir().iterdir() if p.name.startswith("chenjing.retired-")]
+    r, found = key_findings(run)
+    assert r.exit_code == 1 and [(f["code"], f["path"]) for f in found] == [("doctor.key-mode", str(retired))]
+    r, found = key_findings(run, "--fix")
+    assert r.exit_code == 0 and found == [] and stat.S_IMODE(retired.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
 def test_a_key_tightened_by_hand_after_doctor_saw_it_stays_reported(tenant, run):
     from wuye.trust.signing import private_key_path
 

@@ -488,14 +488,18 @@ def check_keys(store: Store, report: Report) -> None:
             continue
         mode = stat.S_IMODE(p.stat().st_mode)
         staff_id = p.name.split(".", 1)[0]  # `ID`, or `ID.retired-…` after a rotation
+        # A retired key (renamed aside by `wuye staff key`) was replaced already: it signs nothing
+        # from then on, so only its mode is worth a finding.
+        current = ".retired-" not in p.name
         if mode & 0o077:
             report.findings.append(finding(
                 "doctor.key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）",
                                        "the private key file has mode %o: other users can read it (signing refuses it)") % mode,
                 tr("--fix 改为 600（此密钥仍须换新，见下一条）", "--fix sets it to 600 (the key must still be rotated: see the next finding)"),
                 fixable=True, details={"mode": oct(mode), "want": "0o600"}))
-            remember_exposed(p)
-        if mode & 0o077 or _was_exposed(p):
+            if current:
+                remember_exposed(p)
+        if current and (mode & 0o077 or _was_exposed(p)):
             report.findings.append(finding(
                 "doctor.key-exposed", str(p),
                 tr("此密钥可能已被别人读到（权限曾为 %s）：须换新", "this key may have been read (its mode was %s): rotate it")
@@ -703,7 +707,8 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
 
         for f in found:
             if f.code == "doctor.key-mode" and f.fixable:
-                if Path(f.path).is_file() and not remember_exposed(Path(f.path)):
+                key = Path(f.path)
+                if key.is_file() and ".retired-" not in key.name and not remember_exposed(key):
                     # Without the marker the tightened mode would hide that the key was readable.
                     done.append(tr("未改 %s 的权限：无法记下它曾外露", "left the mode of %s: could not record that it was exposed") % f.path)
                     continue
