@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 
 _SEPARATORS = re.compile(r"[\s\-－()（）+＋]")
-_MOBILE = re.compile(r"(?<![0-9])(?:86)?1[3-9][0-9]{9}(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9])0[0-9]{2,3}[0-9]{7,8}(?![0-9])")
+# Not inside a word: a sha256 trailer (`Wuye-Source-Sha256: 196e578f…`) holds digit runs too.
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:86)?1[3-9][0-9]{9}(?![0-9A-Za-z])")
+_LANDLINE = re.compile(r"(?<![0-9A-Za-z])0[0-9]{2,3}[0-9]{7,8}(?![0-9A-Za-z])")
 _RIC = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 def personal_numbers(message: str) -> list[str]:
     # Digits are joined across separators first: `138 1234 5678` and `（010）65881234` count too.
-    # Hex commit ids and sha256 digests hold letters, so a run of digits inside one is no match.
     joined = _SEPARATORS.sub("", message)
     return _MOBILE.findall(joined) + _LANDLINE.findall(joined) + _RIC.findall(message)
 

@@ -40,8 +40,8 @@ def leaks(text: str) -> list[str]:
     """Phone and ID numbers in `text`, whatever separators they were written with."""
     found = []
     digits = re.sub(r"[\s\-－()（）+＋]", "", text)
-    found += re.findall(r"(?<![0-9])(?:86)?1[3-9][0-9]{9}(?![0-9])", digits)
-    found += re.findall(r"(?<![0-9])0[0-9]{2,3}[0-9]{7,8}(?![0-9])", digits)
+    found += re.findall(r"(?<![0-9A-Za-z])(?:86)?1[3-9][0-9]{9}(?![0-9A-Za-z])", digits)
+    found += re.findall(r"(?<![0-9A-Za-z])0[0-9]{2,3}[0-9]{7,8}(?![0-9A-Za-z])", digits)
     found += re.findall(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])", text)
     found += [w for w in WRITTEN if w in text]
     return found
