@@ -425,9 +425,9 @@ def test_show_masks_personal_data_unless_revealed(tenant, run):
     masked = json.loads(run("archive", "show", "T0001", "--json").stdout)
     assert masked["categories"]["contacts"]["entries"][0]["phone"] == "138****5678"
 
-    shown = run("archive", "show", "T0001", "--reveal")
+    shown = run("archive", "show", "T0001", "--reveal", "--as", "wangli")
     assert "13812345678" in shown.stdout and VALID_RIC in shown.stdout
-    revealed = json.loads(run("archive", "show", "T0001", "--json", "--reveal").stdout)
+    revealed = json.loads(run("archive", "show", "T0001", "--json", "--reveal", "--as", "wangli").stdout)
     assert revealed["categories"]["contacts"]["entries"][0]["phone"] == "13812345678"
 
 

@@ -167,7 +167,8 @@ def test_a_real_conflict_changes_nothing_and_is_finished_by_resolve_or_by_hand(o
 
     r = offices.sync(b)
     assert r.exit_code == 1
-    assert 'tenants/T0001/profile.yaml: phone: 本地 "010-22222222" ≠ 远端 "010-11111111"' in r.stderr
+    assert 'tenants/T0001/profile.yaml: phone: 本地 "010*****2222" ≠ 远端 "010*****1111"' in r.stderr  # masked
+    assert "22222222" not in r.stderr and "11111111" not in r.stderr
     assert "--resolve tenants/T0001/profile.yaml=theirs" in r.stderr and "git merge origin/main" in r.stderr
     assert snapshot(b) == before  # nothing changed ...
     assert git(b, "rev-parse", "origin/main").strip() == offices.central_head() != tracking  # ... but the fetch

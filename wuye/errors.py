@@ -119,6 +119,9 @@ CODES: dict[str, tuple[str, str]] = {
     "doctor.private-key-committed": ("已提交的文件中含有私钥", "a committed file holds a private key"),
     "doctor.busy": ("另一个 wuye 命令正在写入", "another wuye command is writing"),
     "doctor.packing": ("git 后台整理失败", "git's background packing failed"),
+    "doctor.key-exposed": ("私钥可能已被别人读到，须换新", "a private key may have been read: rotate it"),
+    "doctor.access-log-broken": ("本机访问日志的链条断了（有记录被删改）", "the access log's chain is broken (a line deleted or changed)"),
+    "doctor.access-log-unchained": ("访问日志的开头几行写于加链之前", "the access log's first lines predate its chain"),
     # import, export and sync
     "import.invalid": ("导入的数据有误", "the imported data is wrong"),
     "import.note": ("导入时略过的内容", "something import passed over"),

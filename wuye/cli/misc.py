@@ -58,8 +58,13 @@ def log(
 
     store = open_store(ctx)
     paths = [store.tenant_rel(tenant)] if tenant else None
+    from wuye.archive.privacy import mask_all
+
+    # Older history may quote what a clerk typed (before messages named only the record): on
+    # screen it is masked like any other free text.
     rows = audit.log(store.root, paths, limit)
     for r in rows:
+        r["summary"], r["trailers"] = mask_all(r["summary"]), mask_all(r["trailers"])
         r["who"] = f"{r['author']} ({r['trailers'].get('Wuye-Actor') or r['trailers'].get('Wuye-Signer') or ''})".replace(" ()", "")
         r["when"] = r["date"].replace("T", " ")[:16]
         # The summary starts with "noun id:"; the ids have their own column.
@@ -124,14 +129,16 @@ def doctor(
 
     store = open_store(ctx)
     report = doctoring.repair(store, as_) if fix else doctoring.diagnose(store)
+    from wuye.archive.privacy import mask_all, mask_message  # findings may quote a file's values
+
     if as_json:
         print_json({"ok": not report.problems, "done": report.done, "commits": report.commits,
-                    "findings": [f.to_json() for f in report.findings]})
+                    "findings": [mask_all(f.to_json()) for f in report.findings]})
     else:
         for line in report.done:
             say(tr("已修复：", "fixed: ") + line)
         for f in report.findings:
-            typer.echo(str(f))
+            typer.echo(mask_message(str(f)))
             typer.echo("  → " + (f.advice if not f.fixable or not fix else tr("未能修复：", "not fixed: ") + f.advice))
         if report.problems:
             fixable = sum(1 for f in report.problems if f.fixable)
@@ -151,11 +158,13 @@ def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 
     store = open_store(ctx)
     report = verifying.verify(store, root)
+    from wuye.archive.privacy import mask_all, mask_message  # problems may quote a file's values
+
     if as_json:
-        print_json({"ok": not report.errors, "counts": report.counts, "problems": [p.to_json() for p in report.problems]})
+        print_json({"ok": not report.errors, "counts": report.counts, "problems": [mask_all(p.to_json()) for p in report.problems]})
     else:
         for p in report.problems:
-            typer.echo(str(p))
+            typer.echo(mask_message(str(p)))
         c = report.counts
         summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d",
                      "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries") % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0))

@@ -201,12 +201,20 @@ def payload(
     step: str = typer.Argument(..., help=tr("步骤", "step")),
     revision: int = typer.Option(None, "--revision", help=tr("版本（默认最新）", "revision (default: latest)")),
     signature: bool = typer.Option(False, "--signature", help=tr("输出签名而不是被签的内容", "print the armored signature instead of the signed bytes")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在取出被签内容（不带 --signature 时必需；默认 WUYE_USER；记入本机访问日志）",
+                                                  "who takes the signed bytes (required without --signature; default: WUYE_USER; logged locally)")),
 ):
     """输出被签的原始字节（或签名），供 ssh-keygen -Y verify 独立核验 / print the exact signed bytes (or the signature)."""
+    from wuye.archive import privacy
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
+    # The signed bytes are exact (a representative's name, a new phone): like an export, they
+    # are taken by someone named, and logged. The signature alone holds no personal data.
+    who = None if signature else privacy.identity(store, as_, "wuye moveout payload")
     entry = moveout.payload(store, case_id, step, revision)
+    if who is not None:
+        privacy.record_reveal(store.root, "moveout payload", f"{case_id} {step} r{entry.data.get('revision', revision or '')}", who)
     if signature:
         sys.stdout.write(entry.data.get("signature") or "")
     else:

@@ -53,8 +53,12 @@ def say(message: str) -> None:
 
     Never wrapped by rich: a `path:line:col: message` line must stay one line for editors and
     scripts reading stderr through a pipe (where rich would otherwise break it at 80 columns).
+    Messages are never revealed data: a phone or ID number quoted from a file (a YAML error, a
+    conflict, a pydantic message) is masked here, the one place they all pass.
     """
-    err().print(message, markup=False, soft_wrap=True)
+    from wuye.archive.privacy import mask_message
+
+    err().print(mask_message(message), markup=False, soft_wrap=True)
 
 
 LONG_LISTING = 300  # rows past which a table is printed as plain columns

@@ -427,7 +427,9 @@ def _diff(ours: str, theirs: str, limit: int = 30) -> str:
     lines = list(difflib.unified_diff(ours.splitlines(), theirs.splitlines(), tr("本地", "here"), tr("远端", "there"), lineterm="", n=1))
     if len(lines) > limit:
         lines = lines[:limit] + [tr("  …（另有 %d 行）", "  … (%d more lines)") % (len(lines) - limit)]
-    return "\n".join("    " + line for line in lines)
+    from wuye.archive.privacy import mask_yaml_line  # a diff quotes the files: masked as on screen
+
+    return "\n".join("    " + mask_yaml_line(line) for line in lines)
 
 
 def _refuse_markers(root: Path) -> None:

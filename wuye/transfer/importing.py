@@ -1519,8 +1519,17 @@ def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str]) -> None:
     result.units_written = sum(1 for rel in out if rel.startswith("units/"))
 
 
+def _source_names(result: ImportResult) -> list[str]:
+    """The imported files' names as history keeps them: a name is what someone typed (`李明
+    13812345678.xlsx`), so phone and ID numbers in it are masked; the sha256 trailer says which
+    file it was."""
+    from wuye.archive.privacy import mask_text
+
+    return [mask_text(s.name) for s in result.sources]
+
+
 def _summary_line(result: ImportResult) -> str:
-    names = [s.name for s in result.sources]
+    names = _source_names(result)
     what = names[0] if len(names) == 1 else tr("%s 等 %d 个文件" % (names[0], len(names)), "%s and %d more" % (names[0], len(names) - 1))
     return tr("import %s: 新建 %d 个租户，更新 %d 个，新增 %d 条记录",
               "import %s: %d tenants created, %d updated, %d records added") % (what, len(result.created), len(result.updated), result.records_added)
@@ -1529,7 +1538,7 @@ def _summary_line(result: ImportResult) -> str:
 def _trailers(result: ImportResult, actor_id: str) -> dict[str, str]:
     trailers = {
         "Wuye-Import": ", ".join(dict.fromkeys(k for s in result.sources for k in s.kind.split(",") if k)),
-        "Wuye-Source": ", ".join(s.name for s in result.sources),
+        "Wuye-Source": ", ".join(_source_names(result)),
         "Wuye-Source-Sha256": ", ".join(s.sha256 for s in result.sources),
         "Wuye-Created": str(len(result.created)),
         "Wuye-Updated": str(len(result.updated)),
