@@ -41,7 +41,7 @@ def fresh_clone(offices: Offices, name: str, *pin: str) -> Path:
     """A new office: `git clone` of the central, then `wuye remote add origin URL [--central KEY]`."""
     path = offices.tmp / name
     git(offices.tmp, "clone", "-q", "--no-local", str(offices.central), str(path))  # objects as over a network
-    offices.ok(offices.run("remote", "add", "origin", offices.central, *pin, store=path))
+    offices.ok(offices.run("remote", "add", "origin", offices.central, "--root", offices.root_fpr(), *pin, store=path))
     plain_git(path, "fetch", "-q", "origin")  # remote add's refspec brings the receipts
     return path
 
@@ -259,21 +259,25 @@ def test_a_store_never_pushed_keeps_the_local_check(store, run):
 def test_remote_add_refuses_a_pin_that_is_not_one_and_changes_nothing(store, run, snapshot, tmp_path, args, said):
     before = snapshot(store)
     config = (Path(store.root) / ".git" / "config").read_text()
+    pinned = (Path(store.root) / ".git" / "wuye" / "pins.json").read_text()  # the root, pinned at init
     r = run("remote", "add", "origin", tmp_path / "central.git", *args)
     assert r.exit_code == 1 and said in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
     assert snapshot(store) == before
     assert (Path(store.root) / ".git" / "config").read_text() == config
-    assert not (Path(store.root) / ".git" / "wuye" / "pins.json").exists()
+    assert (Path(store.root) / ".git" / "wuye" / "pins.json").read_text() == pinned
 
 
-def test_remote_add_pins_the_root_and_the_central_key(store, run, tmp_path):
+def test_remote_add_pins_the_root_and_the_central_key(store, run, tmp_path, refused):
     from wuye.trust import pins, signing
 
+    root = pins.read(Path(store.root))["root"]
     _, key = signing.generate_key("central")
-    r = run("remote", "add", "origin", tmp_path / "central.git", "--central", key, "--root", "SHA256:abcdef")
+    refused(run("remote", "add", "origin", tmp_path / "central.git", "--root", "SHA256:abcdef"), "SHA256:abcdef")
+    assert pins.read(Path(store.root)) == {"root": root}  # a pin is never moved by a command line
+    r = run("remote", "add", "origin", tmp_path / "central.git", "--central", key, "--root", root)
     assert r.exit_code == 0, r.stderr
-    assert pins.read(Path(store.root)) == {"central": " ".join(key.split()[:2]), "root": "SHA256:abcdef"}
+    assert pins.read(Path(store.root)) == {"central": " ".join(key.split()[:2]), "root": root}
 
 
 def test_the_post_receive_hook_outside_git_says_what_it_is_for(run):
@@ -307,3 +311,39 @@ def test_an_office_cannot_push_receipts_of_its_own_to_the_central(offices, run):
     p = subprocess.run(["git", "push", "origin", f"{REF}:{REF}"], cwd=a, capture_output=True, text=True)
     assert p.returncode != 0 and "中央仓库只接受分支" in p.stderr, p.stderr
     assert git(offices.central, "rev-parse", REF).strip() == tip
+
+
+def test_a_signing_time_after_the_central_received_the_entry(offices, run):
+    """An office signs an entry "two hours from now" and commits it with a matching committer date
+    (both under its control), then pushes: the central's receipt, on the server's clock, is the
+    bound that the commit time is not (entry.signed-after-receipt)."""
+    import datetime as dt
+
+    from wuye.moveout import cases as moveout
+    from wuye.storage import yamlio
+    from wuye.storage.store import Store
+    from wuye.trust import authority, signing
+
+    a = offices.a
+    offices.ok(run("remote", "add", "origin", offices.central, "--central", central_key(run, offices.central), store=a))
+    offices.do(a, "moveout", "start", "T0001", "--date", "2026-12-31", "--as", "zhaomin")
+    offices.ok(offices.sync(a))
+    store = Store(a)
+    case = moveout.load_case(store, moveout.list_cases(store)[0]["case"])
+    later = store.now() + dt.timedelta(hours=2)
+    entry = {"case": case.id, "tenant_id": "T0001", "step": "application", "revision": 1,
+             "needs": {"notice": case.latest("notice").digest}, "authority": authority.load(store).latest.number,
+             "signer": "wangli", "department": "customer_service", "signed_at": later.isoformat(),
+             "data": {"representative": "李明", "form_received": True}}
+    entry["signature"] = signing.sign(moveout.payload_of(entry), signing.load_private_key("wangli"))
+    rel = f"{case.dir}/steps/application.yaml"
+    store.path(rel).write_text(yamlio.dumps({**entry, "signature": yamlio.literal(entry["signature"])}), encoding="utf-8")
+    plain_git(a, "add", "-A")
+    env = {**os.environ, "GIT_COMMITTER_DATE": later.isoformat(), "GIT_AUTHOR_DATE": later.isoformat()}
+    subprocess.run(["git", "-c", "user.name=王丽", "-c", "user.email=w@example.invalid", "commit", "-q", "-m", "受理"],
+                   cwd=a, env=env, check=True)
+    plain_git(a, "push", "-q", "origin", "main")
+    plain_git(a, "fetch", "-q", "origin")
+    status, problems = verify(run, a)
+    assert status == 1
+    assert [p["code"] for p in problems if p["path"] == rel] == ["entry.signed-after-receipt"], problems

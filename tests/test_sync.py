@@ -43,8 +43,14 @@ class Offices:
     def clone(self, name: str) -> Path:
         path = self.tmp / name
         git(self.tmp, "clone", "-q", str(self.central), str(path))
-        self.ok(self.run("remote", "add", "origin", self.central, store=path))
+        # A new office pins the root the first office gave it (out of band: here, read from a).
+        self.ok(self.run("remote", "add", "origin", self.central, "--root", self.root_fpr(), store=path))
         return path
+
+    def root_fpr(self) -> str:
+        from wuye.trust import pins
+
+        return pins.read(self.a)["root"]
 
     def sync(self, where, *extra, as_="wangli"):
         args = ("--as", as_) if as_ else ()

@@ -57,6 +57,7 @@ CODES: dict[str, tuple[str, str]] = {
     "entry.authority-missing": ("授权链建立后提交的条目未注明授权版本", "an entry committed after the chain began names no authority version"),
     "entry.before-authority": ("签字时间早于所依据的授权版本", "signed before the authority version it names"),
     "entry.signed-after-commit": ("签字时间晚于载入它的提交", "signed later than the commit that brought it in"),
+    "entry.signed-after-receipt": ("签字时间晚于中央仓库收到它的时间", "signed later than the central repository received it"),
     "entry.after-revocation": ("条目在其密钥被吊销或更换之后才提交", "an entry committed after its key was revoked or rotated"),
     "history.authority-modified": ("授权记录在某次提交中被改动或删除", "an authority record was modified or deleted in a commit"),
     # verify: move-out cases and their signed entries (moveout.cases)

@@ -120,6 +120,21 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None, c
         raise WuyeError(tr("--root 应为授权根的指纹 SHA256:…，而不是 %r", "--root takes the authority root's fingerprint, SHA256:…, not %r") % root)
     fpr = root.strip() if root is not None else None
     root = store.root
+    if fpr is not None:
+        # A pin is never moved by a command line: a root already pinned here stays, and the root
+        # given must be the one this checkout's chain starts from (when it has one yet).
+        from wuye.trust import authority
+
+        pinned = pins.read(root).get("root")
+        if pinned is not None and pinned != fpr:
+            raise WuyeError(tr("本处已固定授权根 %s，与 --root %s 不符；若确需更换，先删除 %s",
+                               "the authority root %s is pinned here, not --root %s; to re-pin, first delete %s")
+                            % (pinned, fpr, audit.common_dir(root) / pins.FILE))
+        first = authority.load(store).root
+        if first is not None and first.fingerprint != fpr:
+            raise WuyeError(tr("此档案库的授权根是 %s，不是 --root 给出的 %s：请向管理处核实指纹，不要同步这个档案库",
+                               "this store's authority root is %s, not the %s given with --root: check the fingerprint with the office, and do not sync this store")
+                            % (first.fingerprint, fpr))
     actor = _actor(store, actor_id)
     with store.lock():
         status, current, _ = _run(root, "remote", "get-url", name)

@@ -6,8 +6,9 @@ and each signed entry against the history that holds it.
 and the money settings to equal its latest version. `history_problems` judges what signatures
 alone cannot: when an entry entered history. An entry first committed in a commit that descends
 from the version that closed its key (a revocation, a rotation) is refused whatever its
-`signed_at` says; a `signed_at` later than its commit's time is refused; an entry that names no
-version, committed after the chain began, is refused.
+`signed_at` says; a `signed_at` later than its commit's time, or than the time the central
+repository first received it (its signed push receipts, trust/receipts.py), is refused; an entry
+that names no version, committed after the chain began, is refused.
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ def history_problems(store: Store, ctx, case) -> list[Problem]:
             out.append(Problem(e.rel, tr("签字时间 %s 晚于载入它的提交 %s（%s）：签字时间不可信",
                                          "signed at %s, later than commit %s that brought it in (%s): the signing time is not credible")
                                % (signed_at, where, when.isoformat()), code="entry.signed-after-commit"))
+        seen = ctx.witnessed(commit) if commit else None
+        if seen is not None and signed_at.tzinfo is not None and signed_at > seen + SIGNED_AT_TOLERANCE:
+            out.append(Problem(e.rel, tr("签字时间 %s 晚于中央仓库首次收到它的时间 %s（推送回执）：签字时间不可信",
+                                         "signed at %s, later than the central repository first received it (%s, by its push receipt): the signing time is not credible")
+                               % (signed_at, seen.isoformat()), code="entry.signed-after-receipt"))
         if data.get("authority") is None and root_commit is not None and _descends(store, root_commit[0], commit):
             out.append(Problem(e.rel, tr("条目未注明授权版本，却是在授权链建立（提交 %s）之后才提交的",
                                          "the entry names no authority version, yet was committed after the chain began (commit %s)")

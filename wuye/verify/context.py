@@ -54,6 +54,7 @@ class Context:
         self._chain = None
         self._history = None
         self._closed_keys = None
+        self._witnessed: dict[str, object] | None = None
         self.results = cache.Results(store.root) if cache.enabled() else None
         self.snap = cache.Snapshot.take(store.root) if self.results is not None else None
         self.counts: dict[str, int] = {}
@@ -83,6 +84,19 @@ class Context:
 
             self._history = load_history(self.store)
         return self._history
+
+    def witnessed(self, commit: str):
+        """When the central repository first witnessed `commit` (its signed push receipts), or
+        None: not pushed, or no central key pinned here (unpinned receipts vouch for nothing)."""
+        from wuye.trust import pins, receipts
+
+        if self._witnessed is None:
+            self._witnessed = {} if pins.read(self.store.root).get("central") else None
+        if self._witnessed is None:
+            return None
+        if commit not in self._witnessed:
+            self._witnessed[commit] = receipts.first_witnessed(self.store, commit)
+        return self._witnessed[commit]
 
     def closed_keys(self):
         if self._closed_keys is None:
