@@ -48,9 +48,10 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 class Refusal(Exception):
     """A value the store refuses: the message and the 0-based mark of its node."""
 
-    def __init__(self, message: str, mark):
+    def __init__(self, message: str, mark, code: str = "yaml.value"):
         super().__init__(message)
         self.message = message
+        self.code = code
         self.line = mark.line
         self.column = mark.column
 
@@ -143,7 +144,7 @@ def _loader_class():
                                       % shape, k.start_mark)
                     key = text(k, tr("键", "the key "))
                     if key in out:
-                        raise Refusal(tr("重复的键：%s", "duplicate key: %s") % shown(key), k.start_mark)
+                        raise Refusal(tr("YAML 格式错误：重复的键：%s", "invalid YAML: duplicate key: %s") % shown(key), k.start_mark, "yaml.syntax")
                     out[key] = self.build(v)
                 return out
             if t is seq_tag:

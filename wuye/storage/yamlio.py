@@ -235,7 +235,7 @@ def loads(text: str, rel: str, build: Callable[[str], Any] | None = None) -> Any
             _scan_events(text, rel)
         return build(text)
     except fastyaml.Refusal as e:
-        _refuse(rel, e.message, e.line + 1, e.column + 1, code="yaml.value")
+        _refuse(rel, e.message, e.line + 1, e.column + 1, code=e.code)
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
     except YAMLError as e:  # errors without a position
