@@ -92,14 +92,15 @@ def _loader_class():
             if kind in ("null", "bool", "int", "float", "timestamp"):
                 scalars[id(t)] = SafeConstructor.yaml_constructors[tag]
 
-    def text(node, what):
+    def text(node, is_key):
         # Raw control characters never get here (yamlio refuses them with the text); only the
         # escapes of a double-quoted scalar ("\e", "\0", "\x9b") can make one.
         bad = CONTROL.search(node.value) if node.style == '"' else None
         if bad is not None:
             raise Refusal(tr("%s含有控制字符 U+%04X（\"%s\"）；存档文本不能含控制字符，请删除它",
                              "%s holds the control character U+%04X (\"%s\"); stored text cannot hold control characters, remove it")
-                          % (what, ord(bad.group()), shown(node.value)), node.start_mark)
+                          % (tr("键", "the key ") if is_key else tr("文本", "the text "), ord(bad.group()), shown(node.value)),
+                          node.start_mark)
         return node.value
 
     class Loader(CParser, SafeConstructor, VersionedResolver):
@@ -130,7 +131,7 @@ def _loader_class():
         def build(self, node):
             t = node.ctag
             if t is str_tag:
-                return text(node, tr("文本", "the text "))
+                return text(node, False)
             if t is map_tag:
                 out = {}
                 for k, v in node.value:
@@ -142,7 +143,7 @@ def _loader_class():
                         shape = shown(k.value) if isinstance(k, ScalarNode) else tr("列表或映射", "a list or mapping")
                         raise Refusal(tr("键应为文本，这里是 %s；请给键加上引号", "a key must be text, not %s; put the key in quotes")
                                       % shape, k.start_mark)
-                    key = text(k, tr("键", "the key "))
+                    key = text(k, True)
                     if key in out:
                         raise Refusal(tr("YAML 格式错误：重复的键：%s", "invalid YAML: duplicate key: %s") % shown(key), k.start_mark, "yaml.syntax")
                     out[key] = self.build(v)
