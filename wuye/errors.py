@@ -23,7 +23,8 @@ CODES: dict[str, tuple[str, str]] = {
     # reading any store file (storage.yamlio)
     "file.unreadable": ("文件无法读取（不存在、是目录、过大、不是 UTF-8 文本）", "the file cannot be read (missing, a folder, too large, not UTF-8 text)"),
     "yaml.syntax": ("YAML 格式错误", "invalid YAML"),
-    "yaml.forbidden": ("使用了不允许的 YAML 写法（锚点、别名、标签）", "YAML the store does not allow (anchors, aliases, tags)"),
+    "yaml.forbidden": ("使用了不允许的 YAML 写法（锚点、别名、标签、控制字符、过深的嵌套）", "YAML the store does not allow (anchors, aliases, tags, control characters, deep nesting)"),
+    "yaml.value": ("无法读取或写出的值（无效的日期或数字、非文本的键、重复的键、合并键、控制字符）", "a value that cannot be read or written (an invalid date or number, a key that is not text, a duplicate key, a merge key, a control character)"),
     "schema.invalid": ("内容不符合格式要求", "the content does not match its schema"),
     "schema.warning": ("内容可接受，但值得注意", "accepted content that deserves a look"),
     # verify: settings, workflow, staff, units, archive files

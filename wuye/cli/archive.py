@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, field_label, out, print_json, say, table
+from wuye.cli.output import cell, field_label, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
 
@@ -89,10 +89,13 @@ def show(
     if as_json:
         print_json({"tenant_id": tid, "categories": data, "missing": [c.key for c in dossier.missing()],
                     "problems": [p.to_json() if reveal else privacy.mask_all(p.to_json()) for p in dossier.problems]})
-        return
-    render_dossier(tid, data, load_labels(), only)
-    for p in dossier.problems:
-        say(str(p))
+    else:
+        render_dossier(tid, data, load_labels(), only)
+        for p in dossier.problems:
+            say(str(p))
+    # What could be read is shown; a file that could not be is a failure all the same (exit 1).
+    if any(p.level == "error" for p in dossier.problems):
+        raise typer.Exit(1)
 
 
 def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
@@ -104,12 +107,13 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
     console = out()
     profile = data.get("profile") or {}
     head = Text()
-    head.append(f"{profile.get('name', tid)}", style="bold")
-    head.append(f"  {tid}")
+    # Built as Text, so the values are made visible here (render_str does it for plain strings).
+    head.append(visible(f"{profile.get('name', tid)}"), style="bold")
+    head.append(visible(f"  {tid}"))
     if profile.get("units"):
-        head.append("  " + tr("房号 ", "unit ") + ", ".join(map(str, profile["units"])))
+        head.append(visible("  " + tr("房号 ", "unit ") + ", ".join(map(str, profile["units"]))))
     if profile.get("status"):
-        head.append("  " + status_label(str(profile["status"])))
+        head.append(visible("  " + status_label(str(profile["status"]))))
     console.print(head)
     for key in CATEGORY_ORDER:
         if only is not None and key != only.key:

@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, out, print_json, say, table
+from wuye.cli.output import cell, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))
 
@@ -134,6 +134,7 @@ def status(
 ):
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
     from rich.table import Table
+    from rich.text import Text
 
     from wuye.storage import cache
     from wuye.moveout import cases as moveout
@@ -146,8 +147,10 @@ def status(
         print_json(b)
         return
     console = out()
-    console.print(f"[bold]{b['case']}[/bold]  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
-                  + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open")))
+    head = Text(visible(b["case"]), style="bold")
+    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
+                + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open"))))
+    console.print(head)
     t = Table(title=tr("步骤", "Steps"), title_justify="left")
     for h in (tr("步骤", "step"), tr("状态", "state"), tr("签字", "signed by"), tr("时间", "when"), tr("签字部门", "signed by dept")):
         t.add_column(h)

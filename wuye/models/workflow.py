@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from wuye.models.base import Record
 from wuye.models.ids import CASE_ID_PATTERN
 from wuye.models.store import Department
-from wuye.models.types import EntityId, Money, Phone, Reading, SignedMoney
+from wuye.models.types import Count, EntityId, Money, Phone, Reading, SignedMoney
 
 FieldType = Literal["text", "int", "bool", "date", "datetime", "money", "signed_money", "reading", "phone", "choice", "list"]
 
@@ -104,7 +104,7 @@ class StepEntry(Record):
 
 _TYPES: dict[str, Any] = {
     "text": str,
-    "int": int,
+    "int": Count,
     "bool": bool,
     "date": dt.date,
     "datetime": dt.datetime,
@@ -126,7 +126,7 @@ def step_data_model(spec: StepSpec | FieldSpec, name: str | None = None):
         elif f.type == "choice":
             ann = Literal[tuple(f.choices or [""])]
         elif f.type == "int":
-            ann = int
+            ann = Count  # within 2^53: the signed canonical JSON holds no larger integer
             fields[f.name] = (ann if f.required else ann | None, Field(... if f.required else None, title=f.title, ge=0))
             continue
         else:
