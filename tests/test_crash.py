@@ -234,7 +234,11 @@ def test_git_killed_mid_commit_leaves_index_lock_then_doctor_finishes(tenant, tm
     base = git(root, "rev-parse", "HEAD").strip()
     add = ["archive", "add", "T0001", "contacts", "--set", "name=李明", "--set", "phone=13812345678", "--as", "wangli"]
     assert wuye(root, *add, fault="git-add").returncode == -signal.SIGKILL
-    (root / ".git" / "index.lock").write_bytes(b"")  # what a git killed inside `git commit` leaves
+    # What a git killed inside its index update leaves: the index as it was, and index.lock. (The
+    # fault point is just after wuye's update-index; without the reset the index would already be
+    # right, and git, having nothing to write, would not even look at the lock.)
+    git(root, "reset", "-q")
+    (root / ".git" / "index.lock").write_bytes(b"")
     published = (root / "tenants/T0001/contacts.yaml").read_bytes()
 
     r = run(*NEXT, store=root)

@@ -28,7 +28,10 @@ def _path(root: Path) -> Path:
 def read(root: Path) -> dict[str, str]:
     """The pins of the repository at `root`: {"root": "SHA256:…", "central": "ssh-ed25519 …"}, each
     present only once pinned. A damaged pin file is an error, never an empty pin."""
-    p = _path(root)
+    try:
+        p = _path(root)
+    except audit.NotARepository:
+        return {}  # a folder that is no repository (an export of a tree) has pinned nothing
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
