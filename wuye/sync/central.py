@@ -8,8 +8,9 @@ fails `wuye verify` (bad signatures, signers outside their department, duplicate
 history a signed entry edited or deleted by any commit, merges included). git's own
 `receive.denyNonFastForwards` and `receive.denyDeletes` back the hook up.
 
-The hook names the Python interpreter that created it (`sys.executable -m wuye`), so it finds the
-same wuye without relying on the server's PATH; if that install moves, `wuye remote init-central
+The hook names the Python interpreter that created it (`sys.executable -I -m wuye`: isolated from
+the working folder and PYTHON* variables), so it finds the same wuye without relying on the
+server's PATH; if that install moves, `wuye remote init-central
 --update PATH` rewrites the hook. The pushed objects are still in git's quarantine while the hook
 runs, so the pushed commit is checked out in a throwaway repository that borrows the central's
 objects and the quarantine's (`objects/info/alternates`): the central itself is never written to
@@ -51,7 +52,8 @@ def hook_text() -> str:
         "# and the pushed result must pass `wuye verify`.\n"
         f"# wuye: {sys.executable} -m wuye (console script: {script}); if it moves, run\n"
         "# `wuye remote init-central --update THIS_REPOSITORY`.\n"
-        f"exec {shlex.quote(sys.executable)} -m wuye remote pre-receive\n"
+        # -I (isolated): no working folder or PYTHON* variable decides which wuye checks the push.
+        f"exec {shlex.quote(sys.executable)} -I -m wuye remote pre-receive\n"
     )
 
 
