@@ -409,8 +409,17 @@ def check_verify(store: Store, report: Report) -> None:
             continue  # check_allowed_signers says it, with its fix
         report.findings.append(finding(
             p.code, p.path, p.message,
+            _LAYOUT_ADVICE() if p.code.startswith("layout.") else
             tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`"),
             level=p.level, line=p.line, col=p.col))
+
+
+def _LAYOUT_ADVICE() -> str:
+    # Committed: every office would receive it and the central repository refuses the push.
+    return tr("中央仓库会拒收含有它的推送：用 git rm（符号链接、子模块、多余文件）或改正后提交，再运行 `wuye verify`；"
+              "若它来自别的办公室，先查明是谁提交的（git log -- 路径）",
+              "the central repository refuses a push holding it: git rm it (a link, submodule or stray file) or correct it, commit, "
+              "then run `wuye verify`; if it came from another office, find out who committed it first (git log -- PATH)")
 
 
 def _expected_signers(store: Store) -> str | None:

@@ -29,6 +29,7 @@ from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store
 from wuye.verify.context import Context, yaml_names
 from wuye.verify.files import check_unit_files
+from wuye.verify.layout_check import check_layout
 
 VERIFIED_HEAD = "wuye/verified-head"
 
@@ -248,7 +249,7 @@ def record_verified(store: Store) -> None:
 
 
 CHECKS = [check_settings, check_workflow, check_staff, check_units, check_archive, check_attachments,
-          check_case_ids, check_cases, check_history]
+          check_case_ids, check_cases, check_history, check_layout]
 
 
 def verify(store: Store) -> Report:
