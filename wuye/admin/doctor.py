@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wuye.storage import git as audit
-from wuye.storage import layout, yamlio
+from wuye.storage import layout, reading, yamlio
 from wuye.storage.layout import ALLOWED_SIGNERS
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
@@ -331,8 +331,11 @@ def check_uncommitted(store: Store, report: Report) -> None:
             st = p.stat()
             details["owner"] = _owner(p)
             details["modified"] = dt.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
-            problems = content_problems(store, rel, p.read_bytes()) if st.st_size <= yamlio.MAX_BYTES else [
-                Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
+            try:  # never through a link: its target is no file of the store, and is not shown
+                problems = content_problems(store, rel, reading.read_bytes(root, rel)) if st.st_size <= yamlio.MAX_BYTES else [
+                    Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
+            except reading.NotPlainFile as e:
+                problems = e.problems
             details["problems"] = [str(x) for x in problems]
             who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s",
                      "not written by wuye (a hand edit or another program): owned by %s, modified %s") % (details["owner"], details["modified"])

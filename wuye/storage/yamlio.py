@@ -7,7 +7,8 @@ file, line and column. Writes go through the round-trip dumper, so a clerk's com
 survive the tool's edits. Pydantic errors are mapped back to the line of the offending key (as
 dagster does), by re-reading the file with line information only when there is an error to place.
 
-This module touches no files itself except through `read_text`; callers decide where bytes go.
+This module touches no files itself except through `read_text` (which opens them with storage/reading.py);
+callers decide where bytes go.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ def _refuse(rel: str, message: str, line: int | None = None, col: int | None = N
 
 
 def read_text(path: Path, rel: str) -> str:
-    """The file's text, refusing oversized and non-UTF-8 files with a located message."""
+    """The file's text, refusing oversized and non-UTF-8 files with a located message, and a
+    symbolic link or a non-regular file (storage/reading.py: never followed, never read)."""
+    from wuye.storage.reading import read_path
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        raw = read_path(path, rel, MAX_BYTES + 1)
     except FileNotFoundError:
         _refuse(rel, tr("文件不存在", "file does not exist"), code="file.unreadable")
     except IsADirectoryError:

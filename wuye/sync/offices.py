@@ -41,7 +41,7 @@ from wuye.storage import git as audit
 from wuye.sync import merging
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
-from wuye.storage import layout
+from wuye.storage import layout, reading
 from wuye.storage.store import Store, recover
 
 SIGNED_RE = layout.BY_NAME["step"].compiled
@@ -414,7 +414,10 @@ def _refuse_markers(root: Path) -> None:
         p = root / name
         if not p.is_file() or p.stat().st_size > 4 * 1024 * 1024:
             continue
-        data = p.read_bytes()
+        try:
+            data = reading.read_bytes(root, name)  # a link is never read (verify refuses it)
+        except OSError:
+            continue
         if b"\0" in data:
             continue
         text = data.decode("utf-8", errors="replace")

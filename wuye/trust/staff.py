@@ -195,7 +195,7 @@ def issue_key(store: Store, staff_id: str, key: Path | None = None, actor_id: st
             trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id if actor else staff_id},
         ) as ch:
             rel = f"staff/{staff_id}.yaml"
-            _write_member(store, ch, member, yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")))
+            _write_member(store, ch, member, yamlio.load_roundtrip(store.read_text(rel)))
             saved = _save_key(staff_id, pem, public)
     except BaseException:
         _forget_key(saved)
@@ -239,7 +239,7 @@ def revoke(store: Store, staff_id: str, actor_id: str | None = None) -> Staff:
         author=actor,
         trailers={"Wuye-Staff": staff_id, "Wuye-Actor": actor.id},
     ) as ch:
-        _write_member(store, ch, member, yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")))
+        _write_member(store, ch, member, yamlio.load_roundtrip(store.read_text(rel)))
     return member
 
 
