@@ -145,43 +145,43 @@ def judge(entries: Iterable[Entry], read_blob: Callable[[str], bytes], cap: int,
     out = []
     at = (tr("（提交 %s）", " (commit %s)") % commit[:10]) if commit else ""
 
-    def refuse(e: Entry, code: str, message: str) -> None:
+    def refuse(e: Entry, message: str, *, code: str) -> None:
         out.append(Problem(e.path, message + at, code=code))
 
     for e in entries:
         if e.mode == SYMLINK:
-            refuse(e, "layout.symlink", tr("是符号链接；档案库只收普通文件，不跟随也不读取链接：请换成文件本身，或删除它",
-                                           "is a symbolic link; a store holds plain files only and never follows or reads a link: "
-                                           "put the file itself there, or remove it"))
+            refuse(e, tr("是符号链接；档案库只收普通文件，不跟随也不读取链接：请换成文件本身，或删除它",
+                         "is a symbolic link; a store holds plain files only and never follows or reads a link: "
+                         "put the file itself there, or remove it"), code="layout.symlink")
             continue
         if e.mode == GITLINK:
-            refuse(e, "layout.gitlink", tr("是子模块链接（gitlink）；档案库不收子模块：请删除它",
-                                           "is a submodule link (gitlink); a store holds no submodules: remove it"))
+            refuse(e, tr("是子模块链接（gitlink）；档案库不收子模块：请删除它",
+                         "is a submodule link (gitlink); a store holds no submodules: remove it"), code="layout.gitlink")
             continue
         if e.mode != REGULAR:
-            refuse(e, "layout.mode", tr("文件模式 %s 不是普通文件（100644）；请去掉可执行位（git update-index --chmod=-x）",
-                                        "has mode %s, not a plain file (100644); clear the executable bit (git update-index --chmod=-x)") % e.mode)
+            refuse(e, tr("文件模式 %s 不是普通文件（100644）；请去掉可执行位（git update-index --chmod=-x）",
+                         "has mode %s, not a plain file (100644); clear the executable bit (git update-index --chmod=-x)") % e.mode, code="layout.mode")
             continue
         rule = layout.match(e.path)
         if rule is None or _git_name_refused(e.path):
-            refuse(e, "layout.unknown-path", tr("档案库结构中没有这个文件的位置；请把它移出档案库（git rm --cached）",
-                                                "is no place of the store's layout; move it out of the store (git rm --cached)"))
+            refuse(e, tr("档案库结构中没有这个文件的位置；请把它移出档案库（git rm --cached）",
+                         "is no place of the store's layout; move it out of the store (git rm --cached)"), code="layout.unknown-path")
             continue
         size = e.size or 0
         if rule.name == "attachment":
             if size > cap:
-                refuse(e, "layout.attachment-too-large", tr("附件 %.1f MiB，超过上限 %d MiB（wuye.yaml attachment_max_mib）",
-                                                            "the attachment is %.1f MiB, over the cap of %d MiB (wuye.yaml attachment_max_mib)") % (size / MIB, cap // MIB))
+                refuse(e, tr("附件 %.1f MiB，超过上限 %d MiB（wuye.yaml attachment_max_mib）",
+                             "the attachment is %.1f MiB, over the cap of %d MiB (wuye.yaml attachment_max_mib)") % (size / MIB, cap // MIB), code="layout.attachment-too-large")
             continue
         if size > MAX_TEXT:
-            refuse(e, "layout.too-large", tr("文件 %.1f MiB，超过 1 MiB，不像是档案文件", "the file is %.1f MiB, over 1 MiB, which no store file should be") % (size / MIB))
+            refuse(e, tr("文件 %.1f MiB，超过 1 MiB，不像是档案文件", "the file is %.1f MiB, over 1 MiB, which no store file should be") % (size / MIB), code="layout.too-large")
             continue
         if e.path == layout.GITATTRIBUTES_FILE:
             line = foreign_attribute_line(read_blob(e.blob))
             if line is not None:
-                refuse(e, "layout.gitattributes", tr("第 %d 行不是 wuye 自己的合并设置；.gitattributes 只许有 wuye 写入的行（见 wuye remote add）",
-                                                     "line %d is not one of wuye's own merge settings; .gitattributes may hold only the lines wuye writes "
-                                                     "(see wuye remote add)") % line)
+                refuse(e, tr("第 %d 行不是 wuye 自己的合并设置；.gitattributes 只许有 wuye 写入的行（见 wuye remote add）",
+                             "line %d is not one of wuye's own merge settings; .gitattributes may hold only the lines wuye writes "
+                             "(see wuye remote add)") % line, code="layout.gitattributes")
     return out
 
 
