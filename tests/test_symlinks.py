@@ -165,3 +165,15 @@ def test_a_fifo_in_place_of_a_store_file_is_never_opened_for_reading(tenant, run
     r = run("archive", "check", "T0001")  # returns: the FIFO is no archive file
     assert r.exit_code == 0 and "contacts" in r.stdout
     assert run("verify").exit_code == 0  # returns too (git does not track a FIFO; doctor lists it)
+
+
+def test_doctor_names_an_uncommitted_link_without_reading_it(tenant, run, tmp_path):
+    root = Path(tenant.root)
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(f"entries:\n  - id: CON-0001\n    name: {SECRET_NAME}\n    phone: '{SECRET_PHONE}'\n    bogus: 1\n", encoding="utf-8")
+    (root / CONTACTS).symlink_to(outside)
+    r = run("doctor", "--json")
+    _secret_free(r.stdout, r.stderr)
+    assert "bogus" not in r.stdout  # its content was not validated (and so not quoted) either
+    findings = json.loads(r.stdout)["findings"]
+    assert any(f["path"] == CONTACTS and "符号链接" in json.dumps(f, ensure_ascii=False) for f in findings), findings

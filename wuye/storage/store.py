@@ -250,9 +250,13 @@ class Change:
         root = self.store.root
         changed: dict[str, bytes | None] = {}
         before: dict[str, bytes | None] = {}
+        from wuye.storage.reading import read_bytes
+
         for rel, content in self.files.items():
-            p = root / rel
-            old = p.read_bytes() if p.is_file() else None
+            try:  # never through a link: what it points at is no file of the store
+                old = read_bytes(root, rel)
+            except OSError:
+                old = None
             if old != content:
                 changed[rel] = content
                 before[rel] = old

@@ -249,7 +249,7 @@ def record_verified(store: Store) -> None:
 
 
 CHECKS = [check_settings, check_workflow, check_staff, check_units, check_archive, check_attachments,
-          check_case_ids, check_cases, check_history, check_layout]
+          check_case_ids, check_cases, check_layout, check_history]
 
 
 def verify(store: Store) -> Report:
