@@ -228,3 +228,26 @@ def test_verify_reports_an_uncommitted_tenant_folder_that_is_a_symlink(run, tena
     problems = json.loads(r.stdout)["problems"]
     assert ("tenants/T0009", "layout.symlink") in {(p["path"], p["code"]) for p in problems}
     assert json.loads(r.stdout)["counts"]["tenants"] == 1  # the link is no tenant
+
+
+def test_verify_judges_what_changed_since_a_clean_tree_and_finds_a_new_link(run, tenant, server_secret):
+    """The clean tree is remembered; the next run judges only the paths changed since (diff-tree),
+    which must still include a link committed in between, and a clean run after it is removed."""
+    root = Path(tenant.root)
+    assert run("verify").exit_code == 0
+    (root / "tenants/T0001/emergency.yaml").symlink_to(server_secret)
+    _commit(root, "link")
+    r = run("verify", "--json")
+    assert r.exit_code == 1
+    assert ("tenants/T0001/emergency.yaml", "layout.symlink") in {(p["path"], p["code"]) for p in json.loads(r.stdout)["problems"]}
+    plain_git(root, "rm", "-q", "tenants/T0001/emergency.yaml")
+    plain_git(root, "commit", "-q", "-m", "unlink")
+    assert run("verify").exit_code == 0
+    (root / "wuye.yaml").write_text((root / "wuye.yaml").read_text(encoding="utf-8") + "attachment_max_mib: 1\n", encoding="utf-8")
+    (root / "tenants/T0001/attachments").mkdir()
+    (root / "tenants/T0001/attachments/scan.pdf").write_bytes(b"x" * (1024 * 1024 + 1))
+    _commit(root, "a lower cap, and a scan over it")
+    r = run("verify", "--json")
+    assert r.exit_code == 1
+    assert ("tenants/T0001/attachments/scan.pdf", "layout.attachment-too-large") in {
+        (p["path"], p["code"]) for p in json.loads(r.stdout)["problems"]}

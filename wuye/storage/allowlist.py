@@ -17,6 +17,7 @@ the other files' bytes are never put into a message: a refusal names the path an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,6 +32,10 @@ MAX_TEXT = MIB  # yamlio.MAX_BYTES: no archive file, staff file or notice is lar
 DEFAULT_ATTACHMENT_MIB = 20
 # The only `.git*` names a store holds, and where.
 _GIT_FILES = {layout.GITATTRIBUTES_FILE: "top", layout.GITIGNORE_FILE: "top", ".gitkeep": "anywhere"}
+# Every rule's pattern in one regex: one match per path instead of one per rule (a store of
+# 10,000 tenants holds 130,000 paths). Attachments are told apart afterwards, for their cap.
+_ANY = re.compile("|".join(f"(?:{r.regex})" for r in layout.RULES) + r"\Z")
+_ATTACHMENT = layout.BY_NAME["attachment"].compiled
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,23 @@ def changed(root: Path, commits: list[str]) -> dict[str, list[Entry]]:
     sizes = _sizes(root, {blob for paths in found.values() for mode, blob in paths.values() if mode != GITLINK})
     return {c: [Entry(p, mode, blob, None if mode == GITLINK else sizes.get(blob)) for p, (mode, blob) in paths.items()]
             for c, paths in found.items()}
+
+
+def between(root: Path, old_tree: str, new_tree: str) -> list[Entry]:
+    """The paths `new_tree` adds or changes against `old_tree` (`diff-tree`), with sizes: what
+    is left to judge when `old_tree` was found clean."""
+    out = _git(root, "diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree)
+    parts = out.split(b"\0")
+    paths: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(parts) - 1, 2):
+        head = parts[i]
+        if not head.startswith(b":"):
+            break
+        _old_mode, mode, _old, blob, status = head[1:].split()
+        if status != b"D":
+            paths[parts[i + 1].decode("utf-8", "surrogateescape")] = (mode.decode(), blob.decode())
+    sizes = _sizes(root, {b for m, b in paths.values() if m != GITLINK})
+    return [Entry(p, m, b, None if m == GITLINK else sizes.get(b)) for p, (m, b) in paths.items()]
 
 
 def _sizes(root: Path, blobs: set[str]) -> dict[str, int]:
@@ -162,13 +184,12 @@ def judge(entries: Iterable[Entry], read_blob: Callable[[str], bytes], cap: int,
             refuse(e, tr("文件模式 %s 不是普通文件（100644）；请去掉可执行位（git update-index --chmod=-x）",
                          "has mode %s, not a plain file (100644); clear the executable bit (git update-index --chmod=-x)") % e.mode, code="layout.mode")
             continue
-        rule = layout.match(e.path)
-        if rule is None or _git_name_refused(e.path):
+        if _ANY.match(e.path) is None or (".git" in e.path.lower() and _git_name_refused(e.path)):
             refuse(e, tr("档案库结构中没有这个文件的位置；请把它移出档案库（git rm --cached）",
                          "is no place of the store's layout; move it out of the store (git rm --cached)"), code="layout.unknown-path")
             continue
         size = e.size or 0
-        if rule.name == "attachment":
+        if _ATTACHMENT.match(e.path):
             if size > cap:
                 refuse(e, tr("附件 %.1f MiB，超过上限 %d MiB（wuye.yaml attachment_max_mib）",
                              "the attachment is %.1f MiB, over the cap of %d MiB (wuye.yaml attachment_max_mib)") % (size / MIB, cap // MIB), code="layout.attachment-too-large")

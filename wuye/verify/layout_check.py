@@ -42,9 +42,19 @@ def _committed(store: Store, ctx) -> list[Problem]:
     cap = _cap(store)
     key = f"{tree} {cap}"
     results = getattr(ctx, "results", None)
-    if results is not None and results.settings.get(NAME) == [key, [], 0]:
-        return []
-    problems = allowlist.judge_commit(store.root, "HEAD", cap=cap)
+    hit = results.settings.get(NAME) if results is not None else None
+    entries = None
+    if isinstance(hit, list) and len(hit) == 3 and hit[1] == [] and isinstance(hit[0], str):
+        if hit[0] == key:
+            return []
+        clean, _, clean_cap = hit[0].partition(" ")
+        if clean_cap == str(cap):
+            # A tree found clean with this cap: only the paths changed since need judging.
+            try:
+                entries = allowlist.between(store.root, clean, tree)
+            except audit.GitFailed:
+                entries = None  # that tree is gone (gc after a rewrite): judge the whole
+    problems = allowlist.judge_commit(store.root, "HEAD", cap=cap, entries=entries)
     if results is not None:
         from wuye.storage import cache
 
