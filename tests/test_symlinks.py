@@ -182,3 +182,22 @@ def test_doctor_names_an_uncommitted_link_without_reading_it(tenant, run, tmp_pa
     assert "bogus" not in r.stdout  # its content was not validated (and so not quoted) either
     findings = json.loads(r.stdout)["findings"]
     assert any(f["path"] == CONTACTS and "符号链接" in json.dumps(f, ensure_ascii=False) for f in findings), findings
+
+
+def test_remote_add_never_copies_a_linked_gitattributes_into_the_store(tenant, run, tmp_path):
+    """`remote add` rewrites .gitattributes with wuye's lines added: through a link it would have
+    copied the target's content into the store and committed it."""
+    root = Path(tenant.root)
+    outside = tmp_path / "notes.txt"
+    outside.write_text(f"{SECRET_NAME} {SECRET_PHONE}\n", encoding="utf-8")
+    (root / ".gitattributes").unlink()
+    (root / ".gitattributes").symlink_to(outside)
+    plain_git(root, "add", "-A")
+    plain_git(root, "commit", "-q", "-m", "link")
+    central = tmp_path / "c.git"
+    assert run("remote", "init-central", central, store=None).exit_code == 0
+    r = run("remote", "add", "origin", central, "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    _secret_free(git(root, "log", "-p", "HEAD"), r.stdout, r.stderr)
+    assert not (root / ".gitattributes").is_symlink()
+    assert outside.read_text(encoding="utf-8") == f"{SECRET_NAME} {SECRET_PHONE}\n"  # and never written to

@@ -50,7 +50,7 @@ def hook_text() -> str:
         "# 每次推送先由 wuye 检查：不许删除分支、不许非快进更新，推送的结果须通过 wuye verify。\n"
         "# Every push is checked by wuye first: no deleted branches, no non-fast-forward updates,\n"
         "# and the pushed result must pass `wuye verify`.\n"
-        f"# wuye: {sys.executable} -m wuye (console script: {script}); if it moves, run\n"
+        f"# wuye: {sys.executable} -I -m wuye (console script: {script}); if it moves, run\n"
         "# `wuye remote init-central --update THIS_REPOSITORY`.\n"
         # -I (isolated): no working folder or PYTHON* variable decides which wuye checks the push.
         f"exec {shlex.quote(sys.executable)} -I -m wuye remote pre-receive\n"

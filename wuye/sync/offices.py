@@ -42,6 +42,7 @@ from wuye.sync import merging
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.storage import layout, reading
+from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store, recover
 
 SIGNED_RE = layout.BY_NAME["step"].compiled
@@ -120,8 +121,10 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -
         if status != 0:
             _ok(root, "remote", "add", name, url)
         configure(root)
-    attributes = store.path(".gitattributes")
-    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    try:  # never through a link: its target would be copied into the store and committed
+        text = store.read_bytes(".gitattributes").decode("utf-8", "replace")
+    except OSError:
+        text = ""
     missing = [line for line in merging.GITATTRIBUTES.splitlines(keepends=True) if line not in text.splitlines(keepends=True)]
     if not missing:
         return None
@@ -438,9 +441,12 @@ def _regenerate_signers(root: Path) -> None:
         text = allowed_signers_text(all_staff(Store(root)))
     except WuyeError:
         return  # a staff file that does not read: `wuye verify` will say which
-    target = root / ALLOWED_SIGNERS
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
+    try:
+        current = reading.read_bytes(root, ALLOWED_SIGNERS)
+    except OSError:  # missing, or a link: replaced by the file itself, never written through
+        current = None
+    if current != text.encode("utf-8"):
+        write_atomic(root / ALLOWED_SIGNERS, text.encode("utf-8"), sync=False)
         _ok(root, "add", "--", ALLOWED_SIGNERS)
 
 
