@@ -210,7 +210,7 @@ def layout_problems(work: Path, old: str, new: str, existing: list[str]) -> list
     """
     from wuye.storage import allowlist
 
-    base = [c for c in ([] if _zero(old) else [old]) + existing]
+    base = ([] if _zero(old) else [old]) + existing  # what the central holds: judged when it came
     config = next((c for c in (allowlist.config_at(work, b) for b in base) if c is not None), None)
     cap = allowlist.attachment_cap(config if base else allowlist.config_at(work, new))
     problems = allowlist.judge_commit(work, new, cap=cap)
