@@ -201,3 +201,35 @@ def test_remote_add_never_copies_a_linked_gitattributes_into_the_store(tenant, r
     _secret_free(git(root, "log", "-p", "HEAD"), r.stdout, r.stderr)
     assert not (root / ".gitattributes").is_symlink()
     assert outside.read_text(encoding="utf-8") == f"{SECRET_NAME} {SECRET_PHONE}\n"  # and never written to
+
+
+@pytest.mark.parametrize("by_folder", [True, False])
+def test_the_reader_refuses_links_on_the_way_by_folder_and_by_path(tmp_path, monkeypatch, by_folder):
+    """Both ways of opening (relative to open folders; by path where the system has no dir_fd)."""
+    import os
+
+    from wuye.storage import reading
+
+    monkeypatch.setattr(reading, "BY_FOLDER", by_folder)
+    root = tmp_path / "store"
+    (root / "tenants/T1").mkdir(parents=True)
+    (root / "tenants/T1/a.yaml").write_text("ok\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/x.yaml").write_text(SECRET_PHONE, encoding="utf-8")
+    (root / "tenants/T1/c.yaml").symlink_to(tmp_path / "out/x.yaml")
+    (root / "tenants/T2").symlink_to(tmp_path / "out", target_is_directory=True)
+    os.mkfifo(root / "tenants/T1/f.yaml")
+    assert reading.read_bytes(root, "tenants/T1/a.yaml") == b"ok\n"
+    for rel, code, link in (("tenants/T1/c.yaml", "file.symlink", None), ("tenants/T2/x.yaml", "file.symlink", "tenants/T2"),
+                            ("tenants/T1/f.yaml", "file.not-regular", None)):
+        with pytest.raises(reading.NotPlainFile) as e:
+            reading.read_bytes(root, rel)
+        assert e.value.problems[0].path == rel and e.value.problems[0].code == code
+        assert link is None or link in e.value.problems[0].message
+        _secret_free(str(e.value))
+    with pytest.raises(FileNotFoundError):
+        reading.read_bytes(root, "tenants/T1/none.yaml")
+    with pytest.raises(IsADirectoryError):
+        reading.read_bytes(root, "tenants/T1")
+    with pytest.raises(FileNotFoundError):
+        reading.read_bytes(root, "../out/x.yaml")
