@@ -51,6 +51,7 @@ STAFF = (
     ("sunhao", "孙浩", "management"),
 )
 BUILDING = "柏彦大厦"
+MANAGER = "sunhao"  # the management member of STAFF, who founds the store
 
 # Variables of the tool and of git that would leak the caller's setup into a test.
 _OTHER_VARS = ("EMAIL", "SSH_AUTH_SOCK", "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES")
@@ -97,9 +98,11 @@ def _store_template(tmp_path_factory):
     base = tmp_path_factory.mktemp("template")
     with pytest.MonkeyPatch.context() as mp:
         isolate(mp, base / "home")
-        store = init_store(base / "store", BUILDING)
+        # The manager founds the store (the authority chain's root) and registers the others.
+        store = init_store(base / "store", BUILDING, [(MANAGER, dict((s, n) for s, n, _ in STAFF)[MANAGER])])
         for sid, name, dept in STAFF:
-            staff.add(store, sid, name, [dept])
+            if sid != MANAGER:
+                staff.add(store, sid, name, [dept], actor_id=MANAGER)
     return base / "store", base / "home" / "keys"
 
 
@@ -248,3 +251,7 @@ def _git_log_fixture():
 
 def head(store) -> str:
     return git(_root(store), "rev-parse", "HEAD").strip()
+
+
+# After every test: no commit wuye made holds a phone or ID number (tests/commit_scan.py).
+pytest_plugins = ("commit_scan",)

@@ -63,7 +63,14 @@ def outcome(load, text):
     try:
         return "ok", load(text, "f.yaml")
     except WuyeError as e:
-        return "refused", str(e)
+        return "refused", str(e).split(": ")[0]  # where: the two builders word a refusal differently
+
+
+# What the store's reader refuses, at its position, where ruamel's constructor builds a value:
+# merge keys (anchors are refused, so `<<` only hides a key) and keys that are not text (ruamel
+# refuses the `1:`/`true:` one too, as a duplicate key `True` on line 2).
+STORE_RULES = {"<<: {a: 1}\nb: 2\n": "f.yaml:1:1", "a: {<<: [{x: 1}, {y: 2}], z: 3}\n": "f.yaml:1:5",
+               "=: v\n": "f.yaml:1:1", "1: a\ntrue: b\nnull: c\n2026-01-01: d\n": "f.yaml:1:1", "? [a, b]\n: c\n": "f.yaml:1:3"}
 
 
 def same(a, b) -> bool:
@@ -91,7 +98,10 @@ def test_yamlio_builds_with_the_fast_builder(monkeypatch):
 @pytest.mark.parametrize("text", CORNERS)
 def test_the_fast_builder_agrees_with_ruamels_constructor_on_corner_cases(text):
     (ka, va), (kb, vb) = outcome(ruamel_loads, text), outcome(yamlio.loads, text)
-    assert ka == kb and same(va, vb), (text, va, vb)
+    if text in STORE_RULES:
+        assert (ka == "ok" or "1: a" in text) and (kb, vb) == ("refused", STORE_RULES[text]), (text, va, vb)
+    else:
+        assert ka == kb and same(va, vb), (text, va, vb)
 
 
 def test_the_fast_builder_agrees_with_ruamels_constructor_on_every_sample_file():
@@ -107,10 +117,13 @@ def test_the_fast_builder_agrees_with_ruamels_constructor_on_every_sample_file()
 def test_the_fast_builder_agrees_with_ruamels_constructor_on_generated_documents():
     from hypothesis import given, settings, strategies as st
 
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.text(max_size=12),
+    # Stored text holds no control characters but tab and newline (the writer refuses them).
+    texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10)]
+                                  + [chr(c) for c in range(0x7f, 0xa0)]), max_size=12)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), texts,
                         st.dates().map(str), st.sampled_from(["0o7", "1_0", "~", "Yes", ".inf", "2026-01-01 09:00:00"]))
     docs = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                         st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4)),
+                                                         st.dictionaries(texts.filter(bool), inner, max_size=4)),
                         max_leaves=20)
 
     @settings(max_examples=150, deadline=None)
@@ -328,8 +341,8 @@ def test_a_signers_department_changed_after_a_clean_run_is_caught(mo, run):
     path = mo.store.path("staff/zhangwei.yaml")
     path.write_text(path.read_text(encoding="utf-8").replace("- engineering", "- security"), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and p["code"] == "dept.not-member"
-                             and "zhangwei" in p["message"] for p in problems)
+    # staff/ is no longer what the authority chain says (entries are judged by the chain itself)
+    assert code == 1 and any(p["path"] == "staff/zhangwei.yaml" and p["code"] == "authority.staff-mismatch" for p in problems)
 
 
 def test_a_workflow_changed_after_a_clean_run_is_caught(mo, run):
@@ -339,7 +352,8 @@ def test_a_workflow_changed_after_a_clean_run_is_caught(mo, run):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("signers: [engineering]", "signers: [security]", 1), encoding="utf-8")
     code, problems = verify(run)
-    assert code == 1 and any(p["path"] == mo.step_rel("engineering_inspection") and p["code"] == "dept.not-allowed" for p in problems)
+    # the file is no longer the one the chain signed (the case keeps the workflow of its version)
+    assert code == 1 and any(p["path"] == "workflows/moveout.yaml" and p["code"] == "authority.workflow-mismatch" for p in problems)
 
 
 def test_a_payment_recorded_after_the_settlement_shows_on_a_warm_board(mo, run):

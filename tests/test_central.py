@@ -123,7 +123,7 @@ def test_unrelated_history_is_refused(offices, tmp_path):
     plain_git(other, "remote", "add", "origin", str(offices.central))
     refused(push(other, "main"))  # git itself: not a fast-forward
     refused(push(other, "main:refs/heads/elsewhere"), "没有共同的起点")
-    assert git(offices.central, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+    assert git(offices.central, "for-each-ref", "--format=%(refname)", "refs/heads/").split() == ["refs/heads/main"]
 
 
 def test_the_hook_outside_git_says_what_it_is_for(run):

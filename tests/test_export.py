@@ -62,7 +62,7 @@ def test_xlsx_has_a_sheet_per_category_with_chinese_headers_and_real_types(full,
     from openpyxl import load_workbook
 
     out = tmp_path / "档案.xlsx"
-    r = imported(run("export", "-o", out))
+    r = imported(run("export", "--as", "wangli", "-o", out))
     assert "已导出 3 个租户" in r.stderr
     wb = load_workbook(out)
     assert wb.sheetnames == [c.title for c in CATEGORIES] + ["单元"]
@@ -89,7 +89,7 @@ def test_every_format_imports_back_to_the_same_content(full, run, snapshot, git_
     expected = content(full)
     for name in ("all.xlsx", "all.json", "all.yaml"):
         out = tmp_path / name
-        imported(run("export", "-o", out))
+        imported(run("export", "--as", "wangli", "-o", out))
         # Into the same store: nothing to do, no commit.
         r = imported(run("import", out, "--as", "wangli"))
         assert "没有变化" in r.stderr and snapshot(full) == before, name
@@ -102,7 +102,7 @@ def test_every_format_imports_back_to_the_same_content(full, run, snapshot, git_
 
 def test_the_csv_ledger_reads_back_as_a_ledger(full, run, snapshot, tmp_path):
     out = tmp_path / "台账.csv"
-    imported(run("export", "-o", out))
+    imported(run("export", "--as", "wangli", "-o", out))
     raw = out.read_bytes()
     assert raw.startswith("\ufeff客户编号,客户名称,统一社会信用代码".encode("utf-8"))
     text = raw.decode("utf-8-sig")
@@ -114,20 +114,20 @@ def test_the_csv_ledger_reads_back_as_a_ledger(full, run, snapshot, tmp_path):
 
 def test_one_category_or_one_tenant(full, run, tmp_path):
     out = tmp_path / "pay.csv"
-    imported(run("export", "--category", "payments", "--tenant", "T0001", "-o", out))
+    imported(run("export", "--as", "wangli", "--category", "payments", "--tenant", "T0001", "-o", out))
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("客户编号,客户名称,编号,类别,项目") and len(lines) == 1 + 3
-    r = imported(run("export", "--format", "json", "--tenant", "云帆", "-o", "-"))
+    r = imported(run("export", "--as", "wangli", "--format", "json", "--tenant", "云帆", "-o", "-"))
     doc = json.loads(r.stdout)
     assert [t["tenant_id"] for t in doc["tenants"]] == ["T0002"] and "units" in doc
     assert doc["tenants"][0]["emergency"]["entries"][0]["phone_24h"] == "13801126439"
 
 
 def test_bad_export_requests_are_refused(full, run, refused, tmp_path):
-    refused(run("export", "-o", tmp_path / "x.pdf"), "--format")
-    refused(run("export", "-o", "-", "--format", "xlsx"), "xlsx")
-    refused(run("export", "-o", tmp_path / "x.xlsx", "--category", "parking"), "未知档案类别")
-    refused(run("export", "-o", tmp_path / "missing" / "x.csv"), "不存在")
+    refused(run("export", "--as", "wangli", "-o", tmp_path / "x.pdf"), "--format")
+    refused(run("export", "--as", "wangli", "-o", "-", "--format", "xlsx"), "xlsx")
+    refused(run("export", "--as", "wangli", "-o", tmp_path / "x.xlsx", "--category", "parking"), "未知档案类别")
+    refused(run("export", "--as", "wangli", "-o", tmp_path / "missing" / "x.csv"), "不存在")
     assert not (tmp_path / "x.xlsx").exists()
 
 
@@ -139,7 +139,7 @@ def test_an_export_that_fails_midway_leaves_no_file(full, run, refused, tmp_path
     full.path(f"tenants/{last}/profile.yaml").write_text("name: [\n", encoding="utf-8")
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / f"archive.{fmt}"
-    refused(run("export", "-o", out), f"tenants/{last}/profile.yaml")
+    refused(run("export", "--as", "wangli", "-o", out), f"tenants/{last}/profile.yaml")
     assert list((tmp_path / "out").iterdir()) == []  # neither the file nor a temp file
 
 
@@ -150,7 +150,7 @@ def test_new_tenant_from_a_second_ledger_sheet_exports_with_its_units(full, run,
              "2025/3/1", "2025-03-01", "2027-02-28"]]
     imported(run("import", write_xlsx(tmp_path / "b.xlsx", data), "--as", "wangli"))
     out = tmp_path / "u.xlsx"
-    imported(run("export", "--category", "units", "-o", out))
+    imported(run("export", "--as", "wangli", "--category", "units", "-o", out))
     ws = load_workbook(out)["单元"]
     got = {r[0].value: (r[2].value, r[-2].value, r[-1].value) for r in ws.iter_rows(min_row=2)}
     assert got["502"] == (142.75, "leased", "T0004")

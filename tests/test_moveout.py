@@ -543,7 +543,7 @@ def test_a_case_id_that_is_not_a_case_id_is_refused(mo, run, snapshot):
     for case_id in ("../x", "../../etc", f"{mo.case}/../x", "x", "MO-26-1", f"{mo.case}/steps"):
         for args in (("sign", case_id, "return_pass", "--set", "access_cards_returned=3", "--as", "wangli"),
                      ("settle", case_id, "--as", "liuyang"), ("settle", case_id, "--dry-run", "--as", "liuyang"),
-                     ("status", case_id), ("payload", case_id, "notice")):
+                     ("status", case_id), ("payload", case_id, "notice", "--as", "wangli")):
             r = run("moveout", *args)
             assert r.exit_code in (1, 2), (args, r.stdout, r.stderr)
             if r.exit_code == 1:

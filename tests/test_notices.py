@@ -57,7 +57,7 @@ def test_a_notice_to_all_is_numbered_filed_everywhere_in_one_commit(building, ru
     assert len(log) == before + 1
     c = log[0]
     assert (c.author, c.email) == ("王丽", "wangli@wuye.invalid")
-    assert c.subject == f"notice {ref}: 关于冬季供暖的通知（全体 2 个租户）"
+    assert c.subject == f"notice {ref}: 发给全体 2 个租户"  # the subject a clerk typed stays in the files
     assert c.trailers == {"Wuye-Notice": ref, "Wuye-Category": "correspondence", "Wuye-Recipients": "all (2)",
                           "Wuye-Actor": "wangli"}
     body_rel = f"notices/{year}/notice-0013.md"

@@ -74,7 +74,7 @@ def test_complaint_and_repair_texts_are_masked_unless_revealed(tenant, run):
         for extra in ([], ["--json"]):
             r = ok(run(*argv, *extra))
             assert secret not in r.stdout and masked in r.stdout, (argv, extra, r.stdout)
-        r = ok(run(*argv, "--json", "--reveal"))
+        r = ok(run(*argv, "--json", "--reveal", "--as", "wangli"))
         assert secret in r.stdout
     from wuye.archive.privacy import reveals
 
@@ -85,13 +85,13 @@ def test_survey_comments_are_masked_unless_revealed(tenant, run):
     ok(run("survey", "record", "T0001", "--period", "2026-Q4", "--score", "4", "--comment", f"保洁好，有事打 {PHONE}", "--as", "wangli"))
     r = ok(run("survey", "list", "--json"))
     assert PHONE not in r.stdout and "138****5678" in r.stdout
-    assert PHONE in ok(run("survey", "list", "--json", "--reveal")).stdout
+    assert PHONE in ok(run("survey", "list", "--json", "--reveal", "--as", "wangli")).stdout
 
 
 def test_masking_functions():
     from wuye.archive.privacy import mask_name, mask_text
 
     assert mask_name("李") == "*" and mask_name("John") == "J***"
-    assert mask_text("座机 010-65881234 或 0755 2345 6789") == "座机 010-****1234 或 0755 2345 6789"
+    assert mask_text("座机 010-65881234 或 0755 2345 6789") == "座机 010-****1234 或 0755 **** 6789"
     assert mask_text("订单 2026112712345678901") == "订单 2026112712345678901"  # 19 digits: no phone, no ID
     assert mask_text("金额 120000.00 元，2026-11-20") == "金额 120000.00 元，2026-11-20"

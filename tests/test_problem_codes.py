@@ -80,8 +80,8 @@ def test_every_problem_of_every_attack_has_a_documented_code(attack, mo, run, tm
     reports = []
     real = checks.verify
 
-    def recording(store):
-        reports.append(real(store))
+    def recording(store, root=None):
+        reports.append(real(store, root))
         return reports[-1]
 
     monkeypatch.setattr(checks, "verify", recording)

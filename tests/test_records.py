@@ -425,7 +425,12 @@ def test_every_report_over_the_sample_shows_something(store_copy):
     assert done["tenants"] == len(tenant_ids()) and 0 < done["complete"] < done["tenants"]
 
 
-def test_verify_passes_on_a_git_copy(store_copy):
+def test_verify_passes_on_a_git_copy_once_its_manager_founds_the_chain(store_copy):
+    """The sample predates the authority chain: verify says so until `wuye trust init` (README, Trust)."""
+    result = CliRunner().invoke(app, ["--store", str(store_copy), "verify"])
+    assert result.exit_code == 1 and "trust init" in result.output
+    result = CliRunner().invoke(app, ["--store", str(store_copy), "trust", "init", "--as", "chenjing"])
+    assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, ["--store", str(store_copy), "verify"])
     assert result.exit_code == 0, result.output
 

@@ -24,13 +24,16 @@ def mo(run, tenant, tmp_path):
 
 
 def set_rates(store, electricity: str, water: str) -> None:
-    """Edit wuye.yaml as an office would (by hand) and commit it with plain git."""
+    """Edit wuye.yaml as an office would (by hand), and have the manager sign the new rates into
+    the authority chain (`wuye trust update`), which commits the edited file."""
+    from wuye.trust import authority
     path = store.path("wuye.yaml")
     text = path.read_text(encoding="utf-8")
     assert 'electricity: "1.20"' in text and 'water: "5.80"' in text
     text = text.replace('electricity: "1.20"', f'electricity: "{electricity}"').replace('water: "5.80"', f'water: "{water}"')
     path.write_text(text, encoding="utf-8")
-    plain_git(store.root, "commit", "-q", "-m", "wuye.yaml: 调整水电单价", "--", "wuye.yaml")
+    store._config = None
+    authority.update(store, "sunhao")
 
 
 PAYMENTS = [

@@ -327,10 +327,10 @@ def test_allowed_signers_line_syntax(keys):
     after = datetime(2026, 1, 1, 8, 0, 0, tzinfo=CST)
     before = datetime(2026, 7, 1, 0, 0, 0, tzinfo=CST)  # revoked at midnight, Beijing time
     plain = signing.allowed_signers_line("zhangwei", public_line, None, None)
-    assert plain == f'zhangwei namespaces="wuye-step" {key}'
+    assert plain == f'zhangwei namespaces="wuye-step,wuye-authority" {key}'
     windowed = signing.allowed_signers_line("zhangwei", public_line, after, before)
     assert windowed == (
-        'zhangwei namespaces="wuye-step",valid-after="20260101000000Z",valid-before="20260630155959Z" ' + key
+        'zhangwei namespaces="wuye-step,wuye-authority",valid-after="20260101000000Z",valid-before="20260630155959Z" ' + key
     )
     # Whole seconds only, and the window shrinks to them rather than grows.
     fractional = signing.allowed_signers_line(

@@ -55,7 +55,7 @@ def staff_yaml(store, staff_id: str) -> dict:
 def test_add_registers_a_member_with_a_new_key(store, run, git_log):
     before = len(git_log(store))
     r = run("staff", "add", "lina", "--name", "李娜", "--dept", "customer_service",
-            "--email", "lina@baiyan.example", "--as", "wangli")
+            "--email", "lina@baiyan.example", "--as", "sunhao")
     assert r.exit_code == 0, r.stderr
     assert str(keys() / "lina") in r.stderr
 
@@ -77,7 +77,7 @@ def test_add_registers_a_member_with_a_new_key(store, run, git_log):
     blob = public_line.split()[1]
     lines = store.path("allowed_signers").read_text().splitlines()
     (line,) = [ln for ln in lines if ln.startswith("lina ")]
-    assert line.startswith('lina namespaces="wuye-step",valid-after="') and line.endswith(f"ssh-ed25519 {blob}")
+    assert line.startswith('lina namespaces="wuye-step,wuye-authority",valid-after="') and line.endswith(f"ssh-ed25519 {blob}")
     assert sum(1 for ln in lines if ln and not ln.startswith("#")) == 7  # six staff and lina
 
     # Never in the store: no file of the store or of its history holds a private key.
@@ -89,21 +89,24 @@ def test_add_registers_a_member_with_a_new_key(store, run, git_log):
     log = git_log(store)
     assert len(log) == before + 1
     c = log[0]
-    assert (c.author, c.email) == ("王丽", "wangli@wuye.invalid")
+    assert (c.author, c.email) == ("孙浩", "sunhao@wuye.invalid")
     assert c.subject == "staff lina: 登记员工 李娜（客服部）"
-    assert c.trailers == {"Wuye-Staff": "lina", "Wuye-Actor": "wangli"}
-    assert sorted(c.files) == ["allowed_signers", "staff/lina.yaml"]
+    assert c.trailers == {"Wuye-Staff": "lina", "Wuye-Actor": "sunhao"}
+    # the new authority version, and the files it vouches for
+    assert sorted(c.files) == ["allowed_signers", "authority/0007.yaml", "staff/lina.yaml"]
     assert git(store.root, "status", "--porcelain") == ""
 
 
 def test_the_first_member_registers_themselves(run, tmp_path, git_log):
+    """The first member of a store made without --manager founds its chain: a manager only."""
     target = tmp_path / "new"
     assert run("init", target, store=None).exit_code == 0
-    r = run("staff", "add", "wangli", "--name", "王丽", "--dept", "customer_service", store=target)
+    r = run("staff", "add", "chenjing", "--name", "陈静", "--dept", "management", store=target)
     assert r.exit_code == 0, r.stderr
     c = git_log(target)[0]
-    assert (c.author, c.email, c.committer) == ("王丽", "wangli@wuye.invalid", "王丽")
-    assert c.trailers == {"Wuye-Staff": "wangli", "Wuye-Actor": "wangli"}
+    assert (c.author, c.email, c.committer) == ("陈静", "chenjing@wuye.invalid", "陈静")
+    assert c.trailers == {"Wuye-Staff": "chenjing", "Wuye-Actor": "chenjing"}
+    assert "authority/0001.yaml" in c.files
 
 
 def test_wuye_user_is_the_actor_when_there_is_no_as(store, run, git_log, monkeypatch):
@@ -133,7 +136,7 @@ def test_add_adopts_a_key_made_by_ssh_keygen(store, run, tmp_path):
     own.parent.mkdir()
     made = ssh_keygen("-q", "-t", "ed25519", "-N", "", "-C", "lina@laptop", "-f", str(own))
     assert made.returncode == 0, made.stderr
-    r = run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", own, "--as", "wangli")
+    r = run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", own, "--as", "sunhao")
     assert r.exit_code == 0, r.stderr
 
     pub = Path(str(own) + ".pub").read_text().strip()
@@ -150,7 +153,7 @@ def test_add_adopts_a_public_key_only(store, run, tmp_path):
     assert ssh_keygen("-q", "-t", "ed25519", "-N", "", "-f", str(own)).returncode == 0
     only_pub = tmp_path / "lina.pub"
     only_pub.write_bytes(Path(str(own) + ".pub").read_bytes())
-    r = run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", only_pub, "--as", "wangli")
+    r = run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", only_pub, "--as", "sunhao")
     assert r.exit_code == 0, r.stderr
     assert staff_yaml(store, "lina")["keys"][0]["public_key"].split()[1] == only_pub.read_text().split()[1]
     assert not (keys() / "lina").exists()  # the private key stays on the laptop
@@ -162,21 +165,21 @@ def test_add_refuses_a_key_that_is_not_ed25519(store, run, snapshot, refused, tm
     other = tmp_path / "id_ecdsa"
     assert ssh_keygen("-q", "-t", "ecdsa", "-N", "", "-f", str(other)).returncode == 0
     before = snapshot(store, keys())
-    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", other, "--as", "wangli"),
+    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--key", other, "--as", "sunhao"),
             "ed25519")
     assert snapshot(store, keys()) == before
 
 
 def test_unknown_department_is_refused(store, run, snapshot, refused):
     before = snapshot(store, keys())
-    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "kitchen", "--as", "wangli"),
+    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "kitchen", "--as", "sunhao"),
             "未知部门 kitchen", "customer_service")
     assert snapshot(store, keys()) == before
 
 
 def test_a_second_registration_is_refused_and_the_first_key_kept(store, run, snapshot, refused):
     before = snapshot(store, keys())
-    r = run("staff", "add", "zhangwei", "--name", "张伟", "--dept", "engineering", "--as", "wangli")
+    r = run("staff", "add", "zhangwei", "--name", "张伟", "--dept", "engineering", "--as", "sunhao")
     refused(r, "zhangwei 已登记", "staff/zhangwei.yaml")
     assert snapshot(store, keys()) == before
 
@@ -184,13 +187,13 @@ def test_a_second_registration_is_refused_and_the_first_key_kept(store, run, sna
 @pytest.mark.parametrize("bad", ["../x", "a/b", "王丽"])
 def test_a_bad_staff_id_is_refused(store, run, snapshot, refused, bad):
     before = snapshot(store, keys())
-    refused(run("staff", "add", bad, "--name", "某", "--dept", "finance", "--as", "wangli"), "无效")
+    refused(run("staff", "add", bad, "--name", "某", "--dept", "finance", "--as", "sunhao"), "无效")
     assert snapshot(store, keys()) == before
 
 
 def test_an_unknown_actor_is_refused(store, run, snapshot, refused):
     before = snapshot(store, keys())
-    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--as", "nobody"), "未知员工 'nobody'")
+    refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--as", "nobody"), "没有员工 nobody")
     assert snapshot(store, keys()) == before
 
 
@@ -198,7 +201,7 @@ def test_a_failed_commit_leaves_no_orphan_key(store, run, snapshot, refused):
     before = snapshot(store, keys())
     (store.root / ".git" / "index.lock").write_text("")
     try:
-        refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--as", "wangli"), "git")
+        refused(run("staff", "add", "lina", "--name", "李娜", "--dept", "finance", "--as", "sunhao"), "git")
     finally:
         (store.root / ".git" / "index.lock").unlink()
     assert snapshot(store, keys()) == before
@@ -239,7 +242,7 @@ def test_revoke_ends_the_member_and_their_keys(store, run, git_log, refused, sna
     assert (c.author, c.email) == ("孙浩", "sunhao@wuye.invalid")
     assert c.subject == "staff zhangwei: 停用 张伟 并吊销其密钥"
     assert c.trailers == {"Wuye-Staff": "zhangwei", "Wuye-Actor": "sunhao"}
-    assert sorted(c.files) == ["allowed_signers", "staff/zhangwei.yaml"]
+    assert sorted(c.files) == ["allowed_signers", "authority/0007.yaml", "staff/zhangwei.yaml"]
 
     listed = {m["id"]: m for m in json.loads(run("staff", "list", "--json").stdout)}
     assert listed["zhangwei"]["revoked_at"] == data["revoked_at"]
@@ -276,14 +279,17 @@ def test_revoke_of_an_unknown_member_is_refused(store, run, snapshot, refused):
 
 
 @needs_ssh_keygen
-def test_key_rotation_keeps_the_old_key_aside_and_ends_its_window(store, run, git_log, tmp_path):
+def test_key_rotation_deletes_the_old_key_and_ends_its_window(store, run, git_log, tmp_path):
     old_pub = (keys() / "wangli.pub").read_text().strip()
     old_private = (keys() / "wangli").read_bytes()
     r = run("staff", "key", "wangli", "--as", "sunhao")
     assert r.exit_code == 0, r.stderr
 
-    (retired,) = keys().glob("wangli.retired-*")
-    assert retired.read_bytes() == old_private and mode(retired) == 0o600
+    # The retired key is gone, not kept aside: beside its successor it could still sign in its window.
+    assert sorted(p.name for p in keys().iterdir() if p.name.startswith("wangli")) == ["wangli", "wangli.pub"]
+    retired = tmp_path / "retired"
+    retired.write_bytes(old_private)
+    retired.chmod(0o600)
     new_pub = (keys() / "wangli.pub").read_text().strip()
     assert new_pub != old_pub and mode(keys() / "wangli") == 0o600
 

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import BUILDING, STAFF, git, head
+from conftest import BUILDING, MANAGER, STAFF, git, head
 
 from wuye.storage.store import Store
 
@@ -87,8 +87,10 @@ def test_init_via_the_library_gives_a_store(tmp_path):
 def test_the_store_fixture_has_six_staff_each_registered_in_their_own_commit(store, git_log):
     assert sorted(p.stem for p in store.path("staff").glob("*.yaml")) == sorted(s for s, _, _ in STAFF)
     log = git_log(store)
-    assert len(log) == 1 + len(STAFF)
-    assert [c.trailers["Wuye-Staff"] for c in reversed(log[:-1])] == [s for s, _, _ in STAFF]
+    # the founding manager in the first commit (the authority root), then one commit each
+    assert len(log) == len(STAFF)
+    assert [c.trailers["Wuye-Staff"] for c in reversed(log[:-1])] == [s for s, _, _ in STAFF if s != MANAGER]
+    assert "staff/sunhao.yaml" in log[-1].files and "authority/0001.yaml" in log[-1].files
 
 
 def test_store_found_by_option(store, run):
@@ -253,9 +255,9 @@ def _hostile_config(tmp_path, hooks: dict[str, str]):
 
 def _three_commits(run, target):
     assert run("init", target, store=None).exit_code == 0
-    r = run("staff", "add", "wangli", "--name", "王丽", "--dept", "customer_service", store=target)
+    r = run("staff", "add", "sunhao", "--name", "孙浩", "--dept", "management", store=target)
     assert r.exit_code == 0, r.stderr
-    r = run("archive", "new", "T0001", "--name", "柏彦科技", "--as", "wangli", store=target)
+    r = run("archive", "new", "T0001", "--name", "柏彦科技", "--as", "sunhao", store=target)
     assert r.exit_code == 0, r.stderr
 
 
@@ -268,7 +270,7 @@ def test_a_hostile_global_git_config_changes_nothing(tmp_path, run, git_log, mon
     _three_commits(run, target)
     assert git(target, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     log = git_log(target)
-    assert [(c.author, c.committer) for c in log] == [("王丽", "王丽"), ("王丽", "王丽"), ("wuye", "wuye")]
+    assert [(c.author, c.committer) for c in log] == [("孙浩", "孙浩"), ("孙浩", "孙浩"), ("wuye", "wuye")]
     assert "Intruder" not in git(target, "log", "--format=%an %ae %cn %ce %B")
     assert log[0].subject == "archive T0001: 新建档案 柏彦科技"
     assert git(target, "log", "--format=%G?", "-1").strip() == "N"  # not signed

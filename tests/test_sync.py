@@ -43,8 +43,14 @@ class Offices:
     def clone(self, name: str) -> Path:
         path = self.tmp / name
         git(self.tmp, "clone", "-q", str(self.central), str(path))
-        self.ok(self.run("remote", "add", "origin", self.central, store=path))
+        # A new office pins the root the first office gave it (out of band: here, read from a).
+        self.ok(self.run("remote", "add", "origin", self.central, "--root", self.root_fpr(), store=path))
         return path
+
+    def root_fpr(self) -> str:
+        from wuye.trust import pins
+
+        return pins.read(self.a)["root"]
 
     def sync(self, where, *extra, as_="wangli"):
         args = ("--as", as_) if as_ else ()
@@ -167,7 +173,8 @@ def test_a_real_conflict_changes_nothing_and_is_finished_by_resolve_or_by_hand(o
 
     r = offices.sync(b)
     assert r.exit_code == 1
-    assert 'tenants/T0001/profile.yaml: phone: 本地 "010-22222222" ≠ 远端 "010-11111111"' in r.stderr
+    assert 'tenants/T0001/profile.yaml: phone: 本地 "010*****2222" ≠ 远端 "010*****1111"' in r.stderr  # masked
+    assert "22222222" not in r.stderr and "11111111" not in r.stderr
     assert "--resolve tenants/T0001/profile.yaml=theirs" in r.stderr and "git merge origin/main" in r.stderr
     assert snapshot(b) == before  # nothing changed ...
     assert git(b, "rev-parse", "origin/main").strip() == offices.central_head() != tracking  # ... but the fetch

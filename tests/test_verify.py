@@ -236,9 +236,11 @@ def test_reordering_an_entry_before_what_it_needs(mo, run):
     code, problems = verify_json(run)
     assert code == 1
     assert found(problems, eng_rel, "dag.order", "application")
-    case_problems = [p for p in problems if p["code"] != "history.entry-modified"]
+    # The application's new signing time is also later than the commit that first brought it in.
+    case_problems = [p for p in problems if p["code"] not in ("history.entry-modified", "entry.signed-after-commit")]
     assert case_problems == [p for p in problems if p["path"] == eng_rel and p["code"] == "dag.order"]
     assert found(problems, app_rel, "history.entry-modified")
+    assert found(problems, app_rel, "entry.signed-after-commit")
 
 
 def test_a_correction_chain_with_a_wrong_supersedes(mo, run):
@@ -329,7 +331,7 @@ def test_ssh_keygen_verifies_the_payload_and_rejects_a_changed_byte(mo, run, tmp
 
 
 def _check_with_ssh_keygen(mo, run, tmp_path, step, signer):
-    payload = run("moveout", "payload", mo.case, step).stdout_bytes
+    payload = run("moveout", "payload", mo.case, step, "--as", "sunhao").stdout_bytes
     sig = run("moveout", "payload", mo.case, step, "--signature").stdout_bytes
     assert sig.startswith(b"-----BEGIN SSH SIGNATURE-----") and sig.rstrip().endswith(b"-----END SSH SIGNATURE-----")
     # The payload is the canonical JSON of the entry without its signature; its sha256 is the digest.
@@ -361,13 +363,13 @@ def _check_with_ssh_keygen(mo, run, tmp_path, step, signer):
 def test_ssh_keygen_verifies_a_correction_revision(mo, run, tmp_path):
     mo.walk("application")
     mo.ok(mo.sign("application", None, None, "--correct", representative="李亮"))
-    payload = run("moveout", "payload", mo.case, "application", "--revision", "2").stdout_bytes
+    payload = run("moveout", "payload", mo.case, "application", "--revision", "2", "--as", "sunhao").stdout_bytes
     assert json.loads(payload)["supersedes"] == _digest(mo, "application", 1)
     (tmp_path / "s").write_bytes(run("moveout", "payload", mo.case, "application", "--revision", "2", "--signature").stdout_bytes)
     p = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(mo.store.path("allowed_signers")), "-I", "wangli",
                         "-n", "wuye-step", "-s", str(tmp_path / "s")], input=payload, capture_output=True)
     assert p.returncode == 0, p.stderr
-    r = run("moveout", "payload", mo.case, "application", "--revision", "3")
+    r = run("moveout", "payload", mo.case, "application", "--revision", "3", "--as", "sunhao")
     assert r.exit_code == 1 and "没有第 3 版" in r.stderr
-    r = run("moveout", "payload", mo.case, "return_pass")
+    r = run("moveout", "payload", mo.case, "return_pass", "--as", "sunhao")
     assert r.exit_code == 1 and "尚未签字" in r.stderr

@@ -228,6 +228,8 @@ def test_an_adapted_workflow_drives_the_case(mo, run, snapshot, refused):
                         "    needs: [return_pass, engineering_inspection, security_inspection, it_handover]\n")
     path.write_text(text, encoding="utf-8")
     plain_git(mo.store.root, "commit", "-q", "-m", "增加网络注销步骤", "--", WORKFLOW)
+    assert run("verify").exit_code == 1  # committed, but not yet signed by management
+    assert run("trust", "update", "--as", "sunhao").exit_code == 0
     assert run("verify").exit_code == 0
 
     mo.walk("security_inspection")

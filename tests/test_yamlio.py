@@ -213,4 +213,4 @@ def test_a_located_message_stays_on_one_line_on_a_narrow_terminal(tenant, run, t
     r = run("archive", "add", "T0001", "repairs", "--file", p, "--as", "wangli")
     assert r.exit_code == 1
     (line,) = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert line.startswith(f"错误：{p}:3:1: ") and "重复的键" in line and line.endswith(")")
+    assert line.startswith(f"错误：{p}:3:1: ") and line.endswith("YAML 格式错误：重复的键：location")

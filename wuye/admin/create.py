@@ -9,6 +9,7 @@ files.
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from wuye.storage import layout, yamlio
 from wuye.errors import WuyeError
 from wuye.i18n import tr
 from wuye.storage.store import CONFIG, TMP_MARK, Store
+from wuye.trust import signing
 
 FOLDERS = layout.FOLDERS
 GITIGNORE = f"# wuye 的临时文件 / wuye's temporary files\n.*{TMP_MARK}*\n"
@@ -27,8 +29,10 @@ def default_text(name: str) -> str:
     return resources.files("wuye.defaults").joinpath(name).read_text(encoding="utf-8")
 
 
-def init_store(path: Path, name: str | None = None) -> Store:
-    path = Path(path).expanduser()
+def init_store(path: Path, name: str | None = None, managers: list[tuple[str, str]] = (), threshold: int = 1) -> Store:
+    """A new store; with `managers` [(id, name)], they are registered with fresh keys and sign the
+    root of the authority chain in the same first commit, and the root is pinned here."""
+    path = Path(path).expanduser().absolute()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise WuyeError(
             tr("%s 已存在且不是空目录；请指定一个新目录",
@@ -43,6 +47,7 @@ def init_store(path: Path, name: str | None = None) -> Store:
         layout.GITATTRIBUTES_FILE: layout.gitattributes(),
         **{f"{d}/.gitkeep": "" for d in FOLDERS},
     }
+    founders = _founders(managers)
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     try:
@@ -57,10 +62,58 @@ def init_store(path: Path, name: str | None = None) -> Store:
         ) as ch:
             for rel, text in files.items():
                 ch.write(rel, text)
+            if founders:
+                from wuye.models.store import StoreConfig
+                from wuye.trust import authority
+
+                # The settings as they will be once this commit is written (the file is pending).
+                store._config = yamlio.validated(StoreConfig, yamlio.loads(files[CONFIG], CONFIG), CONFIG, files[CONFIG])
+                money = {part: yamlio.plain(getattr(store._config, part).model_dump()) for part in authority.MONEY}
+                # Keys valid from now in the building's time, as every later key is.
+                members = [m.model_copy(update={"keys": [m.keys[0].model_copy(update={"valid_from": store.now()})]}) for m, _ in founders]
+                saved = [signing.save_private_key(m.id, pem, m.keys[0].public_key) for m, pem in founders]
+                outcome = authority.found(store, ch, members, threshold, money=money,
+                                          workflow=authority.file_digest(files[layout.WORKFLOW].encode()))
+        if founders:
+            from wuye.trust import pins
+
+            pins.write(store.root, root=outcome.fingerprint)
     except BaseException:
+        for p in saved if founders and "saved" in locals() else []:
+            p.unlink(missing_ok=True)
+            Path(str(p) + ".pub").unlink(missing_ok=True)
         _remove_tree(path, keep_root=not created)
         raise
     return store
+
+
+def _founders(managers):
+    """(Staff, private PEM) for each founding manager, refused before anything is created."""
+    from pydantic import ValidationError
+
+    from wuye.models.ids import check_id
+    from wuye.models.store import Staff, StaffKey
+    from wuye.storage.store import now
+
+    out = []
+    for sid, name in managers:
+        try:
+            check_id(sid, tr("员工编号", "staff id"))
+        except ValueError as e:
+            raise WuyeError(str(e)) from None
+        if signing.private_key_path(sid).exists():
+            raise WuyeError(tr("本机已有 %s 的私钥（%s）；请换一个员工编号，或移走该私钥",
+                               "this machine already has a private key for %s (%s); use another id or move that key away")
+                            % (sid, signing.private_key_path(sid)))
+        pem, public = signing.generate_key(f"{sid}@wuye")
+        try:
+            member = Staff(id=sid, name=name, departments=["management"], keys=[StaffKey(public_key=public, valid_from=now(dt.timezone.utc))])
+        except ValidationError as e:
+            raise WuyeError("\n".join(str(p) for p in yamlio.validation_problems(f"staff/{sid}.yaml", None, e))) from None
+        out.append((member, pem))
+    if len({m.id for m, _ in out}) != len(out):
+        raise WuyeError(tr("创始经理的编号重复", "a founding manager is named twice"))
+    return out
 
 
 def _remove_tree(path: Path, keep_root: bool) -> None:

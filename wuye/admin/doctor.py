@@ -5,13 +5,15 @@ change's journal (whose it was, which files, whether it can still be finished an
 are valid), stale git lock files (no git process alive in the store), temp files and staged
 leftovers, uncommitted or untracked files (whose they look to be, and whether they could be
 committed as they are), a detached HEAD, every problem `verify` finds, an `allowed_signers` that
-does not match staff/, private keys with loose permissions, a key folder inside the store, a
-private key anywhere in the store or committed at HEAD, and a background packing that failed.
+does not match staff/, private keys with loose permissions (and every key that ever had them, until
+it is rotated), a key folder inside the store, a private key anywhere in the store or committed at
+HEAD, a background packing that failed, and a break in the chain of the local access log.
 
 `repair()` (`--fix`) does only what loses nothing, under the store lock: removes stale git locks,
 temp files and staged leftovers; re-attaches a detached HEAD when a branch can simply move to it;
 finishes an interrupted change (in its own commit, by its own author, with its own message: the
-audit trail keeps who did it) or sets a damaged journal aside; tightens key permissions; and
+audit trail keeps who did it) or sets a damaged journal aside; tightens key permissions (but a key
+others could read stays reported as exposed: only a new key puts that right); and
 regenerates `allowed_signers` in one commit of its own; packs the store again. Everything else is reported with what to do.
 This module reads the store directly and writes through `store` and `audit` only.
 """
@@ -426,10 +428,14 @@ def _LAYOUT_ADVICE() -> str:
 
 
 def _expected_signers(store: Store) -> str | None:
+    """allowed_signers as the authority chain's latest version makes it (from staff/ in a store
+    without a chain); None while the chain or staff/ cannot be trusted to say."""
+    from wuye.trust import authority
     from wuye.trust.staff import all_staff, allowed_signers_text
 
     try:
-        return allowed_signers_text(all_staff(store))
+        latest = authority.current(store)
+        return authority.allowed_signers_text(latest.members.values()) if latest else allowed_signers_text(all_staff(store))
     except WuyeError:
         return None
 
@@ -459,7 +465,7 @@ def check_allowed_signers(store: Store, report: Report) -> None:
         message = tr("与 staff/ 中的公钥不一致（缺 %d 行，多 %d 行）",
                      "does not match the keys in staff/ (%d line(s) missing, %d extra)") % (len(missing), len(extra))
     report.findings.append(finding("staff.allowed-signers-mismatch", ALLOWED_SIGNERS, message,
-                                   tr("--fix 根据 staff/ 重新生成并提交", "--fix regenerates it from staff/ and commits it"), fixable=True))
+                                   tr("--fix 根据授权链重新生成并提交", "--fix regenerates it from the authority chain and commits it"), fixable=True))
 
 
 def _keys_dir() -> Path:
@@ -497,13 +503,107 @@ def check_keys(store: Store, report: Report) -> None:
         if PRIVATE_MARK not in head:
             continue
         mode = stat.S_IMODE(p.stat().st_mode)
+        staff_id = p.name.split(".", 1)[0]  # `ID`, or `ID.retired-…` after a rotation
+        # A retired key (renamed aside by `wuye staff key`) was replaced already: it signs nothing
+        # from then on, so only its mode is worth a finding.
+        current = ".retired-" not in p.name
         if mode & 0o077:
             report.findings.append(finding(
                 "doctor.key-mode", str(p), tr("私钥文件权限为 %o，别的用户也能读取（签字时会被拒绝）",
                                        "the private key file has mode %o: other users can read it (signing refuses it)") % mode,
-                tr("--fix 改为 600；若别人可能已读到，用 `wuye staff key 员工编号` 换新密钥",
-                   "--fix sets it to 600; if someone may have read it, issue a new key with `wuye staff key STAFF_ID`"),
+                tr("--fix 改为 600（此密钥仍须换新，见下一条）", "--fix sets it to 600 (the key must still be rotated: see the next finding)"),
                 fixable=True, details={"mode": oct(mode), "want": "0o600"}))
+            if current:
+                remember_exposed(p)
+        if current and (mode & 0o077 or _was_exposed(p)):
+            report.findings.append(finding(
+                "doctor.key-exposed", str(p),
+                tr("此密钥可能已被别人读到（权限曾为 %s）：须换新", "this key may have been read (its mode was %s): rotate it")
+                % (oct(mode)[2:] if mode & 0o077 else _exposed_mode(p)),
+                tr("用 `wuye staff key %s --as 经理编号` 换新密钥（旧密钥随即失效，已签的条目仍有效）；收紧权限不能让读到的人忘掉它，--fix 不会消除此条",
+                   "rotate it: `wuye staff key %s --as MANAGER_ID` (the old key stops being valid; what it signed stays valid); "
+                   "tightening the mode does not make a reader forget it, so --fix leaves this finding") % staff_id,
+                details={"staff": staff_id}))
+
+
+# A key once readable by others is remembered beside it, as `<key>.exposed` holding the sha256 of the
+# key file and the mode it had: tightening the mode (by --fix or by hand) leaves the marker, and the
+# finding, in place; `wuye staff key` renames the old file aside and writes a new one, whose digest
+# is not the marker's, so the finding ends with the rotation and not before.
+EXPOSED_SUFFIX = ".exposed"
+
+
+def _key_digest(p: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def remember_exposed(p: Path) -> bool:
+    """Write (or keep) the marker of an exposed key; False if it could not be written."""
+    marker = p.with_name(p.name + EXPOSED_SUFFIX)
+    try:
+        if _was_exposed(p):
+            return True
+        mode = oct(stat.S_IMODE(p.stat().st_mode))[2:]
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, f"{_key_digest(p)} {mode}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _marker(p: Path) -> list[str]:
+    try:
+        return p.with_name(p.name + EXPOSED_SUFFIX).read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _was_exposed(p: Path) -> bool:
+    said = _marker(p)
+    try:
+        return bool(said) and said[0] == _key_digest(p)
+    except OSError:
+        return False
+
+
+def _exposed_mode(p: Path) -> str:
+    said = _marker(p)
+    return said[1] if len(said) > 1 else "?"
+
+
+def check_access_log(store: Store, report: Report) -> None:
+    """The local access log (privacy.py) is hash-chained: a line deleted, inserted or edited
+    breaks the chain at the line after it."""
+    from wuye.archive import privacy
+
+    rel = ".git/" + privacy.ACCESS_LOG
+    breaks = privacy.chain_breaks(store.root)
+    leading = 0
+    while leading < len(breaks) and breaks[leading] == (leading + 1, "unchained"):
+        leading += 1
+    if leading:
+        report.findings.append(finding(
+            "doctor.access-log-unchained", rel,
+            tr("前 %d 行写于访问日志加链之前（旧版 wuye），无法看出是否被改动", "the first %d line(s) were written before the log was chained (an older wuye): "
+               "changes to them cannot be seen") % leading,
+            tr("保留此文件；之后的记录都已加链", "keep the file; every later line is chained"), level="warning", line=1))
+    reasons = {
+        "broken": ("记下的上一行摘要与实际的上一行不符：其前有一行被删除、插入或改动过",
+                   "names a digest the line before it does not have: a line before it was deleted, inserted or edited"),
+        "unchained": ("没有上一行的摘要：此行被改动过", "holds no digest of the line before: the line was edited"),
+        "unreadable": ("不是一条访问记录（JSON）：此行被改动过", "is not an access record (JSON): the line was edited"),
+    }
+    for n, why in breaks[leading:]:
+        report.findings.append(finding(
+            "doctor.access-log-broken", rel, tr("第 %d 行%s", "line %d %s") % (n, tr(*reasons[why])),
+            tr("访问日志只能追加：保留此文件作为证据，查明谁改动了它；新记录会接着最后一行链下去",
+               "the log is append-only: keep the file as evidence and find out who changed it; new lines chain on from the last one"),
+            line=n, details={"reason": why}))
 
 
 def check_committed_keys(store: Store, report: Report) -> None:
@@ -555,7 +655,7 @@ def check_packing(store: Store, report: Report) -> None:
 
 
 CHECKS = (check_journal, check_git_locks, check_files_on_disk, check_uncommitted, check_head, check_verify,
-          check_allowed_signers, check_keys, check_committed_keys, check_packing)
+          check_allowed_signers, check_keys, check_committed_keys, check_packing, check_access_log)
 
 
 def diagnose(store: Store, locked: bool = False) -> Report:
@@ -623,6 +723,11 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
 
         for f in found:
             if f.code == "doctor.key-mode" and f.fixable:
+                key = Path(f.path)
+                if key.is_file() and ".retired-" not in key.name and not remember_exposed(key):
+                    # Without the marker the tightened mode would hide that the key was readable.
+                    done.append(tr("未改 %s 的权限：无法记下它曾外露", "left the mode of %s: could not record that it was exposed") % f.path)
+                    continue
                 os.chmod(f.path, int(f.details["want"], 8))
                 done.append(tr("把 %s 的权限改为 %s", "set the mode of %s to %s") % (f.path, f.details["want"][2:]))
 

@@ -155,6 +155,15 @@ def find_tenant(store: Store, query: str) -> str:
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
+        # A profile that cannot be read has no name to match: say which, rather than "no tenant".
+        for tid, name, _ in tenant_index(store):
+            rel = store.tenant_rel(tid, "profile.yaml")
+            if not name and store.path(rel).is_file():
+                try:
+                    yamlio.read(store.path(rel), rel)
+                except WuyeError as e:
+                    raise WuyeError(tr("%s（找不到租户 %r，或许因为这份资料无法读取）", "%s (no tenant matches %r; perhaps because this profile cannot be read)")
+                                    % (e.problems[0] if e.problems else e, query), e.problems) from None
         raise WuyeError(tr("找不到租户 %r（可用编号、公司名称的一部分或拼音首字母查找）",
                            "no tenant matches %r (search by id, part of the company name, or pinyin initials)") % query)
     listing = "\n".join(f"  {tid}  {name}" for tid, name in hits[:20])
@@ -282,14 +291,15 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
     data["tenant_id"] = tenant_id
     if name:
         data["name"] = name
-    units = list(data.get("units") or [])
+    units = data.get("units") or []
     if unit:
         try:
             check_id(unit, tr("房号", "unit"))
         except ValueError as e:
             raise WuyeError(str(e)) from None
-        if unit not in units:
-            units.append(unit)
+        if isinstance(units, list) and unit not in units:
+            units = [*units, unit]
+    # `units: 5` is left for the model to refuse, at its line.
     data["units"] = units
     if data.get("name"):
         data["pinyin"] = pinyin_initials(str(data["name"]))

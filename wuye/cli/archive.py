@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, field_label, out, print_json, say, table
+from wuye.cli.output import cell, field_label, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
 
@@ -69,27 +69,33 @@ def show(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话、证件号和联系人姓名（记入本机访问日志）",
                                                           "show phone and ID numbers and contacts' names unmasked (logged locally)")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在查看（--reveal 必需；默认 WUYE_USER）", "who is looking (needed by --reveal; default: WUYE_USER)")),
 ):
     """柜台查询：查看租户档案 / look a tenant up at the counter."""
     from wuye.archive import dossier as archive
     from wuye.admin.schema import load_labels
 
+    from wuye.archive import privacy
+
     store = open_store(ctx)
+    who = privacy.identity(store, as_, "--reveal") if reveal else None
     tid = archive.find_tenant(store, tenant)
     only = archive.category(category) if category else None
     dossier = archive.read_dossier(store, tid, only)
-    from wuye.archive import privacy
 
     data = privacy.masked_dossier(dossier.data, reveal)
     if reveal:
-        privacy.record_reveal(store.root, "archive show", tid + (f" {only.key}" if only else ""))
+        privacy.record_reveal(store.root, "archive show", tid + (f" {only.key}" if only else ""), who)
     if as_json:
         print_json({"tenant_id": tid, "categories": data, "missing": [c.key for c in dossier.missing()],
-                    "problems": [p.to_json() for p in dossier.problems]})
-        return
-    render_dossier(tid, data, load_labels(), only)
-    for p in dossier.problems:
-        say(str(p))
+                    "problems": [p.to_json() if reveal else privacy.mask_all(p.to_json()) for p in dossier.problems]})
+    else:
+        render_dossier(tid, data, load_labels(), only)
+        for p in dossier.problems:
+            say(str(p))
+    # What could be read is shown; a file that could not be is a failure all the same (exit 1).
+    if any(p.level == "error" for p in dossier.problems):
+        raise typer.Exit(1)
 
 
 def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
@@ -101,12 +107,13 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
     console = out()
     profile = data.get("profile") or {}
     head = Text()
-    head.append(f"{profile.get('name', tid)}", style="bold")
-    head.append(f"  {tid}")
+    # Built as Text, so the values are made visible here (render_str does it for plain strings).
+    head.append(visible(f"{profile.get('name', tid)}"), style="bold")
+    head.append(visible(f"  {tid}"))
     if profile.get("units"):
-        head.append("  " + tr("房号 ", "unit ") + ", ".join(map(str, profile["units"])))
+        head.append(visible("  " + tr("房号 ", "unit ") + ", ".join(map(str, profile["units"]))))
     if profile.get("status"):
-        head.append("  " + status_label(str(profile["status"])))
+        head.append(visible("  " + status_label(str(profile["status"]))))
     console.print(head)
     for key in CATEGORY_ORDER:
         if only is not None and key != only.key:
@@ -184,12 +191,14 @@ def check(
     store = open_store(ctx)
     tid = archive.find_tenant(store, tenant) if tenant else None
     report = archive_check.check(store, tid)
+    from wuye.archive.privacy import mask_all, mask_message  # problems may quote a file's values
+
     if as_json:
-        print_json({"tenants": report.tenants, "problems": [p.to_json() for p in report.problems],
+        print_json({"tenants": report.tenants, "problems": [mask_all(p.to_json()) for p in report.problems],
                     "missing": report.missing, "ok": not report.errors})
     else:
         for p in report.problems:
-            typer.echo(str(p))
+            typer.echo(mask_message(str(p)))
         incomplete = {t: m for t, m in report.missing.items() if m}
         for t, m in incomplete.items():
             typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(m)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(m))))

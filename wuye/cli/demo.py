@@ -138,14 +138,23 @@ def copy_sample(demo: Demo) -> None:
              "copied %d files of %s into %s as the first commit" % (len(files), name, demo.root))
 
 
+# The sample's manager (管理处经理), who founds the authority chain and issues everyone's key.
+MANAGER = "chenjing"
+
+
 def issue_keys(demo: Demo) -> None:
-    """Every sample staff member gets a fresh key: the sample ships public data only."""
+    """The manager founds the authority chain (`wuye trust init`), then issues every other sample
+    staff member a fresh key: the sample ships public data only."""
     from wuye.trust import signing
     from wuye.trust import staff
 
-    demo.heading("为员工发放签名密钥", "Issue signing keys to the staff")
+    demo.heading("建立授权链，为员工发放签名密钥", "Found the authority chain, issue signing keys to the staff")
+    demo.cli("trust", "init", "--as", MANAGER)
+    demo.issued += [signing.private_key_path(MANAGER), Path(str(signing.private_key_path(MANAGER)) + ".pub")]
     for member in staff.all_staff(demo.store):
-        staff.issue_key(demo.store, member.id)
+        if member.id == MANAGER:
+            continue
+        staff.issue_key(demo.store, member.id, actor_id=MANAGER)
         private = signing.private_key_path(member.id)
         demo.issued += [private, Path(str(private) + ".pub")]
     demo.say("私钥保存在 %s（不在档案库中）" % demo.keys, "private keys are in %s (outside the store)" % demo.keys)

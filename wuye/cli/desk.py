@@ -21,7 +21,8 @@ JSON_HELP = tr("输出 JSON", "print JSON")
 AT_HELP = tr("发生时间（默认现在），如 2026-11-20T17:40", "when it happened (default: now), e.g. 2026-11-20T17:40")
 AS_OF_HELP = tr("按此时刻计算是否超时（默认现在）", "judge time limits at this moment (default: now)")
 SAT_HELP = tr("客户满意度 1–5（5 最满意）", "the tenant's rating, 1–5 (5 is best)")
-REVEAL_HELP = tr("显示文字中完整的电话和证件号（记入本机访问日志）", "show phone and ID numbers in the texts unmasked (logged locally)")
+REVEAL_HELP = tr("显示文字中完整的电话和证件号（须 --as，记入本机访问日志）", "show phone and ID numbers in the texts unmasked (needs --as; logged locally)")
+REVEAL_AS_HELP = tr("谁在查看（--reveal 必需；默认 WUYE_USER）", "who is looking (needed by --reveal; default: WUYE_USER)")
 
 complaint_app = typer.Typer(no_args_is_help=True, help=tr(
     "投诉：受理、分派、回复、处理、回访关闭、重开（每个投诉有回应、有结果）",
@@ -52,15 +53,16 @@ def _opened(result) -> None:
 
 
 def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: str | None, as_json: bool,
-          reveal: bool = False) -> None:
+          reveal: bool = False, as_: str | None = None) -> None:
     from wuye.archive import privacy
     from wuye.desk import servicedesk
 
     store = open_store(ctx)
+    who = privacy.identity(store, as_, "--reveal") if reveal else None
     rows, problems, when = servicedesk.listing(store, kind, open_only, overdue, tenant, as_of)
     rows = privacy.shown(rows, reveal)
     if reveal:
-        privacy.record_reveal(store.root, f"{kind.key} list", tenant or "*")
+        privacy.record_reveal(store.root, f"{kind.key} list", tenant or "*", who)
     for p in problems:
         say(str(p))
     for r in rows:
@@ -86,7 +88,7 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
     say(tr("共 %d 条（截至 %s）", "%d record(s) (as of %s)") % (len(rows), when.isoformat()))
 
 
-def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
+def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | None = None) -> None:
     from rich.table import Table
 
     from wuye.archive import privacy
@@ -94,9 +96,10 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False) -> None:
     from wuye.admin.schema import load_labels
 
     store = open_store(ctx)
+    who = privacy.identity(store, as_, "--reveal") if reveal else None
     data = privacy.shown(servicedesk.show(store, kind, ref), reveal)
     if reveal:
-        privacy.record_reveal(store.root, f"{kind.key} show", data.get("id", ref))
+        privacy.record_reveal(store.root, f"{kind.key} show", data.get("id", ref), who)
     if as_json:
         print_json(data)
         return
@@ -312,8 +315,9 @@ def _list_and_show(app: typer.Typer, kind_name: str, overdue_help: str, list_hel
         as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
         reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
+        as_: str = typer.Option(None, "--as", help=REVEAL_AS_HELP),
     ):
-        _list(ctx, kind(), open_only, overdue, tenant, as_of, as_json, reveal)
+        _list(ctx, kind(), open_only, overdue, tenant, as_of, as_json, reveal, as_)
 
     @app.command("show", help=show_help)
     def show(
@@ -321,8 +325,9 @@ def _list_and_show(app: typer.Typer, kind_name: str, overdue_help: str, list_hel
         ref: str = typer.Argument(..., help=ref_help),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
         reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
+        as_: str = typer.Option(None, "--as", help=REVEAL_AS_HELP),
     ):
-        _show(ctx, kind(), ref, as_json, reveal)
+        _show(ctx, kind(), ref, as_json, reveal, as_)
 
 
 _list_and_show(
@@ -406,14 +411,16 @@ def survey_list(
     tenant: str = typer.Option(None, "--tenant", help=tr("只看一个租户", "one tenant only")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
+    as_: str = typer.Option(None, "--as", help=REVEAL_AS_HELP),
 ):
     """列出满意度调查结果 / list survey answers."""
     from wuye.archive import privacy
     from wuye.desk import servicedesk
 
     store = open_store(ctx)
+    who = privacy.identity(store, as_, "--reveal") if reveal else None
     rows = privacy.shown(servicedesk.survey_rows(store, period, tenant), reveal)
     if reveal:
-        privacy.record_reveal(store.root, "survey list", tenant or "*")
+        privacy.record_reveal(store.root, "survey list", tenant or "*", who)
     table([("tenant_id", tr("租户", "tenant")), ("period", tr("期间", "period")), ("score", tr("评分", "score")),
            ("comment", tr("意见", "comment")), ("date", tr("日期", "date")), ("entry", tr("条目", "entry"))], rows, as_json)

@@ -18,13 +18,33 @@ schema_app = typer.Typer(no_args_is_help=True, help=tr("JSON Schema（供 YAML �
 def init(
     path: Path = typer.Argument(..., help=tr("新档案库的目录", "the new store's folder")),
     name: str = typer.Option(None, "--name", help=tr("大厦名称", "building name")),
+    manager: list[str] = typer.Option([], "--manager", help=tr("创始经理 编号=姓名（可重复），如 sunhao=孙浩：登记并签署授权链的根",
+                                                               "a founding manager ID=NAME (repeatable), e.g. sunhao=孙浩: registered, signs the authority root")),
+    threshold: int = typer.Option(1, "--threshold", help=tr("授权改动须几位经理签署（默认 1；2 为双人控制）",
+                                                            "how many managers must sign an authority change (default 1; 2 for two-person control)")),
 ):
     """新建档案库（一个 git 仓库） / create a store (its own git repository)."""
     from wuye.admin.create import init_store
+    from wuye.errors import WuyeError
+    from wuye.trust import authority
 
-    store = init_store(path, name)
-    say(tr("已新建档案库 %s（%s）。下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门",
-           "created the store %s (%s). Next: wuye --store %s staff add STAFF_ID --name NAME --dept DEPT") % (store.root, store.config.building.name, path))
+    managers = []
+    for m in manager:
+        sid, sep, person = m.partition("=")
+        if not sep or not sid or not person:
+            raise WuyeError(tr("--manager %r 应写成 编号=姓名，如 sunhao=孙浩", "--manager %r should be ID=NAME, e.g. sunhao=孙浩") % m)
+        managers.append((sid.strip(), person.strip()))
+    store = init_store(path, name, managers, threshold)
+    say(tr("已新建档案库 %s（%s）。", "created the store %s (%s).") % (store.root, store.config.building.name))
+    root = authority.load(store).root
+    if root is not None:
+        say(tr("授权链的根：%s（各办公室用 `wuye remote add … --root` 固定此指纹）",
+               "authority root: %s (each office pins this fingerprint with `wuye remote add … --root`)") % root.fingerprint)
+        say(tr("下一步：wuye --store %s staff add 员工编号 --name 姓名 --dept 部门 --as %s",
+               "next: wuye --store %s staff add STAFF_ID --name NAME --dept DEPT --as %s") % (path, managers[0][0]))
+    else:
+        say(tr("下一步：登记第一位经理，由其建立授权链：wuye --store %s staff add 员工编号 --name 姓名 --dept management",
+               "next: register the first manager, who founds the authority chain: wuye --store %s staff add STAFF_ID --name NAME --dept management") % path)
 
 
 def log(
@@ -38,8 +58,13 @@ def log(
 
     store = open_store(ctx)
     paths = [store.tenant_rel(tenant)] if tenant else None
+    from wuye.archive.privacy import mask_all
+
+    # Older history may quote what a clerk typed (before messages named only the record): on
+    # screen it is masked like any other free text.
     rows = audit.log(store.root, paths, limit)
     for r in rows:
+        r["summary"], r["trailers"] = mask_all(r["summary"]), mask_all(r["trailers"])
         r["who"] = f"{r['author']} ({r['trailers'].get('Wuye-Actor') or r['trailers'].get('Wuye-Signer') or ''})".replace(" ()", "")
         r["when"] = r["date"].replace("T", " ")[:16]
         # The summary starts with "noun id:"; the ids have their own column.
@@ -104,14 +129,16 @@ def doctor(
 
     store = open_store(ctx)
     report = doctoring.repair(store, as_) if fix else doctoring.diagnose(store)
+    from wuye.archive.privacy import mask_all, mask_message  # findings may quote a file's values
+
     if as_json:
         print_json({"ok": not report.problems, "done": report.done, "commits": report.commits,
-                    "findings": [f.to_json() for f in report.findings]})
+                    "findings": [mask_all(f.to_json()) for f in report.findings]})
     else:
         for line in report.done:
             say(tr("已修复：", "fixed: ") + line)
         for f in report.findings:
-            typer.echo(str(f))
+            typer.echo(mask_message(str(f)))
             typer.echo("  → " + (f.advice if not f.fixable or not fix else tr("未能修复：", "not fixed: ") + f.advice))
         if report.problems:
             fixable = sum(1 for f in report.problems if f.fixable)
@@ -123,17 +150,21 @@ def doctor(
         raise typer.Exit(1)
 
 
-def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
-    """校验整个档案库：格式、签名、密钥、部门、顺序、附件、历史（失败退出码 1） / verify the whole store (exit 1 on failure)."""
+def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+           root: str = typer.Option(None, "--root", help=tr("授权链根的指纹 SHA256:…（向管理处核实）；首次使用时固定在本处",
+                                                            "the authority root's fingerprint SHA256:… (check it with the office); pinned here on first use"))):
+    """校验整个档案库：授权链、格式、签名、密钥、部门、顺序、附件、历史（失败退出码 1） / verify the whole store (exit 1 on failure)."""
     from wuye.verify import checks as verifying
 
     store = open_store(ctx)
-    report = verifying.verify(store)
+    report = verifying.verify(store, root)
+    from wuye.archive.privacy import mask_all, mask_message  # problems may quote a file's values
+
     if as_json:
-        print_json({"ok": not report.errors, "counts": report.counts, "problems": [p.to_json() for p in report.problems]})
+        print_json({"ok": not report.errors, "counts": report.counts, "problems": [mask_all(p.to_json()) for p in report.problems]})
     else:
         for p in report.problems:
-            typer.echo(str(p))
+            typer.echo(mask_message(str(p)))
         c = report.counts
         summary = tr("员工 %d，单元 %d，租户 %d，迁出案件 %d，签字条目 %d",
                      "%d staff, %d units, %d tenants, %d move-out cases, %d signed entries") % (c.get("staff", 0), c.get("units", 0), c.get("tenants", 0), c.get("cases", 0), c.get("entries", 0))

@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, out, print_json, say, table
+from wuye.cli.output import cell, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))
 
@@ -134,6 +134,7 @@ def status(
 ):
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
     from rich.table import Table
+    from rich.text import Text
 
     from wuye.storage import cache
     from wuye.moveout import cases as moveout
@@ -146,8 +147,10 @@ def status(
         print_json(b)
         return
     console = out()
-    console.print(f"[bold]{b['case']}[/bold]  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
-                  + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open")))
+    head = Text(visible(b["case"]), style="bold")
+    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
+                + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open"))))
+    console.print(head)
     t = Table(title=tr("步骤", "Steps"), title_justify="left")
     for h in (tr("步骤", "step"), tr("状态", "state"), tr("签字", "signed by"), tr("时间", "when"), tr("签字部门", "signed by dept")):
         t.add_column(h)
@@ -201,12 +204,20 @@ def payload(
     step: str = typer.Argument(..., help=tr("步骤", "step")),
     revision: int = typer.Option(None, "--revision", help=tr("版本（默认最新）", "revision (default: latest)")),
     signature: bool = typer.Option(False, "--signature", help=tr("输出签名而不是被签的内容", "print the armored signature instead of the signed bytes")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在取出被签内容（不带 --signature 时必需；默认 WUYE_USER；记入本机访问日志）",
+                                                  "who takes the signed bytes (required without --signature; default: WUYE_USER; logged locally)")),
 ):
     """输出被签的原始字节（或签名），供 ssh-keygen -Y verify 独立核验 / print the exact signed bytes (or the signature)."""
+    from wuye.archive import privacy
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
+    # The signed bytes are exact (a representative's name, a new phone): like an export, they
+    # are taken by someone named, and logged. The signature alone holds no personal data.
+    who = None if signature else privacy.identity(store, as_, "wuye moveout payload")
     entry = moveout.payload(store, case_id, step, revision)
+    if who is not None:
+        privacy.record_reveal(store.root, "moveout payload", f"{case_id} {step} r{entry.data.get('revision', revision or '')}", who)
     if signature:
         sys.stdout.write(entry.data.get("signature") or "")
     else:

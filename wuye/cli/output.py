@@ -14,22 +14,47 @@ _out = None
 _err = None
 
 
+def _console(**options):
+    """A rich console that shows every string as data: markup off (a company named `[/bold] x`
+    would crash rich, `[red]…` would restyle the screen), emoji codes off, and control characters
+    shown as `\\x1b` (a stored `\\e[2J` would clear the terminal, `\\e]0;…\\a` retitle it). Every
+    string rich prints, a table cell or a title, goes through `render_str`. Styles are given as
+    `style=`, never as markup."""
+    from rich.console import Console
+
+    class DataConsole(Console):
+        def render_str(self, text, **kw):
+            return super().render_str(visible(text), **kw)
+
+    return DataConsole(markup=False, emoji=False, **options)
+
+
 def out():
     global _out
     if _out is None:
-        from rich.console import Console
-
-        _out = Console(highlight=False, soft_wrap=False)
+        _out = _console(highlight=False, soft_wrap=False)
     return _out
 
 
 def err():
     global _err
     if _err is None:
-        from rich.console import Console
-
-        _err = Console(stderr=True, highlight=False)
+        _err = _console(stderr=True, highlight=False)
     return _err
+
+
+_CONTROLS = None
+
+
+def visible(text: str) -> str:
+    """`text` with every control character but newline and tab shown as its escape (`\\x1b`),
+    and the bidirectional overrides too (U+202E would show a file name backwards)."""
+    global _CONTROLS
+    if _CONTROLS is None:
+        import re
+
+        _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _default(value: Any):
@@ -53,8 +78,12 @@ def say(message: str) -> None:
 
     Never wrapped by rich: a `path:line:col: message` line must stay one line for editors and
     scripts reading stderr through a pipe (where rich would otherwise break it at 80 columns).
+    Messages are never revealed data: a phone or ID number quoted from a file (a YAML error, a
+    conflict, a pydantic message) is masked here, the one place they all pass.
     """
-    err().print(message, markup=False, soft_wrap=True)
+    from wuye.archive.privacy import mask_message
+
+    err().print(mask_message(message), markup=False, soft_wrap=True)
 
 
 LONG_LISTING = 300  # rows past which a table is printed as plain columns
@@ -91,7 +120,7 @@ def plain_table(columns: list[tuple[str, str]], rows: list[dict], title: str | N
     from rich.cells import cell_len
 
     lines = [[header for _, header in columns]]
-    lines += [[cell(row.get(key)).replace("\n", " ") for key, _ in columns] for row in rows]
+    lines += [[visible(cell(row.get(key)).replace("\n", " ")) for key, _ in columns] for row in rows]
     widths = [max(cell_len(line[i]) for line in lines) for i in range(len(columns))]
     w = sys.stdout.write
     if title:

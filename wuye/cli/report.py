@@ -12,7 +12,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, out, print_json, say
+from wuye.cli.output import cell, out, print_json, say, visible
 
 
 def register(app: typer.Typer) -> None:
@@ -64,10 +64,12 @@ def _bar(value, top: float, width: int = 12) -> str:
 
 def render(rep) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = out()
-    console.print(f"[bold]{rep.title}[/bold]  {tr('期间', 'period')} {rep.period_label}  "
-                  f"{tr('截至', 'as of')} {rep.as_of.isoformat().replace('T', ' ')[:16]}")
+    head = Text(visible(rep.title), style="bold")
+    head.append(visible(f"  {tr('期间', 'period')} {rep.period_label}  {tr('截至', 'as of')} {rep.as_of.isoformat().replace('T', ' ')[:16]}"))
+    console.print(head)
     summary = Table(show_header=False, title=rep.summary.title, title_justify="left")
     summary.add_column(style="bold")
     summary.add_column(justify="right")

@@ -32,8 +32,39 @@ def add(
 
     store = open_store(ctx)
     member = staff.add(store, staff_id, name, [d for ds in dept for d in ds.split(",") if d], email, key, as_)
+    if not _in_force(store, member.id):
+        return
     say(tr("已登记员工 %s（%s）；私钥：%s",
            "registered %s (%s); private key: %s") % (member.id, member.name, signing.private_key_path(member.id)))
+
+
+def _in_force(store, staff_id: str) -> bool:
+    """Whether the change just made is in force, or waits as a proposal (said so)."""
+    from wuye.trust import authority
+
+    waiting = authority.pending(store)
+    if waiting:
+        say(tr("已提议授权第 %d 版，须另一位经理批准后生效：wuye trust approve %d --as 经理",
+               "proposed authority version %d; it takes effect once another manager approves: wuye trust approve %d --as MANAGER")
+            % (waiting[0], waiting[0]))
+        return False
+    return True
+
+
+@app.command("dept")
+def dept(
+    ctx: typer.Context,
+    staff_id: str = typer.Argument(..., help=tr("员工编号", "staff id")),
+    dept: list[str] = typer.Option(..., "--dept", help=tr("新的部门（可重复）", "the new departments (repeatable)")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """更改员工的部门（管理层） / change a member's departments (management)."""
+    from wuye.trust import staff
+
+    store = open_store(ctx)
+    member = staff.set_departments(store, staff_id, [d for ds in dept for d in ds.split(",") if d], as_)
+    if _in_force(store, member.id):
+        say(tr("%s 的部门：%s", "%s's departments: %s") % (member.id, "、".join(staff.dept_label(d) for d in member.departments)))
 
 
 @app.command("list")
@@ -68,6 +99,8 @@ def revoke(
 
     store = open_store(ctx)
     member = staff.revoke(store, staff_id, as_)
+    if not _in_force(store, member.id):
+        return
     say(tr("已吊销 %s 的密钥（%s 起）", "revoked the key of %s from %s") % (member.id, member.revoked_at))
 
 
@@ -84,5 +117,7 @@ def key(
 
     store = open_store(ctx)
     member = staff.issue_key(store, staff_id, key_path, as_)
+    if not _in_force(store, member.id):
+        return
     say(tr("已为 %s 发放新密钥；私钥：%s",
            "issued a new key to %s; private key: %s") % (member.id, signing.private_key_path(member.id)))

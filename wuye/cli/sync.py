@@ -109,13 +109,17 @@ def remote_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help=tr("远端名称，如 origin", "the remote's name, e.g. origin")),
     url: str = typer.Argument(..., help=tr("地址：路径、ssh://… 或 https://…", "its address: a path, ssh://… or https://…")),
+    central: str = typer.Option(None, "--central", help=tr(
+        "固定中央仓库的公钥（ssh-ed25519 …，由其管理员用 wuye remote init-central --show-key 给出）：用来核验推送回执",
+        "pin the central repository's public key (ssh-ed25519 …, from its administrator's wuye remote init-central --show-key): it checks the push receipts")),
+    root_fpr: str = typer.Option(None, "--root", help=tr("固定档案库的授权根指纹（SHA256:…）", "pin the store's authority root fingerprint (SHA256:…)")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """添加远端并登记合并驱动 / add a remote and register the merge driver."""
     from wuye.sync import offices as syncing
 
     store = open_store(ctx)
-    commit = syncing.add_remote(store, name, url, as_)
+    commit = syncing.add_remote(store, name, url, as_, central=central, root=root_fpr)
     say(tr("已登记远端 %s（%s）和合并驱动%s。下一步：wuye sync --remote %s" % (name, url, "，提交 %s" % commit[:10] if commit else "", name),
            "registered the remote %s (%s) and the merge driver%s. Next: wuye sync --remote %s" % (name, url, ", commit %s" % commit[:10] if commit else "", name)))
 
@@ -123,16 +127,23 @@ def remote_add(
 @remote_app.command("init-central")
 def remote_init_central(
     path: Path = typer.Argument(..., help=tr("中央仓库（裸仓库）的目录", "the central (bare) repository's folder")),
-    update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子", "only rewrite the hook of an existing central repository")),
+    update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子和设置（没有回执密钥时生成一个）", "only rewrite the hooks and settings of an existing central repository (making its receipt key if it has none)")),
+    show_key: bool = typer.Option(False, "--show-key", help=tr("只显示中央仓库签回执用的公钥", "only print the public key the central signs receipts with")),
 ):
     """新建有检查钩子的中央仓库 / create a central repository guarded by hooks."""
-    from wuye.sync.central import init_central
+    from wuye.sync import central as centrals
 
-    root = init_central(path, update)
+    if show_key:
+        typer.echo(centrals.show_key(path))
+        return
+    root = centrals.init_central(path, update)
     typer.echo(str(root))
     say(tr("中央仓库 %s 已就绪：推送须为快进，不许删除分支，结果须通过 wuye verify。下一步：在档案库中 wuye remote add origin %s，再 wuye sync",
            "the central repository %s is ready: pushes must fast-forward, branches cannot be deleted, and the result must pass wuye verify. "
            "Next, in a store: wuye remote add origin %s, then wuye sync") % (root, root))
+    key = centrals.show_key(root)
+    say(tr("中央仓库签推送回执用的公钥（各办公室用 wuye remote add … --central '公钥' 固定它）：\n  %s",
+           "the central's receipt key (each office pins it with wuye remote add … --central 'KEY'):\n  %s") % key)
 
 
 @remote_app.command("pre-receive", hidden=True)
@@ -146,6 +157,15 @@ def remote_pre_receive():
         for p in problems:
             say("  " + p)
         raise typer.Exit(1)
+
+
+@remote_app.command("post-receive", hidden=True)
+def remote_post_receive():
+    """中央仓库的 post-receive 钩子：签推送回执（由 git 调用） / the central repository's post-receive hook: sign push receipts (run by git)."""
+    from wuye.sync.central import post_receive
+
+    for line in post_receive(sys.stdin.read().splitlines()):
+        say(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -85,6 +85,10 @@ def import_(
     from wuye.transfer import importing
 
     store = open_store(ctx)
+    if reveal and (as_json or verbose):
+        from wuye.archive.privacy import identity
+
+        who = identity(store, as_, "--reveal")  # before anything is written or shown
     with _progress() as progress:
         result = importing.import_files(store, files, as_, fmt=fmt, category=category, mapping=mapping,
                                         encoding=encoding, dry_run=dry_run, progress=progress)
@@ -93,7 +97,7 @@ def import_(
     if reveal and (as_json or verbose):
         from wuye.archive.privacy import record_reveal
 
-        record_reveal(store.root, "import", ", ".join(str(f) for f in files), as_)
+        record_reveal(store.root, "import", ", ".join(str(f) for f in files), who)
     if as_json:
         print_json({**result.to_json(), "changes": [{**c.__dict__, "old": _masked(c, c.old, reveal), "new": _masked(c, c.new, reveal)}
                                                     for c in result.changes]})
@@ -168,17 +172,25 @@ def export(
     fmt: str = typer.Option(None, "--format", help=tr("xlsx|csv|json|yaml（默认按扩展名）", "xlsx|csv|json|yaml (default: by extension)")),
     category: str = typer.Option(None, "--category", help=tr("只导出一类（或 ledger 客户台账、units 单元）", "one category only (or ledger, units)")),
     tenant: str = typer.Option(None, "--tenant", help=tr("只导出一个租户（编号、名称或拼音首字母）", "one tenant only (id, name or pinyin initials)")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在导出（必需；默认 WUYE_USER；记入本机访问日志）", "who is exporting (required; default: WUYE_USER; logged locally)")),
 ):
     """导出档案：xlsx（每类一张表）、csv 台账、json/yaml 全量 / export: xlsx (a sheet per category), csv ledger, json/yaml (everything)."""
+    from wuye.archive import privacy
     from wuye.transfer import exporting
 
     store = open_store(ctx)
+    # The files are exact, personal data unmasked: whoever takes them is named in the access log.
+    who = privacy.identity(store, as_, "wuye export")
     result, chunks = exporting.export(store, output, fmt, category, tenant)
+    subject = " ".join(f"{k}={v}" for k, v in (("format", result.format), ("category", category), ("tenant", tenant),
+                                               ("output", output)) if v)
     if output == "-":
+        privacy.record_reveal(store.root, "export", subject, who)
         for chunk in chunks:
             sys.stdout.buffer.write(chunk) if hasattr(sys.stdout, "buffer") else sys.stdout.write(chunk.decode("utf-8"))
         return
     exporting.write_output(output, chunks)
+    privacy.record_reveal(store.root, "export", subject, who)  # once the file exists: a refusal logs nothing
     rows = sum(result.sheets.values())
     say(tr("已导出 %d 个租户到 %s（%s%s）" % (result.tenants, output, result.format, "，%d 行" % rows if result.sheets else ""),
            "exported %d tenants to %s (%s%s)" % (result.tenants, output, result.format, ", %d rows" % rows if result.sheets else "")))

@@ -146,8 +146,10 @@ def send(store: Store, subject: str, file: Path, to: list[str], actor_id: str | 
             append_entry(doc, c, {"date": when.date(), "direction": "out", "kind": kind, "ref_no": ref_no, "subject": subject,
                                   "summary": summary, "recorded_by": actor.id, "recorded_at": now}, Correspondence.model_validate)
             ch.write_yaml(rel, doc)
-        ch.summary = tr("notice %s: %s（%s %d 个租户）" % (ref_no, subject, "全体" if everyone else "发", len(tids)),
-                        "notice %s: %s (to %s%d tenant(s))" % (ref_no, subject, "all " if everyone else "", len(tids)))
+        # The subject is what a clerk typed: it stays in the files, not in history (servicedesk's
+        # _summary says why).
+        ch.summary = (tr("notice %s: 发给全体 %d 个租户", "notice %s: sent to all %d tenant(s)") if everyone
+                      else tr("notice %s: 发给 %d 个租户", "notice %s: sent to %d tenant(s)")) % (ref_no, len(tids))
         ch.trailers = {"Wuye-Notice": ref_no, "Wuye-Category": "correspondence",
                        "Wuye-Recipients": (f"all ({len(tids)})" if everyone else
                                            ", ".join(tids) if len(tids) <= 20 else str(len(tids))),

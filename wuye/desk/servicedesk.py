@@ -369,14 +369,13 @@ def event_time(store: Store, at: str | None, now: dt.datetime) -> dt.datetime:
     return when
 
 
-def _short(text: str, width: int = 40) -> str:
-    """A commit summary stays one short line: the first line of a text, cut at `width`."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 def _summary(kind: Kind, ref: str, action: str, detail: tuple[str, str]) -> str:
-    """`complaint TS-2026-0042: 回复，已安排保洁`; a detail starting with 至/to reads on directly."""
+    """`complaint TS-2026-0042: 回复`, `repair BX-2026-0007: 派工至工程部（张伟）`.
+
+    A detail names only what the store defines (a company, a channel, a department, a score, an
+    amount), never what a clerk typed: a commit message is copied into every office's clone and
+    `wuye log`, and cannot be taken back without rewriting history, so a phone number written
+    into a response would stay there for good. The text itself is in the record's file."""
     zh, en = detail
     zh_sep = "" if zh.startswith("至") else "，"
     en_sep = " " if en.startswith("to ") else ", "
@@ -411,7 +410,7 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
             detail = (f"{company}（{channel_label(fields['channel'])}）", f"{company} by {fields['channel']}")
         else:
             urgent = fields.get("urgent")
-            detail = (f"{company}，{fields['location']}" + ("（紧急）" if urgent else ""), f"{company}, {fields['location']}" + (" (urgent)" if urgent else ""))
+            detail = (company + ("（紧急）" if urgent else ""), company + (" (urgent)" if urgent else ""))
         ch.summary = _summary(kind, eid, "open", detail)
         ch.trailers = {"Wuye-Tenant": tid, "Wuye-Category": kind.category, "Wuye-Entry": eid,
                        "Wuye-Action": "open", "Wuye-Status": "open", "Wuye-Actor": actor.id}
@@ -528,7 +527,7 @@ def respond(store: Store, ref: str, text: str, actor_id: str | None, at: str | N
             updates["responded_at"] = event["at"]
         return updates
 
-    return transition(store, COMPLAINT, ref, "respond", actor_id, apply, (_short(text), _short(text)), at)
+    return transition(store, COMPLAINT, ref, "respond", actor_id, apply, at=at)
 
 
 def resolve(store: Store, ref: str, result: str, actor_id: str | None, at: str | None = None) -> Result:
@@ -539,7 +538,7 @@ def resolve(store: Store, ref: str, result: str, actor_id: str | None, at: str |
         event["note"] = result
         return {"result": result, "resolved_at": event["at"]}
 
-    return transition(store, COMPLAINT, ref, "resolve", actor_id, apply, (_short(result), _short(result)), at)
+    return transition(store, COMPLAINT, ref, "resolve", actor_id, apply, at=at)
 
 
 def reopen(store: Store, ref: str, reason: str, actor_id: str | None, at: str | None = None) -> Result:
@@ -550,7 +549,7 @@ def reopen(store: Store, ref: str, reason: str, actor_id: str | None, at: str | 
         event["note"] = reason
         return {"reopened": int(current.get("reopened") or 0) + 1, "reopened_at": event["at"]}
 
-    return transition(store, COMPLAINT, ref, "reopen", actor_id, apply, (_short(reason), _short(reason)), at)
+    return transition(store, COMPLAINT, ref, "reopen", actor_id, apply, at=at)
 
 
 def done(store: Store, ref: str, cost: str | None, actor_id: str | None, at: str | None = None, note: str | None = None) -> Result:

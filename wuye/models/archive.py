@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from wuye.models.base import Attachment, Entry, Record, SingleRecord
 from wuye.models.store import Department
-from wuye.models.types import USCC, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
+from wuye.models.types import USCC, Count, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
 
@@ -56,7 +56,7 @@ class Profile(SingleRecord):
     legal_rep_id: IdCardNumber | None = Field(None, title="法定代表人身份证号", description="18 位居民身份证号")
     nature: str | None = Field(None, title="公司性质", description="如 有限责任公司、外商独资、个体工商户")
     industry: str | None = Field(None, title="行业", description="所属行业")
-    headcount: int | None = Field(None, title="人员数", description="在本楼办公的人数", ge=0)
+    headcount: Count | None = Field(None, title="人员数", description="在本楼办公的人数", ge=0)
     staff_composition: str | None = Field(None, title="人员构成", description="人员构成说明，如 管理 5 人、技术 20 人")
     units: list[EntityId] = Field(default_factory=list, title="房号", description="所租单元的房号")
     lease_start: dt.date | None = Field(None, title="租期开始", description="租赁合同开始日期")
@@ -136,13 +136,13 @@ class MoveIn(SingleRecord):
     """迁入资料: what the tenant received when moving in (counted again at move-out)."""
 
     move_in_date: dt.date | None = Field(None, title="迁入日期", description="客户迁入日期")
-    access_cards_issued: int = Field(0, title="出入证发放数", description="发放的出入证数量", ge=0)
-    keys_issued: int = Field(0, title="单元钥匙发放数", description="发放的单元门钥匙数量", ge=0)
-    customer_cards_issued: int = Field(0, title="客户卡发放数", description="发放的客户卡数量", ge=0)
+    access_cards_issued: Count = Field(0, title="出入证发放数", description="发放的出入证数量", ge=0)
+    keys_issued: Count = Field(0, title="单元钥匙发放数", description="发放的单元门钥匙数量", ge=0)
+    customer_cards_issued: Count = Field(0, title="客户卡发放数", description="发放的客户卡数量", ge=0)
     parking_spaces: list[str] = Field(default_factory=list, title="车位", description="所租车位编号")
-    parking_cards_issued: int = Field(0, title="停车卡发放数", description="发放的停车卡数量", ge=0)
-    parking_lock_keys_issued: int = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
-    extinguishers_rented: int = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
+    parking_cards_issued: Count = Field(0, title="停车卡发放数", description="发放的停车卡数量", ge=0)
+    parking_lock_keys_issued: Count = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
+    extinguishers_rented: Count = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
     meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="迁入时的水电表读数")
     note: str | None = Field(None, title="备注", description="备注")
 
@@ -185,7 +185,7 @@ class EmergencyContact(Entry):
     name: OneLine = Field(title="姓名", description="紧急联络人姓名", min_length=1)
     relation: str | None = Field(None, title="关系", description="与客户的关系，如 行政经理、业主")
     phone_24h: Phone = Field(title="24 小时电话", description="24 小时可接通的电话")
-    priority: int = Field(1, title="顺序", description="联络顺序，1 为最先", ge=1)
+    priority: Count = Field(1, title="顺序", description="联络顺序，1 为最先", ge=1)
 
 
 # 8 与管理处往来文件
@@ -236,7 +236,7 @@ class ServiceEvent(Record):
     assignee: EntityId | None = Field(None, title="承办人", description="分派到的员工编号（assign）")
     note: str | None = Field(None, title="说明", description="投诉内容、回复、处理结果、完工情况或重开原因")
     cost: Money | None = Field(None, title="费用", description="完工时登记的维修费（元）")
-    satisfaction: int | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
+    satisfaction: Count | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
 
     _at = field_validator("at")(_happened)
 
@@ -256,7 +256,7 @@ class Repair(Entry):
     result: str | None = Field(None, title="维修情况", description="完工时登记的维修情况")
     cost: Money | None = Field(None, title="费用", description="向客户收取的维修费（元）")
     closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
-    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
+    satisfaction: Count | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
     status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")
     history: list[ServiceEvent] = Field(default_factory=list, title="流转记录", description="每次流转一条，按时间先后追加（由 wuye repair 写入）")
 
@@ -280,8 +280,8 @@ class Complaint(Entry):
     result: str | None = Field(None, title="处理结果", description="处理结果")
     resolved_at: dt.datetime | None = Field(None, title="处理时间", description="（最近一次）处理完毕的时间；重开后须再次处理才能关闭")
     closed_at: dt.datetime | None = Field(None, title="关闭时间", description="（最近一次）回访并关闭的时间")
-    satisfaction: int | None = Field(None, title="满意度", description="客户评分 1–5（最近一次关闭时；每次评分都在流转记录中）", ge=1, le=5)
-    reopened: int = Field(0, title="重开次数", description="客户不满意而重开的次数", ge=0)
+    satisfaction: Count | None = Field(None, title="满意度", description="客户评分 1–5（最近一次关闭时；每次评分都在流转记录中）", ge=1, le=5)
+    reopened: Count = Field(0, title="重开次数", description="客户不满意而重开的次数", ge=0)
     reopened_at: dt.datetime | None = Field(None, title="重开时间", description="最近一次重开的时间；处理时限自此重新起算")
     status: Literal["open", "assigned", "responded", "resolved", "closed", "reopened"] = Field(
         "open", title="状态", description="open 已受理；assigned 已分派；responded 已回复；resolved 已处理；closed 已关闭；reopened 已重开")

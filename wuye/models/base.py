@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from wuye.models.types import EntityId
+from wuye.models.types import EntityId, check_stored_text
 
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_default=False, defer_build=True)
+
+    # Every text of every record, whichever way it came (a file, --set, an import): no control
+    # characters, so nothing stored can move a terminal's cursor or retitle its window.
+    _no_controls = field_validator("*")(classmethod(lambda cls, v: check_stored_text(v)))
 
 
 class Entry(Record):

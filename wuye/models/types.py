@@ -21,6 +21,11 @@ from wuye.models.ids import ID_RE, check_id  # noqa: F401 (re-exported)
 EntityId = Annotated[str, AfterValidator(check_id)]
 
 CENT = Decimal("0.01")
+# No amount of an office building reaches ten billion yuan; past this a typo (or 1e30) is refused
+# with its value, instead of decimal's InvalidOperation when a 29-digit amount is rounded to fen.
+MAX_AMOUNT = Decimal("9999999999.99")
+# The largest integer JSON (and so the canonical form that is signed, RFC 8785) holds exactly.
+MAX_COUNT = 2**53 - 1
 
 
 def parse_decimal(value: Any) -> Decimal:
@@ -30,6 +35,8 @@ def parse_decimal(value: Any) -> Decimal:
         d = value
     elif isinstance(value, (int, float, str)):
         text = str(value).strip().replace(",", "")
+        if len(text) > 60:  # no amount is written with more; Decimal would take a megabyte of digits
+            raise ValueError(tr("不是金额：数字过长（%d 个字符）", "not an amount: the number is too long (%d characters)") % len(text))
         try:
             d = Decimal(text)
         except InvalidOperation:
@@ -38,7 +45,14 @@ def parse_decimal(value: Any) -> Decimal:
         raise ValueError(tr("应为数字", "must be a number"))
     if not d.is_finite():
         raise ValueError(tr("不是有限的数字：%r", "not a finite number: %r") % value)
+    if abs(d) > MAX_AMOUNT:
+        raise ValueError(tr("数字过大：%s（最多 9,999,999,999.99）", "number too large: %s (at most 9,999,999,999.99)") % _short(d))
     return d
+
+
+def _short(d: Decimal) -> str:
+    text = str(d)
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def to_money(value: Any) -> Decimal:
@@ -74,6 +88,29 @@ Money = Annotated[Decimal, BeforeValidator(to_money), _as_str, Field(json_schema
 SignedMoney = Annotated[Decimal, BeforeValidator(to_signed_money), _as_str]
 # A meter reading or a rate: exact, any number of places.
 Reading = Annotated[Decimal, BeforeValidator(to_reading), _as_str]
+
+
+# A count (cards issued, keys returned): an integer JSON holds exactly, so it can be signed.
+# As Field bounds (not a validator) so that a field's own `ge=0` still reaches its JSON Schema.
+Count = Annotated[int, Field(le=MAX_COUNT)]  # every count field has its own ge=0 (or 1)
+
+# What stored text may not hold: C0 controls but tab and newline, DEL and C1 (ESC starts a
+# terminal escape; `\x1b]0;…\x07` retitles the window). The YAML reader refuses them in files;
+# this rule is for text that comes another way (--set, a CSV or a workbook, a JSON export).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def check_stored_text(value: Any) -> Any:
+    """`value` (a text, or a list of texts) if it holds no control character but tab and newline."""
+    if isinstance(value, str):
+        bad = _CONTROL.search(value)
+        if bad is not None:
+            raise ValueError(tr("不能含控制字符（发现 U+%04X）；请删除它", "must not hold control characters (found U+%04X); remove it")
+                             % ord(bad.group()))
+    elif isinstance(value, list):
+        for v in value:
+            check_stored_text(v)
+    return value
 
 
 def _strict_text(value: Any, handler, info: ValidationInfo):

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from wuye.models.base import Record
 from wuye.models.ids import CASE_ID_PATTERN
 from wuye.models.store import Department
-from wuye.models.types import EntityId, Money, Phone, Reading, SignedMoney
+from wuye.models.types import Count, EntityId, Money, Phone, Reading, SignedMoney
 
 FieldType = Literal["text", "int", "bool", "date", "datetime", "money", "signed_money", "reading", "phone", "choice", "list"]
 
@@ -56,6 +56,8 @@ class WorkflowFile(Record):
     title: str = Field(title="中文名称", description="流程的中文名称")
     title_en: str | None = Field(None, title="英文名称", description="流程的英文名称")
     steps: list[StepSpec] = Field(title="步骤", description="流程的步骤", min_length=1)
+    separate: list[list[EntityId]] = Field(default_factory=list, title="职责分离",
+                                           description="每组中的步骤须由不同的人签字（如 [settlement, release]），兼任几个部门的人也不例外")
 
 
 class MoveOutCase(Record):
@@ -81,26 +83,28 @@ class StepEntry(Record):
     supersedes: str | None = Field(None, title="更正的签字", description="被更正版本的摘要 sha256:…",
                                    pattern=r"^sha256:[0-9a-f]{64}$")
     needs: dict[str, str] = Field(default_factory=dict, title="前置签字", description="所依赖步骤签字的摘要")
+    authority: int | None = Field(None, title="授权版本", description="签字时所依据的授权链版本（authority/<版本>.yaml）", ge=1)
     signer: EntityId = Field(title="签字人", description="签字员工编号")
     department: Department = Field(title="部门", description="签字人以哪个部门签字")
     signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")
     data: dict[str, Any] = Field(default_factory=dict, title="记录内容", description="步骤记录的字段")
+    seals: dict[str, str] | None = Field(None, title="封存", description="结案步骤：案件中其余每个条目的文件名及其摘要 sha256:…")
     signature: str | None = Field(None, title="签名", description="OpenSSH SSHSIG 签名（命名空间 wuye-step）")
 
-    @field_validator("needs")
+    @field_validator("needs", "seals")
     @classmethod
-    def _digests(cls, v):
+    def _digests(cls, v, info):
         import re
 
-        for step, digest in v.items():
+        for step, digest in (v or {}).items():
             if not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
-                raise ValueError("needs.%s 不是 sha256 摘要 / is not a sha256 digest" % step)
+                raise ValueError("%s.%s 不是 sha256 摘要 / is not a sha256 digest" % (info.field_name, step))
         return v
 
 
 _TYPES: dict[str, Any] = {
     "text": str,
-    "int": int,
+    "int": Count,
     "bool": bool,
     "date": dt.date,
     "datetime": dt.datetime,
@@ -122,7 +126,7 @@ def step_data_model(spec: StepSpec | FieldSpec, name: str | None = None):
         elif f.type == "choice":
             ann = Literal[tuple(f.choices or [""])]
         elif f.type == "int":
-            ann = int
+            ann = Count  # within 2^53: the signed canonical JSON holds no larger integer
             fields[f.name] = (ann if f.required else ann | None, Field(... if f.required else None, title=f.title, ge=0))
             continue
         else:

@@ -10,6 +10,7 @@ what and after which steps; the management standards (standards.py) guard the cl
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,9 @@ from wuye.i18n import tr
 from wuye.storage.store import Store
 
 CASE_RE = layout.CASE_ID
+# Clocks of different machines disagree a little: a signing time may be this much before the
+# authority version it names (made on another machine), or after the commit that holds it.
+SIGNED_AT_TOLERANCE = dt.timedelta(minutes=5)
 ENTRY_RE = re.compile(r"(?P<step>[A-Za-z0-9][A-Za-z0-9_-]{0,63})(?:\.(?P<rev>[1-9][0-9]*))?\.yaml")
 
 
@@ -132,8 +136,15 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
     is used once, spares searching all tenants' folders for it again (verify loads every case).
     """
     tenant_id, cdir = where if where is not None else find_case_dir(store, case_id)
-    info, _ = store.read_data(f"{cdir}/case.yaml")
+    from wuye.storage.reading import NotPlainFile
+
+    try:
+        info, _ = store.read_data(f"{cdir}/case.yaml")
+        refused = []
+    except NotPlainFile as e:  # a link is never read: a problem of the case (verify goes on to its history)
+        info, refused = {}, e.problems
     case = Case(case_id, tenant_id, cdir, info if isinstance(info, dict) else {})
+    case.problems += refused
     steps_dir = store.path(f"{cdir}/steps")
     if steps_dir.is_dir():
         for p in sorted(steps_dir.iterdir()):
@@ -167,8 +178,11 @@ def load_case(store: Store, case_id: str, where: tuple[str, str] | None = None) 
 # --- verifying a case ----------------------------------------------------------------------
 
 
-def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Problem]:
-    """Everything that can be wrong with one signed entry, each naming the file and the reason."""
+def entry_problems(store: Store, wf, case: Case, entry: SignedEntry, chain=None) -> list[Problem]:
+    """Everything that can be wrong with one signed entry, each naming the file and the reason.
+
+    `chain` is the store's authority chain (trust/authority.py), loaded here when not given; the
+    chain itself is judged by verify, which must pass before anything is signed."""
     from wuye.models.workflow import StepEntry
 
     rel = entry.rel
@@ -188,19 +202,46 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Pro
     if e.signature is None:
         bad("signature.missing", "条目没有签名", "the entry has no signature")
         return out
-    # Who signed, with which key, valid when.
-    try:
-        signer = store.staff(e.signer)
-    except WuyeError as err:
-        bad("signer.unknown", "签字人无法确认：%s" % err, "the signer cannot be established: %s" % err)
-        return out
+    # Who signed, with which key, valid when: judged by the authority version the entry names,
+    # never by staff/ in the checkout.
+    if chain is None:
+        from wuye.trust import authority
+
+        chain = authority.load(store)
+    if chain.versions:
+        # An entry from before the chain names no version: judged by the latest, which keeps every
+        # key's window (verify refuses such an entry committed after the chain began).
+        version = chain.at(e.authority) if e.authority is not None else chain.latest
+        if version is None:
+            bad("entry.authority-unknown", "条目所依据的授权第 %s 版不在授权链中" % e.authority,
+                "the entry names authority version %s, which is not in the chain" % e.authority)
+            return out
+        signer = version.member(e.signer)
+        later = chain.latest.member(e.signer)
+        if signer is None:
+            bad("signer.unknown", "签字人 %s 不在授权第 %d 版中" % (e.signer, version.number),
+                "the signer %s is not in authority version %d" % (e.signer, version.number))
+            return out
+        if e.signed_at < version.record.made_at - SIGNED_AT_TOLERANCE:
+            bad("entry.before-authority", "签字时间 %s 早于其所依据的授权第 %d 版（%s）" % (e.signed_at, version.number, version.record.made_at),
+                "signed at %s, before the authority version %d it names (%s)" % (e.signed_at, version.number, version.record.made_at))
+    else:
+        try:
+            signer = later = store.staff(e.signer)
+        except WuyeError as err:
+            bad("signer.unknown", "签字人无法确认：%s" % err, "the signer cannot be established: %s" % err)
+            return out
     try:
         embedded = signing.signature_public_key(e.signature)
         signing.verify(entry.payload, e.signature, embedded)
     except signing.SignatureError as err:
         bad("signature.bad", "签名无效：%s" % err, "invalid signature: %s" % err)
         return out
+    # The key valid at signing time both in the version named and in the latest one: a later
+    # version may have closed the key's window (a revocation) before the claimed signing time.
     key = signer.key_for(embedded, e.signed_at)
+    if key is not None and later is not None and later.key_for(embedded, e.signed_at) is None:
+        key = None
     if key is None:
         if any(k.public_key.split()[:2] == embedded.split()[:2] for k in signer.keys):
             bad("key.not-valid-at", "签字时（%s）%s 的这把密钥不在有效期内（已吊销或尚未生效）" % (e.signed_at, e.signer),
@@ -242,15 +283,13 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry) -> list[Pro
 
 
 def _when(entry: SignedEntry):
-    import datetime as dt
-
     try:
         return dt.datetime.fromisoformat(str(entry.data.get("signed_at")))
     except ValueError:
         return None  # reported by that entry's own check
 
 
-def case_problems(store: Store, wf, case: Case) -> list[Problem]:
+def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     """All problems of a case: its files, every entry, and closed-ness against its steps."""
     from wuye.models.workflow import MoveOutCase
 
@@ -260,8 +299,13 @@ def case_problems(store: Store, wf, case: Case) -> list[Problem]:
     if info is not None and (info.id != case.id or info.tenant_id != case.tenant_id):
         out.append(Problem(f"{case.dir}/case.yaml", tr("案件编号或租户与目录不符", "the case id or tenant does not match its folder"),
                            code="case.id-mismatch"))
+    if chain is None:
+        from wuye.trust import authority
+
+        chain = authority.load(store)
     for e in case.entries:
-        out += entry_problems(store, wf, case, e)
+        out += entry_problems(store, wf, case, e, chain)
+    out += seal_problems(wf, case) + separation_problems(wf, case)
     closing = wf.closing.id
     if case.closed:
         missing = [s for s in wf.order if case.latest(s) is None]
@@ -273,6 +317,86 @@ def case_problems(store: Store, wf, case: Case) -> list[Problem]:
         out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案", "%s is signed but the case is not marked closed") % closing,
                            code="case.not-closed"))
     return out
+
+
+def case_workflow(store: Store, case_id: str):
+    """The workflow case `case_id` is judged and signed by (workflow.for_case)."""
+    from wuye.moveout import workflow
+    from wuye.trust import authority
+
+    check_case_id(case_id)
+    return workflow.for_case(store, authority.load(store), load_case(store, case_id))
+
+
+def seal_problems(wf, case: Case) -> list[Problem]:
+    """A case whose closing step is signed is sealed by that entry (its first revision: it closes
+    the case, so nothing can come after it): every other entry of the case must be one it seals,
+    with the digest it seals. No amendment of a closed case is allowed yet; when the money rules
+    define a management-signed reopening, it will be the one kind of entry allowed after it."""
+    closing = case.revisions(wf.closing.id)
+    if not closing:
+        return []
+    seal = closing[0]
+    seals = seal.data.get("seals")
+    if not isinstance(seals, dict):
+        return [Problem(seal.rel, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
+                                     "the closing entry seals none of the case's other entries (seals): nothing shows the case unchanged since"),
+                        code="case.unsealed")]
+    out = []
+    present = set()
+    for e in case.entries:
+        if e is seal:
+            continue
+        present.add(e.file)
+        if e.file not in seals:
+            out.append(Problem(e.rel, tr("案件已由 %s 结案封存，此条目不在封存之列（结案后追加的？）；已结案的案件不能再添加条目",
+                                         "the case was closed and sealed by %s, which does not seal this entry (added after closing?); "
+                                         "a closed case takes no more entries") % seal.file, code="case.sealed"))
+        elif seals[e.file] != e.digest:
+            out.append(Problem(e.rel, tr("此条目与结案条目 %s 封存的摘要不符（结案后被替换？）",
+                                         "this entry does not match the digest that %s sealed (replaced after closing?)") % seal.file,
+                               code="case.seal-broken"))
+    for name in sorted(set(seals) - present):
+        out.append(Problem(f"{case.dir}/steps/{name}", tr("结案条目 %s 封存的条目不见了（被删除？）",
+                                                          "an entry sealed by %s is gone (deleted?)") % seal.file, code="case.seal-broken"))
+    return out
+
+
+def separation_problems(wf, case: Case) -> list[Problem]:
+    """Separation of duties (workflow `separate`): the latest entries of two steps that must be
+    signed by different people have different signers, whatever departments they hold."""
+    out = []
+    seen = set()
+    for group in wf.spec.separate:
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                ea, eb = case.latest(a), case.latest(b)
+                if ea is None or eb is None or a == b or (a, b) in seen:
+                    continue
+                seen.add((a, b))
+                signer = ea.data.get("signer")
+                if signer == eb.data.get("signer"):
+                    later = max((ea, eb), key=lambda x: (str(x.data.get("signed_at")), x.rel))
+                    earlier = eb if later is ea else ea
+                    out.append(Problem(later.rel, tr("职责分离（separate: [%s]）：%s 与 %s 须由不同的人签字，却都由 %s 签字",
+                                                     "separation of duties (separate: [%s]): %s and %s must be signed by different people, "
+                                                     "but %s signed both") % (", ".join(group), later.step, earlier.step, signer),
+                                       code="separation.same-signer"))
+    return out
+
+
+def _check_separation(wf, case: Case, step: str, actor_id: str, store: Store) -> None:
+    for group, other in wf.separated_from(step):
+        earlier = case.latest(other)
+        if earlier is not None and earlier.data.get("signer") == actor_id:
+            try:
+                name = store.staff(actor_id).name
+            except WuyeError:
+                name = actor_id
+            raise WuyeError(tr("职责分离（流程 separate: [%s]）：「%s」与「%s」须由不同的人签字，「%s」已由 %s（%s）于 %s 签字；请另请一位同事签",
+                               "separation of duties (workflow separate: [%s]): %s and %s must be signed by different people, and %s "
+                               "was signed by %s (%s) at %s; ask a colleague to sign")
+                            % (", ".join(group), wf.title(step), wf.title(other), wf.title(other), actor_id, name, earlier.data.get("signed_at")))
 
 
 def verified_case(store: Store, wf, case_id: str) -> Case:
@@ -298,6 +422,28 @@ def _signing_department(actor, spec, wf) -> str:
             "%s（%s）不能签「%s」：须由 %s 签字" % (actor.id, "、".join(dept_label(d) for d in actor.departments), wf.title(spec.id), "、".join(dept_label(d) for d in spec.signers)),
             "%s (%s) may not sign %s: it is signed by %s" % (actor.id, ", ".join(actor.departments), spec.id, ", ".join(spec.signers))))
     return allowed[0]
+
+
+def _authority_for(store: Store, actor, department: str):
+    """The latest authority version, under which `actor` signs for `department`: the chain must
+    verify, the checkout's staff/ and workflow must be what it says, and it must know the actor
+    in that department. Signing on an authority that does not check out would sign a forgery."""
+    from wuye.trust import authority
+
+    version = authority.current(store)  # judged from the pinned root
+    if version is None:
+        raise WuyeError(tr("此档案库还没有授权链，不能签字；请先由一位经理执行 `wuye trust init --as 经理`（见 README「信任」）",
+                           "this store has no authority chain, so nothing can be signed; a manager first runs `wuye trust init --as MANAGER` (README, Trust)"))
+    problems = authority.file_problems(store, version)
+    if problems:
+        raise WuyeError(tr("档案库的授权文件与授权链不符，不能签字；请运行 `wuye verify` 查明：\n",
+                           "the store's authority files differ from the chain, so nothing can be signed; run `wuye verify`:\n")
+                        + "\n".join(str(p) for p in problems), problems)
+    member = version.member(actor.id)
+    if member is None or member.revoked_at is not None or department not in member.departments:
+        raise WuyeError(tr("授权链第 %d 版中 %s 不能以 %s 签字", "in authority version %d, %s may not sign for %s")
+                        % (version.number, actor.id, department))
+    return version
 
 
 def _private_key_for(actor):
@@ -338,6 +484,8 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
     if missing:
         raise WuyeError(tr("「%s」须在 %s 签字之后" % (wf.title(step), "、".join(f"「{wf.title(n)}」" for n in missing)),
                            "%s needs %s signed first" % (step, ", ".join(missing))))
+    version = _authority_for(store, actor, department)
+    actor = version.member(actor.id)
     revision = previous.revision + 1 if previous else 1
     rel = entry_rel(case.dir, step, revision)
     entry: dict[str, Any] = {
@@ -349,10 +497,15 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
     if previous is not None:
         entry["supersedes"] = previous.digest
     entry["needs"] = {n: case.latest(n).digest for n in spec.needs}
+    entry["authority"] = version.number
     entry["signer"] = actor.id
     entry["department"] = department
     entry["signed_at"] = store.now().isoformat()
     entry["data"] = validate_step_data(wf, step, data, rel)
+    if spec.closes:
+        # The closing entry seals the case: it signs the digest of every other entry, so that
+        # nothing added afterwards (even signed with a real key) passes as part of the case.
+        entry["seals"] = {e.file: e.digest for e in case.entries}
     private = _private_key_for(actor)
     entry["signature"] = signing.sign(payload_of(entry), private)
     return rel, entry
@@ -465,9 +618,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     `source` (where the data came from, and its text: the clerk's --file, or "--set") is what a
     problem with the data names, with its line, instead of the entry file not yet written.
     """
-    from wuye.moveout import workflow
-
-    wf = workflow.load(store)
+    wf = case_workflow(store, case_id)
     spec = wf.step(step)
     if spec.computed and compute is None:
         raise WuyeError(tr("「%s」由 wuye 计算，请用 `wuye moveout settle %s --as 员工`" % (wf.title(step), case_id),
@@ -480,7 +631,10 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
+            # No amendment of a closed case exists yet (a management-signed reopening is for the
+            # money rules to define); until then a closed case takes no entry, --correct included.
             raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
+        _check_separation(wf, case, step, actor.id, store)
         if spec.closes:
             from wuye.moveout.standards import unmet
 
@@ -561,7 +715,7 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
     data = settlement["data"]
     receipt = data.get("receipt_no") or case.id
     day = data.get("settled_on") or now.date().isoformat()
-    note = tr("迁出结算 %s", "move-out settlement %s") % case.id
+    note = settlement_note(case.id)
     by_file: dict[str, dict[str, str]] = {}
     for line in data.get("lines", []):
         file, _, entry_id = line["source"].partition("#")
@@ -571,20 +725,31 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
         rel = store.tenant_rel(case.tenant_id, file)
         doc = y.load_roundtrip(store.read_text(rel))
         for entry in doc.get("entries") or []:
-            code = codes.get(str(entry.get("id")))
-            if code == "deposit":
-                entry["deposit_status"] = "refunded"
-            elif code == "unpaid_fee":
-                entry["paid"] = entry["amount"]
-                entry["paid_on"] = day
-                entry["receipt_no"] = receipt
-            elif code in ("arrears", "violation"):
-                entry["status"] = "settled"
-                entry["resolved_on"] = day
-            else:
-                continue
-            entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+            closing_marks(entry, codes.get(str(entry.get("id"))), day, receipt, note)
         ch.write_yaml(rel, doc)
+
+
+def closing_marks(entry, code: str | None, day: str, receipt: str, note: str) -> bool:
+    """Mark one archive entry settled as a statement line of `code` settles it; False when the
+    code marks nothing. The one description of what closing writes into the archive, shared by
+    `_reconcile` and by verify, which allows exactly these changes to a record a statement cites."""
+    if code == "deposit":
+        entry["deposit_status"] = "refunded"
+    elif code == "unpaid_fee":
+        entry["paid"] = entry["amount"]
+        entry["paid_on"] = day
+        entry["receipt_no"] = receipt
+    elif code in ("arrears", "violation"):
+        entry["status"] = "settled"
+        entry["resolved_on"] = day
+    else:
+        return False
+    entry["note"] = f"{entry['note']}；{note}" if entry.get("note") else note
+    return True
+
+
+def settlement_note(case_id: str) -> str:
+    return tr("迁出结算 %s", "move-out settlement %s") % case_id
 
 
 # --- settling ------------------------------------------------------------------------------
@@ -609,6 +774,21 @@ def statement(store: Store, case: Case, other_charges=()):
     return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges)
 
 
+def _refuse_uncommitted(store: Store, case: Case) -> None:
+    """A statement is signed against the archive of record: verify recomputes it from the files as
+    they are at the commit that adds it (verify/statements.py), which would not hold an edit made
+    by hand and not yet committed."""
+    from wuye.storage import git as audit
+
+    rels = ["wuye.yaml", *(store.tenant_rel(case.tenant_id, f"{k}.yaml") for k in ("payments", "violations", "move_in")), case.dir]
+    out = audit.run(store.root, "status", "--porcelain", "-z", "-uall", "--no-renames", "--", *rels)
+    dirty = sorted({item[3:] for item in out.split("\0") if item})
+    if dirty:
+        raise WuyeError(tr("结算须依据已提交的档案，以下文件有未提交的改动：%s；请先提交（git commit）或撤销这些改动",
+                           "a settlement is computed from the committed archive, and these files have uncommitted changes: %s; "
+                           "commit them (git commit) or undo them first") % "、".join(dirty))
+
+
 def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
     from wuye.models.types import to_money
 
@@ -627,9 +807,7 @@ def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
 def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = False, charges: list[str] = (),
            receipt_no: str | None = None, correct: bool = False):
     """Compute the statement and (unless dry-run) sign it as the settlement step."""
-    from wuye.moveout import workflow
-
-    wf = workflow.load(store)
+    wf = case_workflow(store, case_id)
     step = next((s.id for s in wf.spec.steps if s.computed), "settlement")
     extra = parse_charges(list(charges))
     if dry_run:
@@ -639,6 +817,7 @@ def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = Fal
 
     def compute(case: Case) -> dict:
         st = statement(store, case, extra)
+        _refuse_uncommitted(store, case)
         # A correction keeps the other charges finance entered before, unless new ones are given.
         previous = case.latest(step)
         if correct and not extra and previous is not None:
@@ -686,9 +865,12 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
     from wuye.moveout import workflow
     from wuye.trust.staff import dept_label
 
-    wf = workflow.load(store)
+    from wuye.trust import authority
+
     case = load_case(store, case_id, where)
-    problems = case.problems if verified else case_problems(store, wf, case)
+    chain = authority.load(store)
+    wf = workflow.for_case(store, chain, case)
+    problems = case.problems if verified else case_problems(store, wf, case, chain)
     steps = []
     for sid in wf.order:
         spec = wf.steps[sid]

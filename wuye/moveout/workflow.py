@@ -50,6 +50,12 @@ class Workflow:
             self._models[step_id] = step_data_model(self.steps[step_id])
         return self._models[step_id]
 
+    def separated_from(self, step_id: str) -> list[tuple[list[str], str]]:
+        """(rule, other step) for every step that must be signed by someone other than whoever
+        signs `step_id` (workflow `separate`; a group of three means all three differ)."""
+        return [(group, other) for group in self.spec.separate if step_id in group
+                for other in dict.fromkeys(group) if other != step_id]
+
     def title(self, step_id: str) -> str:
         s = self.steps.get(step_id)
         return tr(s.title, s.title_en or s.title) if s else step_id
@@ -83,6 +89,15 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
             if f.type == "list" and not f.items:
                 problems.append(Problem(rel, tr("list 字段 %s 须列出 items", "list field %s needs items") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
+    for i, group in enumerate(spec.separate):
+        # A rule naming an unknown step would silently hold nothing: refused, like an unknown need.
+        for j, sid in enumerate(group):
+            if sid not in ids:
+                problems.append(Problem(rel, tr("separate 中的步骤 %r 不在流程中", "separate names an unknown step %r") % sid,
+                                        *at("separate", i, j), code="workflow.invalid"))
+        if len(set(group)) < 2:
+            problems.append(Problem(rel, tr("separate 的每一组须列出至少两个不同的步骤", "each group of separate lists at least two different steps"),
+                                    *at("separate", i), code="workflow.invalid"))
     roots = [s.id for s in spec.steps if not s.needs]
     if len(roots) != 1:
         problems.append(Problem(rel, tr("流程须恰有一个起始步骤（needs 为空），现有：%s" % ("、".join(roots) or "无"),
@@ -141,6 +156,50 @@ def load(store: Store) -> Workflow:
         data, text = store.read_data(WORKFLOW)
     except WuyeError as e:
         raise WuyeError(tr("迁出流程文件无法读取：\n", "the move-out workflow cannot be read:\n") + str(e), e.problems) from None
+    return _parse(data, text)
+
+
+def for_case(store: Store, chain, case) -> Workflow:
+    """The workflow a case is judged by: the one of the authority version its entries name first
+    (the lowest), so that a later change to the workflow never re-judges a case opened before it,
+    and a case cannot be judged by rules signed after it was opened. Without a chain: the file's."""
+    current = load(store)  # a broken workflow file stops every move-out command, as it says where
+    if not chain.versions:
+        return current
+    named = [e.data.get("authority") for e in case.entries]
+    named = [n for n in named if isinstance(n, int) and not isinstance(n, bool)]
+    version = chain.at(min(named)) if named else chain.latest
+    return at_version(store, version or chain.latest, current)
+
+
+_BY_DIGEST: dict[tuple[str, str], Workflow] = {}
+
+
+def at_version(store: Store, version, current: Workflow | None = None) -> Workflow:
+    """The workflow of an authority version: the file when it is that one (by digest), else the
+    file as it was in the commit that added the version, checked against the digest."""
+    from wuye.storage import git as audit
+    from wuye.trust.authority import file_digest
+
+    want = version.record.workflow
+    p = store.path(WORKFLOW)
+    if p.is_file() and file_digest(p.read_bytes()) == want:
+        return current if current is not None else load(store)
+    key = (str(store.root), want)
+    if key not in _BY_DIGEST:
+        added = audit.read(store.root, ["log", "--diff-filter=A", "--format=%H", "--", version.rel], check=False) or ""
+        commit = added.split()[-1] if added.split() else None
+        blob = audit.run(store.root, "cat-file", "blob", f"{commit}:{WORKFLOW}", check=False, text=False) if commit else None
+        raw = blob.decode("utf-8", "replace") if blob is not None else None
+        if blob is None or file_digest(blob) != want:
+            raise WuyeError(tr("找不到授权第 %d 版签署的流程文件（%s）", "the workflow signed by authority version %d (%s) cannot be found")
+                            % (version.number, want), [Problem(version.rel, tr("找不到该版本签署的流程文件", "the workflow this version signed cannot be found"),
+                                                               code="authority.workflow-mismatch")])
+        _BY_DIGEST[key] = _parse(yamlio.loads(raw, WORKFLOW), raw)
+    return _BY_DIGEST[key]
+
+
+def _parse(data, text: str) -> Workflow:
     spec = yamlio.validated(WorkflowFile, data or {}, WORKFLOW, text)
     problems, order = graph_problems(spec, WORKFLOW, text)
     if problems:

@@ -12,26 +12,55 @@ from the nodes ruamel's C parser composes:
   path ignores `%YAML` directives and always resolves as 1.2, and so does this one;
 - plain strings, mappings and sequences are built directly; every other scalar (null, bool, int,
   float, timestamp) is built by ruamel's own `SafeConstructor` method for it;
-- anything else (a duplicate key, a merge key `<<`, a non-string key, an explicit tag) makes it
-  start again with ruamel's own constructor on the same nodes, so errors and edge cases are
-  exactly ruamel's.
+- every value is built here, and every value this module cannot build is refused at its node's
+  position (`Refusal`): a duplicate key, a key that is not text (`[a, b]: c`, `2024-01-01: x`: no
+  store file has one, and they crash whatever prints or hashes them), a merge key `<<`, an escaped
+  control character in a double-quoted text (`"\\e[2J"` would reach the terminal), a number longer
+  than `MAX_NUMBER` characters, and a date, time or number ruamel's constructor raises on
+  (`2024-02-30`, `0x_`). ruamel's own constructor (`yamlio.ruamel_load`, the tests' reference)
+  would raise `ValueError`/`TypeError` without a position on most of these.
 
-The refusals around the parse (over 1 MiB, not UTF-8, NUL bytes, anchors, aliases and tags) and
-the error messages are `yamlio.loads`'s. tests/test_cache.py checks that this builder and ruamel's
-own constructor (`yamlio.ruamel_load`) agree on the sample store, on generated documents and on
-the corner cases. This module touches no files.
+The refusals around the parse (over 1 MiB, not UTF-8, control characters in the text, nesting,
+anchors, aliases and tags) and the error messages are `yamlio.loads`'s. tests/test_cache.py checks
+that this builder and ruamel's own constructor agree on the sample store, on generated documents
+and on the corner cases; tests/test_yaml_suite.py runs the YAML test suite through both. This
+module touches no files.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from wuye.i18n import tr
 
 _LOADER = None
 
+# Longer than any amount, count or date a record holds; Python refuses integers past 4,300 digits
+# with a ValueError of its own, and a 1 MiB float is no number anyone typed.
+MAX_NUMBER = 40
 
-class _Slow(Exception):
-    """Not a shape the fast builder handles: build with ruamel's constructor instead."""
+# What a stored text may not hold: C0 controls but tab and newline, DEL and C1 (ESC starts a
+# terminal escape sequence, `\e]0;…\a` retitles the window).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Refusal(Exception):
+    """A value the store refuses: the message and the 0-based mark of its node."""
+
+    def __init__(self, message: str, mark, code: str = "yaml.value"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.line = mark.line
+        self.column = mark.column
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A value inside a one-line message: control characters, newlines and rich markup brackets
+    escaped as Python does (`\x1b`, `\n`), cut to `limit` characters."""
+    out = "".join(c if c.isprintable() and c != "\\" else c.encode("unicode_escape").decode("ascii") for c in value)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def _loader_class():
@@ -55,11 +84,24 @@ def _loader_class():
     none_first = [(t, m) for t, m, _ in anywhere]
     str_tag, seq_tag, map_tag = (Tag(suffix=f"tag:yaml.org,2002:{k}") for k in ("str", "seq", "map"))
     scalars = {}
+    kinds = {}
     for rs in table.values():
         for t, _, tag in rs:
             kind = tag.rsplit(":", 1)[1]
+            kinds[id(t)] = kind
             if kind in ("null", "bool", "int", "float", "timestamp"):
                 scalars[id(t)] = SafeConstructor.yaml_constructors[tag]
+
+    def text(node, is_key):
+        # Raw control characters never get here (yamlio refuses them with the text); only the
+        # escapes of a double-quoted scalar ("\e", "\0", "\x9b") can make one.
+        bad = CONTROL.search(node.value) if node.style == '"' else None
+        if bad is not None:
+            raise Refusal(tr("%s含有控制字符 U+%04X（\"%s\"）；存档文本不能含控制字符，请删除它",
+                             "%s holds the control character U+%04X (\"%s\"); stored text cannot hold control characters, remove it")
+                          % (tr("键", "the key ") if is_key else tr("文本", "the text "), ord(bad.group()), shown(node.value)),
+                          node.start_mark)
+        return node.value
 
     class Loader(CParser, SafeConstructor, VersionedResolver):
         def __init__(self, stream):
@@ -89,39 +131,63 @@ def _loader_class():
         def build(self, node):
             t = node.ctag
             if t is str_tag:
-                return node.value
+                return text(node, False)
             if t is map_tag:
                 out = {}
                 for k, v in node.value:
                     if k.ctag is not str_tag:
-                        raise _Slow
-                    key = k.value
-                    if key in out:  # ruamel raises the duplicate-key error, with its message
-                        raise _Slow
+                        if kinds.get(id(k.ctag)) == "merge":
+                            raise Refusal(tr("不允许使用合并键 <<；请把内容直接写出（若是文本请加引号）",
+                                             "merge keys (<<) are not allowed; write the entries out (quote it for text)"),
+                                          k.start_mark)
+                        shape = shown(k.value) if isinstance(k, ScalarNode) else tr("列表或映射", "a list or mapping")
+                        raise Refusal(tr("键应为文本，这里是 %s；请给键加上引号", "a key must be text, not %s; put the key in quotes")
+                                      % shape, k.start_mark)
+                    key = text(k, True)
+                    if key in out:
+                        raise Refusal(tr("YAML 格式错误：重复的键：%s", "invalid YAML: duplicate key: %s") % shown(key), k.start_mark, "yaml.syntax")
                     out[key] = self.build(v)
                 return out
             if t is seq_tag:
                 return [self.build(v) for v in node.value]
             construct = scalars.get(id(t))
-            if construct is None:
-                raise _Slow
-            return construct(self, node)
+            if construct is None:  # `=`, which ruamel resolves to a "value" it cannot build
+                raise Refusal(tr("无法读取的值：%s；若是文本请加引号", "a value that cannot be read: %s; quote it if it is text")
+                              % shown(str(node.value)), node.start_mark)
+            kind = kinds[id(t)]
+            if kind in ("int", "float") and len(node.value) > MAX_NUMBER:
+                raise Refusal(tr("数字超过 %d 位（%s）；若是文本请加引号", "a number of more than %d characters (%s); quote it if it is text")
+                              % (MAX_NUMBER, shown(node.value)), node.start_mark)
+            try:
+                return construct(self, node)
+            except (ValueError, OverflowError, TypeError):
+                # ruamel's constructors raise these on 2024-02-30, 24:00:00, 0x_ and the like.
+                what = tr("日期或时间", "date or time") if kind == "timestamp" else tr("数字", "number")
+                raise Refusal(tr("无效的%s：%s；若是文本请加引号", "an invalid %s: %s; quote it if it is text")
+                              % (what, shown(node.value)), node.start_mark) from None
 
     _LOADER = Loader
     return Loader
 
 
+def compose(text: str):
+    """The node tree of a YAML document as ruamel's C parser composes it (every node has its
+    start_mark), or None for an empty one. The caller limits the nesting first."""
+    loader = _loader_class()(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def parse(text: str) -> Any:
-    """The objects of a YAML document, as ruamel's safe C loader builds them (`yamlio.loads`
-    wraps this with the store's refusals and its error messages)."""
+    """The objects of a YAML document, as ruamel's safe C loader builds them, or a `Refusal`
+    (`yamlio.loads` wraps this with the store's refusals and its error messages)."""
     loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        try:
-            return loader.build(node)
-        except _Slow:
-            return loader.construct_document(node)
+        return loader.build(node)
     finally:
         loader.dispose()

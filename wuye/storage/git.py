@@ -611,3 +611,27 @@ def log(root: Path, paths: list[str] | None = None, limit: int | None = None, gr
 
 def is_clean(root: Path) -> bool:
     return run(root, "status", "--porcelain", "-z") == ""
+
+
+def blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
+    """{name: the blob's bytes, or None where there is none} for object names such as
+    `<commit>:<path>` or a blob id, all read by one `git cat-file --batch` (a file of a past
+    commit, without a process per file). A tree or other object where a blob was asked is None."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    raw = run(root, "cat-file", "--batch", input="".join(f"{n}\n" for n in names).encode(), text=False)
+    out: dict[str, bytes | None] = {}
+    pos = 0
+    for name in names:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        pos = nl + 1
+        out[name] = None
+        if len(header) == 3 and header[2].isdigit():  # "<oid> <type> <size>", then the body
+            size = int(header[2])
+            if header[1] == b"blob":
+                out[name] = raw[pos:pos + size]
+            pos += size + 1
+        # else "<name> missing" (or ambiguous): no body follows
+    return out

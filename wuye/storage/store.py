@@ -222,6 +222,7 @@ class Change:
         self.author = author
         self.trailers = trailers
         self.files: dict[str, bytes | None] = {}
+        self.kept: set[str] = set()
         self.commit: str | None = None
 
     def write(self, rel: str, content: str | bytes) -> None:
@@ -232,6 +233,11 @@ class Change:
 
     def delete(self, rel: str) -> None:
         self.files[rel] = None
+
+    def keep(self, rel: str) -> None:
+        """Commit `rel` as it is in the working tree: a hand edit this change adopts (a manager
+        signing the fee table someone edited), which `write` of the same bytes would not commit."""
+        self.kept.add(rel)
 
     def pending(self, rel: str) -> bytes | None:
         return self.files.get(rel)
@@ -260,7 +266,8 @@ class Change:
             if old != content:
                 changed[rel] = content
                 before[rel] = old
-        if not changed:
+        kept = [rel for rel in sorted(self.kept) if rel not in changed]
+        if not changed and not kept:
             return
         staged: dict[str, dict | None] = {}
         _fault("stage")
@@ -283,7 +290,7 @@ class Change:
         try:
             _publish(root, staged)
             _fault("commit")
-            self.commit = audit.commit(root, list(changed), self.message(), self.author, self.store.now())
+            self.commit = audit.commit(root, [*changed, *kept], self.message(), self.author, self.store.now())
         except WuyeError:
             for rel, old in before.items():
                 put_file(root / rel, old)

@@ -1,11 +1,17 @@
 """Reading and writing the store's YAML files.
 
 Reads are strict and fast: ruamel.yaml's C loader (`ruamel.yaml.clib`) in safe mode, refusing what a
-hand-edited archive must never contain: files over 1 MiB, text that is not UTF-8, anchors and aliases
-(a "YAML bomb" expands them), explicit tags, duplicate keys. Every refusal is a `Problem` with the
-file, line and column. Writes go through the round-trip dumper, so a clerk's comments and key order
-survive the tool's edits. Pydantic errors are mapped back to the line of the offending key (as
-dagster does), by re-reading the file with line information only when there is an error to place.
+hand-edited archive must never contain: files over 1 MiB, text that is not UTF-8, control characters
+and the NEL/LS/PS breaks YAML 1.2 does not count as line breaks, nesting deeper than `MAX_DEPTH`
+(checked before the C parser runs: its composer recurses in C and overflows the C stack at some
+30,000 levels), anchors and aliases (a "YAML bomb" expands them), tags, duplicate keys, keys that
+are not text, and values ruamel cannot build (see `fastyaml`). `loads` is the one boundary: every
+failure of parsing and building comes out of it as a `YamlProblem` whose one line is
+`path:line:col: message`, the values in it shortened and escaped. Writes go through the round-trip dumper, so a clerk's comments and key order
+survive the tool's edits; a file the C reader accepts but ruamel's pure-Python round-trip loader cannot
+read (a trailing tab, a whitespace-only line in a block scalar) is written back from its plain
+values, so what the reader accepts can always be written. Pydantic errors are mapped back to the line of the offending key (as
+dagster does), by composing the file's nodes again only when there is an error to place.
 
 This module touches no files itself except through `read_text` (which opens them with storage/reading.py);
 callers decide where bytes go.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -24,6 +31,8 @@ from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 
 MAX_BYTES = 1024 * 1024
+# No archive file nests more than a handful of levels; a hundred leaves room for any hand edit.
+MAX_DEPTH = 100
 
 _safe = None
 _rt = None
@@ -95,28 +104,95 @@ def decode(raw: bytes, rel: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line, col = _position(text, text.index("\x00"))
         _refuse(rel, tr("文件含有空字符（二进制内容），不是 YAML 文本",
-                        "file contains NUL bytes (binary content), not YAML text"), line, code="file.unreadable")
+                        "file contains NUL bytes (binary content), not YAML text"), line, col, code="file.unreadable")
     return text
 
 
-def _scan_forbidden(text: str, rel: str) -> None:
-    """Refuse anchors, aliases and explicit tags, found by the C parser's events."""
-    from ruamel.yaml.error import MarkedYAMLError
+def _position(text: str, i: int) -> tuple[int, int]:
+    """The 1-based line and column of text[i], counting line breaks as the C parser does."""
+    head = text[:i]
+    line = head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+    start = max(head.rfind("\n"), head.rfind("\r")) + 1
+    return line, i - start + 1
 
+
+# Characters no YAML file of the store holds raw: C0 controls but tab, LF and CR; DEL; C1 (NEL
+# among them); LS and PS; a BOM past the start; the noncharacters U+FFFE/U+FFFF; lone surrogates.
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_BREAKS = {"\x85": "NEL", "\u2028": "LS", "\u2029": "PS"}
+
+
+def _check_characters(text: str, rel: str) -> None:
+    bad = _RAW_CONTROL.search(text)
+    if bad is None:
+        return
+    c = bad.group()
+    line, col = _position(text, bad.start())
+    if c in _BREAKS:
+        # YAML 1.1 (and ruamel) break the line here, YAML 1.2 does not: `note: a<NEL>date: x`
+        # would be one field to one reader and two to another. Neither reading is safe to keep.
+        _refuse(rel, tr("U+%04X（%s）在 YAML 1.2 中不是换行符，会被读成另一种意思；请换成普通换行",
+                        "U+%04X (%s) is no line break in YAML 1.2 and reads differently elsewhere; use a plain newline")
+                % (ord(c), _BREAKS[c]), line, col, code="yaml.forbidden")
+    _refuse(rel, tr("文件含有控制字符 U+%04X；请删除它", "the file contains the control character U+%04X; remove it") % ord(c),
+            line, col, code="yaml.forbidden")
+
+
+# The leading indicators of a line: indentation, then `- `, `? ` and `: ` as in `- - - a`. A block
+# collection starts at most at the end of its line's lead, and a nested one starts further right
+# (or, for a sequence under a key, at the same column, once), so block nesting is at most twice
+# the longest lead plus one. A line with no lead this long keeps the block depth under 80.
+_LONG_LEAD = re.compile(r"^[ \t?:-]{39}", re.M)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_FLOW_ALLOWANCE = 20
+
+
+def _may_be_deep(text: str) -> bool:
+    """Whether the text may nest deeper than MAX_DEPTH: an over-estimate in C-speed string scans,
+    so that the exact count (an event scan) is paid only where one of them finds something."""
+    opens = text.count("[") + text.count("{")
+    if opens > _FLOW_ALLOWANCE:
+        depth = deepest = 0  # brackets inside quotes count too: an over-estimate is harmless here
+        for c in _BRACKETS.findall(text):
+            depth += 1 if c in "[{" else -1
+            deepest = max(deepest, depth)
+        if deepest > _FLOW_ALLOWANCE:
+            return True
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _LONG_LEAD.search(text) is not None
+
+
+def _scan_events(text: str, rel: str) -> None:
+    """Refuse anchors, aliases, tags and nesting past MAX_DEPTH, found by the C parser's events
+    (its parser keeps its own stack: only the composer recurses, so this is safe at any depth)."""
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
     try:
         for event in _safe_yaml().parse(io.StringIO(text)):
+            mark = event.start_mark
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    _refuse(rel, tr("嵌套层数过多（超过 %d 层），不像是档案文件",
+                                    "nested far too deeply (more than %d levels) to be an archive file") % MAX_DEPTH,
+                            mark.line + 1, mark.column + 1, code="yaml.forbidden")
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
             anchor = getattr(event, "anchor", None)
             tag = getattr(event, "tag", None)
-            mark = event.start_mark
             if anchor is not None:
                 _refuse(rel, tr("不允许使用锚点或别名（&%s / *%s）；请把内容直接写出",
-                                "anchors and aliases (&%s / *%s) are not allowed; write the value out") % (anchor, anchor),
+                                "anchors and aliases (&%s / *%s) are not allowed; write the value out") % (shown(anchor), shown(anchor)),
                         mark.line + 1, mark.column + 1, code="yaml.forbidden")
-            if tag is not None and tag != "!":
+            if tag is not None:
+                # `!` too: ruamel resolves `! 12` to the number 12, where YAML makes it the text "12".
                 _refuse(rel, tr("不允许使用标签 %s；请去掉它，若要文本请加引号",
-                                "tags such as %s are not allowed; remove it (quote the value for text)") % tag,
+                                "tags such as %s are not allowed; remove it (quote the value for text)") % shown(tag, 80),
                         mark.line + 1, mark.column + 1, code="yaml.forbidden")
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
@@ -128,38 +204,55 @@ def _raise_marked(rel: str, e) -> None:
     if "duplicate key" in str(e):
         problem = tr("重复的键：%s", "duplicate key: %s") % problem
         mark = e.problem_mark
-    msg = tr("YAML 格式错误：%s", "invalid YAML: %s") % problem
+    msg = tr("YAML 格式错误：%s", "invalid YAML: %s") % _one_line(problem)
     if mark is not None:
         _refuse(rel, msg, mark.line + 1, mark.column + 1)
     _refuse(rel, msg)
 
 
+def _one_line(message: str) -> str:
+    """ruamel's message on one line, its quoted values escaped."""
+    return shown(" ".join(message.split()), 200)
+
+
 def loads(text: str, rel: str, build: Callable[[str], Any] | None = None) -> Any:
-    """Parse YAML text with the C loader, refusing what the store forbids.
+    """Parse YAML text with the C loader, refusing what the store forbids: the one reading
+    boundary, out of which every failure comes as a located `YamlProblem`.
 
     The objects are built by `fastyaml.parse` (three times faster than ruamel's constructor, with
-    the same result); `build` is for the tests, which pass `ruamel_load`, the reference it must
-    agree with.
+    the same result where it accepts); `build` is for the tests, which pass `ruamel_load`, the
+    reference it must agree with.
     """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    if build is None:
-        from wuye.storage.fastyaml import parse as build
+    from wuye.storage import fastyaml
 
-    # Anchors, aliases and tags need one of these characters; most files have none, so the
-    # event scan (a second parse) is paid only where it can find something.
+    if build is None:
+        build = fastyaml.parse
+    _check_characters(text, rel)
     try:
-        if "&" in text or "*" in text or "!" in text:
-            _scan_forbidden(text, rel)
+        # Anchors, aliases and tags need one of these characters and deep nesting a long lead or
+        # many brackets; most files have none, so the event scan (a second parse) is paid only
+        # where it can find something, and always before the composer could overflow.
+        if "&" in text or "*" in text or "!" in text or _may_be_deep(text):
+            _scan_events(text, rel)
         return build(text)
+    except fastyaml.Refusal as e:
+        _refuse(rel, e.message, e.line + 1, e.column + 1, code=e.code)
     except MarkedYAMLError as e:
         _raise_marked(rel, e)
     except YAMLError as e:  # errors without a position
-        _refuse(rel, tr("YAML 格式错误：%s", "invalid YAML: %s") % e)
-    except RecursionError:
-        # `[[[[…]]]]` thousands deep: the composer recurses once per level. No archive file nests
-        # more than a few levels, so this is junk (or an attack), refused like any bad file.
-        _refuse(rel, tr("嵌套层数过多，不像是档案文件", "nested far too deeply to be an archive file"))
+        _refuse(rel, tr("YAML 格式错误：%s", "invalid YAML: %s") % _one_line(str(e)))
+    except (ValueError, TypeError, OverflowError, NotImplementedError, RecursionError) as e:
+        # Only ruamel's own constructor (the tests' reference) gets here: it raises these on the
+        # values fastyaml refuses with their position.
+        _refuse(rel, tr("无法读取的值：%s", "a value that cannot be read: %s") % _one_line(str(e)), code="yaml.value")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    from wuye.storage.fastyaml import shown as _shown
+
+    return _shown(value, limit)
 
 
 def read(path: Path, rel: str) -> Any:
@@ -175,48 +268,37 @@ def ruamel_load(text: str) -> Any:
 
 
 def locate(text: str, loc: tuple) -> tuple[int | None, int | None]:
-    """The 1-based line and column of the value at `loc` (a pydantic error location)."""
+    """The 1-based line and column of the value at `loc` (a pydantic error location): of the key
+    for a mapping's entry, of the item for a list's. The nodes come from the C parser, so any
+    text the reader accepts can be placed."""
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-    if _flow_depth(text) > 100:
-        # The pure-Python round-trip loader takes seconds to fail on [[[[…]]]] thousands deep
-        # (the C loader reads it at once); no archive file nests like that, so skip the line.
-        return None, None
+    from wuye.storage import fastyaml
+
+    if _RAW_CONTROL.search(text) or _may_be_deep(text):
+        return None, None  # the reader refused it (or would count its depth first): no line to give
     try:
-        node = _rt_yaml().load(text)
-    except (YAMLError, RecursionError):  # the safe loader accepted it; place the error without a line then
+        node = fastyaml.compose(text)
+    except YAMLError:
         return None, None
-    line = col = None
+    mark = None
     for key in loc:
-        lc = getattr(node, "lc", None)
-        if lc is None:
-            break
-        try:
-            if isinstance(key, int) and isinstance(node, list) and key < len(node):
-                line, col = lc.item(key)
-                node = node[key]
-            elif isinstance(key, str) and hasattr(node, "keys") and key in node:
-                line, col = lc.key(key)
-                node = node[key]
+        if isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            node = node.value[key]
+            mark = node.start_mark
+        elif isinstance(node, MappingNode) and isinstance(key, str):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and k.value == key:
+                    mark, node = k.start_mark, v
+                    break
             else:
                 break
-        except (KeyError, IndexError, TypeError):
+        else:
             break
-    if line is None:
+    if mark is None:
         return None, None
-    return line + 1, col + 1
-
-
-def _flow_depth(text: str) -> int:
-    """The deepest nesting of [ and { (quotes ignored: an over-estimate is harmless here)."""
-    depth = deepest = 0
-    for c in text:
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth -= 1
-    return deepest
+    return mark.line + 1, mark.column + 1
 
 
 def validation_problems(rel: str, text: str | None, error, prefix: tuple = ()) -> list[Problem]:
@@ -296,15 +378,86 @@ def literal(text: str):
     return LiteralScalarString(text)
 
 
-def load_roundtrip(text: str):
-    """Parse text keeping comments and order, for an edit that is written back."""
-    return _rt_yaml().load(text)
+def load_roundtrip(text: str, rel: str = "<input>"):
+    """Parse text keeping comments and order, for an edit that is written back.
+
+    ruamel's round-trip loader is pure Python and stricter than the C reader: it refuses a
+    trailing tab, a tab after a colon, a whitespace-only first line in a block scalar, a tab in a
+    `%YAML` directive (14 valid cases of the YAML test suite), and raises NotImplementedError on a
+    comment line between a key and its value. A file the reader accepts is then written back from
+    its plain values (its comments lost, its content kept) rather than refused; a file the reader
+    refuses is refused as the reader refuses it, located."""
+    from ruamel.yaml.error import YAMLError
+
+    if _RAW_CONTROL.search(text) or _may_be_deep(text):
+        loads(text, rel)  # before the pure-Python loader spends seconds (or its stack) on it
+    try:
+        return _rt_yaml().load(text)
+    except (YAMLError, NotImplementedError):
+        return loads(text, rel)
 
 
 def dumps(data: Any) -> str:
+    """YAML text for `data` that the reader reads back to the same values.
+
+    ruamel's round-trip dumper keeps comments and styles, and with them writes a few shapes it
+    cannot read back (a comment between an explicit key and its value, a top-level folded scalar
+    with a tab or a leading blank line: cases of the YAML test suite). Each write is read back
+    by the C reader, cheap next to the write itself; one that does not read back the same is
+    written again from its plain values, and a value that cannot be written at all (a control
+    character in a text) is refused rather than stored unreadable."""
+    text = _dump(data)
+    expected = _plain_of(data)
+    problem = _reads_back(text, expected)
+    if problem is not None:
+        text = _dump(expected)
+        problem = _reads_back(text, expected)
+        if problem is not None:
+            p = Problem("", tr("无法写成能原样读回的 YAML：%s", "cannot be written as YAML that reads back the same: %s") % problem,
+                        code="yaml.value")
+            raise WuyeError(p.message, [p])
+    return text
+
+
+def _dump(data: Any) -> str:
     buf = io.StringIO()
     _rt_yaml().dump(data, buf)
     return buf.getvalue()
+
+
+def _plain_of(value: Any) -> Any:
+    """Round-trip data (CommentedMap, ScalarString, ScalarFloat …) as plain Python values."""
+    if isinstance(value, dict):
+        return {_plain_of(k): _plain_of(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_of(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime.fromisoformat(value.isoformat())
+    return value
+
+
+def _reads_back(text: str, expected: Any) -> str | None:
+    """None when the reader reads `text` as `expected`, else what went wrong."""
+    try:
+        value = loads(text, "<written>")
+    except WuyeError as e:
+        return str(e)
+    return None if _same(value, expected) else tr("读回的值不同", "it reads back as another value")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # NaN
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
 
 
 def merge_into(target, updates: dict) -> None:

@@ -98,6 +98,68 @@ def _install(path: Path) -> None:
     hook.parent.mkdir(exist_ok=True)
     write_atomic(hook, hook_text().encode("utf-8"), tmp=hook.with_name(HOOK + ".wuye-tmp"), mode=0o755,
                  exact_mode=True, sync=False)
+    install_receipts(path)
+
+
+# --- push receipts (trust/receipts.py) ---------------------------------------------------------
+
+RECEIPT_HOOK = "post-receive"
+
+
+def receipt_hook_text() -> str:
+    import shlex
+
+    return (
+        "#!/bin/sh\n"
+        "# wuye central repository receipts (written by `wuye remote init-central`).\n"
+        "# 每次推送被接受后，中央仓库用自己的密钥签一张回执（分支、旧/新提交、时间），追加到 refs/wuye/receipts。\n"
+        "# After each accepted push the central signs a receipt (ref, old and new head, time) with its\n"
+        "# own key and appends it to refs/wuye/receipts.\n"
+        f"exec {shlex.quote(sys.executable)} -m wuye remote post-receive\n"
+    )
+
+
+def install_receipts(path: Path) -> str:
+    """The central's receipt key (made once, kept) and its post-receive hook; the key's public line."""
+    from wuye.trust import receipts
+
+    public = receipts.create_key(path)
+    hook = path / "hooks" / RECEIPT_HOOK
+    write_atomic(hook, receipt_hook_text().encode("utf-8"), tmp=hook.with_name(RECEIPT_HOOK + ".wuye-tmp"), mode=0o755,
+                 exact_mode=True, sync=False)
+    return public
+
+
+def show_key(path: Path) -> str:
+    """The public key of the central repository at `path`, what every office pins."""
+    from wuye.trust import receipts
+
+    return receipts.public_key(Path(path).expanduser())
+
+
+def post_receive(lines: list[str]) -> list[str]:
+    """Sign a receipt for each ref the push moved (the `old new ref` lines git gives the hook);
+    what to tell the pusher. The push itself is done by now: a receipt that cannot be written is
+    reported, and the next push's receipt chains on from the last one written."""
+    from wuye.trust import receipts
+
+    if not os.environ.get("GIT_DIR"):
+        raise WuyeError(tr("这是中央仓库的 post-receive 钩子，由 git 在接受推送后运行，不能单独运行",
+                           "this is a central repository's post-receive hook, run by git after each push, not by hand"))
+    central = Path(os.environ["GIT_DIR"]).resolve()
+    said = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].startswith("refs/heads/") or _zero(parts[1]):
+            continue
+        old, new, ref = parts
+        try:
+            commit = receipts.append(central, ref, old, new)
+        except WuyeError as e:
+            said.append(tr("未能为 %s 写入推送回执：%s", "no push receipt was written for %s: %s") % (ref, e))
+            continue
+        said.append(tr("中央仓库已签收 %s → %s（回执 %s）", "the central signed a receipt for %s → %s (receipt %s)") % (ref, new[:10], commit[:10]))
+    return said
 
 
 # --- the guard ----------------------------------------------------------------------------

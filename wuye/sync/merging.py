@@ -133,7 +133,7 @@ class Conflict:
     def describe(self, here: str | None = None, there: str | None = None) -> str:
         here = here or tr("本地", "here")
         there = there or tr("远端", "there")
-        text = f"{self.where}: {here} {_show(self.ours)} ≠ {there} {_show(self.theirs)}"
+        text = f"{self.where}: {here} {_show(self.ours, self.where)} ≠ {there} {_show(self.theirs, self.where)}"
         if self.reason:
             text += tr("（%s）", " (%s)") % self.reason
         return text
@@ -171,10 +171,17 @@ class Unmergeable(Exception):
     """A version the driver cannot read as data; git's line merge takes over."""
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, where: str = "") -> str:
+    """A conflicting value as a message shows it: masked (privacy.py), by the field `where` ends
+    in (`entries[C-0002].phone`), and every string in it as free text; a `name` inside a list's
+    entries is taken for a person's (contacts, emergency), a profile's `name` is the company's. `wuye archive show --reveal` shows the values."""
+    from wuye.archive import privacy
+
     if value is MISSING:
         return tr("（无）", "(absent)")
-    return json.dumps(plain(value), ensure_ascii=False, default=str)
+    key = re.split(r"[.\[]", where)[-1].rstrip("]") if where else None
+    shown = privacy.mask_all(privacy.masked(plain(value), key if isinstance(value, str) else None, where.startswith("entries")))
+    return json.dumps(shown, ensure_ascii=False, default=str)
 
 
 # --- comparing ----------------------------------------------------------------------------
@@ -538,7 +545,9 @@ def run_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     try:
         merged = merge_texts(*texts, path, prefer=resolution_for(path), cited=cited)
     except Unmergeable as e:
-        print(f"wuye merge-driver: {e}", file=sys.stderr)
+        from wuye.archive.privacy import mask_message  # a YAML error may quote a value
+
+        print(f"wuye merge-driver: {mask_message(str(e))}", file=sys.stderr)
         return 1 if _text_merge(ours, base, theirs, path) else 0
     _note(path, merged)
     for r in merged.renumbered:

@@ -103,15 +103,39 @@ def configure(root: Path) -> None:
     merging.register(root)
 
 
-def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -> str | None:
-    """`wuye remote add`: the remote, the merge driver, and `.gitattributes` (one commit if new)."""
+def add_remote(store: Store, name: str, url: str, actor_id: str | None = None, central: str | None = None,
+               root: str | None = None) -> str | None:
+    """`wuye remote add`: the remote, the merge driver, and `.gitattributes` (one commit if new);
+    with `central`/`root`, the central's receipt key and the authority root pinned (trust/pins.py)."""
     from wuye.models.types import check_id
+    from wuye.trust import pins, receipts, signing
 
     try:
         check_id(name, tr("远端名称", "remote name"))
     except ValueError as e:
         raise WuyeError(str(e)) from None
+    if central is not None:
+        central = " ".join(central.split()[:2])  # type and key: a comment is no part of the pin
+        signing.key_fingerprint(central)  # refuses anything but an ssh-ed25519 public key
+    if root is not None and not re.fullmatch(r"SHA256:\S+", root.strip()):
+        raise WuyeError(tr("--root 应为授权根的指纹 SHA256:…，而不是 %r", "--root takes the authority root's fingerprint, SHA256:…, not %r") % root)
+    fpr = root.strip() if root is not None else None
     root = store.root
+    if fpr is not None:
+        # A pin is never moved by a command line: a root already pinned here stays, and the root
+        # given must be the one this checkout's chain starts from (when it has one yet).
+        from wuye.trust import authority
+
+        pinned = pins.read(root).get("root")
+        if pinned is not None and pinned != fpr:
+            raise WuyeError(tr("本处已固定授权根 %s，与 --root %s 不符；若确需更换，先删除 %s",
+                               "the authority root %s is pinned here, not --root %s; to re-pin, first delete %s")
+                            % (pinned, fpr, audit.common_dir(root) / pins.FILE))
+        first = authority.load(store).root
+        if first is not None and first.fingerprint != fpr:
+            raise WuyeError(tr("此档案库的授权根是 %s，不是 --root 给出的 %s：请向管理处核实指纹，不要同步这个档案库",
+                               "this store's authority root is %s, not the %s given with --root: check the fingerprint with the office, and do not sync this store")
+                            % (first.fingerprint, fpr))
     actor = _actor(store, actor_id)
     with store.lock():
         status, current, _ = _run(root, "remote", "get-url", name)
@@ -120,7 +144,13 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None) -
                                "remote %s already points at %s; to use %s instead run git remote set-url %s %s") % (name, current.strip(), url, name, url))
         if status != 0:
             _ok(root, "remote", "add", name, url)
+        # The receipts come with a plain `git fetch` too, not only with `wuye sync`.
+        fetches = _run(root, "config", "--get-all", f"remote.{name}.fetch")[1].split("\n")
+        if receipts.REFSPEC not in fetches:
+            _ok(root, "config", "--add", f"remote.{name}.fetch", receipts.REFSPEC)
         configure(root)
+        if central is not None or fpr is not None:
+            pins.write(root, central=central, root=fpr)
     try:  # never through a link: its target would be copied into the store and committed
         text = store.read_bytes(".gitattributes").decode("utf-8", "replace")
     except OSError:
@@ -220,8 +250,10 @@ def _verify_local(store: Store, head: str) -> None:
 
 def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     """Fetch the remote's branches; the remote branch's commit, None if it has none yet."""
+    from wuye.trust import receipts
+
     status, _, err = _run(root, "fetch", "--no-tags", "--quiet", remote, f"+refs/heads/*:refs/remotes/{remote}/*",
-                          env={"GIT_TERMINAL_PROMPT": "0"})
+                          receipts.REFSPEC, env={"GIT_TERMINAL_PROMPT": "0"})
     if status != 0:
         raise WuyeError(tr("无法连接远端仓库 %s（%s）；请检查地址和网络。git：%s",
                            "cannot reach the remote %s (%s); check the address and the network. git: %s") % (remote, url, _git_says(err)))
@@ -229,9 +261,16 @@ def _fetch(root: Path, remote: str, branch: str, url: str) -> str | None:
     return sha.strip() if status == 0 else None
 
 
+# What git adds to every failure to reach a remote over ssh; the server's own words (sshd's
+# "Permission denied", gitolite's "FATAL: W any archive office-c DENIED") come before it.
+_GIT_BOILERPLATE = ("fatal: Could not read from remote repository.", "Please make sure you have the correct access rights",
+                    "and the repository exists.")
+
+
 def _git_says(err: str) -> str:
     lines = [line.strip() for line in err.splitlines() if line.strip() and not line.startswith("hint:")]
-    return " / ".join(lines[-3:]) or "?"
+    said = [line for line in lines if line not in _GIT_BOILERPLATE]
+    return " / ".join((said or lines)[-3:]) or "?"
 
 
 def _count(root: Path, tip: str, exclude: str | None) -> int:
@@ -406,7 +445,9 @@ def _diff(ours: str, theirs: str, limit: int = 30) -> str:
     lines = list(difflib.unified_diff(ours.splitlines(), theirs.splitlines(), tr("本地", "here"), tr("远端", "there"), lineterm="", n=1))
     if len(lines) > limit:
         lines = lines[:limit] + [tr("  …（另有 %d 行）", "  … (%d more lines)") % (len(lines) - limit)]
-    return "\n".join("    " + line for line in lines)
+    from wuye.archive.privacy import mask_yaml_line  # a diff quotes the files: masked as on screen
+
+    return "\n".join("    " + mask_yaml_line(line) for line in lines)
 
 
 def _refuse_markers(root: Path) -> None:
@@ -475,6 +516,7 @@ def _push(root: Path, remote: str, branch: str, url: str, theirs: str | None) ->
     status, out, err = _run(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", env={"GIT_TERMINAL_PROMPT": "0"})
     if status == 0:
         _run(root, "update-ref", f"refs/remotes/{remote}/{branch}", "HEAD")
+        _fetch_receipts(root, remote)
         return
     said = [line[len("remote:"):].strip() for line in err.splitlines() if line.startswith("remote:") and line[7:].strip()]
     text = out + err
@@ -486,6 +528,14 @@ def _push(root: Path, remote: str, branch: str, url: str, theirs: str | None) ->
         reason = tr("无法推送到 %s（%s）", "cannot push to %s (%s)") % (remote, url)
     detail = "\n".join("  " + line for line in said) or "  " + _git_says(err)
     raise WuyeError(tr("%s；本地档案库保持原样：\n%s", "%s; the local store is as it was:\n%s") % (reason, detail))
+
+
+def _fetch_receipts(root: Path, remote: str) -> None:
+    """The receipt the central just signed for this push, so that this office holds it too.
+    Best effort: the push is done, and the next sync brings the receipt if this fetch fails."""
+    from wuye.trust import receipts
+
+    _run(root, "fetch", "--no-tags", "--quiet", remote, receipts.REFSPEC, env={"GIT_TERMINAL_PROMPT": "0"})
 
 
 def _track(root: Path, remote: str, branch: str) -> None:

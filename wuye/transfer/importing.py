@@ -637,10 +637,11 @@ def _json(text: str, label: str) -> Any:
         out = {}
         for k, v in items:
             if k in out:
-                raise ValueError(tr("重复的键：%s", "duplicate key: %s") % k)
+                raise ValueError(tr("重复的键：%s", "duplicate key: %s") % yamlio.shown(k))
             out[k] = v
         return out
 
+    _json_depth(text, label)
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
@@ -649,6 +650,33 @@ def _json(text: str, label: str) -> Any:
     except ValueError as e:
         p = Problem(label, str(e), code="import.invalid")
         raise WuyeError(str(p), [p]) from None
+
+
+_JSON_TOKENS = None
+
+
+def _json_depth(text: str, label: str) -> None:
+    """Refuse JSON nested past yamlio.MAX_DEPTH, as YAML is: json.loads recurses once a level
+    (100,000 levels raise RecursionError). Brackets inside strings are skipped."""
+    global _JSON_TOKENS
+    if text.count("[") + text.count("{") <= yamlio.MAX_DEPTH:
+        return
+    if _JSON_TOKENS is None:
+        import re
+
+        _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > yamlio.MAX_DEPTH:
+                head = text[: m.start()]
+                p = Problem(label, tr("嵌套层数过多（超过 %d 层），不像是导出文档", "nested far too deeply (more than %d levels) to be an export")
+                            % yamlio.MAX_DEPTH, head.count("\n") + 1, m.start() - head.rfind("\n"), code="import.invalid")
+                raise WuyeError(str(p), [p])
+        elif c in "]}":
+            depth -= 1
 
 
 # --- rows of a table ----------------------------------------------------------------------
@@ -1307,8 +1335,12 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
     for k in doc:
         if k not in allowed:
             ws.problems.append(problem((k,), tr("未知的键（可用：%s）" % "、".join(sorted(allowed)), "unknown key (use: %s)" % ", ".join(sorted(allowed)))))
+    units = doc.get("units") or []
+    if not isinstance(units, list):
+        ws.problems.append(problem(("units",), tr("应为单元记录的列表", "must be a list of unit records")))
+        units = []
     if only is None:
-        for i, u in enumerate(doc.get("units") or []):
+        for i, u in enumerate(units):
             if not isinstance(u, dict) or not isinstance(u.get("id"), str):
                 ws.problems.append(problem(("units", i), tr("应为带 id 的单元记录", "must be a unit record with an id")))
                 continue
@@ -1519,8 +1551,17 @@ def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str]) -> None:
     result.units_written = sum(1 for rel in out if rel.startswith("units/"))
 
 
+def _source_names(result: ImportResult) -> list[str]:
+    """The imported files' names as history keeps them: a name is what someone typed (`李明
+    13812345678.xlsx`), so phone and ID numbers in it are masked; the sha256 trailer says which
+    file it was."""
+    from wuye.archive.privacy import mask_text
+
+    return [mask_text(s.name) for s in result.sources]
+
+
 def _summary_line(result: ImportResult) -> str:
-    names = [s.name for s in result.sources]
+    names = _source_names(result)
     what = names[0] if len(names) == 1 else tr("%s 等 %d 个文件" % (names[0], len(names)), "%s and %d more" % (names[0], len(names) - 1))
     return tr("import %s: 新建 %d 个租户，更新 %d 个，新增 %d 条记录",
               "import %s: %d tenants created, %d updated, %d records added") % (what, len(result.created), len(result.updated), result.records_added)
@@ -1529,7 +1570,7 @@ def _summary_line(result: ImportResult) -> str:
 def _trailers(result: ImportResult, actor_id: str) -> dict[str, str]:
     trailers = {
         "Wuye-Import": ", ".join(dict.fromkeys(k for s in result.sources for k in s.kind.split(",") if k)),
-        "Wuye-Source": ", ".join(s.name for s in result.sources),
+        "Wuye-Source": ", ".join(_source_names(result)),
         "Wuye-Source-Sha256": ", ".join(s.sha256 for s in result.sources),
         "Wuye-Created": str(len(result.created)),
         "Wuye-Updated": str(len(result.updated)),

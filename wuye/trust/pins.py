@@ -43,11 +43,11 @@ def read(root: Path) -> dict[str, str]:
     return data
 
 
-def write(root: Path, **pins: str | None) -> dict[str, str]:
-    """Pin (or re-pin) the given values; None leaves a pin as it is."""
-    data = read(root)
+def write(where: Path, /, **pins: str | None) -> dict[str, str]:
+    """Pin (or re-pin) the given values in the repository at `where`; None leaves a pin as it is."""
+    data = read(where)
     data.update({k: v for k, v in pins.items() if v is not None and k in KEYS})
-    p = _path(root)
+    p = _path(where)
     p.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(p, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
     return data

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 NAMESPACE = "wuye-step"
+# What a staff key may sign, in allowed_signers: step entries, and authority records (a manager's
+# approval, or anyone's rotation of their own key); trust/authority.py names the second.
+AUTHORITY_NAMESPACE = "wuye-authority"
+ALLOWED_NAMESPACES = (NAMESPACE, AUTHORITY_NAMESPACE)
+# The central repository's push receipts (trust/receipts.py): a namespace of their own, so that no
+# receipt signature can ever pass for a step entry's, nor one of those for a receipt.
+RECEIPT_NAMESPACE = "wuye-receipt"
 
 KEY_TYPE = "ssh-ed25519"
 _MAGIC = b"SSHSIG"
@@ -239,6 +246,18 @@ def public_line_from_private(pem: bytes, comment: str) -> str:
     return _public_line(key.public_key().public_bytes_raw(), comment)
 
 
+def private_key_from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
+    """The Ed25519 key of an OpenSSH private key file's bytes (`where` names it in errors): for a
+    key kept outside `keys_dir()`, as the central repository keeps its own."""
+    return _load_ed25519_pem(pem, where)
+
+
+def key_fingerprint(public_line: str) -> str:
+    """`SHA256:…` of an ssh-ed25519 public line, as `ssh-keygen -l` prints it; WuyeError for
+    anything that is not one."""
+    return _fingerprint(_ed25519_public_blob(public_line))
+
+
 def _read_key_file(path: Path) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -351,6 +370,13 @@ def _write_key_file(target: Path, data: bytes, mode: int, *, overwrite: bool) ->
     placed there in advance can catch the key), fsynced; overwrite=False never replaces a key."""
     write_atomic(target, data, tmp=target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp"), mode=mode,
                  exact_mode=True, fresh=True, overwrite=overwrite)
+
+
+def restore_key_file(path: Path, private: bytes, public: bytes | None) -> None:
+    """Put back a key pair removed by a rotation whose commit then failed."""
+    _write_key_file(path, private, 0o600, overwrite=False)
+    if public is not None:
+        _write_key_file(Path(str(path) + ".pub"), public, 0o644, overwrite=True)
 
 
 def save_private_key(staff_id: str, pem: bytes, public_line: str) -> Path:
@@ -607,7 +633,7 @@ def allowed_signers_line(
     valid_after: datetime | None = None,
     valid_before: datetime | None = None,
 ) -> str:
-    """One OpenSSH allowed_signers line for `principal`, limited to the `wuye-step` namespace.
+    """One OpenSSH allowed_signers line for `principal`, limited to wuye's namespaces.
 
     The key is valid from `valid_after` (inclusive) until `valid_before` (exclusive, like a
     revocation time: a signature made at that moment is already refused). Times go out in UTC.
@@ -622,7 +648,7 @@ def allowed_signers_line(
         )
     blob = _ed25519_public_blob(public_line)
     key = f"{KEY_TYPE} {base64.b64encode(blob).decode()}"
-    options = [f'namespaces="{NAMESPACE}"']
+    options = [f'namespaces="{",".join(ALLOWED_NAMESPACES)}"']
     after = before = None
     if valid_after is not None:
         # Rounding up keeps a fractional start from opening the window early.

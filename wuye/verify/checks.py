@@ -17,6 +17,7 @@ judged in files.py, in worker processes when there are many.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,12 @@ from wuye.i18n import tr
 from wuye.storage import layout
 from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store
+from wuye.verify.authority_check import check_authority, history_problems
 from wuye.verify.context import Context, yaml_names
 from wuye.verify.files import check_unit_files
 from wuye.verify.layout_check import check_layout
+from wuye.verify.receipts_check import check_receipts
+from wuye.verify.statements import check_statements
 
 VERIFIED_HEAD = "wuye/verified-head"
 
@@ -93,7 +97,7 @@ def check_staff(store: Store, ctx: Context) -> list[Problem]:
                 members.append(store.staff(p.stem))
             except WuyeError as e:
                 problems += e.problems or [Problem(f"staff/{p.name}", str(e), code="staff.invalid")]
-        if len(members) == len(list(store.path("staff").glob("*.yaml"))):
+        if not ctx.chain().versions and len(members) == len(list(store.path("staff").glob("*.yaml"))):
             expected = allowed_signers_text(all_staff(store))
             actual = store.path(ALLOWED_SIGNERS).read_text(encoding="utf-8") if store.path(ALLOWED_SIGNERS).is_file() else None
             if actual != expected:
@@ -161,6 +165,7 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     if ctx.workflow is None:
         return []
     from wuye.moveout import cases as moveout
+    from wuye.moveout import workflow
 
     cases = ctx.case_dirs()
     ctx.counts["cases"] = len(cases)
@@ -173,7 +178,12 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
             # folder is known and the store need not be searched for it again.
             where = (tid, f"tenants/{tid}/moveout/{cid}") if uses[cid] == 1 else None
             case = moveout.load_case(store, cid, where)
-            return moveout.case_problems(store, ctx.workflow(), case), len(case.entries)
+            try:
+                wf = workflow.for_case(store, ctx.chain(), case)
+            except WuyeError as e:
+                return e.problems or [Problem(f"{case.dir}/case.yaml", str(e), code="authority.workflow-mismatch")], len(case.entries)
+            return (moveout.case_problems(store, wf, case, ctx.chain())
+                    + history_problems(store, ctx, case)), len(case.entries)
 
         problems, n = ctx.case(tid, cid, check)
         entries += n
@@ -185,12 +195,25 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
 def check_history(store: Store, ctx: Context) -> list[Problem]:
     """Signed entries are append-only in git too; and signed history is never rewritten."""
     report = Report()
-    _check_history(store, report, ctx.results)
+    closing = ctx.workflow().closing.id if ctx.workflow is not None else "release"
+    _check_history(store, report, ctx.results, closing)
     return report.problems
 
 
-def _check_history(store: Store, report: Report, results=None) -> None:
+CASE_FILE = re.compile(r"tenants/[^/]+/moveout/(?P<case>[^/]+)/case\.yaml")
+REGULAR = "100644"
+
+
+def _check_history(store: Store, report: Report, results=None, closing: str = "release") -> None:
     """Signed entries are append-only in git too; and signed history is never rewritten.
+
+    Every change git records to a step entry or a case.yaml is read (`--raw`: status, modes and
+    blob ids), not only modifications and deletions: a type change (an entry replaced by a symlink
+    to another signed statement, which `--diff-filter=MDR` left out), a mode change, and an entry
+    or case.yaml added as anything but a regular file are reported. A case.yaml may change only as
+    `wuye moveout sign` changes it when the closing step is signed: in the commit that adds that
+    entry, `status` from open to closed and `closed_at` set, nothing else (comments and layout
+    included); any other change, or its deletion, is reported.
 
     Commits already found clean (recorded in the cache) are not read again: only those since.
     """
@@ -204,24 +227,59 @@ def _check_history(store: Store, report: Report, results=None) -> None:
     # -m: a merge commit is compared with each of its parents too, so a change slipped into a
     # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
     # showing no diff for merges.
-    out = audit.read(store.root, ["log", "-m", "--format=%x1e%h", "--name-status", "--diff-filter=MDR", "--no-renames",
-                                  f"{since}..{head}" if since else head, "--", "tenants/*/moveout/*/steps/*"])
-    commit = None
-    # split("\n"), not splitlines(): splitlines() also breaks at the \x1e that marks a commit.
-    for line in out.split("\n"):
-        if line.startswith("\x1e"):
-            commit = line[1:]
-            continue
-        status, _, path = line.partition("\t")
-        if not path:
-            continue
-        if status.startswith("M"):
-            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct",
-                                                    "a signed entry was modified in commit %s; entries are append-only, corrections use --correct") % commit,
-                                           code="history.entry-modified"))
-        elif status.startswith("D"):
-            report.problems.append(Problem(path, tr("已签字的条目在提交 %s 中被删除", "a signed entry was deleted in commit %s") % commit,
-                                           code="history.entry-deleted"))
+    out = audit.read(store.root, ["log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames",
+                                  f"{since}..{head}" if since else head, "--",
+                                  "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"])
+    problems = report.problems
+    case_changes = []  # (commit, path, old blob, new blob, closing entry added in the same diff)
+    # One block per commit (per parent, for a merge): "<commit>\0" then ":<old mode> <new mode>
+    # <old blob> <new blob> <status>\0<path>\0" for each file.
+    for block in out.split("\x1e")[1:]:
+        commit, _, rest = block.partition("\0")
+        fields = rest.lstrip("\n").split("\0")
+        changes = [(fields[i].split(), fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i].startswith(":")]
+        short = commit
+        added = {path for raw, path in changes if len(raw) == 5 and raw[4].startswith("A")}
+        for raw, path in changes:
+            if len(raw) != 5:
+                continue
+            old_mode, new_mode, old_blob, new_blob, status = raw[0][1:], raw[1], raw[2], raw[3], raw[4]
+            if path.startswith(layout.AUTHORITY_DIR + "/"):
+                # Authority records only grow by new versions; proposals come and go.
+                if "/proposals/" not in path and (status[:1] in "MDT" or (status.startswith("A") and new_mode != REGULAR)):
+                    problems.append(Problem(path, tr("授权记录在提交 %s 中被改动、删除或换了类型；授权链只能追加新版本",
+                                                     "an authority record was modified, deleted or retyped in commit %s; the chain only grows by new versions") % short,
+                                            code="history.authority-modified"))
+                continue
+            case_file = CASE_FILE.fullmatch(path)
+            if status.startswith("T") or (status.startswith("M") and old_mode != new_mode) or (status.startswith("A") and new_mode != REGULAR):
+                problems.append(Problem(path, tr("提交 %s 改变了文件的类型或权限（%s → %s，120000 为符号链接）；签字条目和案件文件只能是普通文件",
+                                                 "commit %s changed the file's type or mode (%s → %s, 120000 being a symlink); signed entries and case files are regular files only")
+                                        % (short, old_mode, new_mode), code="history.type-changed"))
+            if case_file:
+                if status.startswith("D"):
+                    problems.append(Problem(path, tr("case.yaml 在提交 %s 中被删除", "the case.yaml was deleted in commit %s") % short,
+                                            code="history.case-changed"))
+                elif status.startswith("M") and old_blob != new_blob:
+                    cdir = path.rsplit("/", 1)[0]
+                    case_changes.append((short, path, old_blob, new_blob, f"{cdir}/steps/{closing}.yaml" in added))
+                continue
+            if status.startswith("M") and old_blob != new_blob:
+                problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct",
+                                                 "a signed entry was modified in commit %s; entries are append-only, corrections use --correct") % short,
+                                        code="history.entry-modified"))
+            elif status.startswith("D"):
+                problems.append(Problem(path, tr("已签字的条目在提交 %s 中被删除", "a signed entry was deleted in commit %s") % short,
+                                        code="history.entry-deleted"))
+    if case_changes:
+        texts = {b: t.decode("utf-8", "replace") for b, t in audit.blobs(store.root, [b for c in case_changes for b in c[2:4]]).items()
+                 if t is not None}
+        for short, path, old_blob, new_blob, closes in case_changes:
+            if not (closes and _closing_change(texts.get(old_blob), texts.get(new_blob))):
+                problems.append(Problem(path, tr(
+                    "case.yaml 在提交 %s 中被改动；它只在结案时由 wuye 改动（status 改为 closed、写入 closed_at，与结案条目同一提交）",
+                    "the case.yaml was changed in commit %s; only closing changes it (status to closed and closed_at, in the commit of the closing entry)")
+                    % short, code="history.case-changed"))
     if results is not None and len(report.problems) == before and results.history != head:
         results.history = head
         results.changed = True
@@ -233,6 +291,28 @@ def _check_history(store: Store, report: Report, results=None) -> None:
                 "历史被改写：上次校验通过的提交 %s 不再是 HEAD 的祖先（amend、rebase 或强制覆盖？）",
                 "history was rewritten: %s, verified last time, is no longer an ancestor of HEAD (amend, rebase or force?)") % last[:10],
                 code="history.head-rewritten"))
+
+
+def _closing_change(old: str | None, new: str | None) -> bool:
+    """Is old -> new exactly what closing writes into a case.yaml: the same text but for `status`
+    (open to closed) and `closed_at` (set)? Compared as text, line by line, so a comment or
+    any other value changed in the same commit is not let through."""
+    if old is None or new is None:
+        return False
+    import datetime as dt
+
+    from wuye.storage import yamlio
+
+    try:
+        a, b = yamlio.loads(old, "case.yaml"), yamlio.loads(new, "case.yaml")
+    except WuyeError:
+        return False
+    if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("status") != "open" or b.get("status") != "closed":
+        return False
+    if a.get("closed_at") is not None or not isinstance(b.get("closed_at"), (str, dt.datetime)):
+        return False
+    keep = lambda text: [l for l in text.splitlines() if not re.match(r"(status|closed_at):", l)]
+    return keep(old) == keep(new) and set(a) - {"closed_at"} == set(b) - {"closed_at"}
 
 
 def _is_ancestor(root: Path, commit: str, head: str) -> bool:
@@ -248,13 +328,23 @@ def record_verified(store: Store) -> None:
     write_atomic(marker, (head + "\n").encode(), tmp=marker.with_suffix(".tmp"), mode=0o666, sync=False)
 
 
-CHECKS = [check_settings, check_workflow, check_staff, check_units, check_archive, check_attachments,
-          check_case_ids, check_cases, check_layout, check_history]
+CHECKS = [check_settings, check_workflow, check_staff, check_authority, check_units, check_archive, check_attachments,
+          check_case_ids, check_cases, check_statements, check_receipts, check_layout, check_history]
 
 
-def verify(store: Store) -> Report:
-    """Run every check of CHECKS, in order; record HEAD as verified when none found an error."""
-    ctx = Context(store)
+def verify(store: Store, root: str | None = None) -> Report:
+    """Run every check of CHECKS, in order; record HEAD as verified when none found an error.
+
+    The authority chain is judged from the root pinned in this repository; `root` (--root FPR)
+    pins it when none is, and must equal the pin when one is."""
+    from wuye.trust import pins
+
+    pinned = pins.read(store.root).get("root")
+    if root is not None and pinned is not None and root != pinned:
+        raise WuyeError(tr("--root %s 与本处已固定的根 %s 不符；若确需更换，先删除 %s",
+                           "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
+                        % (root, pinned, audit.common_dir(store.root) / pins.FILE))
+    ctx = Context(store, pinned or root)
     report = Report(counts=ctx.counts)
     for check in CHECKS:
         report.problems += check(store, ctx)
@@ -262,4 +352,6 @@ def verify(store: Store) -> Report:
     ctx.save(prune_files=True, prune_cases=ctx.workflow is not None)
     if not report.errors:
         record_verified(store)
+        if root is not None and pinned is None:
+            pins.write(store.root, root=root)
     return report

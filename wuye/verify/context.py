@@ -31,7 +31,8 @@ from wuye.storage import layout
 
 # workflow.WORKFLOW and staff.ALLOWED_SIGNERS, named here because importing those modules builds
 # their pydantic models, which a warm run (nothing changed) does not need.
-WORKFLOW_FILE = layout.WORKFLOW  # from the layout, not from workflow: that would build its models
+WORKFLOW_FILE = layout.WORKFLOW
+AUTHORITY_DIR = layout.AUTHORITY_DIR  # from the layout, not from workflow: that would build its models
 ALLOWED_SIGNERS_FILE = layout.ALLOWED_SIGNERS
 
 
@@ -46,8 +47,14 @@ def yaml_names(d: Path) -> list[str]:
 class Context:
     """One verification run: the counts it reports, the workflow once checked, and the cache."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, pinned_root: str | None = None):
         self.store = store
+        # The root this run judges the authority chain from (trust/pins.py, or --root).
+        self.pinned_root = pinned_root
+        self._chain = None
+        self._history = None
+        self._closed_keys = None
+        self._witnessed: dict[str, object] | None = None
         self.results = cache.Results(store.root) if cache.enabled() else None
         self.snap = cache.Snapshot.take(store.root) if self.results is not None else None
         self.counts: dict[str, int] = {}
@@ -58,6 +65,48 @@ class Context:
         self._case_common: str | None = None
         self._case_dirs: list[tuple[str, str]] | None = None
         self._archive: dict[bool, list] = {}
+
+    # --- the authority chain and the history of signed files ---------------------------------
+
+    def chain(self):
+        """The store's authority chain (trust/authority.py), read once per run."""
+        if self._chain is None:
+            from wuye.trust import authority
+
+            self._chain = authority.load(self.store)
+        return self._chain
+
+    def history(self):
+        """When each signed file entered history (authority_check.load_history), walked once, and
+        only when a case has to be checked."""
+        if self._history is None:
+            from wuye.verify.authority_check import load_history
+
+            self._history = load_history(self.store)
+        return self._history
+
+    def witnessed(self, commit: str):
+        """When the central repository first witnessed `commit` (its signed push receipts), or
+        None: not pushed, or no central key pinned here (unpinned receipts vouch for nothing)."""
+        from wuye.trust import pins, receipts
+
+        if self._witnessed is None:
+            self._witnessed = {} if pins.read(self.store.root).get("central") else None
+        if self._witnessed is None:
+            return None
+        if commit not in self._witnessed:
+            self._witnessed[commit] = receipts.first_witnessed(self.store, commit)
+        return self._witnessed[commit]
+
+    def closed_keys(self):
+        if self._closed_keys is None:
+            from wuye.verify.authority_check import closed_keys
+
+            self._closed_keys = closed_keys(self.chain())
+        return self._closed_keys
+
+    def _authority_files(self) -> list[str]:
+        return [f"{AUTHORITY_DIR}/{n}" for n in yaml_names(self.store.path(AUTHORITY_DIR))]
 
     # --- files by blob id --------------------------------------------------------------------
 
@@ -157,8 +206,9 @@ class Context:
         """What the settings, workflow and staff checks read: their files' names and blob ids."""
         if self._settings_key is None:
             snap = self.snap
-            rels = ["wuye.yaml", WORKFLOW_FILE, ALLOWED_SIGNERS_FILE, *(f"staff/{n}" for n in yaml_names(self.store.path("staff")))]
-            self._settings_key = hashlib.sha1("\n".join(f"{rel} {snap.blob(rel)}" for rel in rels).encode()).hexdigest()
+            rels = ["wuye.yaml", WORKFLOW_FILE, ALLOWED_SIGNERS_FILE, *(f"staff/{n}" for n in yaml_names(self.store.path("staff"))),
+                    *self._authority_files()]
+            self._settings_key = hashlib.sha1("\n".join([f"root {self.pinned_root}", *(f"{rel} {snap.blob(rel)}" for rel in rels)]).encode()).hexdigest()
         return self._settings_key
 
     # --- move-out cases ------------------------------------------------------------------------
@@ -197,8 +247,11 @@ class Context:
         snap = self.snap
         if self._case_common is None:
             staff = yaml_names(self.store.path("staff"))
-            self._case_common = "\n".join([f"{WORKFLOW_FILE} {snap.blob(WORKFLOW_FILE)}",
-                                           *(f"staff/{n} {snap.blob(f'staff/{n}')}" for n in staff)])
+            # The authority records and the HEAD too: an entry is judged by the version it names
+            # and by when it entered history (authority_check.history_problems).
+            self._case_common = "\n".join([f"{WORKFLOW_FILE} {snap.blob(WORKFLOW_FILE)}", f"root {self.pinned_root}",
+                                           *(f"staff/{n} {snap.blob(f'staff/{n}')}" for n in staff),
+                                           *(f"{rel} {snap.blob(rel)}" for rel in self._authority_files())])
         h = hashlib.sha1(f"{cdir}\n{self._case_common}".encode())
         h.update(f"\ncase.yaml {snap.blob(f'{cdir}/case.yaml')}".encode())
         try:
