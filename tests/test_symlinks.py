@@ -79,7 +79,7 @@ def test_export_refuses_a_linked_file_and_writes_nothing_of_it(linked, run, tmp_
     head = git(linked, "rev-parse", "HEAD")
     for name in ("out.json", "out.csv", "out.xlsx"):
         out = tmp_path / name
-        r = run("export", "-o", out)
+        r = run("export", "-o", out, env={"WUYE_USER": "wangli"})  # export names who takes the data out
         _refused_unchanged(r, linked, head)
         assert "符号链接" in r.stderr
         assert not out.exists() or (SECRET_PHONE.encode() not in out.read_bytes() and SECRET_NAME.encode() not in out.read_bytes())
@@ -99,7 +99,7 @@ def test_import_refuses_to_merge_into_a_linked_file(tenant, run, tmp_path):
     root = Path(tenant.root)
     assert run("archive", "add", "T0001", "contacts", "--set", "name=李明", "--set", "phone=13812345678", "--as", "wangli").exit_code == 0
     src = tmp_path / "in.json"
-    assert run("export", "-o", src).exit_code == 0
+    assert run("export", "-o", src, env={"WUYE_USER": "wangli"}).exit_code == 0
     outside = tmp_path / "elsewhere" / "contacts.yaml"
     outside.parent.mkdir()
     outside.write_text((root / CONTACTS).read_text(encoding="utf-8").replace("李明", SECRET_NAME).replace("13812345678", SECRET_PHONE),
