@@ -49,7 +49,7 @@ def test_init_central_makes_a_guarded_bare_repository(run, tmp_path):
     hook = central / "hooks" / "pre-receive"
     assert hook.stat().st_mode & stat.S_IXUSR
     # The hook names the interpreter that made it: it needs no wuye on the server's PATH.
-    assert f"exec {sys.executable} -m wuye remote pre-receive" in hook.read_text(encoding="utf-8")
+    assert f"exec {sys.executable} -I -m wuye remote pre-receive" in hook.read_text(encoding="utf-8")
 
     r = run("remote", "init-central", central, store=None)
     assert r.exit_code == 1 and "不是空目录" in r.stderr and "--update" in r.stderr

@@ -323,15 +323,16 @@ def test_a_push_the_central_refuses_undoes_the_merge(offices, run):
 def test_a_merge_leaving_conflict_markers_is_refused(offices, run):
     a = offices.a
     b = offices.clone("b")
-    (b / "说明.txt").write_text("<<<<<<< HEAD\n本地\n=======\n远端\n>>>>>>> origin/main\n", encoding="utf-8")
-    plain_git(b, "add", "说明.txt")
+    (b / ".gitignore").write_text("<<<<<<< HEAD\n本地\n=======\n远端\n>>>>>>> origin/main\n", encoding="utf-8")
+    plain_git(b, "add", ".gitignore")
     plain_git(b, "commit", "-q", "-m", "a bad hand merge")
-    plain_git(b, "push", "-q", "origin", "main")  # the central takes it: the store still verifies
+    # the central takes it: a file of the layout, and the store still verifies
+    plain_git(b, "push", "-q", "origin", "main")
     offices.do(a, "archive", "add", "T0001", "contacts", "--set", "name=李明", "--set", "phone=13812345678", "--as", "wangli")
     before = snapshot(a)
 
     r = offices.sync(a)
-    assert r.exit_code == 1 and "冲突标记" in r.stderr and "说明.txt:1" in r.stderr
+    assert r.exit_code == 1 and "冲突标记" in r.stderr and ".gitignore:1" in r.stderr
     assert snapshot(a) == before
 
 

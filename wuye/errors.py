@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 CODES: dict[str, tuple[str, str]] = {
     # reading any store file (storage.yamlio)
     "file.unreadable": ("文件无法读取（不存在、是目录、过大、不是 UTF-8 文本）", "the file cannot be read (missing, a folder, too large, not UTF-8 text)"),
+    "file.symlink": ("是符号链接（读取档案时从不跟随符号链接）", "a symbolic link (store files are never read through one)"),
+    "file.not-regular": ("不是普通文件（设备、管道、套接字）", "not a plain file (a device, pipe or socket)"),
     "yaml.syntax": ("YAML 格式错误", "invalid YAML"),
     "yaml.forbidden": ("使用了不允许的 YAML 写法（锚点、别名、标签、控制字符、过深的嵌套）", "YAML the store does not allow (anchors, aliases, tags, control characters, deep nesting)"),
     "yaml.value": ("无法读取或写出的值（无效的日期或数字、非文本的键、重复的键、合并键、控制字符）", "a value that cannot be read or written (an invalid date or number, a key that is not text, a duplicate key, a merge key, a control character)"),
@@ -40,6 +42,14 @@ CODES: dict[str, tuple[str, str]] = {
     "attachment.missing": ("附件不存在", "an attachment is missing"),
     "attachment.outside": ("附件路径超出租户目录", "an attachment path leaves the tenant folder"),
     "attachment.digest": ("附件与登记的 sha256 不符", "an attachment does not match its sha256"),
+    # the store layout as an allow-list (storage.allowlist): verify, doctor and the central hook
+    "layout.unknown-path": ("档案库结构中没有这个文件的位置", "a file the store's layout has no place for"),
+    "layout.symlink": ("符号链接（档案库不收符号链接）", "a symbolic link (a store holds none)"),
+    "layout.gitlink": ("子模块链接（档案库不收子模块）", "a submodule link (a store holds none)"),
+    "layout.mode": ("文件模式不是普通文件（可执行或其他）", "a file mode other than a plain file (executable or other)"),
+    "layout.gitattributes": (".gitattributes 中有 wuye 以外的行", ".gitattributes holds lines other than wuye's own"),
+    "layout.too-large": ("档案文件超过 1 MiB", "a store file over 1 MiB"),
+    "layout.attachment-too-large": ("附件超过设定的大小上限", "an attachment over the configured size cap"),
     # verify: the authority chain (trust.authority, verify.authority_check)
     "authority.missing": ("没有授权链", "there is no authority chain"),
     "authority.invalid": ("授权记录无法使用", "an authority record cannot be used"),

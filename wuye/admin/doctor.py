@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wuye.storage import git as audit
-from wuye.storage import layout, yamlio
+from wuye.storage import layout, reading, yamlio
 from wuye.storage.layout import ALLOWED_SIGNERS
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
@@ -333,8 +333,11 @@ def check_uncommitted(store: Store, report: Report) -> None:
             st = p.stat()
             details["owner"] = _owner(p)
             details["modified"] = dt.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
-            problems = content_problems(store, rel, p.read_bytes()) if st.st_size <= yamlio.MAX_BYTES else [
-                Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
+            try:  # never through a link: its target is no file of the store, and is not shown
+                problems = content_problems(store, rel, reading.read_bytes(root, rel)) if st.st_size <= yamlio.MAX_BYTES else [
+                    Problem(rel, tr("文件超过 1 MiB", "file is over 1 MiB"), code="file.unreadable")]
+            except reading.NotPlainFile as e:
+                problems = e.problems
             details["problems"] = [str(x) for x in problems]
             who = tr("不是 wuye 写的（手工编辑或别的程序）：文件属于 %s，修改于 %s",
                      "not written by wuye (a hand edit or another program): owned by %s, modified %s") % (details["owner"], details["modified"])
@@ -411,8 +414,17 @@ def check_verify(store: Store, report: Report) -> None:
             continue  # check_allowed_signers says it, with its fix
         report.findings.append(finding(
             p.code, p.path, p.message,
+            _LAYOUT_ADVICE() if p.code.startswith("layout.") else
             tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`"),
             level=p.level, line=p.line, col=p.col))
+
+
+def _LAYOUT_ADVICE() -> str:
+    # Committed: every office would receive it and the central repository refuses the push.
+    return tr("中央仓库会拒收含有它的推送：用 git rm（符号链接、子模块、多余文件）或改正后提交，再运行 `wuye verify`；"
+              "若它来自别的办公室，先查明是谁提交的（git log -- 路径）",
+              "the central repository refuses a push holding it: git rm it (a link, submodule or stray file) or correct it, commit, "
+              "then run `wuye verify`; if it came from another office, find out who committed it first (git log -- PATH)")
 
 
 def _expected_signers(store: Store) -> str | None:

@@ -322,7 +322,7 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
                 if current.status == "leased" and current.tenant not in (None, tenant_id):
                     raise WuyeError(tr("单元 %s 已由 %s 租用（%s）",
                                        "unit %s is leased to %s (%s)") % (u, current.tenant, urel))
-                doc = yamlio.load_roundtrip(store.path(urel).read_text(encoding="utf-8"))
+                doc = yamlio.load_roundtrip(store.read_text(urel))
                 doc["status"] = "leased"
                 doc["tenant"] = tenant_id
                 ch.write_yaml(urel, doc)
@@ -348,7 +348,7 @@ def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
     append to: the file as it is (comments kept), or a new one headed by the category's name."""
     rel = store.tenant_rel(tenant_id, c.filename)
     path = store.path(rel)
-    doc = yamlio.load_roundtrip(path.read_text(encoding="utf-8")) if path.is_file() else None
+    doc = yamlio.load_roundtrip(store.read_text(rel)) if path.is_file() else None
     if doc is None:
         doc = _header(c)
     if doc.get("entries") is None:
@@ -465,7 +465,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                 # The values are already there: nothing to record, so no new stamp and no commit.
                 return AddResult(tenant_id, c, [], None, warnings)
             new_data = ordered(yamlio.plain(obj.model_dump()))
-            doc = yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8")) if store.path(rel).is_file() else None
+            doc = yamlio.load_roundtrip(store.read_text(rel)) if store.path(rel).is_file() else None
             if doc is None:
                 doc = _header(c)
                 doc.update(new_data)

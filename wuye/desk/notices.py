@@ -73,7 +73,7 @@ def used_numbers(store: Store, word: str, year: int) -> set[int]:
                 used.add(int(m["n"]))
     for tid in store.tenant_ids():
         try:
-            text = store.path(f"tenants/{tid}/correspondence.yaml").read_bytes().decode("utf-8", "replace")
+            text = store.read_bytes(f"tenants/{tid}/correspondence.yaml").decode("utf-8", "replace")
         except (FileNotFoundError, NotADirectoryError):
             continue
         for m in REF_RE.finditer(text):
@@ -185,7 +185,7 @@ def listing(store: Store, year: int | None = None) -> list[dict]:
     for tid in store.tenant_ids():
         rel = f"tenants/{tid}/correspondence.yaml"
         try:
-            raw = store.path(rel).read_bytes()
+            raw = store.read_bytes(rel)
         except (FileNotFoundError, NotADirectoryError):
             continue
         if "〔".encode() not in raw:

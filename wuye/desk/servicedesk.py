@@ -264,7 +264,7 @@ def locate(store: Store, kind: Kind, ref: str) -> tuple[str, str]:
     for t in tids:
         rel = f"tenants/{t}/{kind.category}.yaml"
         try:
-            raw = store.path(rel).read_bytes()
+            raw = store.read_bytes(rel)
         except (FileNotFoundError, NotADirectoryError):
             continue
         if needle in raw and any(str(e.get("id")) == eid for e in _entries(raw, rel)):
@@ -294,9 +294,10 @@ def _next_id(store: Store, kind: Kind, year: int) -> str:
     tenants = store.root / "tenants"
     if tenants.is_dir():
         for d in os.scandir(tenants):
+            if not d.is_dir(follow_symlinks=False):
+                continue  # a link is no tenant (Store.tenant_ids)
             try:
-                with open(os.path.join(d.path, f"{kind.category}.yaml"), "rb") as f:
-                    raw = f.read()
+                raw = store.read_bytes(f"tenants/{d.name}/{kind.category}.yaml")
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for m in pattern.finditer(raw):
@@ -449,7 +450,7 @@ def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | 
         shown = display_ref(kind, tid, eid)
         _check_file(store, tid, kind)
         rel = store.tenant_rel(tid, f"{kind.category}.yaml")
-        doc = yamlio.load_roundtrip(store.path(rel).read_text(encoding="utf-8"))
+        doc = yamlio.load_roundtrip(store.read_text(rel))
         entry = next(e for e in doc["entries"] if str(e.get("id")) == eid)
         current = _validated(kind, dict(entry))
         status = current.get("status", "open")
@@ -883,7 +884,7 @@ class Survey:
 def _survey_entries(store: Store, tid: str) -> list[Survey]:
     rel = f"tenants/{tid}/supplement.yaml"
     try:
-        raw = store.path(rel).read_bytes()
+        raw = store.read_bytes(rel)
     except (FileNotFoundError, NotADirectoryError):
         return []
     if SURVEY_PREFIX.encode("utf-8") not in raw:

@@ -69,6 +69,10 @@ class StoreConfig(Record):
     rates: Rates = Field(default_factory=Rates, title="水电单价", description="结算水电费用的单价")
     limits: TimeLimits = Field(default_factory=TimeLimits, title="服务时限", description="投诉和报修的时限")
     timezone: str = Field("+08:00", title="时区", description="记录时间使用的时区偏移", pattern=r"^[+-]\d{2}:\d{2}$")
+    # The central repository refuses a larger attachment (storage/allowlist.py): a scan is a few MiB,
+    # and every office's clone carries every byte pushed, for ever.
+    attachment_max_mib: int = Field(20, title="附件大小上限（MiB）", description="单个附件的最大大小；中央仓库拒收更大的附件",
+                                    ge=1, le=1024)
 
     def tz(self) -> dt.timezone:
         sign = 1 if self.timezone[0] == "+" else -1

@@ -302,9 +302,10 @@ class Snapshot:
         b = self.blobs.get(rel)
         if b is not None:
             return b
-        try:
-            with open(self.root / rel, "rb") as f:
-                return blob_id(f.read())
+        from wuye.storage.reading import read_bytes
+
+        try:  # never through a link (reading.py): a linked file has no blob id, as if absent
+            return blob_id(read_bytes(self.root, rel))
         except IsADirectoryError:
             return "dir"
         except OSError:
@@ -410,11 +411,12 @@ def run_batches(fn: Callable[[str, list], list], root: Path, tasks: list) -> lis
 
 def _content_key(root: Path, rels: list[str], extra: str) -> str:
     """A hash of the bytes of every file in `rels` (absent ones too) and of `extra`."""
+    from wuye.storage.reading import read_bytes
+
     h = hashlib.sha1(extra.encode())
     for rel in rels:
         try:
-            with open(root / rel, "rb") as f:
-                h.update(f"\n{rel} {blob_id(f.read())}".encode())
+            h.update(f"\n{rel} {blob_id(read_bytes(root, rel))}".encode())
         except IsADirectoryError:
             h.update(f"\n{rel} dir".encode())
         except OSError:
@@ -451,7 +453,7 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
     and one existence check per tenant: pathlib's glob takes 0.15 s over 10,000 tenant folders."""
     base = Path(root, "tenants")
     try:
-        tids = sorted(e.name for e in os.scandir(base) if not e.name.startswith(".") and e.is_dir())
+        tids = sorted(e.name for e in os.scandir(base) if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
         fd, stat = _stat_in(str(base))
     except (FileNotFoundError, NotADirectoryError):
         return []

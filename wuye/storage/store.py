@@ -87,15 +87,28 @@ class Store:
         return "/".join(("tenants", tenant_id, *parts))
 
     def tenant_exists(self, tenant_id: str) -> bool:
-        return self.path(self.tenant_rel(tenant_id, "profile.yaml")).is_file()
+        from wuye.storage.reading import is_file
+
+        return is_file(self.root, self.tenant_rel(tenant_id, "profile.yaml"))
 
     def tenant_ids(self) -> list[str]:
+        """The tenant folders; a symlink is no tenant (verify's layout check reports it)."""
         d = self.root / "tenants"
         if not d.is_dir():
             return []
-        return sorted(e.name for e in os.scandir(d) if e.is_dir() and not e.name.startswith("."))
+        return sorted(e.name for e in os.scandir(d) if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
 
     # --- reading ----------------------------------------------------------------------------
+
+    def read_bytes(self, rel: str) -> bytes:
+        """A store file's bytes: a regular file, never read through a symlink (storage/reading.py)."""
+        from wuye.storage.reading import read_bytes
+
+        return read_bytes(self.root, rel)
+
+    def read_text(self, rel: str) -> str:
+        """A store file's text, read as `read_data` reads it (for the round-trip editors)."""
+        return yamlio.read_text(self.path(rel), rel)
 
     def read_data(self, rel: str) -> tuple[Any, str]:
         """The parsed YAML of a store file and its text (for locating errors)."""
@@ -243,9 +256,13 @@ class Change:
         root = self.store.root
         changed: dict[str, bytes | None] = {}
         before: dict[str, bytes | None] = {}
+        from wuye.storage.reading import read_bytes
+
         for rel, content in self.files.items():
-            p = root / rel
-            old = p.read_bytes() if p.is_file() else None
+            try:  # never through a link: what it points at is no file of the store
+                old = read_bytes(root, rel)
+            except OSError:
+                old = None
             if old != content:
                 changed[rel] = content
                 before[rel] = old

@@ -13,7 +13,8 @@ read (a trailing tab, a whitespace-only line in a block scalar) is written back 
 values, so what the reader accepts can always be written. Pydantic errors are mapped back to the line of the offending key (as
 dagster does), by composing the file's nodes again only when there is an error to place.
 
-This module touches no files itself except through `read_text`; callers decide where bytes go.
+This module touches no files itself except through `read_text` (which opens them with storage/reading.py);
+callers decide where bytes go.
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ def _refuse(rel: str, message: str, line: int | None = None, col: int | None = N
 
 
 def read_text(path: Path, rel: str) -> str:
-    """The file's text, refusing oversized and non-UTF-8 files with a located message."""
+    """The file's text, refusing oversized and non-UTF-8 files with a located message, and a
+    symbolic link or a non-regular file (storage/reading.py: never followed, never read)."""
+    from wuye.storage.reading import read_path
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        raw = read_path(path, rel, MAX_BYTES + 1)
     except FileNotFoundError:
         _refuse(rel, tr("文件不存在", "file does not exist"), code="file.unreadable")
     except IsADirectoryError:

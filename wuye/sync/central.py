@@ -8,8 +8,9 @@ fails `wuye verify` (bad signatures, signers outside their department, duplicate
 history a signed entry edited or deleted by any commit, merges included). git's own
 `receive.denyNonFastForwards` and `receive.denyDeletes` back the hook up.
 
-The hook names the Python interpreter that created it (`sys.executable -m wuye`), so it finds the
-same wuye without relying on the server's PATH; if that install moves, `wuye remote init-central
+The hook names the Python interpreter that created it (`sys.executable -I -m wuye`: isolated from
+the working folder and PYTHON* variables), so it finds the same wuye without relying on the
+server's PATH; if that install moves, `wuye remote init-central
 --update PATH` rewrites the hook. The pushed objects are still in git's quarantine while the hook
 runs, so the pushed commit is checked out in a throwaway repository that borrows the central's
 objects and the quarantine's (`objects/info/alternates`): the central itself is never written to
@@ -49,9 +50,10 @@ def hook_text() -> str:
         "# 每次推送先由 wuye 检查：不许删除分支、不许非快进更新，推送的结果须通过 wuye verify。\n"
         "# Every push is checked by wuye first: no deleted branches, no non-fast-forward updates,\n"
         "# and the pushed result must pass `wuye verify`.\n"
-        f"# wuye: {sys.executable} -m wuye (console script: {script}); if it moves, run\n"
+        f"# wuye: {sys.executable} -I -m wuye (console script: {script}); if it moves, run\n"
         "# `wuye remote init-central --update THIS_REPOSITORY`.\n"
-        f"exec {shlex.quote(sys.executable)} -m wuye remote pre-receive\n"
+        # -I (isolated): no working folder or PYTHON* variable decides which wuye checks the push.
+        f"exec {shlex.quote(sys.executable)} -I -m wuye remote pre-receive\n"
     )
 
 
@@ -240,7 +242,12 @@ def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) 
                        "non-fast-forward push refused: %s is not an ancestor of %s; signed history is never rewritten (merge with wuye sync, then push)") % (old[:10], new[:10])]
     elif existing and not any(_run(work, "merge-base", new, e)[0] == 0 for e in existing):
         return [tr("推送的历史与中央仓库没有共同的起点（另一座大厦的档案库？）", "the pushed history shares no commit with the central repository (another building's store?)")]
-    status, _, err = _run(work, "checkout", "-q", "-f", "--detach", new)
+    refused = layout_problems(work, old, new, existing)
+    if refused:
+        return refused
+    # Only now is anything written to disk: plain files at known places (no symlink, no gitlink:
+    # layout_problems refused them), so the checkout cannot reach outside `work`.
+    status, _, err = _run(work, "-c", "core.symlinks=false", "checkout", "-q", "-f", "--detach", new)
     if status != 0:
         return [tr("无法检出 %s：%s", "cannot check out %s: %s") % (new[:10], err.strip())]
     if not (work / "wuye.yaml").is_file():
@@ -250,3 +257,33 @@ def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) 
 
     (audit.git_dir(work) / verifying.VERIFIED_HEAD).unlink(missing_ok=True)
     return [str(p) for p in verifying.verify(Store(work)).errors]
+
+
+MAX_REPORTED = 50  # a push of 10,000 junk files is refused in a screenful, not 10,000 lines
+
+
+def layout_problems(work: Path, old: str, new: str, existing: list[str]) -> list[str]:
+    """Every commit of the push against the store's allow-list (storage/allowlist.py), read from
+    git objects alone: the tip's every path, and what each other new commit adds or changes.
+
+    The attachment cap is the one the central repository holds already (the branch's current
+    tip, else any branch's): a push cannot raise the cap for its own attachments; a raised cap
+    applies from the next push on. A first push is judged by its own wuye.yaml.
+    """
+    from wuye.storage import allowlist
+
+    base = ([] if _zero(old) else [old]) + existing  # what the central holds: judged when it came
+    config = next((c for c in (allowlist.config_at(work, b) for b in base) if c is not None), None)
+    cap = allowlist.attachment_cap(config if base else allowlist.config_at(work, new))
+    problems = allowlist.judge_commit(work, new, cap=cap)
+    commits = _run(work, "rev-list", new, "--not", *base)[1].split() if base else _run(work, "rev-list", new)[1].split()
+    for commit, entries in allowlist.changed(work, [c for c in commits if c != new]).items():
+        problems += allowlist.judge(entries, lambda sha: allowlist.blob(work, sha), cap, commit)
+    seen, out = set(), []
+    for p in problems:
+        if (p.path, p.code) not in seen:
+            seen.add((p.path, p.code))
+            out.append(f"{p} [{p.code}]")
+    if len(out) > MAX_REPORTED:
+        out = out[:MAX_REPORTED] + [tr("……另有 %d 处", "… and %d more") % (len(out) - MAX_REPORTED)]
+    return out

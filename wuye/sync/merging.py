@@ -71,10 +71,17 @@ _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)$")
 
 
 def driver_command() -> str:
-    """The command git runs: this very interpreter, so a venv install works without PATH."""
+    """The command git runs: this very interpreter, so a venv install works without PATH.
+
+    Isolated (`-I`): git starts the driver in the store's top folder, and a plain `python -m`
+    puts that folder first on sys.path, so a `wuye/` package, a `sitecustomize.py` or any module
+    committed at the store's root by another office would run here, with this clerk's keys, on
+    the next merge (a `wuye sync` or a plain `git pull`). `-I` leaves the working folder off the
+    path and ignores PYTHON* variables and the user's site folder: only the installed wuye runs.
+    """
     import shlex
 
-    return f"{shlex.quote(sys.executable)} -m wuye merge-driver %O %A %B %P"
+    return f"{shlex.quote(sys.executable)} -I -m wuye merge-driver %O %A %B %P"
 
 
 def register(root: Path) -> None:

@@ -41,7 +41,8 @@ from wuye.storage import git as audit
 from wuye.sync import merging
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
-from wuye.storage import layout
+from wuye.storage import layout, reading
+from wuye.storage.atomic import write_atomic
 from wuye.storage.store import Store, recover
 
 SIGNED_RE = layout.BY_NAME["step"].compiled
@@ -150,8 +151,10 @@ def add_remote(store: Store, name: str, url: str, actor_id: str | None = None, c
         configure(root)
         if central is not None or fpr is not None:
             pins.write(root, central=central, root=fpr)
-    attributes = store.path(".gitattributes")
-    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    try:  # never through a link: its target would be copied into the store and committed
+        text = store.read_bytes(".gitattributes").decode("utf-8", "replace")
+    except OSError:
+        text = ""
     missing = [line for line in merging.GITATTRIBUTES.splitlines(keepends=True) if line not in text.splitlines(keepends=True)]
     if not missing:
         return None
@@ -455,7 +458,10 @@ def _refuse_markers(root: Path) -> None:
         p = root / name
         if not p.is_file() or p.stat().st_size > 4 * 1024 * 1024:
             continue
-        data = p.read_bytes()
+        try:
+            data = reading.read_bytes(root, name)  # a link is never read (verify refuses it)
+        except OSError:
+            continue
         if b"\0" in data:
             continue
         text = data.decode("utf-8", errors="replace")
@@ -476,9 +482,12 @@ def _regenerate_signers(root: Path) -> None:
         text = allowed_signers_text(all_staff(Store(root)))
     except WuyeError:
         return  # a staff file that does not read: `wuye verify` will say which
-    target = root / ALLOWED_SIGNERS
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
+    try:
+        current = reading.read_bytes(root, ALLOWED_SIGNERS)
+    except OSError:  # missing, or a link: replaced by the file itself, never written through
+        current = None
+    if current != text.encode("utf-8"):
+        write_atomic(root / ALLOWED_SIGNERS, text.encode("utf-8"), sync=False)
         _ok(root, "add", "--", ALLOWED_SIGNERS)
 
 

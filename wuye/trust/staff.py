@@ -129,7 +129,7 @@ def _staff_text(store: Store, member: Staff) -> str:
     p = store.path(rel)
     if p.is_file():
         try:
-            doc = yamlio.load_roundtrip(p.read_text(encoding="utf-8"))
+            doc = yamlio.load_roundtrip(store.read_text(rel))  # never through a link
         except Exception:  # a damaged file is rewritten from the chain, which is what counts
             doc = None
         if isinstance(doc, dict):

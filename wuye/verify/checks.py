@@ -31,6 +31,7 @@ from wuye.storage.store import Store
 from wuye.verify.authority_check import check_authority, history_problems
 from wuye.verify.context import Context, yaml_names
 from wuye.verify.files import check_unit_files
+from wuye.verify.layout_check import check_layout
 from wuye.verify.receipts_check import check_receipts
 from wuye.verify.statements import check_statements
 
@@ -328,7 +329,7 @@ def record_verified(store: Store) -> None:
 
 
 CHECKS = [check_settings, check_workflow, check_staff, check_authority, check_units, check_archive, check_attachments,
-          check_case_ids, check_cases, check_statements, check_receipts, check_history]
+          check_case_ids, check_cases, check_statements, check_receipts, check_layout, check_history]
 
 
 def verify(store: Store, root: str | None = None) -> Report:

@@ -18,12 +18,12 @@ from wuye.storage import yamlio
 
 def read_raw(root: Path, rel: str) -> bytes:
     """A store file's bytes; a missing file or a folder refused as yamlio.read_text refuses it."""
-    path = root / rel
+    from wuye.storage.reading import read_bytes
+
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return read_bytes(root, rel)
     except (FileNotFoundError, IsADirectoryError):
-        yamlio.read_text(path, rel)  # raises the located refusal
+        yamlio.read_text(root / rel, rel)  # raises the located refusal
         raise
 
 
@@ -81,23 +81,32 @@ def check_archive_files(root: str, rels: list[str]) -> list[list]:
 
 def check_attachment(root: Path, tid: str, filename: str, entry_id, doc, problems: list) -> list:
     """Check one attachment; [its path in the store, its blob id] for the cache, the blob id None
-    when the result cannot be keyed by the file's content alone (a symlink on the way)."""
+    when the result cannot be keyed by the file's content alone (it could not be read)."""
+    from wuye.storage.reading import NotPlainFile, open_fd
+
     rel = f"tenants/{tid}/{filename}"
-    tdir = root / "tenants" / tid
-    target = (tdir / doc.path).resolve()
-    plain = Path(os.path.normpath(tdir.resolve() / doc.path))
-    where = os.path.relpath(plain, root.resolve())
-    if not target.is_relative_to(tdir.resolve()):
+    base = root.resolve()
+    tdir = base / "tenants" / tid
+    plain = Path(os.path.normpath(tdir / doc.path))
+    where = os.path.relpath(plain, base)
+    if not plain.is_relative_to(tdir):
         problems.append(Problem(rel, tr("%s 的附件路径 %s 超出租户目录", "%s: attachment path %s leaves the tenant folder") % (entry_id, doc.path),
                                 code="attachment.outside"))
         return [where, None]
-    if not target.is_file():
+    # Opened without following any link (storage/reading.py): a link is refused, not hashed.
+    try:
+        fd = open_fd(base, where)
+    except NotPlainFile as e:
+        problems.append(Problem(rel, tr("%s 的附件 %s：%s", "%s: attachment %s: %s") % (entry_id, doc.path, e.problems[0].message),
+                                code=e.problems[0].code))
+        return [where, None]
+    except OSError:
         problems.append(Problem(rel, tr("%s 的附件 %s 不存在", "%s: attachment %s is missing") % (entry_id, doc.path),
                                 code="attachment.missing"))
-        return [where, "-" if target == plain else None]
+        return [where, "-"]
     h = hashlib.sha256()
-    g = hashlib.sha1(b"blob %d\0" % target.stat().st_size)
-    with open(target, "rb") as f:
+    with os.fdopen(fd, "rb") as f:
+        g = hashlib.sha1(b"blob %d\0" % os.fstat(f.fileno()).st_size)
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
             g.update(chunk)
@@ -105,4 +114,4 @@ def check_attachment(root: Path, tid: str, filename: str, entry_id, doc, problem
         problems.append(Problem(rel, tr("%s 的附件 %s 与登记的 sha256 不符（文件被替换或改动）",
                                         "%s: attachment %s does not match its sha256 (replaced or changed)") % (entry_id, doc.path),
                                 code="attachment.digest"))
-    return [where, g.hexdigest() if target == plain else None]
+    return [where, g.hexdigest()]
