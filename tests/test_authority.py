@@ -475,3 +475,27 @@ def test_an_older_store_gets_its_root_once(tmp_path, run, refused):
     assert run("staff", "key", "wangli", "--as", "chenjing", store=root).exit_code == 0
     r = run("verify", store=root)
     assert r.exit_code == 0, r.stdout + r.stderr
+
+
+def test_the_central_pins_the_root_and_refuses_a_push_with_another_chain(store, run, tmp_path):
+    root = pins.read(store.root)["root"]
+    central = tmp_path / "central.git"
+    assert run("remote", "init-central", central, "--root", "SHA256:not a root!", store=None).exit_code == 1
+    assert not central.exists()
+    assert run("remote", "init-central", central, "--root", root, store=None).exit_code == 0
+    assert pins.read(central)["root"] == root
+    assert run("remote", "add", "origin", central).exit_code == 0
+    assert run("sync", "--as", "wangli").exit_code == 0
+    # A chain of someone's own making (a new root) pushed with plain git: the hook refuses it.
+    for p in store.path("authority").glob("*.yaml"):
+        p.unlink()
+    pem, public = signing.generate_key("mallory@wuye")
+    signing.save_private_key("mallory", pem, public)
+    mallory = staff.Staff(id="mallory", name="马洛", departments=["management"], keys=[StaffKey(public_key=public, valid_from=store.now())])
+    data = authority.record_data(store, None, "mallory", "init", None, [mallory])
+    authority.sign_data(data, "mallory")
+    store.path(authority.rel_of(1)).write_text(yamlio.dumps(data), encoding="utf-8")
+    commit_by_hand(type("M", (), {"store": store}))
+    push = subprocess.run(["git", "push", "origin", "main"], cwd=store.root, capture_output=True, text=True,
+                          env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull})
+    assert push.returncode != 0 and "authority/0001.yaml" in push.stderr and root in push.stderr, push.stderr

@@ -129,6 +129,8 @@ def remote_init_central(
     path: Path = typer.Argument(..., help=tr("中央仓库（裸仓库）的目录", "the central (bare) repository's folder")),
     update: bool = typer.Option(False, "--update", help=tr("只重写已有中央仓库的钩子和设置（没有回执密钥时生成一个）", "only rewrite the hooks and settings of an existing central repository (making its receipt key if it has none)")),
     show_key: bool = typer.Option(False, "--show-key", help=tr("只显示中央仓库签回执用的公钥", "only print the public key the central signs receipts with")),
+    root_fpr: str = typer.Option(None, "--root", help=tr("固定档案库的授权根指纹（SHA256:…）：推送的授权链须从它开始",
+                                                         "pin the store's authority root fingerprint (SHA256:…): every push's chain must start from it")),
 ):
     """新建有检查钩子的中央仓库 / create a central repository guarded by hooks."""
     from wuye.sync import central as centrals
@@ -136,7 +138,7 @@ def remote_init_central(
     if show_key:
         typer.echo(centrals.show_key(path))
         return
-    root = centrals.init_central(path, update)
+    root = centrals.init_central(path, update, root_fpr)
     typer.echo(str(root))
     say(tr("中央仓库 %s 已就绪：推送须为快进，不许删除分支，结果须通过 wuye verify。下一步：在档案库中 wuye remote add origin %s，再 wuye sync",
            "the central repository %s is ready: pushes must fast-forward, branches cannot be deleted, and the result must pass wuye verify. "

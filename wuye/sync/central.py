@@ -57,15 +57,27 @@ def hook_text() -> str:
     )
 
 
-def init_central(path: Path, update: bool = False) -> Path:
-    """A bare repository with the guard hook; `update` rewrites the hook of an existing one."""
-    from wuye.storage import git as audit
+def init_central(path: Path, update: bool = False, root: str | None = None) -> Path:
+    """A bare repository with the guard hook; `update` rewrites the hook of an existing one. With
+    `root`, the store's authority root is pinned here: a push whose chain starts elsewhere fails."""
+    import re
 
+    from wuye.storage import git as audit
+    from wuye.trust import pins
+
+    if root is not None and not re.fullmatch(r"SHA256:[A-Za-z0-9+/]+", root.strip()):
+        raise WuyeError(tr("--root 应为授权根的指纹 SHA256:…，而不是 %r", "--root takes the authority root's fingerprint, SHA256:…, not %r") % root)
     path = Path(path).expanduser()
+    if update and root is not None and (path / "HEAD").is_file():
+        pinned = pins.read(path).get("root")
+        if pinned is not None and pinned != root.strip():
+            raise WuyeError(tr("中央仓库已固定授权根 %s，与 --root %s 不符", "the central repository pins the root %s, not --root %s") % (pinned, root))
     if update:
         if not (path / "HEAD").is_file() or not (path / "objects").is_dir():
             raise WuyeError(tr("%s 不是裸仓库，无法更新其钩子", "%s is not a bare repository, so its hook cannot be updated") % path)
         _install(path)
+        if root is not None:
+            pins.write(path, root=root.strip())
         return path.resolve()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise WuyeError(tr("%s 已存在且不是空目录；请指定一个新目录（已有的中央仓库可用 --update 更新钩子）",
@@ -75,6 +87,8 @@ def init_central(path: Path, update: bool = False) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         audit.run(None, "init", "-q", "--bare", "--initial-branch=main", str(path.resolve()), cwd=path)
         _install(path)
+        if root is not None:
+            pins.write(path, root=root.strip())
     except (audit.GitFailed, OSError) as e:
         _remove(path, keep_root=not created)
         raise WuyeError(tr("无法新建中央仓库 %s：%s", "cannot create the central repository %s: %s") % (path, e)) from None
@@ -220,15 +234,19 @@ def pre_receive(lines: list[str]) -> list[str]:
     try:
         audit.run(None, "init", "-q", str(work), cwd=work)
         (audit.common_dir(work) / "objects" / "info" / "alternates").write_text("\n".join(objects) + "\n")
+        from wuye.trust import pins
+
+        root = pins.read(central).get("root")  # `init-central --root`: pushes are judged from it
         for old, new, ref in updates:
-            out += [f"{ref}: {p}" for p in check_update(work, old, new, ref, existing)]
+            out += [f"{ref}: {p}" for p in check_update(work, old, new, ref, existing, root)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
 
 
-def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) -> list[str]:
-    """One ref update of a push, checked in `work` (a repository that can read the pushed objects)."""
+def check_update(work: Path, old: str, new: str, ref: str, existing: list[str], root: str | None = None) -> list[str]:
+    """One ref update of a push, checked in `work` (a repository that can read the pushed objects),
+    its authority chain judged from `root`, the fingerprint the central pinned."""
     from wuye.verify import checks as verifying
     from wuye.storage.store import Store
 
@@ -256,7 +274,7 @@ def check_update(work: Path, old: str, new: str, ref: str, existing: list[str]) 
     from wuye.storage import git as audit
 
     (audit.git_dir(work) / verifying.VERIFIED_HEAD).unlink(missing_ok=True)
-    return [str(p) for p in verifying.verify(Store(work)).errors]
+    return [str(p) for p in verifying.verify(Store(work), root).errors]
 
 
 MAX_REPORTED = 50  # a push of 10,000 junk files is refused in a screenful, not 10,000 lines
