@@ -66,6 +66,19 @@ def hand_entry(mo, step, signer, signed_at, key=None, version=None, data=None):
     return rel
 
 
+def replace_the_chain(store) -> None:
+    """Every authority record deleted and a root of mallory's own making put in, committed by hand."""
+    for p in store.path("authority").glob("*.yaml"):
+        p.unlink()
+    pem, public = signing.generate_key("mallory@wuye")
+    signing.save_private_key("mallory", pem, public)
+    mallory = staff.Staff(id="mallory", name="马洛", departments=["management"], keys=[StaffKey(public_key=public, valid_from=store.now())])
+    data = authority.record_data(store, None, "mallory", "init", None, [mallory])
+    authority.sign_data(data, "mallory")
+    store.path(authority.rel_of(1)).write_text(yamlio.dumps(data), encoding="utf-8")
+    commit_by_hand(type("M", (), {"store": store}))
+
+
 # --- the root ------------------------------------------------------------------------------------
 
 
@@ -412,15 +425,7 @@ def test_an_authority_record_rewritten_in_history(store, run):
 
 def test_a_replaced_root_does_not_match_the_pin(store, run, refused):
     """Someone replaces the whole chain with one of their own making (a new root they signed)."""
-    for p in store.path("authority").glob("*.yaml"):
-        p.unlink()
-    pem, public = signing.generate_key("mallory@wuye")
-    signing.save_private_key("mallory", pem, public)
-    mallory = staff.Staff(id="mallory", name="马洛", departments=["management"], keys=[StaffKey(public_key=public, valid_from=store.now())])
-    data = authority.record_data(store, None, "mallory", "init", None, [mallory])
-    authority.sign_data(data, "mallory")
-    store.path(authority.rel_of(1)).write_text(yamlio.dumps(data), encoding="utf-8")
-    commit_by_hand(type("M", (), {"store": store}))
+    replace_the_chain(store)
     code, problems = verify_json(run)
     assert code == 1 and found(problems, "authority/0001.yaml", "authority.root-mismatch")
     refused(run("verify", "--root", "SHA256:notthisone"), "--root")
@@ -487,15 +492,7 @@ def test_the_central_pins_the_root_and_refuses_a_push_with_another_chain(store, 
     assert run("remote", "add", "origin", central).exit_code == 0
     assert run("sync", "--as", "wangli").exit_code == 0
     # A chain of someone's own making (a new root) pushed with plain git: the hook refuses it.
-    for p in store.path("authority").glob("*.yaml"):
-        p.unlink()
-    pem, public = signing.generate_key("mallory@wuye")
-    signing.save_private_key("mallory", pem, public)
-    mallory = staff.Staff(id="mallory", name="马洛", departments=["management"], keys=[StaffKey(public_key=public, valid_from=store.now())])
-    data = authority.record_data(store, None, "mallory", "init", None, [mallory])
-    authority.sign_data(data, "mallory")
-    store.path(authority.rel_of(1)).write_text(yamlio.dumps(data), encoding="utf-8")
-    commit_by_hand(type("M", (), {"store": store}))
+    replace_the_chain(store)
     push = subprocess.run(["git", "push", "origin", "main"], cwd=store.root, capture_output=True, text=True,
                           env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull})
     assert push.returncode != 0 and "authority/0001.yaml" in push.stderr and root in push.stderr, push.stderr
