@@ -449,7 +449,9 @@ def test_ssh_keygen_checks_an_authority_record(store, run, tmp_path):
     body.write_bytes(run("trust", "payload", "2").stdout_bytes)
     rec = yamlio.read(store.path(authority.rel_of(2)), "x")
     sig = tmp_path / "sig"
-    sig.write_text(str(rec["signatures"][0]["signature"]))
+    sig.write_text(run("trust", "payload", "2", "--signature", "sunhao").stdout)
+    assert sig.read_text() == str(rec["signatures"][0]["signature"])
+    assert run("trust", "payload", "2", "--signature", "wangli").exit_code == 1
     ok = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(store.path("allowed_signers")), "-I", "sunhao",
                          "-n", "wuye-authority", "-s", str(sig)], stdin=body.open("rb"), capture_output=True, text=True)
     assert ok.returncode == 0 and "Good" in ok.stdout, ok.stderr

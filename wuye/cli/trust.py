@@ -105,7 +105,8 @@ def update(ctx: typer.Context, as_: str = typer.Option(None, "--as", help=AS_HEL
 
 
 @app.command("payload")
-def payload(ctx: typer.Context, version: int = typer.Argument(..., help=tr("版本号", "the version"))):
+def payload(ctx: typer.Context, version: int = typer.Argument(..., help=tr("版本号", "the version")),
+            signature: str = typer.Option(None, "--signature", help=tr("改为输出这位签名人的签名（SSHSIG）", "print this signer's signature (SSHSIG) instead"))):
     """输出某版本被签名的字节（RFC 8785），供 ssh-keygen -Y verify 核验 / print a version's signed bytes, for ssh-keygen."""
     from wuye.errors import WuyeError
     from wuye.trust import authority
@@ -114,4 +115,11 @@ def payload(ctx: typer.Context, version: int = typer.Argument(..., help=tr("版�
     v = authority.load(store).at(version)
     if v is None:
         raise WuyeError(tr("没有授权第 %d 版", "there is no authority version %d") % version)
-    sys.stdout.buffer.write(v.body)
+    if signature is None:
+        sys.stdout.buffer.write(v.body)
+        return
+    found = [s.signature for s in v.record.signatures if s.signer == signature]
+    if not found:
+        raise WuyeError(tr("授权第 %d 版没有 %s 的签名（签名人：%s）", "authority version %d has no signature by %s (signed by: %s)")
+                        % (version, signature, ", ".join(s.signer for s in v.record.signatures)))
+    sys.stdout.write(found[0] if found[0].endswith("\n") else found[0] + "\n")
