@@ -115,10 +115,12 @@ def _actor(store: Store, base, actor_id: str | None):
 
 
 def _need_manager(base, actor, what_zh: str, what_en: str):
-    if actor is None or "management" not in actor.departments:
-        who = actor.id if actor is not None else tr("（未说明操作人）", "(no one named)")
+    if actor is None:
+        raise WuyeError(tr("%s须由管理层办理；请用 --as 经理（或环境变量 WUYE_USER）说明是哪位经理",
+                           "%s takes a manager; say which with --as MANAGER (or WUYE_USER)") % tr(what_zh, what_en))
+    if "management" not in actor.departments:
         raise WuyeError(tr("%s须由管理层办理（%s 不是管理层）；请用 --as 经理",
-                           "%s takes a manager (%s is not in management); use --as MANAGER") % (tr(what_zh, what_en), who))
+                           "%s takes a manager (%s is not in management); use --as MANAGER") % (tr(what_zh, what_en), actor.id))
     return actor
 
 
