@@ -153,26 +153,6 @@ def present(root: Path) -> bool:
     return _tip(root) is not None
 
 
-def _objects(root: Path, specs: list[str]) -> dict[str, bytes | None]:
-    """The contents of many objects in one `git cat-file --batch`; None for a missing one."""
-    if not specs:
-        return {}
-    status, out, _ = audit.call(root, "cat-file", "--batch", input="".join(s + "\n" for s in specs).encode())
-    found: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in specs:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) != 3 or header[1] == b"missing":
-            found[spec] = None
-            continue
-        size = int(header[2])
-        found[spec] = out[pos:pos + size]
-        pos += size + 1
-    return found
-
-
 def check(root: Path, central_key: str | None) -> tuple[list[Receipt], list[Problem]]:
     """The receipts of `root`, oldest first, and what is wrong with them: a receipt that does not
     read, one not signed by `central_key` (None: not pinned, so signatures go unchecked and one
@@ -183,7 +163,7 @@ def check(root: Path, central_key: str | None) -> tuple[list[Receipt], list[Prob
     problems: list[Problem] = []
     lines = audit.run(root, "rev-list", "--parents", "--topo-order", "--reverse", tip).split("\n")
     commits = [line.split() for line in lines if line.strip()]
-    contents = _objects(root, [f"{c[0]}:{name}" for c in commits for name in (JSON_FILE, SIG_FILE)])
+    contents = audit.blobs(root, [f"{c[0]}:{name}" for c in commits for name in (JSON_FILE, SIG_FILE)])
     receipts: list[Receipt] = []
     if central_key is None:
         problems.append(Problem(REF, tr(
