@@ -127,6 +127,22 @@ def tenant(store):
     return store
 
 
+# --- comparing values read by two YAML readers --------------------------------------------------
+
+
+def same_value(a, b, strict_sequences: bool = False) -> bool:
+    """Equal values of the same types, keys in the same order, NaN equal to NaN; with
+    `strict_sequences` a list is not a tuple either."""
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same_value(a[k], b[k], strict_sequences) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return ((type(a) is type(b)) or not strict_sequences) and len(a) == len(b) and \
+            all(same_value(x, y, strict_sequences) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
 # --- running the CLI -------------------------------------------------------------------------
 
 _DEFAULT = object()

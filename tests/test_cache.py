@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import os
 import textwrap
 
 import pytest
 
-from conftest import git
+from conftest import git, same_value
 from test_moveout import MoveOut, plain_git
 
 import test_verify
@@ -74,13 +73,7 @@ STORE_RULES = {"<<: {a: 1}\nb: 2\n": "f.yaml:1:1", "a: {<<: [{x: 1}, {y: 2}], z:
 
 
 def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
+    return same_value(a, b, strict_sequences=True)
 
 
 def test_yamlio_builds_with_the_fast_builder(monkeypatch):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from conftest import same_value
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from wuye.errors import WuyeError
@@ -62,13 +64,7 @@ def documents(draw):
 
 
 def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
+    return same_value(a, b)
 
 
 COUNTS: dict[str, int] = {}

@@ -10,13 +10,14 @@ suite reads shows up here first.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from conftest import same_value
 
 from wuye.errors import WuyeError
 from wuye.storage import yamlio
@@ -41,13 +42,7 @@ def json_documents(text: str) -> list:
 
 
 def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
+    return same_value(a, b)
 
 
 def as_json(value):
