@@ -154,8 +154,8 @@ def test_set_values_are_parsed_by_the_model_and_phones_stay_strings(tenant, run)
 
 def test_money_is_kept_as_a_two_place_string(tenant, run):
     add(run, "T0001", "payments", "--set", "kind=fee", "--set", "item=物业管理费", "--set", "period=2026-11",
-        "--set", "amount=12,000", "--set", "paid=6000.5")
-    add(run, "T0001", "payments", "--set", "kind=deposit", "--set", "item=租赁押金", "--set", "amount=36000")
+        "--set", "amount=12,000", "--set", "paid=6000.5", who="liuyang")
+    add(run, "T0001", "payments", "--set", "kind=deposit", "--set", "item=租赁押金", "--set", "amount=36000", who="liuyang")
     fee, deposit = read(tenant, "tenants/T0001/payments.yaml")["entries"]
     assert (fee["amount"], fee["paid"]) == ("12000.00", "6000.50")
     assert deposit["deposit_status"] == "held" and deposit["paid"] == "0.00"

@@ -25,10 +25,12 @@ ORDER = ("notice", "application", "return_pass", "engineering_inspection", "secu
          "settlement", "handover", "release")
 TITLES = {"notice": "租售部书面通知", "application": "迁出申请/确认单", "return_pass": "退证",
           "engineering_inspection": "工程部验房", "security_inspection": "保安部检查",
-          "settlement": "财务结算", "handover": "客服交接", "release": "放行并通知"}
+          "settlement": "财务结算", "handover": "客服交接", "release": "放行并通知",
+          "payout": "退款支付", "collection": "应补款收取", "writeoff": "核销或转催收"}
 SIGNERS = {"notice": "zhaomin", "application": "wangli", "return_pass": "wangli",
            "engineering_inspection": "zhangwei", "security_inspection": "chenjing",
-           "settlement": "liuyang", "handover": "wangli", "release": "chenjing"}
+           "settlement": "liuyang", "handover": "wangli", "release": "chenjing",
+           "payout": "liuyang", "collection": "liuyang", "writeoff": "sunhao"}
 NAMES = {"wangli": "王丽", "zhangwei": "张伟", "liuyang": "刘洋", "chenjing": "陈静", "zhaomin": "赵敏", "sunhao": "孙浩"}
 DEPTS = {"wangli": "客服部", "zhangwei": "工程部", "liuyang": "财务部", "chenjing": "保安部", "zhaomin": "租售部"}
 
@@ -79,7 +81,9 @@ class MoveOut:
         p.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         return p
 
-    def archive(self, category, data, as_="wangli"):
+    def archive(self, category, data, as_=None):
+        # Money is finance's to record; the rest the customer-service clerk's.
+        as_ = as_ or ("liuyang" if category == "payments" else "wangli")
         r = self.run("archive", "add", self.tenant_id, category, "--file", self.file(data), "--as", as_)
         assert r.exit_code == 0, r.stderr
         return r
@@ -102,6 +106,27 @@ class MoveOut:
     def settle(self, *extra, as_="liuyang", case=None):
         return self.run("moveout", "settle", case or self.case, "--as", as_, *extra)
 
+    def balance(self):
+        """The balance of the latest settlement revision, as signed."""
+        from decimal import Decimal
+
+        revs = sorted(self.store.path(self.step_rel("settlement")).parent.glob("settlement*.yaml"),
+                      key=lambda p: int(p.name.split(".")[1]) if p.name.count(".") == 2 else 1)
+        from wuye.storage import yamlio
+
+        return Decimal(yamlio.read(revs[-1], "x")["data"]["balance"])
+
+    def pay(self, **changes):
+        """Finance moves the settlement's money: pays the refund out, or receives the amount due."""
+        b = self.balance()
+        if b > 0:
+            return self.ok(self.sign("payout", {"amount": str(b), "paid_on": self.store.now().date().isoformat(), "method": "transfer",
+                                                "account": "6222020200112233445", "voucher": "FK-2026-0042", **changes}))
+        if b < 0:
+            return self.ok(self.sign("collection", {"amount": str(-b), "received_on": self.store.now().date().isoformat(), "method": "transfer",
+                                                    "receipt_no": "SK-2026-0042", **changes}))
+        return None
+
     def ok(self, result):
         assert result.exit_code == 0, (result.stdout, result.stderr)
         return result
@@ -119,6 +144,9 @@ class MoveOut:
                 continue
             if step == "settlement":
                 self.ok(self.settle())
+            elif step == "release":
+                self.pay()
+                self.ok(self.sign(step, data.get(step)))
             else:
                 self.ok(self.sign(step, data.get(step)))
         return self.case
@@ -224,12 +252,23 @@ def test_a_case_through_every_step_one_commit_each(mo, run, git_log, snapshot):
     mo.ok(mo.sign("handover"))
     _check_step_commit(store, git_log, before, case, "handover", [mo.step_rel("handover")])
 
+    # The tenant owes 678.20: release is refused until finance receives it.
+    refused = mo.sign("release")
+    assert refused.exit_code == 1 and "客户应补 678.20 元" in refused.stderr
+    before = len(git_log(store))
+    mo.pay()
+    _check_step_commit(store, git_log, before, case, "collection", [mo.step_rel("collection")])
+
     before = len(git_log(store))
     r = mo.ok(mo.sign("release"))
     assert "已签字" in r.stderr
     _check_step_commit(store, git_log, before, case, "release", [
         mo.step_rel("release"), f"{cdir}/{case}/case.yaml", "units/1205.yaml", "tenants/T0001/profile.yaml",
-        "tenants/T0001/contacts.yaml", "tenants/T0001/correspondence.yaml"])
+        "tenants/T0001/contacts.yaml", "tenants/T0001/correspondence.yaml", "tenants/T0001/payments.yaml"])
+    due = yamlio.read(store.path("tenants/T0001/payments.yaml"), "p")["entries"][-1]
+    assert {k: due[k] for k in ("kind", "item", "source", "source_ref", "amount", "paid", "receipt_no", "written_off")} == {
+        "kind": "fee", "item": "迁出结算应补款", "source": "settlement", "source_ref": case, "amount": "678.20",
+        "paid": "678.20", "receipt_no": "SK-2026-0042", "written_off": False}
 
     # The closing effects, all in the release commit just checked.
     case_info = yamlio.read(store.path(f"{cdir}/{case}/case.yaml"), "c")
@@ -254,17 +293,21 @@ def test_a_case_through_every_step_one_commit_each(mo, run, git_log, snapshot):
     board, r = mo.status()
     assert r.exit_code == 0
     assert board["status"] == "closed" and board["problems"] == [] and board["next"] == []
-    assert [s["step"] for s in board["steps"]] == list(ORDER)
-    assert all(s["state"] == "done" and s["revision"] == 1 for s in board["steps"])
-    assert [(s["step"], s["signer"]) for s in board["steps"]] == [(s, SIGNERS[s]) for s in ORDER]
-    assert [s["number"] for s in board["standards"]] == list("1234567")
+    signed = [*ORDER[:6], "collection", *ORDER[6:]]
+    assert [s["step"] for s in board["steps"] if s["state"] == "done"] == signed
+    # The payout and the writeoff were not needed: the tenant owed money and paid it.
+    assert {s["step"]: s["state"] for s in board["steps"] if s["state"] != "done"} == {"payout": "not_needed", "writeoff": "not_needed"}
+    assert all(s["revision"] == 1 for s in board["steps"] if s["state"] == "done")
+    assert [(s["step"], s["signer"]) for s in board["steps"] if s["state"] == "done"] == [(s, SIGNERS[s]) for s in signed]
+    assert [s["number"] for s in board["standards"]] == ["1", "2", "3", "3.1", "4", "5", "6", "7"]
     assert all(s["met"] for s in board["standards"]), board["standards"]
-    assert "FX-2026-118" in board["standards"][6]["detail"]
+    assert "客户应补 678.20 元：已收 678.20 元" in board["standards"][3]["detail"]
+    assert "FX-2026-118" in board["standards"][7]["detail"]
     r = run("moveout", "status", case)  # the human board says the same
-    assert r.exit_code == 0 and "已结案" in r.stdout and r.stdout.count("✓ 已签") == 8
+    assert r.exit_code == 0 and "已结案" in r.stdout and r.stdout.count("✓ 已签") == 9 and r.stdout.count("不需要") == 2
 
     all_cases = json.loads(run("moveout", "list", "--json").stdout)
-    assert [(c["case"], c["status"], c["steps_signed"]) for c in all_cases] == [(case, "closed", sorted(ORDER))]
+    assert [(c["case"], c["status"], c["steps_signed"]) for c in all_cases] == [(case, "closed", sorted(signed))]
     assert json.loads(run("moveout", "list", "--open", "--json").stdout) == []
 
     assert run("verify").exit_code == 0
@@ -360,12 +403,13 @@ def test_status_shows_what_is_ready_and_what_is_blocked(mo, run):
     states = {s["step"]: s["state"] for s in board["steps"]}
     assert states == {"notice": "done", "application": "done", "return_pass": "ready",
                       "engineering_inspection": "ready", "security_inspection": "ready",
-                      "settlement": "blocked", "handover": "blocked", "release": "blocked"}
+                      "settlement": "blocked", "handover": "blocked", "release": "blocked",
+                      "payout": "blocked", "collection": "blocked", "writeoff": "blocked"}
     assert {n["step"] for n in board["next"]} == {"return_pass", "engineering_inspection", "security_inspection"}
     waiting = {s["step"]: s["waiting_for"] for s in board["steps"]}
     assert sorted(waiting["settlement"]) == ["engineering_inspection", "return_pass", "security_inspection"]
     met = {s["number"]: s["met"] for s in board["standards"]}
-    assert met == {"1": True, "2": False, "3": False, "4": False, "5": False, "6": True, "7": False}
+    assert met == {"1": True, "2": False, "3": False, "3.1": False, "4": False, "5": False, "6": True, "7": False}
     r = run("moveout", "status", mo.case)
     assert "下一步" in r.stderr and "工程部验房" in r.stderr
 
@@ -510,6 +554,7 @@ def test_keys_kept_and_not_charged_block_release_until_settle_correct_charges_th
     assert rev3["supersedes"] == previous and rev3["data"]["lines"] == lines
     assert git_log(mo.store)[0].files == [mo.step_rel("settlement", 3)]
 
+    mo.pay()
     mo.ok(mo.sign("release"))
     board, _ = mo.status()
     assert board["status"] == "closed" and all(s["met"] for s in board["standards"])
@@ -523,6 +568,7 @@ def test_an_unmet_parking_lease_blocks_release(mo, snapshot, refused):
     refused(mo.sign("release"), "车位 B2-017 未退租")
     assert snapshot(mo.store) == before
     mo.ok(mo.sign("handover", {**DATA["handover"], "parking_lease_terminated": True}, None, "--correct"))
+    mo.pay()
     mo.ok(mo.sign("release"))
 
 
@@ -534,6 +580,7 @@ def test_an_archive_change_after_settlement_blocks_release(mo, snapshot, refused
     assert snapshot(mo.store) == before
     r = mo.ok(mo.settle("--correct", "--json"))
     assert json.loads(r.stdout)["balance"] == "-1828.20"
+    mo.pay()
     mo.ok(mo.sign("release"))
 
 

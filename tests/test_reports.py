@@ -152,6 +152,8 @@ def built(_store_template, tmp_path_factory):
                                                     "ac_off": True, "damages": [{"location": "卫生间", "description": "洗手盆开裂", "amount": "300.00"}]}),
             ("security_inspection", "chenjing", {"extinguishers_returned": 2, "fire_equipment_ok": True}),
             ("settle", "liuyang", None),
+            # 10000.00 - 300.00 (damage) - 23.5 × 1.20 (electricity) = 9671.80, paid out before release.
+            ("payout", "liuyang", {"amount": "9671.80", "paid_on": "2025-11-19", "method": "transfer", "voucher": "FK-2025-001"}),
             ("handover", "wangli", {"keys_returned": 2, "customer_cards_returned": 1, "renovation": "restored",
                                     "lease_terminated": True, "new_phone": "13998765432", "forwarding_address": "北京市朝阳区建国路 88 号"}),
             ("release", "chenjing", {"release_pass_no": "FX-2025-001", "released_on": "2025-11-20"}),

@@ -75,7 +75,7 @@ def test_the_release_seals_every_other_entry_and_the_closed_case_verifies(mo, ru
     steps = mo.store.path(f"tenants/T0001/moveout/{mo.case}/steps")
     others = sorted(p.name for p in steps.iterdir() if p.name != "release.yaml")
     assert others == ["application.yaml", "engineering_inspection.yaml", "handover.yaml", "notice.yaml",
-                      "return_pass.yaml", "security_inspection.yaml", "settlement.yaml"]
+                      "payout.yaml", "return_pass.yaml", "security_inspection.yaml", "settlement.yaml"]
     assert release["seals"] == {name: digest_of(mo, f"tenants/T0001/moveout/{mo.case}/steps/{name}") for name in others}
     # The seals are inside what was signed: the signature checks over them.
     signing.verify(moveout.payload_of(release), release["signature"], signing.signature_public_key(release["signature"]))
@@ -341,6 +341,7 @@ def test_whoever_settled_may_not_release(mo, run):
     before = snapshot(mo.store)
     refused(mo.sign("release", as_="lihua"), "separate: [settlement, release]", "财务结算", "lihua", "李华")
     assert snapshot(mo.store) == before
+    mo.pay()
     mo.ok(mo.sign("release", as_="chenjing"))
     assert verify_json(run) == (0, [])
 

@@ -136,7 +136,7 @@ def test_the_statement_matches_the_one_worked_out_by_hand(mo, snapshot):
     assert f"balance: '{BALANCE}'" in text or f'balance: "{BALANCE}"' in text
 
     board, _ = mo.status()
-    assert board["standards"][2]["met"] and f"退还 {BALANCE} 元" in board["standards"][2]["detail"]
+    assert board["standards"][2]["met"] and f"应退 {BALANCE} 元" in board["standards"][2]["detail"]
 
 
 def test_the_printed_statement_shows_every_line_and_the_refund(mo):
@@ -168,7 +168,7 @@ def test_a_negative_balance_is_an_amount_due(mo):
     assert (s["credits"], s["charges"], s["balance"]) == ("1000.00", "1562.76", "-562.76")
     assert mo.entry("settlement")["data"]["balance"] == "-562.76"
     board, _ = mo.status()
-    assert board["standards"][2]["met"] and "客户补交 562.76 元" in board["standards"][2]["detail"]
+    assert board["standards"][2]["met"] and "客户应补 562.76 元" in board["standards"][2]["detail"]
 
 
 @pytest.mark.parametrize("charge, fragment", [("清洁费", "项目=金额"), ("=5.00", "项目=金额"),
@@ -210,7 +210,7 @@ def test_settling_needs_the_move_in_meter_base(mo, snapshot, refused):
 def test_a_final_reading_below_the_base_is_refused(mo, snapshot, refused):
     mo.walk("security_inspection", engineering_inspection={**DATA["engineering_inspection"], "meter_electricity": "999"})
     before = snapshot(mo.store)
-    refused(mo.settle(), "电费终读数 999 小于表底 1000.0", "engineering_inspection.yaml")
+    refused(mo.settle(), "电费终读数 999 小于已计费读数 1000.0", "move_in.yaml meter_readings.electricity", "engineering_inspection.yaml")
     assert snapshot(mo.store) == before
 
 

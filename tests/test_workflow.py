@@ -60,13 +60,15 @@ def test_the_default_workflow_is_the_regulations_procedure(store):
 
     wf = workflow.load(store)
     assert wf.order == ["notice", "application", "return_pass", "engineering_inspection", "security_inspection",
-                        "settlement", "handover", "release"]
+                        "settlement", "payout", "collection", "writeoff", "handover", "release"]
     assert wf.first.id == "notice" and wf.closing.id == "release"
     assert {s.id for s in wf.spec.steps if s.computed} == {"settlement"}
     signers = {s.id: s.signers for s in wf.spec.steps}
     assert signers == {"notice": ["leasing"], "application": ["customer_service"], "return_pass": ["customer_service"],
                        "engineering_inspection": ["engineering"], "security_inspection": ["security"],
-                       "settlement": ["finance"], "handover": ["customer_service"], "release": ["security"]}
+                       "settlement": ["finance"], "handover": ["customer_service"], "release": ["security"],
+                       "payout": ["finance"], "collection": ["finance"], "writeoff": ["management"]}
+    assert {s.id for s in wf.spec.steps if s.optional} == {"payout", "collection", "writeoff"}
     needs = {s.id: sorted(s.needs) for s in wf.spec.steps}
     assert needs["settlement"] == ["engineering_inspection", "return_pass", "security_inspection"]
     assert needs["engineering_inspection"] == needs["security_inspection"] == ["application"]

@@ -479,10 +479,24 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                         pos = next((i for i, k in enumerate(doc) if k in TRAILING), len(doc))
                         doc.insert(pos, key, value)
             what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
+        _may_write(actor, c)
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
         ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
         ch.write_yaml(rel, doc)
     return AddResult(tenant_id, c, new_ids, ch.commit, warnings)
+
+
+def _may_write(actor, c: ArchiveCategory) -> None:
+    """Refuse a category to someone outside the departments that keep it (the input is checked
+    first, so a clerk still learns what was wrong with it)."""
+    from wuye.models.archive_meta import WRITERS
+    from wuye.trust.staff import dept_label
+
+    allowed = WRITERS.get(c.key)
+    if allowed and not set(actor.departments) & set(allowed):
+        raise WuyeError(tr("%s 只能由%s记录（%s 不是）；请用 --as 指定这些部门的员工",
+                           "%s is recorded by %s only (%s is not); act --as a member of one") % (
+            tr(c.title, c.title_en), tr("、", ", ").join(dept_label(d) for d in allowed), actor.id))
 
 
 def _unstamped(data: dict) -> dict:

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -254,6 +255,16 @@ def move_out(demo: Demo) -> None:
              "--set", "fire_equipment_ok=true", "--as", "liyong")
     demo.say("两项检查可在不同电脑上同时签字；现在财务部结算：", "The two inspections could be signed on two machines at once; now finance settles:")
     demo.cli("moveout", "settle", case, "--charge", "垃圾清运费=300.00", "--receipt", "BY-JS-2026-0117", "--as", "sunhong")
+    # The statement's balance moves before the release: a refund paid out, or the amount due received.
+    balance = Decimal(moveout.payload(demo.store, case, "settlement").data["data"]["balance"])
+    today = demo.store.now().date().isoformat()
+    if balance >= 0:
+        demo.cli("moveout", "sign", case, "payout", "--set", f"amount={balance}", "--set", f"paid_on={today}",
+                 "--set", "method=transfer", "--set", "account=6222020200118855123", "--set", "voucher=BY-FK-2026-0203",
+                 "--as", "sunhong")
+    else:
+        demo.cli("moveout", "sign", case, "collection", "--set", f"amount={-balance}", "--set", f"received_on={today}",
+                 "--set", "method=transfer", "--set", "receipt_no=BY-SK-2026-0203", "--as", "sunhong")
     demo.cli("moveout", "sign", case, "handover", "--set", "keys_returned=2", "--set", "customer_cards_returned=1",
              "--set", "parking_cards_returned=1", "--set", "parking_lock_keys_returned=1",
              "--set", "renovation=restored", "--set", "lease_terminated=true", "--set", "parking_lease_terminated=true",

@@ -84,6 +84,8 @@ def settle(
     ctx: typer.Context,
     case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
     charge: list[str] = typer.Option(None, "--charge", help=tr("其他扣款 项目=金额（可重复）", "other charge ITEM=AMOUNT (repeatable)")),
+    withhold: list[str] = typer.Option(None, "--withhold", help=tr("扣留部分押金 押金编号=金额:理由（可重复）", "withhold part of a deposit DEPOSIT=AMOUNT:REASON (repeatable)")),
+    forfeit: list[str] = typer.Option(None, "--forfeit", help=tr("没收押金 押金编号:理由（按租约规定，可重复）", "forfeit a deposit DEPOSIT:REASON (as the lease says; repeatable)")),
     receipt: str = typer.Option(None, "--receipt", help=tr("收据号", "receipt number")),
     dry_run: bool = typer.Option(False, "--dry-run", help=tr("只计算显示，不签字", "compute and print only; sign nothing")),
     correct: bool = typer.Option(False, "--correct", help=tr("重新结算（新版本）", "settle again (a new revision)")),
@@ -94,7 +96,7 @@ def settle(
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
-    st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct)
+    st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct, withhold or [], forfeit or [])
     if as_json:
         print_json(st.to_data())
     else:
@@ -123,7 +125,8 @@ def render_statement(st) -> None:
     out().print(t)
 
 
-STATE = {"done": ("✓ 已签", "✓ done"), "ready": ("… 待签", "… waiting"), "blocked": ("✗ 未到", "✗ blocked")}
+STATE = {"done": ("✓ 已签", "✓ done"), "ready": ("… 待签", "… waiting"), "blocked": ("✗ 未到", "✗ blocked"),
+         "not_needed": ("— 不需要", "— not needed")}
 
 
 @app.command("status")

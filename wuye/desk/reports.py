@@ -489,7 +489,8 @@ def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
                 dates.append(when)
         arrears, n_arrears = Decimal("0.00"), 0
         for e in violations.entries if violations else []:
-            if e.kind != "arrears" or e.status != "open" or (cutoff and e.date >= cutoff):
+            # A record about an item of the ledger is not money a second time: the item counts.
+            if e.kind != "arrears" or e.status != "open" or e.item is not None or (cutoff and e.date >= cutoff):
                 continue
             arrears += e.amount
             n_arrears += 1

@@ -73,9 +73,18 @@ class Profile(SingleRecord):
         return self
 
 
-# 2 缴费记录（含押金）
+# 2 缴费记录（含押金）: the tenant's one receivables ledger. Every amount owed is one `fee` item
+# here (a fee, a utility bill with the reading it was billed up to, a fine, a repair charged to the
+# tenant, a damage, a move-out balance due), naming the record it came from in `source`; what was
+# received against it is its `paid`. Arrears are derived from the open items: a violation record
+# about unpaid money points at its item (`Violation.item`) and is never money a second time. The
+# ledger is this category and not a new one because it is the regulations' 缴费记录 and already
+# holds the deposits, which a settlement weighs against the same items.
+LedgerSource = Literal["fee", "utility", "fine", "repair", "damage", "settlement", "other"]
+
+
 class Payment(Entry):
-    """缴费记录: a fee billed for a period (and what was paid), or a deposit held."""
+    """缴费记录: an amount owed for a period (and what was paid against it), or a deposit held."""
 
     kind: Literal["fee", "deposit"] = Field(title="类别", description="fee 费用；deposit 押金")
     item: str = Field(title="项目", description="如 物业管理费、租金、水电费、租赁押金、装修押金", min_length=1)
@@ -88,6 +97,11 @@ class Payment(Entry):
     deposit_status: Literal["held", "refunded", "forfeited"] | None = Field(
         None, title="押金状态", description="held 持有；refunded 已退；forfeited 没收（仅押金）")
     receipt_no: str | None = Field(None, title="收据号", description="收据或发票号码")
+    source: LedgerSource = Field("fee", title="来源类别", description="fee 费用；utility 水电费；fine 罚款；repair 维修费；damage 损坏赔偿；settlement 迁出结算应补；other 其他")
+    source_ref: str | None = Field(None, title="来源记录", description="产生此笔应收的记录，如 violations.yaml#VIO-0002、repairs.yaml#REP-0001、MO-2026-0001")
+    meter: Literal["electricity", "water"] | None = Field(None, title="表计", description="水电费账单所计的表：electricity 电表；water 水表")
+    reading: Reading | None = Field(None, title="计费止度", description="水电费账单计费到的读数；迁出结算从最后计费的读数起算")
+    written_off: bool = Field(False, title="已核销", description="经管理层批准核销（不再追收）")
     note: str | None = Field(None, title="备注", description="备注")
 
     _paid_on = field_validator("paid_on")(_happened)
@@ -98,11 +112,16 @@ class Payment(Entry):
             self.deposit_status = "held"
         if self.kind == "fee" and self.deposit_status is not None:
             raise ValueError("费用条目不能有押金状态 / deposit_status is only for deposits")
+        if (self.meter is None) != (self.reading is None):
+            raise ValueError("水电费账单须同时写表计（meter）和计费止度（reading） / a utility bill needs both meter and reading")
         return self
 
     @property
     def unpaid(self):
-        return max(self.amount - self.paid, 0) if self.kind == "fee" else 0
+        """What is still owed on this item: nothing on a deposit or an item written off."""
+        if self.kind != "fee" or self.written_off:
+            return 0
+        return max(self.amount - self.paid, 0)
 
 
 # 3 装修工程文件
@@ -213,6 +232,7 @@ class Violation(Entry):
     amount: Money = Field(default=0, title="金额", description="罚款、赔偿或欠费金额（元）", validate_default=True)
     status: Literal["open", "settled", "waived"] = Field("open", title="状态", description="open 未处理；settled 已结清；waived 已免除")
     resolved_on: dt.date | None = Field(None, title="处理日期", description="结清或免除的日期")
+    item: EntityId | None = Field(None, title="应收条目", description="此事项所涉的缴费记录条目（如 PAY-0002）；有此条目时金额只记在缴费记录里，不重复计")
 
     _done = field_validator("date", "resolved_on")(_happened)
     note: str | None = Field(None, title="备注", description="备注，如结清的方式（迁出结算冲抵押金）")

@@ -29,6 +29,9 @@ class ArchiveCategory:
         return f"{self.key}.yaml"
 
 
+# Who may write a category, where not everyone may: money is finance's (management may too).
+WRITERS: dict[str, tuple[str, ...]] = {"payments": ("finance", "management")}
+
 CATEGORIES: tuple[ArchiveCategory, ...] = (
     ArchiveCategory(1, "profile", "客户单位资料", "Company profile", False, ""),
     ArchiveCategory(2, "payments", "缴费记录（含押金）", "Payments and deposits", True, "PAY"),

@@ -47,6 +47,7 @@ class StepSpec(Record):
     fields: list[FieldSpec] = Field(default_factory=list, title="记录字段", description="此步骤记录的字段")
     computed: bool = Field(False, title="由程序计算", description="内容由 wuye 计算（如财务结算），不能直接签字")
     closes: bool = Field(False, title="结案步骤", description="签字后结案：单元空置，租户已迁出")
+    optional: bool = Field(False, title="按需签字", description="只在案件需要时签字（如退款支付、应补款收取），结案时不要求")
 
 
 class WorkflowFile(Record):

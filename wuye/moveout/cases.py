@@ -308,7 +308,8 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     out += seal_problems(wf, case) + separation_problems(wf, case)
     closing = wf.closing.id
     if case.closed:
-        missing = [s for s in wf.order if case.latest(s) is None]
+        missing = [s for s in wf.order if case.latest(s) is None and not wf.steps[s].optional]
+        out += _unmoved_balance(wf, case)
         if missing:
             out.append(Problem(f"{case.dir}/case.yaml", tr("案件已结案，但以下步骤未签字：%s" % "、".join(missing),
                                                           "the case is closed but these steps are unsigned: %s" % ", ".join(missing)),
@@ -317,6 +318,21 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
         out.append(Problem(f"{case.dir}/case.yaml", tr("%s 已签字，但案件未标记结案", "%s is signed but the case is not marked closed") % closing,
                            code="case.not-closed"))
     return out
+
+
+def _unmoved_balance(wf, case: Case) -> list[Problem]:
+    """A closed case whose settlement balance no payout, collection or writeoff covers: closing
+    refuses it, so only a hand edit gets here (a refund never paid, a debt forgiven)."""
+    from wuye.moveout import standards
+
+    if not {"payout", "collection"} & set(wf.steps) or case.latest("settlement") is None:
+        return []
+    ctx = standards.Context(None, wf, case, case.latest_steps(), None, lambda *_: None)
+    met, detail = standards.balance_moved(ctx)
+    if met:
+        return []
+    return [Problem(f"{case.dir}/case.yaml", tr("案件已结案，但结算款未收付：%s", "the case is closed but its balance was not moved: %s") % detail,
+                    code="case.balance-unmoved")]
 
 
 def case_workflow(store: Store, case_id: str):
@@ -682,6 +698,7 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
             udoc = yamlio.plain(Unit(id=u, status="vacant").model_dump())
         ch.write_yaml(urel, udoc)
     _reconcile(store, ch, case, now)
+    _record_due(store, ch, case, release["signer"], now)
     handover = case.latest_steps().get("handover", {}).get("data", {})
 
     def append(key: str, record: dict, model) -> None:
@@ -716,11 +733,7 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
     receipt = data.get("receipt_no") or case.id
     day = data.get("settled_on") or now.date().isoformat()
     note = settlement_note(case.id)
-    by_file: dict[str, dict[str, str]] = {}
-    for line in data.get("lines", []):
-        file, _, entry_id = line["source"].partition("#")
-        if entry_id and file in ("payments.yaml", "violations.yaml"):
-            by_file.setdefault(file, {})[entry_id] = line["code"]
+    by_file = closing_codes(data.get("lines", []))
     for file, codes in by_file.items():
         rel = store.tenant_rel(case.tenant_id, file)
         doc = y.load_roundtrip(store.read_text(rel))
@@ -729,12 +742,67 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
         ch.write_yaml(rel, doc)
 
 
+def _record_due(store: Store, ch, case: Case, signer: str, now) -> None:
+    """A balance the tenant owed stays in the ledger: one item for it, with what was received,
+    and written off (management's writeoff) or left open for collections, where `report arrears`
+    keeps showing it."""
+    from wuye.archive.dossier import append_entry, list_document
+    from wuye.models.archive import BY_KEY, Payment
+
+    steps = case.latest_steps()
+    balance = Decimal(steps["settlement"]["data"]["balance"]) if "settlement" in steps else Decimal(0)
+    if balance >= 0:
+        return
+    collection = steps.get("collection", {}).get("data", {})
+    writeoff = steps.get("writeoff", {}).get("data", {})
+    c = BY_KEY["payments"]
+    record = {"kind": "fee", "item": tr("迁出结算应补款", "move-out settlement balance due"), "source": "settlement",
+              "source_ref": case.id, "amount": str(-balance), "paid": collection.get("amount") or "0.00",
+              "due_date": steps["settlement"]["data"].get("settled_on"),
+              "written_off": writeoff.get("action") == "write_off", "recorded_by": signer, "recorded_at": now}
+    if collection:
+        record.update(paid_on=collection.get("received_on"), receipt_no=collection.get("receipt_no"))
+    if writeoff:
+        record["note"] = (tr("管理层核销：%s", "written off by management: %s") if writeoff.get("action") == "write_off"
+                          else tr("已转催收：%s", "sent to collections: %s")) % writeoff.get("reason", "")
+    rel = store.tenant_rel(case.tenant_id, c.filename)
+    marked = ch.pending(rel)  # closing's marks, written just before, not yet on disk
+    doc = yamlio.load_roundtrip(marked.decode("utf-8")) if marked is not None else list_document(store, case.tenant_id, c)
+    from pydantic import ValidationError
+
+    try:
+        append_entry(doc, c, record, Payment.model_validate)
+    except ValidationError as e:
+        raise WuyeError(tr("结算应补款不能记入缴费记录（%s）：%s；请更正「应补款收取」（moveout sign %s collection --correct）",
+                           "the balance due cannot be entered in payments.yaml (%s): %s; correct the collection (moveout sign %s collection --correct)")
+                        % (rel, "; ".join(err["msg"] for err in e.errors()), case.id)) from None
+    ch.write_yaml(rel, doc)
+
+
+def closing_codes(lines: list[dict]) -> dict[str, dict[str, str]]:
+    """file -> entry id -> the code closing marks it by: the records a statement's lines cite.
+    A deposit's withhold line leaves it refunded (the rest is paid out); a forfeit line, cited
+    after the deposit's refund line, makes it forfeited."""
+    by_file: dict[str, dict[str, str]] = {}
+    for line in lines:
+        file, _, ref = line["source"].partition("#")
+        entry_id, _, how = ref.partition(" ")
+        if not entry_id or file not in ("payments.yaml", "violations.yaml"):
+            continue
+        if how and how != "forfeit":
+            continue
+        by_file.setdefault(file, {})[entry_id] = "forfeit" if how == "forfeit" else line["code"]
+    return by_file
+
+
 def closing_marks(entry, code: str | None, day: str, receipt: str, note: str) -> bool:
     """Mark one archive entry settled as a statement line of `code` settles it; False when the
     code marks nothing. The one description of what closing writes into the archive, shared by
     `_reconcile` and by verify, which allows exactly these changes to a record a statement cites."""
     if code == "deposit":
         entry["deposit_status"] = "refunded"
+    elif code == "forfeit":
+        entry["deposit_status"] = "forfeited"
     elif code == "unpaid_fee":
         entry["paid"] = entry["amount"]
         entry["paid_on"] = day
@@ -755,8 +823,9 @@ def settlement_note(case_id: str) -> str:
 # --- settling ------------------------------------------------------------------------------
 
 
-def statement(store: Store, case: Case, other_charges=()):
-    """The settlement statement of a case, from the archive as it is now."""
+def statement(store: Store, case: Case, other_charges=(), finance=()):
+    """The settlement statement of a case, from the archive as it is now (`finance`: the
+    withhold and forfeit lines finance enters, as `parse_dispositions` gives them)."""
     from wuye.archive import dossier as archive
     from wuye.models.archive import BY_KEY
     from wuye.moveout.settlement import compute
@@ -771,7 +840,7 @@ def statement(store: Store, case: Case, other_charges=()):
         records[key] = obj
     payments = records["payments"].entries if records["payments"] else []
     violations = records["violations"].entries if records["violations"] else []
-    return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges)
+    return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges, finance)
 
 
 def _refuse_uncommitted(store: Store, case: Case) -> None:
@@ -804,24 +873,78 @@ def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
     return out
 
 
+def parse_dispositions(withholds: list[str], forfeits: list[str]) -> list[tuple[str, str, str, Decimal]]:
+    """Finance's decisions on deposits as statement lines: `--withhold PAY-0001=5000.00:理由`
+    keeps part of a deposit, `--forfeit PAY-0002:理由` all of it (the amount is the deposit's, put
+    in by `settle`). Each line cites the deposit and carries the reason; evidence goes in the reason
+    (the inspection entry, a photo's record)."""
+    from wuye.models.types import to_money
+
+    out = []
+    for w in withholds:
+        ref, sep, rest = w.partition("=")
+        amount, sep2, reason = rest.partition(":")
+        if not sep or not sep2 or not ref.strip() or not reason.strip():
+            raise WuyeError(tr("--withhold 应写成 押金编号=金额:理由，而不是 %r", "--withhold takes DEPOSIT=AMOUNT:REASON, not %r") % w)
+        try:
+            money = to_money(amount)
+        except ValueError as e:
+            raise WuyeError(f"--withhold {w!r}: {e}") from None
+        out.append(("withhold", tr("扣留押金：%s", "deposit withheld: %s") % reason.strip(), f"payments.yaml#{ref.strip()} withhold", -money))
+    for f in forfeits:
+        ref, sep, reason = f.partition(":")
+        if not sep or not ref.strip() or not reason.strip():
+            raise WuyeError(tr("--forfeit 应写成 押金编号:理由，而不是 %r", "--forfeit takes DEPOSIT:REASON, not %r") % f)
+        out.append(("forfeit", tr("没收押金：%s", "deposit forfeited: %s") % reason.strip(), f"payments.yaml#{ref.strip()} forfeit", None))
+    return out
+
+
+def _forfeit_amounts(store: Store, case: Case, lines: list) -> list[tuple[str, str, str, Decimal]]:
+    """A forfeit line takes the whole held deposit it names (refused later if it names none)."""
+    from wuye.archive import dossier as archive
+    from wuye.models.archive import BY_KEY
+
+    if all(amount is not None for *_, amount in lines):
+        return lines
+    payments, _ = archive.validate_file(store, case.tenant_id, BY_KEY["payments"])
+    held = {p.id: p.amount for p in (payments.entries if payments else []) if p.kind == "deposit"}
+    out = []
+    for code, item, source, amount in lines:
+        if amount is None:
+            ref = source.partition("#")[2].split(" ", 1)[0]
+            if ref not in held:
+                raise WuyeError(tr("没收的押金 %s 不在缴费记录中", "the deposit %s to forfeit is not in payments.yaml") % ref)
+            amount = -held[ref]
+        out.append((code, item, source, amount))
+    return out
+
+
 def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = False, charges: list[str] = (),
-           receipt_no: str | None = None, correct: bool = False):
+           receipt_no: str | None = None, correct: bool = False, withholds: list[str] = (), forfeits: list[str] = ()):
     """Compute the statement and (unless dry-run) sign it as the settlement step."""
+    from wuye.moveout.settlement import FINANCE_CODES
+
     wf = case_workflow(store, case_id)
     step = next((s.id for s in wf.spec.steps if s.computed), "settlement")
     extra = parse_charges(list(charges))
+    given = parse_dispositions(list(withholds), list(forfeits))
     if dry_run:
         case = verified_case(store, wf, case_id)
-        return statement(store, case, extra), None
+        return statement(store, case, extra, _forfeit_amounts(store, case, given)), None
     computed = {}
 
     def compute(case: Case) -> dict:
-        st = statement(store, case, extra)
-        _refuse_uncommitted(store, case)
-        # A correction keeps the other charges finance entered before, unless new ones are given.
+        finance = _forfeit_amounts(store, case, given)
         previous = case.latest(step)
-        if correct and not extra and previous is not None:
-            for line in previous.data["data"].get("lines", []):
+        kept = [l for l in previous.data["data"].get("lines", []) if l["code"] in FINANCE_CODES] if correct and previous is not None else []
+        # A correction keeps what finance entered before (other charges, withholds, forfeits),
+        # each kind unless new ones of it are given.
+        if not given:
+            finance = [(l["code"], l["item"], l["source"], Decimal(l["amount"])) for l in kept if l["code"] != "other"]
+        st = statement(store, case, extra, finance)
+        _refuse_uncommitted(store, case)
+        if not extra:
+            for line in kept:
                 if line["code"] == "other":
                     st.add("other", line["item"], line["source"], Decimal(line["amount"]))
         computed["statement"] = st
@@ -877,6 +1000,8 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
         latest = case.latest(sid)
         if latest is not None:
             state = "done"
+        elif spec.optional and case.info.get("status") == "closed":
+            state = "not_needed"  # signed only when the case needed it, and it is closed
         elif all(case.latest(n) is not None for n in spec.needs):
             state = "ready"
         else:
@@ -894,7 +1019,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
                        signed_at=latest.data.get("signed_at"), revision=latest.revision, digest=latest.digest)
         steps.append(row)
     rows = standards.evaluate(store, wf, case, statement) if not problems else []
-    nxt = [s for s in steps if s["state"] == "ready"]
+    nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") != "closed" else []
     return {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
             "units": case.info.get("units") or [], "status": case.info.get("status"),
             "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],

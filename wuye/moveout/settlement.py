@@ -1,9 +1,12 @@
 """The move-out settlement (财务结算): an itemised statement computed to the fen.
 
-Deposits held are credits; unpaid fees, open arrears and violations, damages found by the
-engineering inspection, final utilities (meter delta × the rate in wuye.yaml) and the fees for
-cards, keys and extinguishers not handed back (counted against the move-in record) are charges,
-and so are other charges finance enters. Every line names the record it came from. Arithmetic is
+Deposits held are credits, less what finance withholds from one (with its reason) or forfeits.
+The open items of the tenant's ledger (payments.yaml), each once, are charges; a violation is
+money only when the ledger does not hold it (no `item`). So are damages found by the engineering
+inspection, final utilities (from the last billed reading, else the move-in reading, to the exit
+reading, × the rate in force) and the fees for cards, keys and extinguishers not handed back
+(counted against the move-in record), and other charges finance enters. Every line names the
+record it came from. Arithmetic is
 Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
 one is due. This module only computes: it reads validated records and writes nothing.
 """
@@ -91,50 +94,110 @@ def shortages(move_in, steps: dict[str, dict]) -> list[tuple[str, int, str, str]
     return out
 
 
+# Finance's own lines: entered at settling (`settle --charge/--withhold/--forfeit`), kept on a
+# correction, and handed back to `compute` by verify from the signed statement.
+FINANCE_CODES = ("other", "withhold", "forfeit")
+
+
+def _deposit_lines(st: Statement, payments: list, finance: list) -> None:
+    """Each held deposit refunded, less what finance withholds (with a reason) or forfeits (all of it)."""
+    held = {p.id: p for p in payments if p.kind == "deposit" and p.deposit_status == "held"}
+    kept: dict[str, Decimal] = {}
+    forfeited = set()
+    for code, item, source, amount in finance:
+        if code not in ("withhold", "forfeit"):
+            continue
+        ref = source.partition("#")[2].split(" ", 1)[0]
+        if ref not in held:
+            raise WuyeError(tr("扣留或没收的押金 %s 不是本租户持有的押金（缴费记录中 kind: deposit, deposit_status: held）",
+                               "the deposit %s withheld or forfeited is not a deposit held for this tenant") % ref)
+        kept[ref] = kept.get(ref, Decimal("0.00")) - amount
+        if code == "forfeit":
+            forfeited.add(ref)
+    for ref, total in kept.items():
+        deposit = held[ref]
+        if ref in forfeited and total != deposit.amount:
+            raise WuyeError(tr("押金 %s 没收须是全额 %s 元", "forfeiting deposit %s takes all of it, %s yuan") % (ref, deposit.amount))
+        if total > deposit.amount:
+            raise WuyeError(tr("押金 %s 扣留合计 %s 元，超过押金 %s 元", "deposit %s: %s yuan withheld exceeds the deposit of %s yuan")
+                            % (ref, total, deposit.amount))
+    for p in held.values():
+        st.add("deposit", tr("退还%s", "refund of %s") % p.item, f"payments.yaml#{p.id}", p.amount)
+        for code, item, source, amount in finance:
+            if code in ("withhold", "forfeit") and source.partition("#")[2].split(" ", 1)[0] == p.id:
+                st.add(code, item, source, amount)
+
+
+def _open_items(st: Statement, payments: list, violations: list) -> None:
+    """Every open ledger item once; a violation counts only when it is money the ledger does not
+    hold (a record with an amount and no `item`: a fine or an arrear kept before the ledger)."""
+    ids = {p.id for p in payments}
+    for p in payments:
+        if p.kind == "fee" and p.unpaid > 0:
+            period = f" {p.period}" if p.period else ""
+            st.add("unpaid_fee", tr("未缴%s%s", "unpaid %s%s") % (p.item, period), f"payments.yaml#{p.id}", -p.unpaid)
+    for v in violations:
+        if v.item is not None:
+            if v.item not in ids:
+                raise WuyeError(tr("violations.yaml %s 所指的缴费记录 %s 不存在；请更正 item", "violations.yaml %s points at payment %s, which does not exist; correct its item")
+                                % (v.id, v.item))
+            continue
+        if v.status == "open" and v.amount > 0:
+            st.add(v.kind, v.description, f"violations.yaml#{v.id}", -v.amount)
+
+
+def last_billed(payments: list, meter: str):
+    """The utility bill for `meter` billed up to the highest reading, or None."""
+    bills = [p for p in payments if p.kind == "fee" and p.meter == meter and p.reading is not None]
+    return max(bills, key=lambda p: p.reading, default=None)
+
+
+def _utility_lines(st: Statement, config, payments: list, move_in, eng: dict) -> None:
+    """Each meter billed from its last billed reading (or the move-in reading) to the exit reading."""
+    for meter, field_name, rate, zh, en, unit in (
+        ("electricity", "meter_electricity", config.rates.electricity, "电费", "electricity", "度"),
+        ("water", "meter_water", config.rates.water, "水费", "water", "吨"),
+    ):
+        final = eng["data"].get(field_name)
+        if final is None:
+            continue
+        bill = last_billed(payments, meter)
+        if bill is not None:
+            base, base_source = bill.reading, f"payments.yaml#{bill.id} reading"
+        else:
+            base = getattr(move_in.meter_readings, meter) if move_in is not None else None
+            base_source = f"move_in.yaml meter_readings.{meter}"
+        if base is None:
+            raise WuyeError(tr(
+                "无法结算%s：迁入资料（move_in.yaml）没有%s表底；请先用 `wuye archive add 租户 move_in --set meter_readings.%s=读数` 记录",
+                "cannot settle %s: move_in.yaml has no %s base reading; record it with `wuye archive add TENANT move_in --set meter_readings.%s=READING`")
+                % (tr(zh, en), tr(zh[0], en), meter))
+        final = Decimal(final)
+        if final < base:
+            raise WuyeError(tr("%s终读数 %s 小于已计费读数 %s（%s）；请更正工程部验房（%s）",
+                               "final %s reading %s is below the reading %s already billed (%s); correct the engineering inspection (%s)")
+                            % (tr(zh, en), final, base, base_source, eng["_file"]))
+        used = final - base
+        st.add(f"utility:{meter}", tr("%s %s%s × %s 元", "%s %s%s × %s yuan") % (tr(zh, en), used, tr(unit, ""), rate),
+               f"{base_source} / {eng['_file']} {field_name}", -(used * rate))
+
+
 def compute(config, payments: list, violations: list, move_in, steps: dict[str, dict],
-            other_charges: list[tuple[str, Decimal]] = ()) -> Statement:
+            other_charges: list[tuple[str, Decimal]] = (), finance: list[tuple[str, str, str, Decimal]] = ()) -> Statement:
     """The statement from the validated archive records and the case's latest step entries.
 
     `steps` maps a step id to its latest entry (its `data`, and `_file` naming the entry file).
+    `finance` holds finance's withhold and forfeit lines (code, item, source, amount) as signed.
     """
     st = Statement()
-    for p in payments:
-        if p.kind == "deposit" and p.deposit_status == "held":
-            st.add("deposit", tr("退还%s", "refund of %s") % p.item, f"payments.yaml#{p.id}", p.amount)
-    for p in payments:
-        if p.kind == "fee" and p.amount > p.paid:
-            period = f" {p.period}" if p.period else ""
-            st.add("unpaid_fee", tr("未缴%s%s", "unpaid %s%s") % (p.item, period),
-                   f"payments.yaml#{p.id}", -(p.amount - p.paid))
-    for v in violations:
-        if v.status == "open" and v.amount > 0:
-            st.add(v.kind, v.description, f"violations.yaml#{v.id}", -v.amount)
+    _deposit_lines(st, payments, list(finance))
+    _open_items(st, payments, violations)
     eng = steps.get("engineering_inspection")
     if eng is not None:
         for i, d in enumerate(eng["data"].get("damages") or []):
             st.add("damage", tr("损坏赔偿：%s %s", "damage: %s %s") % (d["location"], d["description"]),
                    f"{eng['_file']} damages[{i}]", -Decimal(d["amount"]))
-        for meter, field_name, rate, zh, en, unit in (
-            ("electricity", "meter_electricity", config.rates.electricity, "电费", "electricity", "度"),
-            ("water", "meter_water", config.rates.water, "水费", "water", "吨"),
-        ):
-            final = eng["data"].get(field_name)
-            if final is None:
-                continue
-            base = getattr(move_in.meter_readings, meter) if move_in is not None else None
-            if base is None:
-                raise WuyeError(tr(
-                    "无法结算%s：迁入资料（move_in.yaml）没有%s表底；请先用 `wuye archive add 租户 move_in --set meter_readings.%s=读数` 记录"
-                    % (zh, zh[0], meter),
-                    "cannot settle %s: move_in.yaml has no %s base reading; record it with `wuye archive add TENANT move_in --set meter_readings.%s=READING`"
-                    % (en, en, meter)))
-            final = Decimal(final)
-            if final < base:
-                raise WuyeError(tr("%s终读数 %s 小于表底 %s（%s）；请更正工程部验房" % (zh, final, base, eng["_file"]),
-                                   "final %s reading %s is below the base %s (%s); correct the engineering inspection" % (en, final, base, eng["_file"])))
-            used = final - base
-            st.add(f"utility:{meter}", tr("%s %s%s × %s 元" % (zh, used, unit, rate), "%s %s × %s yuan" % (en, used, rate)),
-                   f"move_in.yaml meter_readings.{meter} / {eng['_file']} {field_name}", -(used * rate))
+        _utility_lines(st, config, payments, move_in, eng)
     for fee, count, source, label in shortages(move_in, steps):
         price = getattr(config.fees, fee)
         st.add(f"unreturned:{fee}", tr("未交回%s %d × %s 元" % (label, count, price), "%d %s not returned × %s yuan" % (count, label, price)),

@@ -94,14 +94,53 @@ def no_arrears(ctx: Context):
         statement, error = ctx.recomputed
         if statement is None:
             return False, tr("无法重新核算：%s", "cannot recompute: %s") % error
-        signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] != "other"}
-        now = {(l.code, l.source, str(l.amount)) for l in statement.lines if l.code != "other"}
+        from wuye.moveout.settlement import FINANCE_CODES
+
+        signed = {(l["code"], l["source"], l["amount"]) for l in s["data"]["lines"] if l["code"] not in FINANCE_CODES}
+        now = {(l.code, l.source, str(l.amount)) for l in statement.lines if l.code not in FINANCE_CODES}
         if signed != now:
             return False, tr("结算后档案有变化（新的费用或欠费？），请更正结算（settle --correct）",
                              "the archive changed after the settlement (new fees or arrears?); correct it (settle --correct)")
     if balance >= 0:
-        return True, tr("已结清，退还 %s 元", "settled; %s yuan refunded") % balance
-    return True, tr("已结清，客户补交 %s 元", "settled; the tenant paid %s yuan") % -balance
+        return True, tr("已结算，应退 %s 元", "settled; %s yuan to refund") % balance
+    return True, tr("已结算，客户应补 %s 元", "settled; the tenant owes %s yuan") % -balance
+
+
+def money_moved(ctx: Context) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(refund paid out, amount due received, amount written off or sent to collections) by the
+    latest entries of the payout, collection and writeoff steps; None before the settlement."""
+    if ctx.signed("settlement") is None:
+        return None
+    amount = lambda step: Decimal((ctx.signed(step) or {"data": {}})["data"].get("amount") or "0")
+    return amount("payout"), amount("collection"), amount("writeoff")
+
+
+@standard("3.1", "结算款已收付（退款已支付，或应补款已收、已核销或已转催收）",
+          "Settlement balance moved (refund paid out, or amount due received, written off or sent to collections)")
+def balance_moved(ctx: Context):
+    s = ctx.signed("settlement")
+    if s is None:
+        return False, tr("财务尚未结算", "finance has not settled")
+    balance = Decimal(s["data"]["balance"])
+    paid_out, received, written = money_moved(ctx)
+    if balance == 0:
+        return True, tr("结余为零，无须收付", "nothing to pay or collect")
+    if balance > 0:
+        if "payout" not in ctx.wf.steps:
+            return True, tr("应退 %s 元（本库流程没有退款支付步骤）", "%s yuan to refund (this store's workflow has no payout step)") % balance
+        if paid_out != balance:
+            return False, tr("应退 %s 元，已支付 %s 元；请财务签「退款支付」（wuye moveout sign 案件 payout）",
+                             "%s yuan to refund, %s paid out; finance signs the payout (wuye moveout sign CASE payout)") % (balance, paid_out)
+        p = ctx.signed("payout")["data"]
+        return True, tr("已于 %(on)s 退还 %(amount)s 元，凭证 %(voucher)s", "%(amount)s yuan refunded on %(on)s, voucher %(voucher)s") % {
+            "on": p.get("paid_on"), "amount": balance, "voucher": p.get("voucher")}
+    due = -balance
+    if received + written != due:
+        return False, tr("客户应补 %s 元，已收 %s 元、已核销或转催收 %s 元；请财务签「应补款收取」（collection），"
+                         "或由管理层签「核销或转催收」（writeoff）",
+                         "the tenant owes %s yuan: %s received, %s written off or sent to collections; finance signs the "
+                         "collection, or management the writeoff") % (due, received, written)
+    return True, tr("客户应补 %s 元：已收 %s 元，核销或转催收 %s 元", "the tenant owed %s yuan: %s received, %s written off or sent to collections") % (due, received, written)
 
 
 @standard("4", "房态已按要求恢复", "Unit restored as required")

@@ -269,7 +269,10 @@ def _language(lang: str):
 def _compare(s, commit: str | None, lines, then: _Then) -> list[Problem]:
     from wuye.moveout.settlement import compute
 
+    from wuye.moveout.settlement import FINANCE_CODES
+
     other = [(item, -amount) for code, item, _, amount in lines if code == "other"]
+    finance = [(code, item, source, amount) for code, item, source, amount in lines if code in FINANCE_CODES and code != "other"]
     payments = then.records["payments"].entries if then.records["payments"] else []
     violations = then.records["violations"].entries if then.records["violations"] else []
     where = tr("提交 %s 时", "at commit %s") % commit[:10] if commit else tr("现在", "now")
@@ -277,7 +280,7 @@ def _compare(s, commit: str | None, lines, then: _Then) -> list[Problem]:
     for lang in ("zh", "en"):
         with _language(lang):
             try:
-                st = compute(then.config, payments, violations, then.records["move_in"], then.steps, other)
+                st = compute(then.config, payments, violations, then.records["move_in"], then.steps, other, finance)
             except WuyeError as e:
                 return [Problem(s.rel, tr("无法按%s的档案重新计算结算单：%s", "the statement cannot be recomputed from the archive %s: %s") % (where, e),
                                 code="statement.unreproducible")]
@@ -318,11 +321,11 @@ def _cited_changes(store: Store, case, s, data: dict, lines, then: _Then) -> lis
             now[key] = yamlio.loads(yamlio.read_text(store.path(rel), rel), rel) if store.path(rel).is_file() else None
         except WuyeError:
             now[key] = None  # check_archive reports the file
-    for code, _, source, _ in lines:
-        file, _, entry_id = source.partition("#")
-        key = file[:-5] if file in ("payments.yaml", "violations.yaml") else None
-        if key is None or not entry_id:
-            continue
+    from wuye.moveout.cases import closing_codes
+
+    cited = closing_codes([{"code": code, "source": source} for code, _, source, _ in lines])
+    for file, entry_id, code in ((f, i, c) for f, codes in cited.items() for i, c in codes.items()):
+        key = file[:-5]
         rel = f"tenants/{case.tenant_id}/{file}"
         before = _entry(then.raw.get(key), entry_id)
         after = _entry(now.get(key), entry_id)
