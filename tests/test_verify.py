@@ -66,7 +66,7 @@ def test_a_sound_store_verifies(mo, run):
     r = run("verify")
     assert r.exit_code == 0, r.stdout
     assert r.stdout == ""
-    assert "校验通过" in r.stderr and "迁出案件 1" in r.stderr and "签字条目 8" in r.stderr
+    assert "校验通过" in r.stderr and "迁出案件 1" in r.stderr and "签字条目 9" in r.stderr
     code, problems = verify_json(run)
     assert code == 0 and problems == []
     # The verified HEAD is remembered under .git, never in a tracked file.
