@@ -320,13 +320,21 @@ def test_worker_processes_report_what_one_process_reports(built, run, monkeypatc
     # made to fork here on this small store, they must give exactly the one-process answer.
     from wuye.storage import cache
 
+    # Forked both without the records index and while filling it, then read from it.
+    from wuye.storage import index
+
     as_of = ("--as-of", "2025-12-31T00:00") if argv[0] == "report" else ()
+    monkeypatch.setenv("WUYE_NO_CACHE", "1")
     alone = run(*argv, "--json", *as_of, store=built)
     monkeypatch.setattr(cache, "PARALLEL_MIN", 1)
     monkeypatch.setenv("WUYE_JOBS", "2")
     forked = run(*argv, "--json", *as_of, store=built)
-    assert alone.exit_code == forked.exit_code == 0, forked.stderr
-    assert json.loads(forked.stdout) == json.loads(alone.stdout)
+    monkeypatch.delenv("WUYE_NO_CACHE")
+    index.path(built.root).unlink(missing_ok=True)
+    filling = run(*argv, "--json", *as_of, store=built)
+    indexed = run(*argv, "--json", *as_of, store=built)
+    assert alone.exit_code == forked.exit_code == filling.exit_code == indexed.exit_code == 0, forked.stderr
+    assert json.loads(forked.stdout) == json.loads(alone.stdout) == json.loads(filling.stdout) == json.loads(indexed.stdout)
     assert json.loads(alone.stdout)  # there is something to compare
 
 

@@ -210,20 +210,40 @@ def validated_entries(store: Store, wanted: list[tuple[str, str]]) -> list[tuple
     """(tenant id, category key, the file's validated entries or None, its errors) for each
     (tenant id, list category key) wanted, in order: what whole-store reports and listings read.
 
-    Parsing and validating 10,000 or more files is most of a report's time, so a large batch is
-    split across worker processes (as `wuye verify` does); the entries come back pickled.
+    From the records index (storage/index.py): a file unchanged since it was last validated is
+    not parsed again; the changed ones are validated once (across worker processes for a large
+    batch, as `wuye verify` does) and their entries remembered as the validation produced them.
     """
-    from wuye.storage.cache import run_batches
+    from wuye.storage.index import parsed
 
-    return [tuple(r) for r in run_batches(_validated_entries, store.root, wanted)]
-
-
-def _validated_entries(root: str, wanted: list[tuple[str, str]]) -> list:
-    store = Store(Path(root))
+    by_key: dict[str, list[str]] = {}
+    for tid, key in wanted:
+        by_key.setdefault(key, []).append(store.tenant_rel(tid, BY_KEY[key].filename))
+    found: dict[str, Any] = {}
+    for key, rels in by_key.items():
+        found.update(parsed(store.root, f"entries:{key}", rels, _parse_entries))
     out = []
     for tid, key in wanted:
-        obj, found = validate_file(store, tid, BY_KEY[key])
-        out.append([tid, key, list(obj.entries) if obj is not None else None, [p for p in found if p.level == "error"]])
+        got = found[store.tenant_rel(tid, BY_KEY[key].filename)]
+        out.append((tid, key, *(got if got is not None else (None, []))))
+    return out
+
+
+def _parse_entries(root: str, items: list[tuple[str, bytes | None]]) -> list:
+    """(validated entries or None, errors) of each (rel, bytes) of a list category file."""
+    store = Store(Path(root))
+    out = []
+    for rel, raw in items:
+        _, tid, name = rel.split("/")
+        c = BY_KEY[name.removesuffix(".yaml")]
+        if raw is None:  # not a plain file, or gone: refused (or absent) as a look-up finds it
+            obj, found = validate_file(store, tid, c)
+        else:
+            try:
+                obj, found = validate_text(rel, yamlio.text_of(raw, rel), tid, c)
+            except WuyeError as e:
+                obj, found = None, e.problems
+        out.append((list(obj.entries) if obj is not None else None, [p for p in found if p.level == "error"]))
     return out
 
 

@@ -464,19 +464,21 @@ def satisfaction_report(store: Store, w: Window) -> Report:
 
 def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
     """[tenant id, errors, (unpaid fees, bills, arrears, items, oldest date) or None] for each
-    (tenant id, cutoff): what a tenant owes, from its payments and violations. Run in worker
-    processes for a whole store, so that each returns five numbers, not all its records."""
-    from wuye.archive.dossier import validate_file
-    from wuye.models.archive import BY_KEY
+    (tenant id, cutoff): what a tenant owes, from its payments and violations (validated once,
+    then read from the records index)."""
+    from wuye.archive.dossier import validated_entries
 
     store = Store(Path(root))
     tz = store.tz()
     out = []
+    # Every tenant's payments and violations at once, from the records index.
+    files = {(tid, key): (entries, found) for tid, key, entries, found in
+             validated_entries(store, [(tid, key) for tid, _ in wanted for key in ("payments", "violations")])}
     for tid, cutoff in wanted:
-        payments, p1 = validate_file(store, tid, BY_KEY["payments"])
-        violations, p2 = validate_file(store, tid, BY_KEY["violations"])
+        payments, p1 = files[tid, "payments"]
+        violations, p2 = files[tid, "violations"]
         fees, n_fees, dates = Decimal("0.00"), 0, []
-        for e in payments.entries if payments else []:
+        for e in payments or []:
             if e.kind != "fee" or e.unpaid <= 0:
                 continue
             # A bill counts from its due date, else from the start of the period it is for.
@@ -488,7 +490,7 @@ def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
             if when:
                 dates.append(when)
         arrears, n_arrears = Decimal("0.00"), 0
-        for e in violations.entries if violations else []:
+        for e in violations or []:
             # A record about an item of the ledger is not money a second time: the item counts.
             if e.kind != "arrears" or e.status != "open" or e.item is not None or (cutoff and e.date >= cutoff):
                 continue
@@ -501,13 +503,13 @@ def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
 
 
 def arrears_report(store: Store, w: Window) -> Report:
-    from wuye.storage.cache import LISTING, run_batches, tenant_index
+    from wuye.storage.cache import LISTING, tenant_index
 
     cutoff = w.end.date() if w.period else None
     rows = []
     problems: list[Problem] = []
     tenants = {tid: (name, status) for tid, name, _, status in tenant_index(store, LISTING)}
-    for tid, found, owed in run_batches(_owed, store.root, [(tid, cutoff) for tid in tenants]):
+    for tid, found, owed in _owed(str(store.root), [(tid, cutoff) for tid in tenants]):
         problems += found
         if owed is None:
             continue

@@ -42,6 +42,9 @@ date: "in the future" clears as days pass, while a record accepted once is never
   records): when only the records changed, the signatures are known sound on these bytes and
   only the standards are computed again.
 
+Beside them, `.git/wuye/index.sqlite` (storage/index.py) keeps the validated entries of the list
+categories by blob id for reports, listings of complaints and repairs, and the export.
+
 The caches are local state, as trusted as `.git/` itself (like the last verified HEAD kept beside
 them): whoever can write `.git/` can also replace its hooks, or wuye. `WUYE_NO_CACHE=1` makes every
 command read everything, and neither use nor write a cache. Deleting `.git/wuye/cache/` is always

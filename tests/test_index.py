@@ -1,0 +1,202 @@
+"""The records index (.git/wuye/index.sqlite) never answers other than the files: a report read
+from it equals the report computed from the files (WUYE_NO_CACHE=1) after a hand edit, a
+`git pull`, a `git checkout` of an older commit, with the index deleted, damaged, from other
+code, and with two processes filling it at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+
+RECORDS = Path(__file__).resolve().parent.parent / "records"
+AS_OF = "2026-11-30T00:00"
+REPORTS = ("arrears", "complaints", "repairs", "satisfaction", "completeness")
+FEE = "tenants/T0001/payments.yaml"
+
+
+def commit(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    p = subprocess.run(["git", "-c", "user.name=wuye test", "-c", "user.email=test@wuye.invalid", "commit", "-q", "-m", message],
+                       cwd=root, capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    root = tmp_path / "store"
+    shutil.copytree(RECORDS, root)
+    git(tmp_path, "init", "-q", str(root))
+    commit(root, "sample store")
+    return root
+
+
+def wuye(root: Path, *args: str, cached: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "WUYE_NO_CACHE"}
+    if not cached:
+        env["WUYE_NO_CACHE"] = "1"
+    return subprocess.run([sys.executable, "-m", "wuye", "--store", str(root), *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def report(root: Path, name: str, cached: bool = True) -> dict:
+    args = ["report", name, "--json"] + ([] if name == "completeness" else ["--as-of", AS_OF])
+    p = wuye(root, *args, cached=cached)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    if name == "completeness":
+        out.pop("as_of")  # the archive as it is now: measured at the moment of running
+    return out
+
+
+def index_path(root: Path) -> Path:
+    return root / ".git" / "wuye" / "index.sqlite"
+
+
+def rows(root: Path) -> dict[str, str]:
+    with sqlite3.connect(index_path(root)) as con:
+        return dict(con.execute("SELECT rel, blob FROM files"))
+
+
+def same_as_files(root: Path, names=REPORTS) -> dict:
+    out = {}
+    for name in names:
+        out[name] = report(root, name)
+        assert out[name] == report(root, name, cached=False), name
+    return out
+
+
+def edit_fee(root: Path, old: str, new: str, keep_mtime: bool = False) -> None:
+    """Change T0001's first fee payment by hand, to a text of the same size; `keep_mtime` puts
+    the file's mtime back (as some editors and copy tools do; git itself then misses an edit
+    made in the same second as its index, which ctime to the nanosecond does not)."""
+    p = root / FEE
+    st = p.stat()
+    text = p.read_text(encoding="utf-8")
+    assert len(old) == len(new) and text.count(f"paid: '{old}'") >= 1
+    p.write_text(text.replace(f"paid: '{old}'", f"paid: '{new}'", 1), encoding="utf-8")
+    if keep_mtime:
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def total(rep: dict) -> Decimal:
+    return Decimal(rep["summary"]["total"])
+
+
+def test_reports_from_the_index_equal_reports_from_the_files(sample):
+    first = same_as_files(sample)
+    assert index_path(sample).is_file()
+    indexed = rows(sample)
+    # Every list file the reports read is indexed, by the blob id git gives its bytes.
+    assert indexed[FEE] == git(sample, "hash-object", FEE).strip()
+    assert any(rel.endswith("/complaints.yaml") for rel in indexed)
+    # A second run reads the index and answers the same.
+    assert same_as_files(sample) == first
+    assert first["arrears"]["summary"]["tenants"] > 0 and first["complaints"]["summary"]["received"] > 0
+
+
+def test_a_hand_edit_behind_the_index_is_read(sample):
+    before = report(sample, "arrears")
+    time.sleep(2.1)  # past the racy window: the rows' stat signatures are now trusted
+    edit_fee(sample, "46807.80", "46807.70", keep_mtime=True)  # ten fen now unpaid
+    after = same_as_files(sample, ["arrears"])["arrears"]
+    assert total(after) - total(before) == Decimal("0.10")
+    assert rows(sample)[FEE] == git(sample, "hash-object", FEE).strip()
+
+
+def test_a_checkout_of_an_older_commit_is_read(sample):
+    before = report(sample, "arrears")
+    edit_fee(sample, "46807.80", "40000.00")
+    commit(sample, "fee edited")
+    edited = same_as_files(sample, ["arrears"])["arrears"]
+    assert total(edited) - total(before) == Decimal("6807.80")
+    git(sample, "checkout", "-q", "HEAD~1", "--", ".")
+    assert same_as_files(sample, ["arrears"])["arrears"] == before
+    git(sample, "checkout", "-q", "HEAD", "--", ".")
+    assert report(sample, "arrears") == edited
+
+
+def test_a_pull_is_read(sample, tmp_path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(sample), str(clone))
+    before = same_as_files(clone, ["arrears", "complaints"])
+    edit_fee(sample, "46807.80", "46000.00")
+    # A complaint gone from the office that pushed: the clone must stop counting it.
+    comp = sample / "tenants/T0001/complaints.yaml"
+    comp.write_text("entries: []\n", encoding="utf-8")
+    commit(sample, "fee and complaints edited")
+    git(clone, "pull", "-q", "--ff-only")
+    after = same_as_files(clone, ["arrears", "complaints"])
+    assert total(after["arrears"]) - total(before["arrears"]) == Decimal("807.80")
+    assert after["complaints"]["summary"]["received"] < before["complaints"]["summary"]["received"]
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "truncated", "other code"])
+def test_a_missing_damaged_or_foreign_index_is_rebuilt(sample, damage):
+    first = same_as_files(sample, ["arrears", "repairs"])
+    p = index_path(sample)
+    if damage == "deleted":
+        p.unlink()
+    elif damage == "garbage":
+        p.write_bytes(b"not a database at all\n" * 100)
+    elif damage == "truncated":
+        p.write_bytes(p.read_bytes()[:1500])
+    else:
+        with sqlite3.connect(p) as con:
+            con.execute("UPDATE meta SET value='0 another version' WHERE key='code'")
+            # A row that this code would never have made: it must not survive.
+            con.execute("UPDATE files SET blob='0' * 1, value=NULL WHERE rel=?", (FEE,))
+    edit_fee(sample, "46807.80", "46807.79")
+    second = same_as_files(sample, ["arrears", "repairs"])
+    assert total(second["arrears"]) - total(first["arrears"]) == Decimal("0.01")
+    assert second["repairs"] == first["repairs"]
+    assert rows(sample)[FEE] == git(sample, "hash-object", FEE).strip()
+
+
+def test_two_processes_filling_the_index_at_once_stay_consistent(sample):
+    expected = {name: report(sample, name, cached=False) for name in ("arrears", "repairs")}
+    for rnd in range(3):
+        index_path(sample).unlink(missing_ok=True)
+        if rnd:
+            edit_fee(sample, "46807.80" if rnd == 1 else "46807.00", "46807.00" if rnd == 1 else "46807.80")
+            expected = {name: report(sample, name, cached=False) for name in expected}
+        env = {k: v for k, v in os.environ.items() if k != "WUYE_NO_CACHE"}
+        procs = [subprocess.Popen([sys.executable, "-m", "wuye", "--store", str(sample), "report", name, "--json", "--as-of", AS_OF],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                 for name in ("arrears", "repairs", "arrears", "repairs")]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+        for (out, _), name in zip(outs, ("arrears", "repairs", "arrears", "repairs")):
+            assert json.loads(out) == expected[name]
+        # Every row names the blob the file holds now.
+        indexed = rows(sample)
+        assert indexed
+        for rel, blob in indexed.items():
+            assert blob == git(sample, "hash-object", rel).strip(), rel
+        assert same_as_files(sample, ["arrears", "repairs"]) == expected
+
+
+@pytest.mark.slow
+def test_a_generated_store_of_1000_tenants_reports_the_same_from_the_index(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        import make_store
+    finally:
+        sys.path.pop(0)
+    os.environ.setdefault("WUYE_BENCH_CASES", "0")
+    info = make_store.ensure(1000)
+    root = tmp_path / "store"
+    git(tmp_path, "clone", "-q", info["store"], str(root))
+    for name in ("arrears", "complaints", "repairs", "satisfaction"):
+        cold = report(root, name)  # fills the index
+        assert cold == report(root, name) == report(root, name, cached=False), name

@@ -1,0 +1,224 @@
+"""The records index: what whole-store work has parsed of each file, kept in SQLite under
+`.git/wuye/index.sqlite` (stdlib sqlite3, WAL), never committed, never pushed.
+
+Reports, listings and todo read every tenant's payments, complaints, repairs...: parsing and
+validating 20,000 YAML files is seconds, reading their parsed rows from SQLite milliseconds. A row
+holds one file's parse as the validation produced it (the caller's `parse`, pickled) with the
+problems it found, the git blob id of the bytes it was parsed from and the file's stat signature
+(inode, size, mtime, ctime) taken *before* those bytes were read.
+
+Freshness is decided per file on every call, with no git and no trust in any command having told
+the index what it wrote: each file asked for is stat'ed (one syscall relative to an open folder);
+a row is used as it stands only if the signature is the recorded one and neither time lies within
+two seconds of when it was recorded (git's "racily clean" rule: a file rewritten within the same
+clock tick can keep size and mtime). Otherwise the file is read and hashed; a blob id equal to the
+row's keeps the parse (a `git checkout` that rewrote identical bytes, a `touch`), any other is
+parsed again. So a hand edit, a `git pull`, a sync or a `git checkout` of an older commit costs one
+parse per file it changed, and the commands that write files need not report them (ctime cannot
+be set back by `touch`: restoring an mtime does not hide an edit). Stat before read means a file
+changing while it is read leaves a row whose signature no longer matches: it is read again.
+
+A row is a pure function of (bytes, code, language), so two processes updating the index at once
+may each write any row: the last write of a row wins and every row stays true (WAL lets readers
+go on while one writes; a writer waits up to 30 s for another). The index records the code
+fingerprint (cache.fingerprint): another version of wuye empties it; a file that is not a
+database, or is damaged, is deleted and built again; a locked or unwritable index is skipped and
+the files parsed directly. Rows whose parse found problems also record the message language and
+are parsed again in the other one. Nothing signed is decided from it: verify reads the files.
+`WUYE_NO_CACHE=1` bypasses it; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import stat as stat_mod
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from wuye.storage import cache
+
+SCHEMA = 1
+NAME = "index.sqlite"
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    rel TEXT PRIMARY KEY, kind TEXT NOT NULL,
+    ino INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER, seen INTEGER NOT NULL,
+    blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS files_kind ON files (kind);
+"""
+
+# parse(root, [(rel, bytes)]) -> [(value, problems)], in order; module-level, so that it can run
+# in forked workers (cache.run_batches).
+Parse = Callable[[str, list], list]
+
+
+def path(root: Path) -> Path:
+    return cache.cache_dir(root).parent / NAME
+
+
+def _remove(p: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{p}{suffix}")
+        except OSError:
+            pass
+
+
+def _open(p: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(p, timeout=30, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")  # a row lost in a crash is only parsed again
+        con.executescript(_TABLES)
+        code = f"{SCHEMA} {cache.fingerprint()}"
+        row = con.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+        if row is None or row[0] != code:
+            con.execute("BEGIN IMMEDIATE")
+            row = con.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+            if row is None or row[0] != code:  # another process may have just done it
+                con.execute("DELETE FROM files")
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code,))
+            con.execute("COMMIT")
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def connect(root: Path) -> sqlite3.Connection | None:
+    """The open index, built afresh if missing, damaged or of other code; None if it cannot be
+    used now (no repository, WUYE_NO_CACHE, locked past the timeout, a read-only store)."""
+    if not cache.enabled():
+        return None
+    from wuye.storage.git import NotARepository
+
+    try:
+        p = path(root)
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, NotARepository):
+        return None
+    for attempt in (1, 2):
+        try:
+            return _open(p)
+        except sqlite3.OperationalError:  # locked, read-only, disk full: not damage
+            return None
+        except sqlite3.DatabaseError:  # not a database, or a damaged one: rebuilt
+            if attempt == 2:
+                return None
+            _remove(p)
+    return None
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tuple[Any, list] | None]:
+    """{rel: (value, problems) or None if the file is absent} for every rel, each from the index
+    where the file is unchanged, else parsed by `parse` (in worker processes for a large batch)
+    and remembered. `kind` names what `parse` makes of a file (rows of one kind are read at once)."""
+    from wuye.storage.reading import read_bytes
+
+    root = Path(root)
+    out: dict[str, tuple[Any, list] | None] = {}
+    con = connect(root)
+    rows: dict[str, tuple] = {}
+    if con is not None:
+        try:
+            rows = {r[0]: r for r in con.execute(
+                "SELECT rel, ino, size, mtime, ctime, seen, blob, lang, value, problems FROM files WHERE kind=?", (kind,))}
+        except sqlite3.OperationalError:
+            con.close()
+            con = None
+        except sqlite3.DatabaseError:  # damaged since it was opened: built again next time
+            con.close()
+            con = None
+            _remove(path(root))
+    lang = cache.lang()
+    now = time.time_ns()
+    todo: list[tuple[str, bytes | None]] = []  # (rel, its bytes, or None: let `parse` read and refuse it)
+    sigs: dict[str, tuple] = {}
+    blobs: dict[str, str] = {}
+    writes: list[tuple] = []
+    absent: list[str] = []
+    fd = os.open(root, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
+    try:
+        for rel in rels:
+            try:
+                st = os.stat(rel, dir_fd=fd, follow_symlinks=False) if fd is not None else os.lstat(root / rel)
+            except OSError:
+                out[rel] = None
+                absent.append(rel)
+                continue
+            if not stat_mod.S_ISREG(st.st_mode):  # a link or a folder: the parser refuses it, every time
+                todo.append((rel, None))
+                continue
+            sig = _signature(st)
+            r = rows.get(rel)
+            usable = r is not None and (not r[9] or r[9] == "[]" or r[7] == lang)
+            if usable and r[1:5] == sig and st.st_mtime_ns < r[5] - cache.RACY_NS and st.st_ctime_ns < r[5] - cache.RACY_NS:
+                out[rel] = (r[8], r[9])
+                continue
+            try:
+                raw = read_bytes(root, rel)
+            except OSError:
+                todo.append((rel, None))
+                continue
+            b = cache.blob_id(raw)
+            sigs[rel], blobs[rel] = sig, b
+            if usable and r[6] == b:
+                out[rel] = (r[8], r[9])
+                writes.append((rel, kind, *sig, now, b, r[7], r[8], r[9]))
+            else:
+                todo.append((rel, raw))
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if todo:
+        from wuye.storage.cache import problems_to_json
+
+        results = cache.run_batches(parse, root, todo)
+        for (rel, raw), (value, problems) in zip(todo, results):
+            out[rel] = (value, problems)
+            if rel in sigs and con is not None:
+                try:
+                    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # a value pickle cannot hold is only not remembered
+                    continue
+                writes.append((rel, kind, *sigs[rel], now, blobs[rel], lang, blob, _json(problems_to_json(problems))))
+    if con is not None:
+        try:
+            if writes or any(rel in rows for rel in absent):
+                con.execute("BEGIN IMMEDIATE")
+                con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
+                con.executemany("DELETE FROM files WHERE rel=?", [(rel,) for rel in absent if rel in rows])
+                con.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            pass  # locked past the timeout, or read-only: the answer stands, the index waits
+        finally:
+            con.close()
+    return {rel: _loaded(v) for rel, v in out.items()}
+
+
+def _json(data) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loaded(v):
+    """A row's (value, problems) as the caller's parse returned them."""
+    if v is None:
+        return None
+    value, problems = v
+    if isinstance(value, bytes):
+        value = pickle.loads(value)
+    if isinstance(problems, str):
+        import json
+
+        problems = cache.problems_from_json(json.loads(problems))
+    return value, problems
