@@ -24,6 +24,7 @@ RANKS = {
     "wuye.archive": 4,
     "wuye.moveout": 5,
     "wuye.desk": 6,
+    "wuye.printing": 6.5,  # papers: reads moveout and archive, read by the CLI alone
     "wuye.verify": 7,
     "wuye.transfer": 8,
     "wuye.sync": 8,

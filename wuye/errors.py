@@ -42,6 +42,7 @@ CODES: dict[str, tuple[str, str]] = {
     "attachment.missing": ("附件不存在", "an attachment is missing"),
     "attachment.outside": ("附件路径超出租户目录", "an attachment path leaves the tenant folder"),
     "attachment.digest": ("附件与登记的 sha256 不符", "an attachment does not match its sha256"),
+    "attachment.type": ("附件不是 JPEG、PNG、PDF 或 HEIC 文件", "an attachment is not a JPEG, PNG, PDF or HEIC file"),
     # the store layout as an allow-list (storage.allowlist): verify, doctor and the central hook
     "layout.unknown-path": ("档案库结构中没有这个文件的位置", "a file the store's layout has no place for"),
     "layout.symlink": ("符号链接（档案库不收符号链接）", "a symbolic link (a store holds none)"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from wuye.storage import yamlio
+from wuye.storage import attachments, yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
 from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory
@@ -408,11 +408,20 @@ def append_entry(doc, c: ArchiveCategory, record: dict, validate: Callable[[dict
 
 
 def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
-        file: Path | None = None, sets: list[str] | None = None) -> AddResult:
-    """Append entries to a list category, or update fields of a one-record category."""
+        file: Path | None = None, sets: list[str] | None = None, attach: list[Path] | None = None) -> AddResult:
+    """Append entries to a list category, or update fields of a one-record category. Files in
+    `attach` are checked (storage/attachments.py), committed under the tenant's attachments/ and
+    named by path and sha256 in each new entry's documents."""
     c = category(category_name)
     actor = store.actor(actor_id)
     from wuye.models.archive import entry_model
+
+    taken = []
+    if attach:
+        if not c.is_list or "documents" not in entry_model(c).model_fields:
+            raise WuyeError(tr("%s 的记录没有附件栏（documents）；--attach 只用于装修、工程等带文件的类别",
+                               "%s records have no documents field; --attach is for categories that hold files (renovation, engineering, …)") % c.key)
+        taken = [attachments.take(p, store.config.attachment_max_mib) for p in attach]
 
     rel = store.tenant_rel(tenant_id, c.filename)
     if not store.tenant_exists(tenant_id):
@@ -453,8 +462,11 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         new_ids: list[str] = []
         if c.is_list:
             doc = list_document(store, tenant_id, c)
+            documents = [{"path": attachments.place(ch, tenant_id, t), "sha256": t.sha256, "title": t.name} for t in taken]
             for i, item in enumerate(items):
                 item = {k: v for k, v in item.items() if k not in ("id", "recorded_by", "recorded_at")}
+                if documents:
+                    item["documents"] = list(item.get("documents") or []) + documents
 
                 def check(data: dict, loc: tuple = locs[i]):
                     entry, w = _validate_new(store, source_rel, entry_model(c), data, loc, source_text)

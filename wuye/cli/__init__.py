@@ -58,7 +58,7 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import archive, desk, misc, moveout, report, staff, sync, transfer, trust
+    from wuye.cli import archive, desk, misc, moveout, printing, report, staff, sync, transfer, trust
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
@@ -70,6 +70,7 @@ def _mount() -> None:
     app.add_typer(desk.notice_app, name="notice")
     app.add_typer(desk.survey_app, name="survey")
     report.register(app)
+    printing.register(app)
     transfer.register(app)
     sync.register(app)
 

@@ -44,13 +44,14 @@ def add(
     category: str = typer.Argument(..., help=tr("档案类别：文件名（repairs）或中文名（维修记录）", "category: file name (repairs) or Chinese title (维修记录)")),
     file: Path = typer.Option(None, "--file", help=tr("YAML/JSON 文件：一条记录或记录列表", "YAML/JSON file: one record or a list")),
     set_: list[str] = typer.Option(None, "--set", help=tr("字段=值（可重复），如 phone=13812345678", "field=value (repeatable), e.g. phone=13812345678")),
+    attach: list[Path] = typer.Option(None, "--attach", help=tr("附件（JPEG/PNG/PDF/HEIC，可重复），随记录一起提交", "a file to attach (JPEG/PNG/PDF/HEIC, repeatable), committed with the record")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """追加记录或更新单条档案 / append to a list category or update a one-record category."""
     from wuye.archive import dossier as archive
 
     store = open_store(ctx)
-    result = archive.add(store, tenant_id, category, as_, file, set_ or [])
+    result = archive.add(store, tenant_id, category, as_, file, set_ or [], attach or [])
     for w in result.warnings:
         say(tr("警告：", "warning: ") + w)
     if result.commit is None:

@@ -219,6 +219,33 @@ def record_repair_and_supplement(demo: Demo) -> None:
     result = archive.add(demo.store, "T0004", "supplement", "wangli", sets=[
         f"date={now.date().isoformat()}", "note=客户回复续租意向函（租函〔2026〕18号）：同意续租两年，已转租售部办理续签"])
     _done(demo, result, "T0004 补充资料：同意续租", "T0004 supplement: agrees to renew")
+    # A drawing filed with its engineering record: the file is committed with the record, so that
+    # every office's clone holds it and `verify` checks it against its sha256.
+    with tempfile.TemporaryDirectory() as tmp:
+        drawing = Path(tmp) / "0805平面图.png"
+        drawing.write_bytes(plan_png())
+        result = archive.add(demo.store, "T0003", "engineering", "wangli", sets=[
+            f"date={now.date().isoformat()}", "title=0805 室二次装修平面图", "kind=drawing"], attach=[drawing])
+    _done(demo, result, "T0003 工程档案：平面图（附件已提交）", "T0003 engineering file: a floor plan (attachment committed)")
+
+
+def plan_png(width: int = 240, height: int = 160) -> bytes:
+    """A small grey floor plan as a PNG (the standard library only): walls, a partition, a door."""
+    import struct
+    import zlib
+
+    def wall(x: int, y: int) -> bool:
+        edge = x < 4 or y < 4 or x >= width - 4 or y >= height - 4
+        partition = 140 <= x < 144 and not 60 <= y < 90  # with a door opening
+        return edge or partition
+
+    rows = b"".join(b"\0" + bytes(40 if wall(x, y) else 235 for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
 MOVING_TENANT = "T0003"
