@@ -241,7 +241,9 @@ def test_load_refuses_a_missing_key_naming_the_path(keys):
     with pytest.raises(WuyeError) as info:
         signing.load_private_key("wangwu")
     assert str(keys / "wangwu") in info.value.message
-    assert "wuye staff add --key" in info.value.message
+    # The person is registered (staff add --key would refuse them): the way out is a manager's new key.
+    assert "wuye staff key wangwu --as" in info.value.message
+    assert "staff add" not in info.value.message
 
 
 def test_load_refuses_a_key_that_is_not_ed25519(keys):

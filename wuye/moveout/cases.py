@@ -487,6 +487,15 @@ def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = N
     return {k: v for k, v in obj.model_dump(mode="json").items() if v is not None and v != []}
 
 
+def _check_needs(wf, case: Case, step: str) -> None:
+    """Refuse a step whose needed steps are unsigned (before its data is judged: signing early
+    is the problem to name, not the fields a later step would have filled)."""
+    missing = [n for n in wf.step(step).needs if case.latest(n) is None]
+    if missing:
+        raise WuyeError(tr("「%s」须在 %s 签字之后" % (wf.title(step), "、".join(f"「{wf.title(n)}」" for n in missing)),
+                           "%s needs %s signed first" % (step, ", ".join(missing))))
+
+
 def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool) -> tuple[str, dict]:
     """The new entry (relative path, content with signature) for a step of a case."""
     spec = wf.step(step)
@@ -496,10 +505,7 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
                            "%s was already signed by %s at %s; to correct it add --correct" % (step, previous.data.get("signer"), previous.data.get("signed_at"))))
     if previous is None and correct:
         raise WuyeError(tr("「%s」尚未签字，无可更正" % wf.title(step), "%s is not signed yet; there is nothing to correct" % step))
-    missing = [n for n in spec.needs if case.latest(n) is None]
-    if missing:
-        raise WuyeError(tr("「%s」须在 %s 签字之后" % (wf.title(step), "、".join(f"「{wf.title(n)}」" for n in missing)),
-                           "%s needs %s signed first" % (step, ", ".join(missing))))
+    _check_needs(wf, case, step)
     version = _authority_for(store, actor, department)
     actor = version.member(actor.id)
     revision = previous.revision + 1 if previous else 1
@@ -642,8 +648,6 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     actor = store.actor(actor_id)
     department = _signing_department(actor, spec, wf)
     check_case_id(case_id)
-    if source is not None and compute is None:
-        validate_step_data(wf, step, data or {}, *source)
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
@@ -658,6 +662,10 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
             if failing:
                 raise WuyeError(tr("以下管理标准未达到，不能放行：\n", "these management standards are not met, so the case cannot be released:\n")
                                 + "\n".join(f"  ✗ {title}: {detail}" for title, detail in failing))
+        if not correct:
+            _check_needs(wf, case, step)
+        if source is not None and compute is None:
+            validate_step_data(wf, step, data or {}, *source)
         if compute is not None:
             data = compute(case)
         rel, entry = make_entry(store, case, wf, step, actor, department, data or {}, correct)

@@ -419,13 +419,15 @@ def load_private_key(staff_id: str) -> Ed25519PrivateKey:
         st = os.stat(path)
     except FileNotFoundError:
         raise WuyeError(
+            # The person is registered already (staff add --key would refuse): a key kept elsewhere
+            # is copied here; a lost one is replaced by management.
             tr(
-                f"本机没有员工 {staff_id} 的私钥：{path}。请把该员工的私钥文件复制到这里（权限 600），"
-                "或用 `wuye staff add --key` 登记该员工已有的密钥。",
-                f"There is no private key for staff {staff_id} on this machine: {path}. Copy the staff "
-                "member's private key file there (mode 600), or register an existing key with "
-                "`wuye staff add --key`.",
-            )
+                "本机没有员工 %s 的私钥：%s。请把该员工的私钥文件复制到这里（权限 600）；"
+                "密钥遗失时由管理层换发：`wuye staff key %s --as 经理`。",
+                "There is no private key for staff %s on this machine: %s. Copy the staff "
+                "member's private key file there (mode 600); if it is lost, management issues a new "
+                "one: `wuye staff key %s --as MANAGER`.",
+            ) % (staff_id, path, staff_id)
         ) from None
     if not stat.S_ISREG(st.st_mode):
         raise WuyeError(
