@@ -40,7 +40,7 @@ def new(
 @app.command("add")
 def add(
     ctx: typer.Context,
-    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    tenant: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     category: str = typer.Argument(..., help=tr("档案类别：文件名（repairs）或中文名（维修记录）", "category: file name (repairs) or Chinese title (维修记录)")),
     file: Path = typer.Option(None, "--file", help=tr("YAML/JSON 文件：一条记录或记录列表", "YAML/JSON file: one record or a list")),
     set_: list[str] = typer.Option(None, "--set", help=tr("字段=值（可重复），如 phone=13812345678", "field=value (repeatable), e.g. phone=13812345678")),
@@ -50,7 +50,8 @@ def add(
     from wuye.archive import dossier as archive
 
     store = open_store(ctx)
-    result = archive.add(store, tenant_id, category, as_, file, set_ or [])
+    result = archive.add(store, tenant, category, as_, file, set_ or [])
+    tenant_id = result.tenant_id
     for w in result.warnings:
         say(tr("警告：", "warning: ") + w)
     if result.commit is None:
@@ -64,7 +65,7 @@ def add(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    tenant: str = typer.Argument(..., help=tr("客户编号、公司名称的一部分或拼音首字母", "tenant id, part of the company name, or pinyin initials")),
+    tenant: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     category: str = typer.Argument(None, help=tr("只看一类", "show one category only")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话、证件号和联系人姓名（记入本机访问日志）",

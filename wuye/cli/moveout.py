@@ -44,7 +44,7 @@ def _signed(result) -> None:
 @app.command("start")
 def start(
     ctx: typer.Context,
-    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    tenant_id: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     date: str = typer.Option(..., "--date", help=tr("计划迁出日期 YYYY-MM-DD", "planned move-out date, YYYY-MM-DD")),
     reason: str = typer.Option(None, "--reason", help=tr("退租原因", "reason for leaving")),
     file: Path = typer.Option(None, "--file", help=FILE_HELP),
