@@ -132,6 +132,10 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
 # --- resolving a tenant at the counter -----------------------------------------------------
 
 
+class NoTenant(WuyeError):
+    """No tenant matches a look-up (as opposed to several, which lists them)."""
+
+
 def find_tenant(store: Store, query: str) -> str:
     """The tenant id for an id, a 房号, part of the company name, or part of its pinyin initials.
 
@@ -168,7 +172,7 @@ def find_tenant(store: Store, query: str) -> str:
                 except WuyeError as e:
                     raise WuyeError(tr("%s（找不到租户 %r，或许因为这份资料无法读取）", "%s (no tenant matches %r; perhaps because this profile cannot be read)")
                                     % (e.problems[0] if e.problems else e, query), e.problems) from None
-        raise WuyeError(tr("找不到租户 %r（可用编号、房号、公司名称的一部分或拼音首字母查找）",
+        raise NoTenant(tr("找不到租户 %r（可用编号、房号、公司名称的一部分或拼音首字母查找）",
                            "no tenant matches %r (search by id, unit, part of the company name, or pinyin initials)") % query)
     listing = "\n".join(f"  {tid}  {name}" for tid, name in hits[:20])
     more = len(hits) - 20
@@ -415,7 +419,12 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     actor = store.actor(actor_id)
     from wuye.models.archive import entry_model
 
-    tenant_id = find_tenant(store, tenant_id)
+    try:
+        tenant_id = find_tenant(store, tenant_id)
+    except NoTenant:
+        store.tenant_rel(tenant_id)  # an id that could not be a folder is refused as such
+        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`",
+                           "tenant %s does not exist; open it first with `wuye archive new %s …`") % (tenant_id, tenant_id)) from None
     rel = store.tenant_rel(tenant_id, c.filename)
     items: list[dict] = []
     # Where each item came from, so that a validation error names the input file and line

@@ -6,7 +6,9 @@ importing pydantic.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 
 from wuye.i18n import tr
 
@@ -31,8 +33,6 @@ def check_id(value: str, what: str = "id") -> str:
 # A 房号 is free text (A座801, 3号楼2单元501室, 地下二层P-036); its file under units/ is named by
 # unit_id(), which is safe as a path and the same for every way of typing the same 房号.
 
-import hashlib  # noqa: E402
-import unicodedata  # noqa: E402
 
 UNIT_MAX = 64
 
@@ -44,8 +44,11 @@ def unit_key(label: str) -> str:
 
 def check_unit(label: str) -> str:
     """A 房号 as entered, refused only when empty, multi-line or too long (it is never a path)."""
-    if not isinstance(label, str) or not unit_key(label) or "\n" in label or "\r" in label or len(label.strip()) > UNIT_MAX:
-        raise ValueError(tr("房号 %r 无效：应为一行文字，1 到 %d 个字符", "unit %r is invalid: one line of 1 to %d characters")
+    # '/', '\\' and control characters are refused although a 房号 never becomes a path: a
+    # 房号 like ../1205 is a slip, not how an office writes a unit.
+    if (not isinstance(label, str) or not unit_key(label) or len(label.strip()) > UNIT_MAX
+            or any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in label)):
+        raise ValueError(tr("房号 %r 无效：应为一行文字，1 到 %d 个字符，不含 / 和 \\", "unit %r is invalid: one line of 1 to %d characters, without / or \\")
                          % (label, UNIT_MAX))
     return label.strip()
 
