@@ -53,6 +53,57 @@ def parse_sets(sets: list[str]) -> dict[str, Any]:
     return out
 
 
+def english_keys(model, data: dict) -> dict:
+    """`--set` keys given as the field's Chinese title (联系电话=…) turned into its English key,
+    nested fields too; a key that is neither is left for the model to refuse as unknown."""
+    import unicodedata
+
+    titles: dict[str, str] = {}
+    for name, f in model.model_fields.items():
+        if f.title:
+            titles.setdefault(unicodedata.normalize("NFKC", f.title), name)
+    for name, f in model.model_fields.items():
+        # The description when it is a plain name too (联系电话 for 电话): what a clerk may type.
+        if f.description and len(f.description) <= 8:
+            titles.setdefault(unicodedata.normalize("NFKC", f.description), name)
+    out: dict = {}
+    for key, value in data.items():
+        name = key if key in model.model_fields else titles.get(unicodedata.normalize("NFKC", key), key)
+        f = model.model_fields.get(name)
+        if isinstance(value, dict) and f is not None and hasattr(f.annotation, "model_fields"):
+            value = english_keys(f.annotation, value)
+        out[name] = value
+    return out
+
+
+def field_rows(model) -> list[dict]:
+    """Every field of a model as `archive fields` lists it: key, title, type, required."""
+    props = model.model_json_schema().get("properties", {})
+    rows = []
+    for name, f in model.model_fields.items():
+        rows.append({"key": name, "title": f.title or name, "type": _schema_type(props.get(name, {})),
+                     "required": f.is_required(), "description": f.description or ""})
+    return rows
+
+
+def _schema_type(prop: dict) -> str:
+    """A field's type as its JSON schema says it (string, date, integer, one of a|b, list of …)."""
+    options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+    texts = []
+    for p in options:
+        if "enum" in p:
+            texts.append("|".join(map(str, p["enum"])))
+        elif "const" in p:
+            texts.append(str(p["const"]))
+        elif p.get("type") == "array":
+            texts.append("list[%s]" % _schema_type(p.get("items", {})))
+        elif "$ref" in p:
+            texts.append(p["$ref"].rsplit("/", 1)[-1])
+        else:
+            texts.append(p.get("format") or p.get("type") or "any")
+    return " or ".join(dict.fromkeys(texts)) or "any"
+
+
 def _listify(model, data: dict) -> dict:
     """Split comma-separated --set values for fields that are lists in the model."""
     import typing
@@ -444,7 +495,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                                "%s: must hold one record (a mapping)%s" % (file, " or a list of them" if c.is_list else "")))
     if sets:
 
-        fields = _listify(entry_model(c), parse_sets(sets))
+        fields = _listify(entry_model(c), english_keys(entry_model(c), parse_sets(sets)))
         if items:
             items = [{**item, **fields} for item in items]
         else:

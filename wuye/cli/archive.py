@@ -208,3 +208,32 @@ def check(
             report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)))
     if report.errors:
         raise typer.Exit(1)
+
+
+def field_table(rows: list[dict], english: dict, as_json: bool) -> None:
+    """The fields of a category or a step, as `archive fields` and `moveout fields` list them."""
+    for r in rows:
+        r["label"] = tr(r["title"], english.get(r["key"], r["key"]))
+        r["required_label"] = tr("必填", "required") if r["required"] else ""
+    if as_json:
+        print_json([{"key": r["key"], "title": r["title"], "title_en": english.get(r["key"], r["key"]),
+                     "type": r["type"], "required": r["required"]} for r in rows])
+        return
+    table([("key", tr("字段", "key")), ("label", tr("名称", "title")), ("type", tr("类型", "type")),
+           ("required_label", tr("必填", "required"))], rows, False)
+
+
+@app.command("fields")
+def fields(
+    ctx: typer.Context,
+    category: str = typer.Argument(..., help=tr("档案类别：文件名（contacts）或中文名（客户联络资料）", "category: file name (contacts) or Chinese title")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """列出一类档案的字段（--set 可用英文字段名或中文名） / list a category's fields (--set takes the key or the Chinese title)."""
+    from wuye.archive import dossier as archive
+    from wuye.admin.schema import load_labels
+    from wuye.models.archive import entry_model
+
+    c = archive.category(category)
+    english = {k: v[1] for k, v in load_labels().get(c.key, {}).items() if k and not k.startswith("@")}
+    field_table(archive.field_rows(entry_model(c)), english, as_json)

@@ -223,3 +223,19 @@ def payload(
     else:
         sys.stdout.buffer.write(entry.payload)
     sys.stdout.flush()
+
+
+@app.command("fields")
+def fields(
+    ctx: typer.Context,
+    step: str = typer.Argument(..., help=tr("步骤，如 engineering_inspection", "step, e.g. engineering_inspection")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """列出一个步骤的字段 / list a step's fields."""
+    from wuye.archive.dossier import field_rows
+    from wuye.cli.archive import field_table
+    from wuye.moveout import workflow
+
+    wf = workflow.load(open_store(ctx))
+    wf.step(step)
+    field_table(field_rows(wf.data_model(step)), {}, as_json)
