@@ -139,3 +139,28 @@ def test_moveout_fields_lists_a_steps_fields(store):
     assert rows["meter_electricity"]["title"] == "电表终读数"
     r = wuye(store, "moveout", "fields", "nope")
     assert r.returncode == 1 and "未知步骤" in r.stderr
+
+
+def test_a_ledger_of_real_units_imports_without_a_mapping(store, tmp_path):
+    # Finding 1: a ledger whose 房号 column reads A座801 … was refused row by row, and each row
+    # had a second error 「1 areas for 0 units」.
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text("客户编号,公司名称,房号,面积\nL001,广州某某有限公司,A座801,120.5\n"
+                      "L002,深圳某某有限公司,3号楼2单元501室,80\nL003,杭州某某有限公司,B1-1203,60\n", encoding="utf-8-sig")
+    r = wuye(store, "import", str(ledger), "--as", "wangli")
+    assert r.returncode == 0, r.stderr
+    for unit, tid in (("A座801", "L001"), ("3号楼2单元501室", "L002"), ("B1-1203", "L003")):
+        r = wuye(store, "archive", "show", unit, "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["tenant_id"] == tid
+    assert "area: '60'" in store.path("units/B1-1203.yaml").read_text(encoding="utf-8")
+
+
+def test_a_refused_unit_in_a_ledger_is_one_error_not_two(store, tmp_path):
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text("客户编号,公司名称,房号,面积\nL001,广州某某有限公司,A座801\\1,120.5\n", encoding="utf-8-sig")
+    head = git(store.root, "rev-parse", "HEAD")
+    r = wuye(store, "import", str(ledger), "--as", "wangli")
+    assert r.returncode == 1 and "台账.csv:2" in r.stderr
+    assert "共 1 个问题" in r.stderr
+    assert "areas for" not in r.stderr and "个面积对应" not in r.stderr
+    assert git(store.root, "rev-parse", "HEAD") == head
