@@ -164,3 +164,20 @@ def test_a_refused_unit_in_a_ledger_is_one_error_not_two(store, tmp_path):
     assert "共 1 个问题" in r.stderr
     assert "areas for" not in r.stderr and "个面积对应" not in r.stderr
     assert git(store.root, "rev-parse", "HEAD") == head
+
+
+def test_unit_show_and_list_by_unit_and_floor(office):
+    # A floor is what the unit file says (a hand-kept or imported field).
+    path = office.path("units/B1-1203.yaml")
+    path.write_text(path.read_text(encoding="utf-8") + "floor: 12\n", encoding="utf-8")
+    r = wuye(office, "unit", "list", "--json")
+    assert r.returncode == 0 and sorted(row["unit"] for row in json.loads(r.stdout)) == sorted(UNITS)
+    r = wuye(office, "unit", "list", "--floor", "12", "--json")
+    assert [(row["unit"], row["tenant"]) for row in json.loads(r.stdout)] == [("B1-1203", "T0003")]
+    r = wuye(office, "unit", "show", "Ａ座８０１")
+    assert r.returncode == 0 and "房号: A座801" in r.stdout and "T0001" in r.stdout and "在租" in r.stdout
+    r = wuye(office, "unit", "show", "A座801", lang="en")
+    assert "unit: A座801" in r.stdout and "leased" in r.stdout
+    for lang, words in ((None, "找不到房号"), ("en", "no unit")):
+        r = wuye(office, "unit", "show", "C座999", lang=lang)
+        assert r.returncode == 1 and words in r.stderr
