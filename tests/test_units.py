@@ -181,3 +181,10 @@ def test_unit_show_and_list_by_unit_and_floor(office):
     for lang, words in ((None, "找不到房号"), ("en", "no unit")):
         r = wuye(office, "unit", "show", "C座999", lang=lang)
         assert r.returncode == 1 and words in r.stderr
+
+
+def test_moveout_set_takes_the_chinese_title(office):
+    r = wuye(office, "moveout", "start", "B1-1203", "--date", "2026-12-30", "--set", "退租原因=租约到期", "--as", "zhaomin")
+    assert r.returncode == 0, r.stderr
+    case = r.stdout.split()[0]
+    assert "reason: 租约到期" in office.path(f"tenants/T0003/moveout/{case}/steps/notice.yaml").read_text(encoding="utf-8")
