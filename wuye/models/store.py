@@ -88,8 +88,8 @@ class UnitMeters(Record):
 class Unit(Record):
     """A unit (房号) of the building."""
 
-    id: EntityId = Field(title="单元编号", description="文件名，由房号生成（ids.unit_id），不作显示")
-    label: UnitLabel | None = Field(None, title="房号", description="照办公室写法的房号，如 A座801；缺省即单元编号")
+    id: EntityId = Field(title="房号", description="单元编号即文件名：房号本身可作文件名时就是房号，否则由房号生成（ids.unit_id），不作显示")
+    label: UnitLabel | None = Field(None, title="房号写法", description="照办公室写法的房号，如 A座801；缺省即单元编号")
     floor: int | None = Field(None, title="楼层", description="所在楼层")
     area: Reading | None = Field(None, title="面积", description="建筑面积（平方米）")
     meters: UnitMeters = Field(default_factory=UnitMeters, title="表计", description="水电表编号")
