@@ -197,8 +197,9 @@ def find_tenant(store: Store, query: str) -> str:
     the search index (cache.tenant_index), which re-reads only the profiles changed since it was
     written, so a search over 10,000 tenants costs a look-up plus a stat of each profile.
     """
-    q = query.strip()
     from wuye.models.ids import ID_RE
+
+    q = query.strip()
 
     if ID_RE.fullmatch(q) and store.tenant_exists(q):
         return q
@@ -470,6 +471,10 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     actor = store.actor(actor_id)
     from wuye.models.archive import entry_model
 
+    import unicodedata
+
+    if any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in tenant_id):
+        store.tenant_rel(tenant_id)  # a path-like id (a/b, T0001 and a newline) is refused as one, not looked up
     try:
         tenant_id = find_tenant(store, tenant_id)
     except NoTenant:

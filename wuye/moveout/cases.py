@@ -544,6 +544,10 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
 
     from wuye.archive.dossier import find_tenant
 
+    import unicodedata
+
+    if any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in tenant_id) or tenant_id.startswith("."):
+        store.tenant_rel(tenant_id)  # a path-like id (../x, T0001 and a NUL) is refused as one, not looked up
     tenant_id = find_tenant(store, tenant_id)  # an id, a 房号, a name or pinyin initials
     wf = workflow.load(store)
     actor = store.actor(actor_id)
