@@ -53,6 +53,57 @@ def parse_sets(sets: list[str]) -> dict[str, Any]:
     return out
 
 
+def english_keys(model, data: dict) -> dict:
+    """`--set` keys given as the field's Chinese title (联系电话=…) turned into its English key,
+    nested fields too; a key that is neither is left for the model to refuse as unknown."""
+    import unicodedata
+
+    titles: dict[str, str] = {}
+    for name, f in model.model_fields.items():
+        if f.title:
+            titles.setdefault(unicodedata.normalize("NFKC", f.title), name)
+    for name, f in model.model_fields.items():
+        # The description when it is a plain name too (联系电话 for 电话): what a clerk may type.
+        if f.description and len(f.description) <= 8:
+            titles.setdefault(unicodedata.normalize("NFKC", f.description), name)
+    out: dict = {}
+    for key, value in data.items():
+        name = key if key in model.model_fields else titles.get(unicodedata.normalize("NFKC", key), key)
+        f = model.model_fields.get(name)
+        if isinstance(value, dict) and f is not None and hasattr(f.annotation, "model_fields"):
+            value = english_keys(f.annotation, value)
+        out[name] = value
+    return out
+
+
+def field_rows(model) -> list[dict]:
+    """Every field of a model as `archive fields` lists it: key, title, type, required."""
+    props = model.model_json_schema().get("properties", {})
+    rows = []
+    for name, f in model.model_fields.items():
+        rows.append({"key": name, "title": f.title or name, "type": _schema_type(props.get(name, {})),
+                     "required": f.is_required(), "description": f.description or ""})
+    return rows
+
+
+def _schema_type(prop: dict) -> str:
+    """A field's type as its JSON schema says it (string, date, integer, one of a|b, list of …)."""
+    options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+    texts = []
+    for p in options:
+        if "enum" in p:
+            texts.append("|".join(map(str, p["enum"])))
+        elif "const" in p:
+            texts.append(str(p["const"]))
+        elif p.get("type") == "array":
+            texts.append("list[%s]" % _schema_type(p.get("items", {})))
+        elif "$ref" in p:
+            texts.append(p["$ref"].rsplit("/", 1)[-1])
+        else:
+            texts.append(p.get("format") or p.get("type") or "any")
+    return " or ".join(dict.fromkeys(texts)) or "any"
+
+
 def _listify(model, data: dict) -> dict:
     """Split comma-separated --set values for fields that are lists in the model."""
     import typing
@@ -132,24 +183,33 @@ def read_dossier(store: Store, tenant_id: str, only: ArchiveCategory | None = No
 # --- resolving a tenant at the counter -----------------------------------------------------
 
 
-def find_tenant(store: Store, query: str) -> str:
-    """The tenant id for an id, part of the company name, or part of its pinyin initials.
+class NoTenant(WuyeError):
+    """No tenant matches a look-up (as opposed to several, which lists them)."""
 
-    An exact id wins at once; otherwise every profile is matched, and more than one match is
-    refused with the candidates listed so the clerk can pick. The profiles are matched through
+
+def find_tenant(store: Store, query: str) -> str:
+    """The tenant id for an id, a 房号, part of the company name, or part of its pinyin initials.
+
+    Every command that takes a tenant resolves it here. An exact id wins at once; then a 房号
+    as written (NFKC, so Ａ座８０１ finds A座801; a tenant still there before one who moved out);
+    otherwise every profile is matched, and more than one match is refused with the candidates
+    listed so the clerk can pick. The profiles are matched through
     the search index (cache.tenant_index), which re-reads only the profiles changed since it was
     written, so a search over 10,000 tenants costs a look-up plus a stat of each profile.
     """
-    q = query.strip()
     from wuye.models.ids import ID_RE
+
+    q = query.strip()
 
     if ID_RE.fullmatch(q) and store.tenant_exists(q):
         return q
     from wuye.storage.cache import tenant_index
 
+    hits = _by_unit(store, q)
+    if len(hits) == 1:
+        return hits[0][0]
     ql = q.lower()
-    hits = []
-    for tid, name, pinyin in tenant_index(store):
+    for tid, name, pinyin in tenant_index(store) if not hits else ():
         if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
             hits.append((tid, name))
     if len(hits) == 1:
@@ -164,14 +224,29 @@ def find_tenant(store: Store, query: str) -> str:
                 except WuyeError as e:
                     raise WuyeError(tr("%s（找不到租户 %r，或许因为这份资料无法读取）", "%s (no tenant matches %r; perhaps because this profile cannot be read)")
                                     % (e.problems[0] if e.problems else e, query), e.problems) from None
-        raise WuyeError(tr("找不到租户 %r（可用编号、公司名称的一部分或拼音首字母查找）",
-                           "no tenant matches %r (search by id, part of the company name, or pinyin initials)") % query)
+        raise NoTenant(tr("找不到租户 %r（可用编号、房号、公司名称的一部分或拼音首字母查找）",
+                           "no tenant matches %r (search by id, unit, part of the company name, or pinyin initials)") % query)
     listing = "\n".join(f"  {tid}  {name}" for tid, name in hits[:20])
     more = len(hits) - 20
     raise WuyeError(
         tr("%r 匹配到 %d 个租户，请用编号指定：\n%s%s" % (query, len(hits), listing, f"\n  …另有 {more} 个" if more > 0 else ""),
            "%r matches %d tenants; name one by id:\n%s%s" % (query, len(hits), listing, f"\n  … {more} more" if more > 0 else ""))
     )
+
+
+def _by_unit(store: Store, query: str) -> list[tuple[str, str]]:
+    """(id, name) of the tenants whose 房号 is `query` as matched; those not moved out first,
+    and only them when there are any (a unit's old tenant keeps it in its profile)."""
+    from wuye.models.ids import unit_key
+    from wuye.storage.cache import LISTING, tenant_index
+
+    key = unit_key(query)
+    if not key:
+        return []
+    found = [(tid, name, status) for tid, name, units, status in tenant_index(store, LISTING)
+             if isinstance(units, list) and any(isinstance(u, str) and unit_key(u) == key for u in units)]
+    current = [(tid, name) for tid, name, status in found if status != "moved_out"]
+    return current or [(tid, name) for tid, name, _ in found]
 
 
 # --- validating ----------------------------------------------------------------------------
@@ -296,7 +371,7 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
     """Open a tenant's dossier: its profile, and its unit marked as leased."""
     from wuye.models.archive import Profile
     from wuye.models.store import Unit
-    from wuye.models.types import check_id
+    from wuye.models.ids import check_unit, unit_id, unit_key
 
     actor = store.actor(actor_id)
     rel = store.tenant_rel(tenant_id, "profile.yaml")
@@ -314,10 +389,10 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
     units = data.get("units") or []
     if unit:
         try:
-            check_id(unit, tr("房号", "unit"))
+            unit = check_unit(unit)
         except ValueError as e:
             raise WuyeError(str(e)) from None
-        if isinstance(units, list) and unit not in units:
+        if isinstance(units, list) and unit_key(unit) not in {unit_key(u) for u in units if isinstance(u, str)}:
             units = [*units, unit]
     # `units: 5` is left for the model to refuse, at its line.
     data["units"] = units
@@ -336,18 +411,20 @@ def new(store: Store, tenant_id: str, name: str, unit: str | None, actor_id: str
             raise WuyeError(tr("租户 %s 已存在（%s）；要修改资料请用 `wuye archive add %s profile`",
                                "tenant %s already exists (%s); to change it use `wuye archive add %s profile`") % (tenant_id, rel, tenant_id))
         for u in profile.units:
-            urel = f"units/{u}.yaml"
+            urel = f"units/{unit_id(u)}.yaml"
             if store.path(urel).is_file():
                 current = store.read_model(urel, Unit)
                 if current.status == "leased" and current.tenant not in (None, tenant_id):
                     raise WuyeError(tr("单元 %s 已由 %s 租用（%s）",
                                        "unit %s is leased to %s (%s)") % (u, current.tenant, urel))
                 doc = yamlio.load_roundtrip(store.read_text(urel))
+                if current.label is None and u != current.id:
+                    doc["label"] = u
                 doc["status"] = "leased"
                 doc["tenant"] = tenant_id
                 ch.write_yaml(urel, doc)
             else:
-                ch.write_yaml(urel, yamlio.plain(Unit(id=u, status="leased", tenant=tenant_id).model_dump()))
+                ch.write_yaml(urel, yamlio.plain(Unit.of(u, status="leased", tenant=tenant_id).file_data()))
         doc = _header(BY_KEY["profile"])
         doc.update(ordered(yamlio.plain(profile.model_dump())))
         ch.write_yaml(rel, doc)
@@ -416,6 +493,16 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
     actor = store.actor(actor_id)
     from wuye.models.archive import entry_model
 
+    import unicodedata
+
+    if any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in tenant_id):
+        store.tenant_rel(tenant_id)  # a path-like id (a/b, T0001 and a newline) is refused as one, not looked up
+    try:
+        tenant_id = find_tenant(store, tenant_id)
+    except NoTenant:
+        store.tenant_rel(tenant_id)  # an id that could not be a folder is refused as such
+        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`",
+                           "tenant %s does not exist; open it first with `wuye archive new %s …`") % (tenant_id, tenant_id)) from None
     taken = []
     if attach:
         if not c.is_list or "documents" not in entry_model(c).model_fields:
@@ -424,9 +511,6 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         taken = [attachments.take(p, store.config.attachment_max_mib) for p in attach]
 
     rel = store.tenant_rel(tenant_id, c.filename)
-    if not store.tenant_exists(tenant_id):
-        raise WuyeError(tr("租户 %s 不存在；请先 `wuye archive new %s …`",
-                           "tenant %s does not exist; open it first with `wuye archive new %s …`") % (tenant_id, tenant_id))
     items: list[dict] = []
     # Where each item came from, so that a validation error names the input file and line
     # (or `--set`), not the store file it was going to be written to.
@@ -445,7 +529,7 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                                "%s: must hold one record (a mapping)%s" % (file, " or a list of them" if c.is_list else "")))
     if sets:
 
-        fields = _listify(entry_model(c), parse_sets(sets))
+        fields = _listify(entry_model(c), english_keys(entry_model(c), parse_sets(sets)))
         if items:
             items = [{**item, **fields} for item in items]
         else:

@@ -58,12 +58,13 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import archive, desk, misc, moveout, printing, report, staff, sync, transfer, trust
+    from wuye.cli import archive, desk, misc, moveout, printing, report, staff, sync, transfer, trust, units
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
     app.add_typer(trust.app, name="trust")
     app.add_typer(archive.app, name="archive")
+    app.add_typer(units.app, name="unit")
     app.add_typer(moveout.app, name="moveout")
     app.add_typer(desk.complaint_app, name="complaint")
     app.add_typer(desk.repair_app, name="repair")

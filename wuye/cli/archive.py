@@ -40,7 +40,7 @@ def new(
 @app.command("add")
 def add(
     ctx: typer.Context,
-    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    tenant: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     category: str = typer.Argument(..., help=tr("档案类别：文件名（repairs）或中文名（维修记录）", "category: file name (repairs) or Chinese title (维修记录)")),
     file: Path = typer.Option(None, "--file", help=tr("YAML/JSON 文件：一条记录或记录列表", "YAML/JSON file: one record or a list")),
     set_: list[str] = typer.Option(None, "--set", help=tr("字段=值（可重复），如 phone=13812345678", "field=value (repeatable), e.g. phone=13812345678")),
@@ -51,7 +51,8 @@ def add(
     from wuye.archive import dossier as archive
 
     store = open_store(ctx)
-    result = archive.add(store, tenant_id, category, as_, file, set_ or [], attach or [])
+    result = archive.add(store, tenant, category, as_, file, set_ or [], attach or [])
+    tenant_id = result.tenant_id
     for w in result.warnings:
         say(tr("警告：", "warning: ") + w)
     if result.commit is None:
@@ -65,7 +66,7 @@ def add(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    tenant: str = typer.Argument(..., help=tr("客户编号、公司名称的一部分或拼音首字母", "tenant id, part of the company name, or pinyin initials")),
+    tenant: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     category: str = typer.Argument(None, help=tr("只看一类", "show one category only")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=tr("显示完整的电话、证件号和联系人姓名（记入本机访问日志）",
@@ -208,3 +209,32 @@ def check(
             report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)))
     if report.errors:
         raise typer.Exit(1)
+
+
+def field_table(rows: list[dict], english: dict, as_json: bool) -> None:
+    """The fields of a category or a step, as `archive fields` and `moveout fields` list them."""
+    for r in rows:
+        r["label"] = tr(r["title"], english.get(r["key"], r["key"]))
+        r["required_label"] = tr("必填", "required") if r["required"] else ""
+    if as_json:
+        print_json([{"key": r["key"], "title": r["title"], "title_en": english.get(r["key"], r["key"]),
+                     "type": r["type"], "required": r["required"]} for r in rows])
+        return
+    table([("key", tr("字段", "key")), ("label", tr("名称", "title")), ("type", tr("类型", "type")),
+           ("required_label", tr("必填", "required"))], rows, False)
+
+
+@app.command("fields")
+def fields(
+    ctx: typer.Context,
+    category: str = typer.Argument(..., help=tr("档案类别：文件名（contacts）或中文名（客户联络资料）", "category: file name (contacts) or Chinese title")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """列出一类档案的字段（--set 可用英文字段名或中文名） / list a category's fields (--set takes the key or the Chinese title)."""
+    from wuye.archive import dossier as archive
+    from wuye.admin.schema import load_labels
+    from wuye.models.archive import entry_model
+
+    c = archive.category(category)
+    english = {k: v[1] for k, v in load_labels().get(c.key, {}).items() if k and not k.startswith("@")}
+    field_table(archive.field_rows(entry_model(c)), english, as_json)

@@ -49,7 +49,7 @@ def init(
 
 def log(
     ctx: typer.Context,
-    tenant: str = typer.Argument(None, help=tr("只看一个租户（编号）", "one tenant only (id)")),
+    tenant: str = typer.Argument(None, help=tr("只看一个租户（编号、房号、名称或拼音首字母）", "one tenant only (id, unit, name or pinyin initials)")),
     limit: int = typer.Option(50, "-n", "--limit", help=tr("最多显示多少条", "show at most this many")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
@@ -57,6 +57,10 @@ def log(
     from wuye.storage import git as audit
 
     store = open_store(ctx)
+    if tenant:
+        from wuye.archive.dossier import find_tenant
+
+        tenant = find_tenant(store, tenant)
     paths = [store.tenant_rel(tenant)] if tenant else None
     from wuye.archive.privacy import mask_all
 

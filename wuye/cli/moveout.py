@@ -19,9 +19,10 @@ SET_HELP = tr("字段=值（可重复）", "field=value (repeatable)")
 FILE_HELP = tr("YAML/JSON 文件：此步骤的字段（如损坏清单）", "YAML/JSON file with this step's fields (e.g. the damages list)")
 
 
-def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, str | None]]:
-    """The step's fields from --file and --set, and where they came from (for error messages)."""
-    from wuye.archive.dossier import parse_sets, read_input_file
+def _data(file: Path | None, sets: list[str] | None, store=None, step: str | None = None) -> tuple[dict, tuple[str, str | None]]:
+    """The step's fields from --file and --set, and where they came from (for error messages).
+    With the step, a --set key may be the field's Chinese title (电表终读数=…)."""
+    from wuye.archive.dossier import english_keys, parse_sets, read_input_file
     from wuye.errors import WuyeError
 
     data: dict = {}
@@ -32,7 +33,15 @@ def _data(file: Path | None, sets: list[str] | None) -> tuple[dict, tuple[str, s
             raise WuyeError(tr("%s：应为字段映射（键: 值）", "%s: must be a mapping of fields") % file)
         data.update(loaded)
         source = (str(file), text)
-    data.update(parse_sets(sets or []))
+    given = parse_sets(sets or [])
+    if given and store is not None:
+        from wuye.moveout import workflow
+
+        wf = workflow.load(store)
+        step = step or wf.first.id
+        if step in wf.steps:
+            given = english_keys(wf.data_model(step), given)
+    data.update(given)
     return data, source
 
 
@@ -44,7 +53,7 @@ def _signed(result) -> None:
 @app.command("start")
 def start(
     ctx: typer.Context,
-    tenant_id: str = typer.Argument(..., help=tr("客户编号", "tenant id")),
+    tenant_id: str = typer.Argument(..., help=tr("客户编号、房号、公司名称的一部分或拼音首字母", "tenant id, unit, part of the company name, or pinyin initials")),
     date: str = typer.Option(..., "--date", help=tr("计划迁出日期 YYYY-MM-DD", "planned move-out date, YYYY-MM-DD")),
     reason: str = typer.Option(None, "--reason", help=tr("退租原因", "reason for leaving")),
     file: Path = typer.Option(None, "--file", help=FILE_HELP),
@@ -55,7 +64,7 @@ def start(
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
-    data, source = _data(file, set_)
+    data, source = _data(file, set_, store)
     result = moveout.start(store, tenant_id, as_, date, reason, data, source)
     typer.echo(result.case_id)
     _signed(result)
@@ -75,7 +84,7 @@ def sign(
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
-    data, source = _data(file, set_)
+    data, source = _data(file, set_, store, step)
     _signed(moveout.sign(store, case_id, step, as_, data, correct, source=source))
 
 
@@ -226,3 +235,19 @@ def payload(
     else:
         sys.stdout.buffer.write(entry.payload)
     sys.stdout.flush()
+
+
+@app.command("fields")
+def fields(
+    ctx: typer.Context,
+    step: str = typer.Argument(..., help=tr("步骤，如 engineering_inspection", "step, e.g. engineering_inspection")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+):
+    """列出一个步骤的字段 / list a step's fields."""
+    from wuye.archive.dossier import field_rows
+    from wuye.cli.archive import field_table
+    from wuye.moveout import workflow
+
+    wf = workflow.load(open_store(ctx))
+    wf.step(step)
+    field_table(field_rows(wf.data_model(step)), {}, as_json)

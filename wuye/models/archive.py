@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from wuye.models.base import Attachment, Entry, Record, SingleRecord
 from wuye.models.store import Department
-from wuye.models.types import USCC, Count, EntityId, IdCardNumber, Money, OneLine, Phone, Reading
+from wuye.models.types import USCC, Count, EntityId, IdCardNumber, Money, OneLine, Phone, Reading, UnitLabel
 
 TenantStatus = Literal["active", "moving_out", "moved_out"]
 
@@ -58,7 +58,7 @@ class Profile(SingleRecord):
     industry: str | None = Field(None, title="行业", description="所属行业")
     headcount: Count | None = Field(None, title="人员数", description="在本楼办公的人数", ge=0)
     staff_composition: str | None = Field(None, title="人员构成", description="人员构成说明，如 管理 5 人、技术 20 人")
-    units: list[EntityId] = Field(default_factory=list, title="房号", description="所租单元的房号")
+    units: list[UnitLabel] = Field(default_factory=list, title="房号", description="所租单元的房号，照办公室的写法，如 A座801")
     lease_start: dt.date | None = Field(None, title="租期开始", description="租赁合同开始日期")
     lease_end: dt.date | None = Field(None, title="租期结束", description="租赁合同结束日期")
     phone: Phone | None = Field(None, title="总机电话", description="客户单位总机或前台电话")

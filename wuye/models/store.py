@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from wuye.models.base import Record
-from wuye.models.types import EntityId, Money, OneLine, Reading
+from wuye.models.types import EntityId, Money, OneLine, Reading, UnitLabel
 
 Department = Literal["leasing", "customer_service", "engineering", "finance", "security", "management"]
 DEPARTMENTS: dict[str, tuple[str, str]] = {
@@ -88,12 +88,33 @@ class UnitMeters(Record):
 class Unit(Record):
     """A unit (房号) of the building."""
 
-    id: EntityId = Field(title="房号", description="单元房号，如 1205")
+    id: EntityId = Field(title="房号", description="单元编号即文件名：房号本身可作文件名时就是房号，否则由房号生成（ids.unit_id），不作显示")
+    label: UnitLabel | None = Field(None, title="房号写法", description="照办公室写法的房号，如 A座801；缺省即单元编号")
     floor: int | None = Field(None, title="楼层", description="所在楼层")
     area: Reading | None = Field(None, title="面积", description="建筑面积（平方米）")
     meters: UnitMeters = Field(default_factory=UnitMeters, title="表计", description="水电表编号")
     status: Literal["leased", "vacant"] = Field("vacant", title="房态", description="leased 在租；vacant 空置")
     tenant: EntityId | None = Field(None, title="租户", description="在租时的客户编号")
+
+    @classmethod
+    def of(cls, label: str, **fields) -> "Unit":
+        """The unit of a 房号 as entered, under its derived file name."""
+        from wuye.models.ids import unit_id
+
+        uid = unit_id(label)
+        return cls(id=uid, label=None if label == uid else label, **fields)
+
+    def file_data(self) -> dict:
+        """What its file holds: `label` only when the 房号 differs from the file name."""
+        data = self.model_dump()
+        if data.get("label") is None:
+            data.pop("label", None)
+        return data
+
+    @property
+    def shown(self) -> str:
+        """The 房号 as the office wrote it (a unit written before free-text 房号 has only its id)."""
+        return self.label or self.id
 
 
 class StaffKey(Record):

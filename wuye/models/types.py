@@ -16,9 +16,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationInfo, WrapValidator
 
 from wuye.i18n import tr
-from wuye.models.ids import ID_RE, check_id  # noqa: F401 (re-exported)
+from wuye.models.ids import ID_RE, check_id, check_unit  # noqa: F401 (re-exported)
 
 EntityId = Annotated[str, AfterValidator(check_id)]
+# A 房号 as the office writes it (A座801); its file name is ids.unit_id() of it, never the text itself.
+UnitLabel = Annotated[str, AfterValidator(check_unit)]
 
 CENT = Decimal("0.01")
 # No amount of an office building reaches ten billion yuan; past this a typo (or 1e30) is refused

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from wuye.models.base import Record
 from wuye.models.ids import CASE_ID_PATTERN
 from wuye.models.store import Department
-from wuye.models.types import Count, EntityId, Money, Phone, Reading, SignedMoney
+from wuye.models.types import Count, EntityId, Money, Phone, Reading, SignedMoney, UnitLabel
 
 FieldType = Literal["text", "int", "bool", "date", "datetime", "money", "signed_money", "reading", "phone", "choice", "list"]
 
@@ -67,7 +67,7 @@ class MoveOutCase(Record):
     id: str = Field(title="案件编号", description="如 MO-2026-0003", pattern=CASE_ID_PATTERN)
     tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
     company: str = Field(title="公司名称", description="开案时的公司名称")
-    units: list[EntityId] = Field(default_factory=list, title="房号", description="迁出的单元")
+    units: list[UnitLabel] = Field(default_factory=list, title="房号", description="迁出的单元（房号照办公室写法）")
     opened_at: dt.datetime = Field(title="开案时间", description="开案时间")
     opened_by: EntityId = Field(title="开案人", description="开案员工")
     status: Literal["open", "closed"] = Field("open", title="状态", description="open 办理中；closed 已结案")

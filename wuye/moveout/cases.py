@@ -564,6 +564,13 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
     from wuye.models.archive import Profile
     from wuye.models.workflow import MoveOutCase
 
+    from wuye.archive.dossier import find_tenant
+
+    import unicodedata
+
+    if any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in tenant_id) or tenant_id.startswith("."):
+        store.tenant_rel(tenant_id)  # a path-like id (../x, T0001 and a NUL) is refused as one, not looked up
+    tenant_id = find_tenant(store, tenant_id)  # an id, a 房号, a name or pinyin initials
     wf = workflow.load(store)
     actor = store.actor(actor_id)
     first = wf.first
@@ -696,14 +703,16 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     pdoc["status"] = "moved_out"
     ch.write_yaml(prel, pdoc)
     for u in case.info.get("units") or []:
-        urel = f"units/{u}.yaml"
+        from wuye.models.ids import unit_id
+
+        urel = f"units/{unit_id(u)}.yaml"
         if store.path(urel).is_file():
             udoc = yamlio.load_roundtrip(store.read_text(urel))
             udoc["status"] = "vacant"
             if "tenant" in udoc:
                 del udoc["tenant"]
         else:
-            udoc = yamlio.plain(Unit(id=u, status="vacant").model_dump())
+            udoc = yamlio.plain(Unit.of(u, status="vacant").file_data())
         ch.write_yaml(urel, udoc)
     _reconcile(store, ch, case, now)
     _record_due(store, ch, case, release["signer"], now)

@@ -217,9 +217,11 @@ def units_sheet(store: Store, problems: list[Problem]) -> Sheet:
     from wuye.models.store import Unit
 
     specs = field_specs(Unit)
-    sheet = Sheet(UNITS_SHEET, [(k, s.title, s.kind) for k, s in specs.items()])
+    # The 房号 column shows the 房号 as written (a file name derived from it is never shown).
+    sheet = Sheet(UNITS_SHEET, [(k, s.title, s.kind)
+                                for k, s in specs.items() if k != "label"])
     for u in _units(store, problems):
-        sheet.rows.append([_get(u, k, specs) for k, _, _ in sheet.columns])
+        sheet.rows.append([u.shown if k == "id" else _get(u, k, specs) for k, _, _ in sheet.columns])
     return sheet
 
 
@@ -246,7 +248,9 @@ def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Shee
         unit_areas = []
         for u in p.units:
             if u not in areas:
-                rel = f"{layout.UNITS_DIR}/{u}.yaml"
+                from wuye.models.ids import unit_id
+
+                rel = f"{layout.UNITS_DIR}/{unit_id(u)}.yaml"
                 areas[u] = store.read_model(rel, Unit).area if store.path(rel).is_file() else None
             unit_areas.append(areas[u])
         area = "、".join(_plain_number(a) for a in unit_areas) if unit_areas and all(a is not None for a in unit_areas) else None

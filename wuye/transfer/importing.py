@@ -505,7 +505,9 @@ class _Workspace:
     def unit_file(self, uid: str) -> _File:
         from wuye.models.store import Unit
 
-        rel = f"units/{uid}.yaml"
+        from wuye.models.ids import unit_id
+
+        rel = f"units/{unit_id(uid)}.yaml"  # uid: the 房号 as written (A座801)
         if rel not in self.files:
             self.files[rel] = _File(self, rel, Unit, None, False)
         return self.files[rel]
@@ -941,7 +943,11 @@ def _apply_ledger_row(ws: _Workspace, tid: str, row: _Row) -> None:
                 ws.unit_releases[u] = tid
         for u in units:
             ws.unit_claims.setdefault(u, (tid, row))
-    if "area" in v:
+    # An area whose row's 房号 was refused would only repeat that error as "1 areas for 0 units".
+    units_refused = "units" not in v and "units" in row.cols and any(
+        p.level == "error" and (p.line, p.col) == (mark.line, mark.col)
+        for mark in [row.problem("units", "")] for p in ws.problems)
+    if "area" in v and not units_refused:
         _ledger_area(ws, tid, row, units, v["area"], title)
 
     # the primary contact
@@ -1050,13 +1056,19 @@ def _status_zh(status: str) -> str:
 _RANGE = re.compile(r"([0-9]+)-([0-9]+)")
 
 
+def _unit_id(label: str) -> str:
+    from wuye.models.ids import unit_id
+
+    return unit_id(label)
+
+
 def _expand_ranges(ws: _Workspace, units: list[str], row: _Row) -> list[str]:
     """`801-802` in a ledger means units 801 and 802, unless the store has a unit named 801-802."""
     out: list[str] = []
     for u in units:
         m = _RANGE.fullmatch(u)
         if m and len(m.group(1)) == len(m.group(2)) and 0 < int(m.group(2)) - int(m.group(1)) <= 20 \
-                and not ws.store.path(f"units/{u}.yaml").is_file():
+                and not ws.store.path(f"units/{_unit_id(u)}.yaml").is_file():
             width = len(m.group(1))
             span = [f"{n:0{width}d}" for n in range(int(m.group(1)), int(m.group(2)) + 1)]
             ws.warnings.append(row.problem("units", tr("%s 按连续房号读作 %s" % (u, "、".join(span)),
@@ -1106,11 +1118,18 @@ def _unit_area(ws: _Workspace, uid: str, area, row: _Row) -> None:
     current = f.obj.area if f.obj is not None else None
     if current is not None and current == area:
         return
-    base = {} if f.obj is not None else {"id": uid}
+    base = {} if f.obj is not None else _unit_base(uid)
     d = f.update({**base, "area": area}, row.reporter(ws, {"area": "area", "id": "units"}), stamps={})
     for k, old, new in d or []:
         if k == "area":
             ws.note(None, f"units/{uid}", "set", k, old, new)
+
+
+def _unit_base(label: str) -> dict:
+    """A new unit file's id (its file name) and, when it differs, the 房号 as written."""
+    from wuye.models.store import Unit
+
+    return {k: v for k, v in Unit.of(label).file_data().items() if k in ("id", "label")}
 
 
 def _settle_units(ws: _Workspace) -> None:
@@ -1125,7 +1144,7 @@ def _settle_units(ws: _Workspace) -> None:
                 "单元 %s 已由 %s（%s）租用；若已换租，请先在台账中把它从 %s 的房号中删去",
                 "unit %s is leased to %s (%s); if it changed hands, remove it from %s's units first") % (uid, cur.tenant, ws.name_of(cur.tenant), cur.tenant)))
             continue
-        base = {} if cur is not None else {"id": uid}
+        base = {} if cur is not None else _unit_base(uid)
         d = f.update({**base, "status": "leased", "tenant": tid}, row.reporter(ws, {"id": "units"}), stamps={})
         for k, old, new in d or []:
             if k in ("status", "tenant") and cur is not None:

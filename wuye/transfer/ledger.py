@@ -445,7 +445,18 @@ def norm_unit_list(v: Any, **_) -> list[str] | None:
     s = norm_ident(v) if not isinstance(v, str) else (v.translate(FULLWIDTH_ALL).strip() or None)
     if s is None or s in EMPTY_MARKS:
         return None
-    return [norm_id(re.sub(r"(室|号房|号|房)$", "", p)) for p in _LIST_SPLIT.split(s) if p]
+    return [_unit(p) for p in _LIST_SPLIT.split(s) if p]
+
+
+def _unit(text: str) -> str:
+    """A 房号 as the ledger writes it (A座801, 3号楼2单元501室); only a bare number loses its
+    室/号 (501室 is unit 501, as before free-text 房号)."""
+    from wuye.models.ids import check_unit
+
+    bare = re.sub(r"(室|号房|号|房)$", "", text)
+    if re.fullmatch(r"[0-9A-Za-z_-]+", bare):
+        return norm_id(bare)
+    return check_unit(text)
 
 
 def norm_text_list(v: Any, **_) -> list[str] | None:
