@@ -635,8 +635,8 @@ def _dept_in_text(text: str | None) -> str | None:
 
 
 def timeline(kind: Kind, rec, staff_dept: Callable[[str], str | None], tz: dt.tzinfo) -> list[Event]:
-    """The record's events: its history, preceded by the steps an older entry shows only in its
-    fields (with their time where a field kept it)."""
+    """The record's events in time order: its history and the steps an older entry shows only in
+    its fields (with their time where a field kept it)."""
     history = [Event(_aware(h.at, tz), h.action, h.department, h.satisfaction, h.cost) for h in rec.history]
     seen = {e.action for e in history}
     legacy: list[Event] = []
@@ -661,7 +661,29 @@ def timeline(kind: Kind, rec, staff_dept: Callable[[str], str | None], tz: dt.tz
             add("done", rec.done_at, cost=rec.cost)
     if rec.status == "closed" or rec.closed_at:
         add("close", rec.closed_at, satisfaction=rec.satisfaction)
-    return legacy + history
+    return _in_time_order(legacy, history)
+
+
+def _in_time_order(legacy: list[Event], history: list[Event]) -> list[Event]:
+    """The field-taken steps and the recorded history as one sequence in time, for `clock()`
+    to replay: a hand-kept entry may record part of its history (an `assign` at 09:00) while
+    its fields hold a later step (`closed_at` 10:00); put side by side, the close would be
+    replayed first and the record would end open. A step of unknown time keeps its place in
+    the flow: it sorts at the time of the step before it (the legacy steps are in flow order),
+    and on equal times the legacy steps, which stand for what came first, go before the
+    history."""
+    keyed = []
+    last = None
+    for n, e in enumerate(legacy):
+        last = e.at if e.at is not None else last
+        keyed.append((last, 0, n, e))
+    prev = last
+    for n, e in enumerate(history):
+        prev = e.at if e.at is not None else prev
+        keyed.append((prev, 1, n, e))
+    floor = min((k[0] for k in keyed if k[0] is not None), default=None)
+    keyed.sort(key=lambda k: (k[0] if k[0] is not None else floor or dt.datetime.min.replace(tzinfo=dt.timezone.utc), k[1], k[2]))
+    return [k[3] for k in keyed]
 
 
 @dataclass
