@@ -296,7 +296,8 @@ PATHLIKE = ["../x", "a/b", "/etc/passwd", "T0001\x00", "T" * 300, "Ｔ0001", ".g
 ID_COMMANDS = {
     "archive new": (["archive", "new", "ID", "--name", "某公司", "--as", "wangli"], ["租户编号"]),
     "archive add": (["archive", "add", "ID", "supplement", "--set", "note=x", "--as", "wangli"], ["租户编号"]),
-    "moveout start": (["moveout", "start", "ID", "--date", "2026-12-31", "--as", "zhaomin"], ["租户编号"]),
+    # A tenant is looked up by id, 房号 or name: what is no folder name and matches no one is not found.
+    "moveout start": (["moveout", "start", "ID", "--date", "2026-12-31", "--as", "zhaomin"], ["租户"]),
     "staff add": (["staff", "add", "ID", "--name", "某人", "--dept", "finance", "--as", "sunhao"], ["员工编号"]),
     "as": (["archive", "add", "T0001", "supplement", "--set", "note=x", "--as", "ID"], ["员工编号", "请用 --as"]),
     "moveout sign": (["moveout", "sign", "ID", "application", "--as", "wangli"], ["案件编号"]),
