@@ -66,9 +66,10 @@ def test_log_table_shows_who_what_and_ids(tenant, run):
     assert "国贸物流" not in r.stdout  # another tenant's commit
 
 
-def test_log_of_a_tenant_without_history_is_empty(tenant, run):
-    assert json.loads(run("log", "T0999", "--json").stdout) == []
+def test_log_of_a_tenant_that_does_not_exist_is_refused(tenant, run, refused):
+    # The tenant is looked up (id, 房号, name) like everywhere else: no one matches T0999.
+    refused(run("log", "T0999", "--json"), "找不到租户", "T0999")
 
 
 def test_log_refuses_a_path_like_tenant(tenant, run, refused):
-    refused(run("log", "../units", "--json"), "无效")
+    refused(run("log", "../units", "--json"), "租户", "../units")  # looked up, never a path

@@ -127,8 +127,8 @@ def test_units_uscc_ids_and_text():
     assert ledger.norm_unit_list("501室") == ["501"]
     assert ledger.norm_unit_list(1205.0) == ["1205"]
     assert ledger.norm_unit_list("2001,2002") == ["2001", "2002"]
-    with pytest.raises(ValueError, match="文件名"):
-        ledger.norm_unit_list("A座/../x")
+    with pytest.raises(ValueError, match="无效"):
+        ledger.norm_unit_list("A座/../x")  # '..' is no 房号
     assert ledger.norm_uscc("91110105ma0p61jp0x") == "91110105MA0P61JP0X"
     assert ledger.norm_uscc("3111 0000 2463 4127 82") == "311100002463412782"
     with pytest.raises(ValueError, match="文件名"):

@@ -47,7 +47,8 @@ def check_unit(label: str) -> str:
     # '/', '\\' and control characters are refused although a 房号 never becomes a path: a
     # 房号 like ../1205 is a slip, not how an office writes a unit.
     if (not isinstance(label, str) or not unit_key(label) or len(label.strip()) > UNIT_MAX
-            or any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in label)):
+            or any(ch in "/\\" or unicodedata.category(ch)[0] == "C" for ch in label)
+            or not label.strip().strip(".")):  # '.' and '..' are path parts, not units
         raise ValueError(tr("房号 %r 无效：应为一行文字，1 到 %d 个字符，不含 / 和 \\", "unit %r is invalid: one line of 1 to %d characters, without / or \\")
                          % (label, UNIT_MAX))
     return label.strip()
