@@ -323,6 +323,8 @@ def test_only_the_closing_commit_may_close_a_case_yaml(mo, run):
     sha = commit_by_hand(mo)
     code, problems = verify_json(run)
     assert code == 1 and found(problems, rel, "history.case-changed", sha)
+    # Closed by plain git with money owed and nothing received: the debt is not forgiven either.
+    assert found(problems, rel, "case.balance-unmoved", "客户应补")
 
 
 # --- separation of duties ------------------------------------------------------------------------
