@@ -13,8 +13,6 @@ is recorded by finance only.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pytest
 
 from test_moveout import DATA
 from test_moveout import mo  # noqa: F401 (fixture)
+from test_records import store_copy  # noqa: F401 (fixture)
 
 RECORDS = Path(__file__).resolve().parent.parent / "records"
 
@@ -274,11 +273,9 @@ def test_a_violation_pointing_at_no_ledger_item_is_refused():
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sample") / "store"
-    shutil.copytree(RECORDS, root)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
+def sample(store_copy) -> Path:
+    """The sample store, copied once (test_records' fixture: read-only commands only)."""
+    return store_copy
 
 
 def test_the_sample_arrears_count_t0006s_september_fee_once(sample, run):
