@@ -63,6 +63,12 @@ def index_path(root: Path) -> Path:
     return root / ".git" / "wuye" / "index.sqlite"
 
 
+def delete_index(root: Path) -> None:
+    """What a user may do while no wuye runs: delete the index, with its WAL files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path(root)}{suffix}").unlink(missing_ok=True)
+
+
 def rows(root: Path) -> dict[str, str]:
     with sqlite3.connect(index_path(root)) as con:
         return dict(con.execute("SELECT rel, blob FROM files"))
@@ -146,7 +152,7 @@ def test_a_missing_damaged_or_foreign_index_is_rebuilt(sample, damage):
     first = same_as_files(sample, ["arrears", "repairs"])
     p = index_path(sample)
     if damage == "deleted":
-        p.unlink()
+        delete_index(sample)
     elif damage == "garbage":
         p.write_bytes(b"not a database at all\n" * 100)
     elif damage == "truncated":
@@ -163,10 +169,29 @@ def test_a_missing_damaged_or_foreign_index_is_rebuilt(sample, damage):
     assert rows(sample)[FEE] == git(sample, "hash-object", FEE).strip()
 
 
+def test_a_damaged_index_in_use_by_another_process_is_left_to_it(sample):
+    """Deleting a WAL database under an open connection loses that connection's commits (and
+    can leave a file without tables): a damaged index is deleted only by a process alone with it."""
+    import fcntl
+
+    first = same_as_files(sample, ["arrears"])
+    p = index_path(sample)
+    p.write_bytes(b"not a database at all\n" * 100)
+    held = os.open(f"{p}.lock", os.O_RDWR)  # what every open connection holds
+    try:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        assert report(sample, "arrears") == first["arrears"]  # from the files
+        assert p.read_bytes().startswith(b"not a database")  # not deleted under the other user
+    finally:
+        os.close(held)
+    assert report(sample, "arrears") == first["arrears"]
+    assert rows(sample)  # alone with it, the next process rebuilt it
+
+
 def test_two_processes_filling_the_index_at_once_stay_consistent(sample):
     expected = {name: report(sample, name, cached=False) for name in ("arrears", "repairs")}
     for rnd in range(3):
-        index_path(sample).unlink(missing_ok=True)
+        delete_index(sample)
         if rnd:
             edit_fee(sample, "46807.80" if rnd == 1 else "46807.00", "46807.00" if rnd == 1 else "46807.80")
             expected = {name: report(sample, name, cached=False) for name in expected}

@@ -22,14 +22,17 @@ A row is a pure function of (bytes, code, language), so two processes updating t
 may each write any row: the last write of a row wins and every row stays true (WAL lets readers
 go on while one writes; a writer waits up to 30 s for another). The index records the code
 fingerprint (cache.fingerprint): another version of wuye empties it; a file that is not a
-database, or is damaged, is deleted and built again; a locked or unwritable index is skipped and
-the files parsed directly. Rows whose parse found problems also record the message language and
+database, or is damaged, is deleted and built again, but only by a process that holds the index's
+lock file exclusively: every open connection holds it shared, because deleting a WAL database (or
+its -wal file) under another connection loses what that one committed and can leave a file with
+no tables at all. A locked or unwritable index is skipped and the files parsed directly. Rows whose parse found problems also record the message language and
 are parsed again in the other one. Nothing signed is decided from it: verify reads the files.
-`WUYE_NO_CACHE=1` bypasses it; deleting it is always safe.
+`WUYE_NO_CACHE=1` bypasses it; deleting it (with its -wal and -shm) while no wuye runs is always safe.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import sqlite3
@@ -60,16 +63,60 @@ def path(root: Path) -> Path:
     return cache.cache_dir(root).parent / NAME
 
 
-def _remove(p: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.unlink(f"{p}{suffix}")
-        except OSError:
-            pass
+class _Index(sqlite3.Connection):
+    """A connection that holds the index's lock file shared for as long as it is open."""
+
+    lock: int | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.lock is not None:
+            os.close(self.lock)  # releases the shared lock
+            self.lock = None
+
+
+def _lock(p: Path, how: int) -> int | None:
+    """An open descriptor of `p`'s lock file locked with `how` (never waiting), or None."""
+    try:
+        fd = os.open(f"{p}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, how | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove(p: Path) -> bool:
+    """Delete a damaged index, if no other process has it open; whether it was deleted."""
+    fd = _lock(p, fcntl.LOCK_EX)
+    if fd is None:
+        return False  # in use: it stays, skipped, until a process finds it alone
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(f"{p}{suffix}")
+            except FileNotFoundError:
+                pass
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _open(p: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(p, timeout=30, isolation_level=None)
+    fd = _lock(p, fcntl.LOCK_SH)
+    if fd is None:  # being rebuilt right now, or the folder is read-only
+        raise sqlite3.OperationalError("index locked")
+    try:
+        con = sqlite3.connect(p, timeout=30, isolation_level=None, factory=_Index)
+    except BaseException:
+        os.close(fd)
+        raise
+    con.lock = fd
     try:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")  # a row lost in a crash is only parsed again
@@ -91,7 +138,8 @@ def _open(p: Path) -> sqlite3.Connection:
 
 def connect(root: Path) -> sqlite3.Connection | None:
     """The open index, built afresh if missing, damaged or of other code; None if it cannot be
-    used now (no repository, WUYE_NO_CACHE, locked past the timeout, a read-only store)."""
+    used now (no repository, WUYE_NO_CACHE, locked past the timeout, a read-only store, damaged
+    while another process has it open)."""
     if not cache.enabled():
         return None
     from wuye.storage.git import NotARepository
@@ -107,9 +155,8 @@ def connect(root: Path) -> sqlite3.Connection | None:
         except sqlite3.OperationalError:  # locked, read-only, disk full: not damage
             return None
         except sqlite3.DatabaseError:  # not a database, or a damaged one: rebuilt
-            if attempt == 2:
+            if attempt == 2 or not _remove(p):
                 return None
-            _remove(p)
     return None
 
 
