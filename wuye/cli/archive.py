@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, field_label, out, print_json, say, table, visible
+from wuye.cli.output import cell, field_label, grid, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户档案（十二类）", "tenant archives (the twelve categories)"))
 
@@ -134,16 +134,12 @@ def render_dossier(tid: str, data: dict, labels: dict, only) -> None:
                 console.print(Text(f"{title}  " + tr("（无记录）", "(no entries)"), style="dim"))
                 continue
             columns = [k for k in _fields(cat_labels) if k not in SKIP_COLUMNS and any(k in e for e in entries if isinstance(e, dict))]
-            t = Table(title=title, title_justify="left", show_lines=False)
-            for k in columns:
-                t.add_column(field_label(cat_labels, k))
-            for e in entries:
-                t.add_row(*(_shown(cat_labels, k, e.get(k)) if isinstance(e, dict) else "" for k in columns))
-            console.print(t)
+            grid(title, [field_label(cat_labels, k) for k in columns],
+                 [[_shown(cat_labels, k, e.get(k)) if isinstance(e, dict) else "" for k in columns] for e in entries])
         else:
             t = Table(title=title, title_justify="left", show_header=False)
             t.add_column(style="bold")
-            t.add_column()
+            t.add_column(overflow="fold")
             for k in _fields(cat_labels):
                 if k in value and value[k] not in (None, [], {}):
                     t.add_row(field_label(cat_labels, k), _shown(cat_labels, k, value[k]))

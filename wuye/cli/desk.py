@@ -14,7 +14,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, field_label, out, print_json, say, table
+from wuye.cli.output import cell, field_label, grid, out, print_json, say, table
 
 AS_HELP = tr("操作员工编号（默认 WUYE_USER）", "the acting staff id (default: WUYE_USER)")
 JSON_HELP = tr("输出 JSON", "print JSON")
@@ -107,7 +107,7 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | N
     console = out()
     t = Table(title=f"{kind.word()} {data['id']}  {data['company']}", title_justify="left", show_header=False)
     t.add_column(style="bold")
-    t.add_column()
+    t.add_column(overflow="fold")
     shown = dict(data)
     # Codes read as words on screen (--json keeps the codes).
     if "channel" in shown:
@@ -125,18 +125,13 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | N
         t.add_row(label, cell(value))
     t.add_row(tr("下一步可以", "next"), "、".join(f"{kind.action_label(a)}（{a}）" for a in data["allowed"]) or tr("（已结束）", "(finished)"))
     console.print(t)
-    h = Table(title=tr("流转记录", "history"), title_justify="left")
-    for key, head in (("at", tr("时间", "at")), ("by", tr("经办人", "by")), ("action", tr("动作", "action")),
-                      ("status", tr("状态", "status")), ("department", tr("部门", "department")),
-                      ("assignee", tr("承办人", "assignee")), ("note", tr("说明", "note")),
-                      ("cost", tr("费用", "cost")), ("satisfaction", tr("满意度", "rating"))):
-        h.add_column(head, overflow="fold")
-    for e in data.get("history") or []:
-        h.add_row(str(e.get("at", "")).replace("T", " ")[:16], cell(e.get("by")), kind.action_label(e.get("action", "")),
-                  kind.status_label(e.get("status", "")), servicedesk.dept_label(e["department"]) if e.get("department") else "",
-                  cell(e.get("assignee")),
-                  cell(e.get("note")), cell(e.get("cost")), cell(e.get("satisfaction")))
-    console.print(h)
+    heads = (tr("时间", "at"), tr("经办人", "by"), tr("动作", "action"), tr("状态", "status"), tr("部门", "department"),
+             tr("承办人", "assignee"), tr("说明", "note"), tr("费用", "cost"), tr("满意度", "rating"))
+    grid(tr("流转记录", "history"), list(heads), [
+        [str(e.get("at", "")).replace("T", " ")[:16], cell(e.get("by")), kind.action_label(e.get("action", "")),
+         kind.status_label(e.get("status", "")), servicedesk.dept_label(e["department"]) if e.get("department") else "",
+         cell(e.get("assignee")), cell(e.get("note")), cell(e.get("cost")), cell(e.get("satisfaction"))]
+        for e in data.get("history") or []], right={7, 8})
 
 
 # --- complaints -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, out, print_json, say, table, visible
+from wuye.cli.output import cell, grid, out, print_json, say, table, visible
 
 app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次签字", "tenant move-out, signed off department by department"))
 
@@ -117,21 +117,12 @@ def settle(
 
 
 def render_statement(st) -> None:
-    from rich.table import Table
-
-    t = Table(title=tr("迁出结算单", "Move-out settlement"), title_justify="left")
-    t.add_column(tr("项目", "item"))
-    t.add_column(tr("来源", "source"), style="dim")
-    t.add_column(tr("金额（元）", "amount (yuan)"), justify="right")
-    for line in st.lines:
-        t.add_row(line.item, line.source, f"{line.amount:,.2f}")
-    t.add_section()
-    t.add_row(tr("应退合计", "credits"), "", f"{st.credits:,.2f}")
-    t.add_row(tr("应扣合计", "charges"), "", f"{-st.charges:,.2f}")
+    rows = [[line.item, line.source, f"{line.amount:,.2f}"] for line in st.lines]
     b = st.balance
-    label = tr("退还客户", "refund to tenant") if b >= 0 else tr("客户应补", "due from tenant")
-    t.add_row(label, "", f"{abs(b):,.2f}", style="bold")
-    out().print(t)
+    rows += [[tr("应退合计", "credits"), "", f"{st.credits:,.2f}"], [tr("应扣合计", "charges"), "", f"{-st.charges:,.2f}"],
+             [tr("退还客户", "refund to tenant") if b >= 0 else tr("客户应补", "due from tenant"), "", f"{abs(b):,.2f}"]]
+    grid(tr("迁出结算单", "Move-out settlement"), [tr("项目", "item"), tr("来源", "source"), tr("金额（元）", "amount (yuan)")],
+         rows, right={2}, footer=len(st.lines), styles=[None] * (len(rows) - 1) + ["bold"])
 
 
 STATE = {"done": ("✓ 已签", "✓ done"), "ready": ("… 待签", "… waiting"), "blocked": ("✗ 未到", "✗ blocked"),
@@ -145,7 +136,6 @@ def status(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
-    from rich.table import Table
     from rich.text import Text
 
     from wuye.storage import cache
@@ -163,25 +153,19 @@ def status(
     head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
                 + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open"))))
     console.print(head)
-    t = Table(title=tr("步骤", "Steps"), title_justify="left")
-    for h in (tr("步骤", "step"), tr("状态", "state"), tr("签字", "signed by"), tr("时间", "when"), tr("签字部门", "signed by dept")):
-        t.add_column(h)
+    rows = []
     for s in b["steps"]:
         zh, en = STATE[s["state"]]
         who = f"{s.get('signer_name')} ({s.get('signer')})" if s["state"] == "done" else ""
         if s.get("revision", 1) > 1:
             who += tr(f" 第{s['revision']}版", f" rev {s['revision']}")
         when = (s.get("signed_at") or "").replace("T", " ")[:16]
-        t.add_row(s["title"], tr(zh, en), who, when, cell(s["signers"]))
-    console.print(t)
+        rows.append([s["title"], tr(zh, en), who, when, cell(s["signers"])])
+    grid(tr("步骤", "Steps"), [tr("步骤", "step"), tr("状态", "state"), tr("签字", "signed by"), tr("时间", "when"),
+                             tr("签字部门", "signed by dept")], rows)
     if b["standards"]:
-        t = Table(title=tr("管理标准", "Management standards"), title_justify="left")
-        t.add_column("")
-        t.add_column(tr("标准", "standard"))
-        t.add_column(tr("情况", "detail"))
-        for r in b["standards"]:
-            t.add_row("✓" if r["met"] else "✗", f"{r['number']}. {r['title']}", r["detail"])
-        console.print(t)
+        grid(tr("管理标准", "Management standards"), ["", tr("标准", "standard"), tr("情况", "detail")],
+             [["✓" if r["met"] else "✗", f"{r['number']}. {r['title']}", r["detail"]] for r in b["standards"]])
     for p in b["problems"]:
         say(f"{p['path']}: {p['message']}")
     if b["next"]:

@@ -12,7 +12,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import cell, out, print_json, say, visible
+from wuye.cli.output import cell, grid, out, print_json, say, visible
 
 
 def register(app: typer.Typer) -> None:
@@ -72,7 +72,7 @@ def render(rep) -> None:
     console.print(head)
     summary = Table(show_header=False, title=rep.summary.title, title_justify="left")
     summary.add_column(style="bold")
-    summary.add_column(justify="right")
+    summary.add_column(justify="right", no_wrap=True)
     row = rep.summary.rows[0]
     for c in rep.summary.columns:
         summary.add_row(c.header, _fmt(c, row.get(c.key)))
@@ -81,23 +81,14 @@ def render(rep) -> None:
         if not s.rows:
             console.print(f"{s.title}  " + tr("（无）", "(none)"), style="dim")
             continue
-        t = Table(title=s.title, title_justify="left")
-        for c in s.columns:
-            # Numbers never break; text folds rather than hiding the end of an id or a date.
-            if c.kind == "text":
-                # A short code (an id, a date, a period) keeps its width; long names fold.
-                widest = max((len(_fmt(c, r.get(c.key))) for r in s.rows), default=0)
-                t.add_column(c.header, justify="left", overflow="fold", min_width=widest if widest <= 12 else None)
-            else:
-                t.add_column(c.header, justify="right", no_wrap=True)
-        top = None
+        headers = [c.header for c in s.columns]
+        rows = [[_fmt(c, r.get(c.key)) for c in s.columns] for r in s.rows]
         if s.chart:
             _, value, scale = s.chart
             top = scale or max((float(r.get(value) or 0) for r in s.rows), default=0)
-            t.add_column("", no_wrap=True, min_width=8)
-        for r in s.rows:
-            cells = [_fmt(c, r.get(c.key)) for c in s.columns]
-            if s.chart:
-                cells.append(_bar(r.get(s.chart[1]), top))
-            t.add_row(*cells)
-        console.print(t)
+            headers.append("")
+            for cells, r in zip(rows, s.rows):
+                cells.append(_bar(r.get(value), top))
+        # Numbers right-aligned; no id, date or amount is ever cut (output.grid).
+        grid(s.title, headers, rows, right={i for i, c in enumerate(s.columns) if c.kind != "text"},
+             spare=len(s.columns) if s.chart else None)
