@@ -95,8 +95,12 @@ CODES: dict[str, tuple[str, str]] = {
     "dag.order": ("签字时间早于其前置步骤", "signed before a step it needs"),
     "correction.missing": ("更正链缺少一版", "a revision of the correction chain is missing"),
     "correction.supersedes": ("supersedes 与上一版的摘要不符", "supersedes does not match the revision before"),
-    "case.unsealed": ("结案条目没有封存案件的条目", "the closing entry seals none of the case's entries"),
+    "case.unsealed": ("结案或撤销条目没有封存案件的条目", "the closing entry or the cancellation seals none of the case's entries"),
     "case.sealed": ("已结案封存的案件中有未封存的条目（结案后追加）", "an entry the closing entry does not seal (added to a closed case)"),
+    "case.cancelled": ("已撤销的案件中有撤销条目未封存的条目（撤销后签字）", "an entry the cancellation does not seal (signed in a cancelled case)"),
+    "case.cancel-too-late": ("结算或结案签字之后又撤销", "a cancellation after the settlement or the closing step was signed"),
+    "case.cancel-unsigned": ("case.yaml 标为已撤销，但没有签字的撤销条目", "case.yaml says cancelled, but no cancellation is signed"),
+    "case.not-cancelled": ("撤销条目已签，但 case.yaml 未标为已撤销", "a cancellation is signed, but case.yaml does not say cancelled"),
     "case.seal-broken": ("封存的条目被替换或删除", "a sealed entry was replaced or deleted"),
     "separation.same-signer": ("须由不同的人签字的两个步骤由同一人签字", "one person signed two steps that must be signed by different people"),
     # verify: settlement statements against the archive they were computed from (verify.statements)

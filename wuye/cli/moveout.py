@@ -1,4 +1,4 @@
-"""`wuye moveout`: open a case, sign its steps, settle, see its board, print what was signed."""
+"""`wuye moveout`: open a case, sign its steps, settle, cancel it, see its board, print what was signed."""
 
 from __future__ import annotations
 
@@ -88,6 +88,23 @@ def sign(
     _signed(moveout.sign(store, case_id, step, as_, data, correct, source=source))
 
 
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号，如 MO-2026-0003", "case id, e.g. MO-2026-0003")),
+    reason: str = typer.Option(..., "--reason", help=tr("撤销原因（如：客户续租）；签入条目，不写入提交说明", "why it is cancelled (e.g. the tenant renews); signed into the entry, never put in the commit message")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """撤销已开案的迁出（结算签字之前；租售部或管理层签字） / cancel a started move-out (before settlement; leasing or management)."""
+    from wuye.moveout import cases as moveout
+
+    store = open_store(ctx)
+    result = moveout.cancel(store, case_id, as_, reason)
+    say(tr("已撤销：%s（%s），提交 %s；租户恢复为在租，可重新开案",
+           "cancelled: %s (%s), commit %s; the tenant is active again and a new case may be opened")
+        % (result.case_id, result.digest[:19], (result.commit or "")[:10]))
+
+
 @app.command("settle")
 def settle(
     ctx: typer.Context,
@@ -126,7 +143,11 @@ def render_statement(st) -> None:
 
 
 STATE = {"done": ("✓ 已签", "✓ done"), "ready": ("… 待签", "… waiting"), "blocked": ("✗ 未到", "✗ blocked"),
-         "not_needed": ("— 不需要", "— not needed")}
+         "not_needed": ("— 不需要", "— not needed"), "cancelled": ("— 已撤销", "— cancelled")}
+
+
+def status_label(status: str | None) -> str:
+    return {"closed": tr("已结案", "closed"), "cancelled": tr("已撤销", "cancelled")}.get(status or "", tr("办理中", "open"))
 
 
 @app.command("status")
@@ -151,8 +172,15 @@ def status(
     console = out()
     head = Text(visible(b["case"]), style="bold")
     head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
-                + (tr("已结案", "closed") if b["status"] == "closed" else tr("办理中", "open"))))
+                + status_label(b["status"])))
     console.print(head)
+    gone = b.get("cancelled")
+    if gone:
+        from wuye.archive.privacy import mask_message  # the reason is free text: a phone in it is masked
+
+        console.print(Text(visible(mask_message(tr("已于 %s 由 %s（%s）撤销，原因：%s", "cancelled at %s by %s (%s); reason: %s")
+                                                % ((gone.get("signed_at") or "").replace("T", " ")[:16], gone.get("signer_name"),
+                                                   gone.get("signer"), gone.get("reason") or "")))))
     rows = []
     for s in b["steps"]:
         zh, en = STATE[s["state"]]
@@ -186,7 +214,7 @@ def list_(
     store = open_store(ctx)
     rows = moveout.list_cases(store, open_only)
     for r in rows:
-        r["status_label"] = tr("已结案", "closed") if r["status"] == "closed" else tr("办理中", "open")
+        r["status_label"] = status_label(r["status"])
         r["progress"] = f"{len(r['steps_signed'])}"
     table([("case", tr("案件", "case")), ("tenant_id", tr("客户", "tenant")), ("company", tr("公司", "company")),
            ("units", tr("房号", "units")), ("status_label", tr("状态", "status")), ("progress", tr("已签步骤数", "steps signed"))],

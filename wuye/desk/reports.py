@@ -569,6 +569,9 @@ def moveouts_report(store: Store, w: Window) -> Report:
         # (300 cases x 10,000 tenants: 10 s).
         case = moveout.load_case(store, cid, (tid, f"tenants/{tid}/moveout/{cid}"))
         problems += case.problems
+        gone = case.cancellation
+        if gone is not None and (_date(gone.data.get("signed_at")) or as_of_d) <= as_of_d:
+            continue  # withdrawn (the tenant stays) by the as-of day: a move-out that did not happen
         steps = case.latest_steps()
         notice = steps.get(first, {})
         notice_d = _date((notice.get("data") or {}).get("applied_on")) or _date(case.info.get("opened_at"))

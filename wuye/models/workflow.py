@@ -4,7 +4,9 @@
 sign it, the steps it needs, and the fields it records, with types. `step_data_model` turns a
 step's fields into a pydantic model, so the data of every signed entry is validated like any
 record. `MoveOutCase` is a case's `case.yaml`; `StepEntry` is one signed sign-off, which is never
-edited: a correction is a new revision that names the digest of the one it supersedes.
+edited: a correction is a new revision that names the digest of the one it supersedes. A
+cancellation (`CancelSpec`: who may withdraw a started move-out) is signed as an entry of the same
+shape, `steps/cancel.yaml`, so it is verified by the same rules as every step.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ class StepSpec(Record):
     optional: bool = Field(False, title="按需签字", description="只在案件需要时签字（如退款支付、应补款收取），结案时不要求")
 
 
+# The entry name of a cancellation (steps/cancel.yaml): no step of a workflow may take it.
+CANCEL = "cancel"
+
+
+class CancelSpec(Record):
+    """Who may cancel a started move-out (撤销迁出: a tenant who renews after all). Leasing, which
+    starts the move-out with its notice, and management by default; a building may change it."""
+
+    signers: list[Department] = Field(["leasing", "management"], title="签字部门", description="可撤销迁出的部门", min_length=1)
+    title: str = Field("撤销迁出", title="中文名称", description="撤销的中文名称", min_length=1)
+    title_en: str | None = Field("Move-out cancelled", title="英文名称", description="撤销的英文名称")
+
+
 class WorkflowFile(Record):
     """workflows/moveout.yaml: the move-out procedure of this building."""
 
@@ -59,6 +74,8 @@ class WorkflowFile(Record):
     steps: list[StepSpec] = Field(title="步骤", description="流程的步骤", min_length=1)
     separate: list[list[EntityId]] = Field(default_factory=list, title="职责分离",
                                            description="每组中的步骤须由不同的人签字（如 [settlement, release]），兼任几个部门的人也不例外")
+    cancel: CancelSpec = Field(default_factory=CancelSpec, title="撤销迁出",
+                               description="谁可撤销已开案的迁出（结算签字之前）；未写时为租售部和管理层")
 
 
 class MoveOutCase(Record):
@@ -70,8 +87,9 @@ class MoveOutCase(Record):
     units: list[UnitLabel] = Field(default_factory=list, title="房号", description="迁出的单元（房号照办公室写法）")
     opened_at: dt.datetime = Field(title="开案时间", description="开案时间")
     opened_by: EntityId = Field(title="开案人", description="开案员工")
-    status: Literal["open", "closed"] = Field("open", title="状态", description="open 办理中；closed 已结案")
+    status: Literal["open", "closed", "cancelled"] = Field("open", title="状态", description="open 办理中；closed 已结案；cancelled 已撤销")
     closed_at: dt.datetime | None = Field(None, title="结案时间", description="放行结案的时间")
+    cancelled_at: dt.datetime | None = Field(None, title="撤销时间", description="撤销迁出的时间（撤销条目 steps/cancel.yaml 签字之时）")
 
 
 class StepEntry(Record):
@@ -89,7 +107,7 @@ class StepEntry(Record):
     department: Department = Field(title="部门", description="签字人以哪个部门签字")
     signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")
     data: dict[str, Any] = Field(default_factory=dict, title="记录内容", description="步骤记录的字段")
-    seals: dict[str, str] | None = Field(None, title="封存", description="结案步骤：案件中其余每个条目的文件名及其摘要 sha256:…")
+    seals: dict[str, str] | None = Field(None, title="封存", description="结案步骤或撤销：案件中其余每个条目的文件名及其摘要 sha256:…")
     signature: str | None = Field(None, title="签名", description="OpenSSH SSHSIG 签名（命名空间 wuye-step）")
 
     @field_validator("needs", "seals")

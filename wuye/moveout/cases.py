@@ -6,6 +6,8 @@ entries it depends on (`needs`), so a case is a hash DAG like git's own and the 
 can be signed on different machines. Before anything is signed, every entry already in the case
 is verified: nobody signs on top of a forged step. The workflow (workflow.py) says who may sign
 what and after which steps; the management standards (standards.py) guard the closing step.
+A started case is withdrawn (a tenant who renews) by a signed cancellation, `steps/cancel.yaml`,
+which seals the entries before it as the closing entry does: nothing is signed in it afterwards.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from wuye.i18n import tr
 from wuye.storage.store import Store
 
 CASE_RE = layout.CASE_ID
+CANCEL = "cancel"  # models.workflow.CANCEL, without importing pydantic on the look-up path
 # Clocks of different machines disagree a little: a signing time may be this much before the
 # authority version it names (made on another machine), or after the commit that holds it.
 SIGNED_AT_TOLERANCE = dt.timedelta(minutes=5)
@@ -78,6 +81,16 @@ class Case:
     @property
     def closed(self) -> bool:
         return self.info.get("status") == "closed"
+
+    @property
+    def cancelled(self) -> bool:
+        return self.info.get("status") == "cancelled"
+
+    @property
+    def cancellation(self) -> SignedEntry | None:
+        """The signed cancellation (its first revision: there is never a second)."""
+        revs = self.revisions(CANCEL)
+        return revs[0] if revs else None
 
 
 def entry_rel(case_dir: str, step: str, revision: int) -> str:
@@ -248,11 +261,11 @@ def entry_problems(store: Store, wf, case: Case, entry: SignedEntry, chain=None)
                 "at signing time (%s) this key of %s was not valid (revoked or not yet valid)" % (e.signed_at, e.signer))
         else:
             bad("key.not-signer", "签名所用密钥不是签字人 %s 的密钥" % e.signer, "the signature was made with a key that is not %s's" % e.signer)
-    # May this department sign this step?
-    if e.step not in wf.steps:
+    # May this department sign this step (or cancel the case: the workflow's `cancel.signers`)?
+    spec = wf.entry_spec(e.step)
+    if spec is None:
         bad("entry.unknown-step", "流程中没有步骤 %s" % e.step, "the workflow has no step %s" % e.step)
         return out
-    spec = wf.steps[e.step]
     if e.department not in signer.departments:
         bad("dept.not-member", "%s 不属于 %s" % (e.signer, e.department), "%s is not in %s" % (e.signer, e.department))
     if e.department not in spec.signers:
@@ -305,7 +318,7 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
         chain = authority.load(store)
     for e in case.entries:
         out += entry_problems(store, wf, case, e, chain)
-    out += seal_problems(wf, case) + separation_problems(wf, case)
+    out += seal_problems(wf, case) + cancel_problems(wf, case) + separation_problems(wf, case)
     closing = wf.closing.id
     if case.closed:
         missing = [s for s in wf.order if case.latest(s) is None and not wf.steps[s].optional]
@@ -353,11 +366,21 @@ def seal_problems(wf, case: Case) -> list[Problem]:
     if not closing:
         return []
     seal = closing[0]
+    return _seal_findings(
+        case, seal, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
+                       "the closing entry seals none of the case's other entries (seals): nothing shows the case unchanged since"),
+        tr("案件已由 %s 结案封存，此条目不在封存之列（结案后追加的？）；已结案的案件不能再添加条目",
+           "the case was closed and sealed by %s, which does not seal this entry (added after closing?); "
+           "a closed case takes no more entries") % seal.file, code="case.sealed")
+
+
+def _seal_findings(case: Case, seal: SignedEntry, unsealed: str, after: str, code: str) -> list[Problem]:
+    """Every entry of the case but `seal` is one `seal` seals, with the digest it seals, and every
+    entry it seals is there. `unsealed`: the message when it seals nothing at all; `after` and
+    `code`: those of an entry it does not seal."""
     seals = seal.data.get("seals")
     if not isinstance(seals, dict):
-        return [Problem(seal.rel, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
-                                     "the closing entry seals none of the case's other entries (seals): nothing shows the case unchanged since"),
-                        code="case.unsealed")]
+        return [Problem(seal.rel, unsealed, code="case.unsealed")]
     out = []
     present = set()
     for e in case.entries:
@@ -365,16 +388,46 @@ def seal_problems(wf, case: Case) -> list[Problem]:
             continue
         present.add(e.file)
         if e.file not in seals:
-            out.append(Problem(e.rel, tr("案件已由 %s 结案封存，此条目不在封存之列（结案后追加的？）；已结案的案件不能再添加条目",
-                                         "the case was closed and sealed by %s, which does not seal this entry (added after closing?); "
-                                         "a closed case takes no more entries") % seal.file, code="case.sealed"))
+            out.append(Problem(e.rel, after, code=code))
         elif seals[e.file] != e.digest:
-            out.append(Problem(e.rel, tr("此条目与结案条目 %s 封存的摘要不符（结案后被替换？）",
-                                         "this entry does not match the digest that %s sealed (replaced after closing?)") % seal.file,
+            out.append(Problem(e.rel, tr("此条目与 %s 封存的摘要不符（其后被替换？）",
+                                         "this entry does not match the digest that %s sealed (replaced since?)") % seal.file,
                                code="case.seal-broken"))
     for name in sorted(set(seals) - present):
-        out.append(Problem(f"{case.dir}/steps/{name}", tr("结案条目 %s 封存的条目不见了（被删除？）",
+        out.append(Problem(f"{case.dir}/steps/{name}", tr("%s 封存的条目不见了（被删除？）",
                                                           "an entry sealed by %s is gone (deleted?)") % seal.file, code="case.seal-broken"))
+    return out
+
+
+def cancel_problems(wf, case: Case) -> list[Problem]:
+    """A cancellation ends the case where it stands. It seals every entry signed before it, as the
+    closing entry does, so an entry added afterwards (by hand, or signed on another machine and
+    merged) is found however it is dated; it cannot follow a signed settlement or closing
+    (`Workflow.cancel_blockers`); and case.yaml says cancelled exactly when it is signed."""
+    rel = f"{case.dir}/case.yaml"
+    seal = case.cancellation
+    if seal is None:
+        if case.cancelled:
+            return [Problem(rel, tr("case.yaml 标为已撤销，却没有签字的撤销条目（steps/cancel.yaml）；撤销须用 `wuye moveout cancel`",
+                                    "case.yaml says cancelled, but there is no signed cancellation (steps/cancel.yaml); "
+                                    "a case is cancelled with `wuye moveout cancel`"), code="case.cancel-unsigned")]
+        return []
+    out = []
+    if not case.cancelled:
+        out.append(Problem(rel, tr("案件已由 %s 撤销，但 case.yaml 未标为已撤销", "the case is cancelled by %s, but case.yaml does not say so") % seal.file,
+                           code="case.not-cancelled"))
+    out += _seal_findings(
+        case, seal, tr("撤销条目没有封存案件的其余条目（seals）：无法确认撤销后没有追加条目",
+                       "the cancellation seals none of the case's other entries (seals): nothing shows the case unchanged since"),
+        tr("案件已由 %s 撤销，此条目不在其封存之列（撤销后签的？）；已撤销的案件不能再签字",
+           "the case was cancelled by %s, which does not seal this entry (signed after the cancellation?); "
+           "a cancelled case takes no more entries") % seal.file, code="case.cancelled")
+    seals = seal.data.get("seals") if isinstance(seal.data.get("seals"), dict) else {}
+    late = sorted({e.step for e in case.entries if e.step in wf.cancel_blockers and e.file in seals})
+    if late:
+        out.append(Problem(seal.rel, tr("撤销签于「%s」之后；结算签字后案件不能撤销",
+                                        "cancelled after %s was signed; a case cannot be cancelled once it is settled")
+                           % "、".join(wf.title(s) for s in late), code="case.cancel-too-late"))
     return out
 
 
@@ -490,15 +543,16 @@ def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = N
 def _check_needs(wf, case: Case, step: str) -> None:
     """Refuse a step whose needed steps are unsigned (before its data is judged: signing early
     is the problem to name, not the fields a later step would have filled)."""
-    missing = [n for n in wf.step(step).needs if case.latest(n) is None]
+    missing = [n for n in (wf.entry_spec(step) or wf.step(step)).needs if case.latest(n) is None]
     if missing:
         raise WuyeError(tr("「%s」须在 %s 签字之后" % (wf.title(step), "、".join(f"「{wf.title(n)}」" for n in missing)),
                            "%s needs %s signed first" % (step, ", ".join(missing))))
 
 
 def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool) -> tuple[str, dict]:
-    """The new entry (relative path, content with signature) for a step of a case."""
-    spec = wf.step(step)
+    """The new entry (relative path, content with signature) for a step of a case, or for its
+    cancellation (step CANCEL)."""
+    spec = wf.cancel if step == CANCEL else wf.step(step)
     previous = case.latest(step)
     if previous is not None and not correct:
         raise WuyeError(tr("「%s」已由 %s 于 %s 签字；如需更正请加 --correct" % (wf.title(step), previous.data.get("signer"), previous.data.get("signed_at")),
@@ -524,9 +578,10 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
     entry["department"] = department
     entry["signed_at"] = store.now().isoformat()
     entry["data"] = validate_step_data(wf, step, data, rel)
-    if spec.closes:
-        # The closing entry seals the case: it signs the digest of every other entry, so that
-        # nothing added afterwards (even signed with a real key) passes as part of the case.
+    if spec.closes or step == CANCEL:
+        # The closing entry (or the cancellation) seals the case: it signs the digest of every
+        # other entry, so that nothing added afterwards (even signed with a real key) passes as
+        # part of the case.
         entry["seals"] = {e.file: e.digest for e in case.entries}
     private = _private_key_for(actor)
     entry["signature"] = signing.sign(payload_of(entry), private)
@@ -536,8 +591,11 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
 def _message(wf, case: Case, step: str, actor, department: str, revision: int) -> tuple[str, dict]:
     from wuye.trust.staff import dept_label
 
-    what = tr("%s %s" % (wf.title(step), "签字" if revision == 1 else "更正（第 %d 版）" % revision),
-              "%s %s" % (step, "signed" if revision == 1 else "corrected (revision %d)" % revision))
+    if step == CANCEL:
+        what = tr("撤销迁出", "cancelled")
+    else:
+        what = tr("%s %s" % (wf.title(step), "签字" if revision == 1 else "更正（第 %d 版）" % revision),
+                  "%s %s" % (step, "signed" if revision == 1 else "corrected (revision %d)" % revision))
     summary = tr("moveout %s: %s，%s（%s）" % (case.id, what, actor.name, dept_label(department)),
                  "moveout %s: %s by %s (%s)" % (case.id, what, actor.name, department))
     trailers = {"Wuye-Tenant": case.tenant_id, "Wuye-Case": case.id, "Wuye-Step": step,
@@ -594,7 +652,7 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         for t, cid in cases:
             if t == tenant_id:
                 info, _ = store.read_data(f"tenants/{t}/moveout/{cid}/case.yaml")
-                if isinstance(info, dict) and info.get("status") != "closed":
+                if isinstance(info, dict) and info.get("status") not in ("closed", "cancelled"):
                     raise WuyeError(tr("租户 %s 已有办理中的迁出案件 %s",
                                        "tenant %s already has an open move-out case, %s") % (tenant_id, cid))
         now = store.now()
@@ -648,6 +706,9 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     problem with the data names, with its line, instead of the entry file not yet written.
     """
     wf = case_workflow(store, case_id)
+    if step == CANCEL:
+        raise WuyeError(tr("撤销迁出请用 `wuye moveout cancel %s --reason 原因 --as 员工`",
+                           "a case is cancelled with `wuye moveout cancel %s --reason TEXT --as STAFF`") % case_id)
     spec = wf.step(step)
     if spec.computed and compute is None:
         raise WuyeError(tr("「%s」由 wuye 计算，请用 `wuye moveout settle %s --as 员工`" % (wf.title(step), case_id),
@@ -661,6 +722,7 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
             # No amendment of a closed case exists yet (a management-signed reopening is for the
             # money rules to define); until then a closed case takes no entry, --correct included.
             raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
+        _refuse_cancelled(case)
         _check_separation(wf, case, step, actor.id, store)
         if spec.closes:
             from wuye.moveout.standards import unmet
@@ -682,6 +744,64 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
         ch.summary, ch.trailers = _message(wf, case, step, actor, department, entry["revision"])
     _remember_board(store, case_id, case.tenant_id, case.dir)
     return SignResult(case_id, step, entry["revision"], rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _refuse_cancelled(case: Case) -> None:
+    gone = case.cancellation
+    if case.cancelled or gone is not None:
+        by, at = (gone.data.get("signer"), gone.data.get("signed_at")) if gone is not None else ("?", "?")
+        raise WuyeError(tr("案件 %s 已于 %s 由 %s 撤销，不能再签字；如客户仍要迁出，请重新开案（`wuye moveout start`）",
+                           "case %s was cancelled at %s by %s; nothing more can be signed in it; if the tenant is moving out "
+                           "after all, open a new case (`wuye moveout start`)") % (case.id, at, by))
+
+
+def cancel(store: Store, case_id: str, actor_id: str | None, reason: str) -> SignResult:
+    """Withdraw a started move-out (a tenant who renews), as one commit: a signed cancellation
+    entry (steps/cancel.yaml, sealing every entry before it), case.yaml marked cancelled, and the
+    tenant back to active, so a new case may be opened later. Units are not touched: `start`
+    leaves them as they are, and only closing makes them vacant, which a cancellation precedes.
+
+    The reason is free text about the tenant: it is signed into the entry, never put in the
+    commit message."""
+    wf = case_workflow(store, case_id)
+    spec = wf.cancel
+    reason = (reason or "").strip()
+    if not reason:
+        raise WuyeError(tr("请用 --reason 写明撤销原因（如：客户续租）", "give the reason with --reason (e.g. the tenant renews)"))
+    actor = store.actor(actor_id)
+    department = _signing_department(actor, spec, wf)
+    with store.change("", author=actor) as ch:
+        case = verified_case(store, wf, case_id)
+        if case.closed:
+            raise WuyeError(tr("案件 %s 已结案，不能撤销", "case %s is closed; it cannot be cancelled") % case_id)
+        _refuse_cancelled(case)
+        # Once finance has signed the settlement, the money is computed and signed (a refund or an
+        # amount due may already be moving, a payout voucher issued): withdrawing the case then
+        # would leave a signed statement with nothing to answer for it. Such a case goes on to
+        # release, or waits for the management-signed amendment the money rules will define.
+        late = [s for s in wf.cancel_blockers if case.latest(s) is not None]
+        if late:
+            entry = case.latest(late[0])
+            raise WuyeError(tr("案件 %s 的「%s」已由 %s 于 %s 签字，结算之后不能撤销",
+                               "case %s cannot be cancelled: %s was signed by %s at %s, and a settled case is not cancelled")
+                            % (case_id, wf.title(late[0]), entry.data.get("signer"), entry.data.get("signed_at")))
+        rel, entry = make_entry(store, case, wf, CANCEL, actor, department, {"reason": reason}, correct=False)
+        ch.write_yaml(rel, _entry_doc(entry))
+        case_doc = yamlio.load_roundtrip(store.read_text(f"{case.dir}/case.yaml"))
+        case_doc["status"] = "cancelled"
+        case_doc["cancelled_at"] = entry["signed_at"]
+        ch.write_yaml(f"{case.dir}/case.yaml", case_doc)
+        prel = store.tenant_rel(case.tenant_id, "profile.yaml")
+        pdoc = yamlio.load_roundtrip(store.read_text(prel))
+        # `start` refuses a tenant already moved out, so before it the tenant was active (or
+        # "moving out" as an imported ledger said, which the cancellation, the tenant staying,
+        # contradicts): either way the tenant stays, and is active.
+        if pdoc.get("status") == "moving_out":
+            pdoc["status"] = "active"
+            ch.write_yaml(prel, pdoc)
+        ch.summary, ch.trailers = _message(wf, case, CANCEL, actor, department, 1)
+    _remember_board(store, case_id, case.tenant_id, case.dir)
+    return SignResult(case_id, CANCEL, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
 
 
 def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
@@ -986,11 +1106,11 @@ def list_cases(store: Store, open_only: bool = False) -> list[dict]:
         except WuyeError:
             info = {}
         info = info if isinstance(info, dict) else {}
-        if open_only and info.get("status") == "closed":
+        if open_only and info.get("status") in ("closed", "cancelled"):
             continue
         steps_dir = store.path(f"{cdir}/steps")
         signed = sorted({ENTRY_RE.fullmatch(p.name).group("step") for p in steps_dir.iterdir()
-                         if ENTRY_RE.fullmatch(p.name)}) if steps_dir.is_dir() else []
+                         if ENTRY_RE.fullmatch(p.name)} - {CANCEL}) if steps_dir.is_dir() else []
         rows.append({"case": cid, "tenant_id": tid, "company": info.get("company", ""),
                      "units": info.get("units") or [], "status": info.get("status", "?"),
                      "opened_at": str(info.get("opened_at", "")), "steps_signed": signed})
@@ -1019,6 +1139,8 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             state = "done"
         elif spec.optional and case.info.get("status") == "closed":
             state = "not_needed"  # signed only when the case needed it, and it is closed
+        elif case.cancelled:
+            state = "cancelled"  # never to be signed: the case was withdrawn
         elif all(case.latest(n) is not None for n in spec.needs):
             state = "ready"
         else:
@@ -1035,12 +1157,24 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             row.update(signer=signer, signer_name=name, department=latest.data.get("department"),
                        signed_at=latest.data.get("signed_at"), revision=latest.revision, digest=latest.digest)
         steps.append(row)
-    rows = standards.evaluate(store, wf, case, statement) if not problems else []
-    nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") != "closed" else []
-    return {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
-            "units": case.info.get("units") or [], "status": case.info.get("status"),
-            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
-            "problems": [p.to_json() for p in problems]}
+    # The standards guard a release that a cancelled case will never have.
+    rows = standards.evaluate(store, wf, case, statement) if not problems and not case.cancelled else []
+    nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") == "open" else []
+    out = {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
+           "units": case.info.get("units") or [], "status": case.info.get("status"),
+           "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
+           "problems": [p.to_json() for p in problems]}
+    gone = case.cancellation
+    if gone is not None:
+        signer = gone.data.get("signer")
+        try:
+            name = store.staff(signer).name
+        except WuyeError:
+            name = signer
+        out["cancelled"] = {"signer": signer, "signer_name": name, "department": gone.data.get("department"),
+                            "signed_at": gone.data.get("signed_at"), "reason": (gone.data.get("data") or {}).get("reason"),
+                            "digest": gone.digest}
+    return out
 
 
 def payload(store: Store, case_id: str, step: str, revision: int | None = None) -> SignedEntry:

@@ -14,7 +14,7 @@ from functools import cached_property
 from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
-from wuye.models.workflow import StepSpec, WorkflowFile, step_data_model
+from wuye.models.workflow import CANCEL, FieldSpec, StepSpec, WorkflowFile, step_data_model
 from wuye.storage import layout
 from wuye.storage.store import Store
 
@@ -39,6 +39,27 @@ class Workflow:
     def closing(self) -> StepSpec:
         return next((s for s in self.spec.steps if s.closes), self.steps[self.order[-1]])
 
+    @cached_property
+    def cancel(self) -> StepSpec:
+        """The cancellation as a step of its own, outside the graph: signed by the workflow's
+        `cancel.signers`, needing nothing (it seals every entry before it instead), recording the
+        reason. Being a StepSpec, its entry is judged by the very checks of a step's entry."""
+        c = self.spec.cancel
+        return StepSpec(id=CANCEL, title=c.title, title_en=c.title_en, signers=c.signers, needs=[],
+                        fields=[FieldSpec(name="reason", type="text", title="撤销原因", title_en="reason", required=True)])
+
+    @property
+    def cancel_blockers(self) -> list[str]:
+        """The steps after whose signing a case can no longer be cancelled: the computed one (the
+        settlement: money has been computed and signed by finance, and a refund or amount due may
+        already be moving) and the closing one (the tenant has left, the units are vacant). Every
+        step after the settlement needs it, so these two cover them."""
+        return [s.id for s in self.spec.steps if s.computed or s.closes]
+
+    def entry_spec(self, step_id: str) -> StepSpec | None:
+        """The spec an entry named `step_id` is judged by: a step, the cancellation, or None."""
+        return self.cancel if step_id == CANCEL else self.steps.get(step_id)
+
     def step(self, step_id: str) -> StepSpec:
         if step_id not in self.steps:
             raise WuyeError(tr("未知步骤 %r；流程的步骤有：%s" % (step_id, "、".join(self.order)),
@@ -47,7 +68,7 @@ class Workflow:
 
     def data_model(self, step_id: str):
         if step_id not in self._models:
-            self._models[step_id] = step_data_model(self.steps[step_id])
+            self._models[step_id] = step_data_model(self.entry_spec(step_id))
         return self._models[step_id]
 
     def separated_from(self, step_id: str) -> list[tuple[list[str], str]]:
@@ -57,7 +78,7 @@ class Workflow:
                 for other in dict.fromkeys(group) if other != step_id]
 
     def title(self, step_id: str) -> str:
-        s = self.steps.get(step_id)
+        s = self.entry_spec(step_id)
         return tr(s.title, s.title_en or s.title) if s else step_id
 
 
@@ -70,6 +91,10 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
 
     ids = [s.id for s in spec.steps]
     for i, s in enumerate(spec.steps):
+        if s.id == CANCEL:
+            # steps/cancel.yaml is the cancellation's entry: a step of that name would be confused with it.
+            problems.append(Problem(rel, tr("步骤编号 %s 留给撤销迁出使用，请改名", "the step id %s is kept for the cancellation; rename the step") % s.id,
+                                    *at("steps", i, "id"), code="workflow.invalid"))
         if ids.index(s.id) != i:
             problems.append(Problem(rel, tr("步骤 %s 重复", "step %s appears twice") % s.id, *at("steps", i, "id"), code="workflow.invalid"))
         for j, need in enumerate(s.needs):

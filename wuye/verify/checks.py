@@ -36,6 +36,7 @@ from wuye.verify.receipts_check import check_receipts
 from wuye.verify.statements import check_statements
 
 VERIFIED_HEAD = "wuye/verified-head"
+CANCEL = "cancel"  # models.workflow.CANCEL: the cancellation's entry, steps/cancel.yaml
 
 
 @dataclass
@@ -182,8 +183,10 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
                 wf = workflow.for_case(store, ctx.chain(), case)
             except WuyeError as e:
                 return e.problems or [Problem(f"{case.dir}/case.yaml", str(e), code="authority.workflow-mismatch")], len(case.entries)
-            return (moveout.case_problems(store, wf, case, ctx.chain())
-                    + history_problems(store, ctx, case)), len(case.entries)
+            found = moveout.case_problems(store, wf, case, ctx.chain())
+            if case.cancellation is not None:
+                found = _name_commits(ctx, case, found)
+            return found + history_problems(store, ctx, case), len(case.entries)
 
         problems, n = ctx.case(tid, cid, check)
         entries += n
@@ -198,6 +201,20 @@ def check_history(store: Store, ctx: Context) -> list[Problem]:
     closing = ctx.workflow().closing.id if ctx.workflow is not None else "release"
     _check_history(store, report, ctx.results, closing)
     return report.problems
+
+
+def _name_commits(ctx: Context, case, problems: list[Problem]) -> list[Problem]:
+    """In a cancelled case, each problem of an entry names the commit that brought the entry in:
+    a cancellation or a step signed after one is most often a hostile commit made with plain
+    git, and the commit is what the office reverts or reports."""
+    from dataclasses import replace
+
+    first = ctx.history().first
+    out = []
+    for p in problems:
+        commit = first.get(p.path) if p.path.startswith(f"{case.dir}/steps/") else None
+        out.append(replace(p, message=p.message + tr("（提交 %s）", " (commit %s)") % commit[0][:10]) if commit else p)
+    return out
 
 
 CASE_FILE = re.compile(r"tenants/[^/]+/moveout/(?P<case>[^/]+)/case\.yaml")
@@ -231,7 +248,7 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                                   f"{since}..{head}" if since else head, "--",
                                   "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"])
     problems = report.problems
-    case_changes = []  # (commit, path, old blob, new blob, closing entry added in the same diff)
+    case_changes = []  # (commit, path, old blob, new blob, closing entry added, cancellation added: in the same diff)
     # One block per commit (per parent, for a merge): "<commit>\0" then ":<old mode> <new mode>
     # <old blob> <new blob> <status>\0<path>\0" for each file.
     for block in out.split("\x1e")[1:]:
@@ -258,11 +275,16 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                                         % (short, old_mode, new_mode), code="history.type-changed"))
             if case_file:
                 if status.startswith("D"):
-                    problems.append(Problem(path, tr("case.yaml 在提交 %s 中被删除", "the case.yaml was deleted in commit %s") % short,
+                    # What `git revert` of `moveout start` does: the case is withdrawn by a signed
+                    # cancellation instead, which leaves the signed history whole.
+                    problems.append(Problem(path, tr("case.yaml 在提交 %s 中被删除；已开案的迁出不能删除或 git revert，撤销请用 `wuye moveout cancel 案件 --reason 原因 --as 员工`",
+                                                     "the case.yaml was deleted in commit %s; a started move-out is not deleted or reverted: "
+                                                     "cancel it with `wuye moveout cancel CASE --reason TEXT --as STAFF`") % short,
                                             code="history.case-changed"))
                 elif status.startswith("M") and old_blob != new_blob:
                     cdir = path.rsplit("/", 1)[0]
-                    case_changes.append((short, path, old_blob, new_blob, f"{cdir}/steps/{closing}.yaml" in added))
+                    case_changes.append((short, path, old_blob, new_blob, f"{cdir}/steps/{closing}.yaml" in added,
+                                         f"{cdir}/steps/{CANCEL}.yaml" in added))
                 continue
             if status.startswith("M") and old_blob != new_blob:
                 problems.append(Problem(path, tr("已签字的条目在提交 %s 中被改动；条目只能追加，更正须用 --correct",
@@ -274,11 +296,14 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
     if case_changes:
         texts = {b: t.decode("utf-8", "replace") for b, t in audit.blobs(store.root, [b for c in case_changes for b in c[2:4]]).items()
                  if t is not None}
-        for short, path, old_blob, new_blob, closes in case_changes:
-            if not (closes and _closing_change(texts.get(old_blob), texts.get(new_blob))):
+        for short, path, old_blob, new_blob, closes, cancels in case_changes:
+            old, new = texts.get(old_blob), texts.get(new_blob)
+            if not ((closes and _closing_change(old, new)) or (cancels and _closing_change(old, new, "cancelled", "cancelled_at"))):
                 problems.append(Problem(path, tr(
-                    "case.yaml 在提交 %s 中被改动；它只在结案时由 wuye 改动（status 改为 closed、写入 closed_at，与结案条目同一提交）",
-                    "the case.yaml was changed in commit %s; only closing changes it (status to closed and closed_at, in the commit of the closing entry)")
+                    "case.yaml 在提交 %s 中被改动；它只在结案或撤销时由 wuye 改动（status 改为 closed 或 cancelled、写入 closed_at 或 cancelled_at，"
+                    "与结案或撤销条目同一提交）",
+                    "the case.yaml was changed in commit %s; only closing or cancelling changes it (status to closed or cancelled and "
+                    "closed_at or cancelled_at, in the commit of the closing entry or the cancellation)")
                     % short, code="history.case-changed"))
     if results is not None and len(report.problems) == before and results.history != head:
         results.history = head
@@ -293,10 +318,11 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                 code="history.head-rewritten"))
 
 
-def _closing_change(old: str | None, new: str | None) -> bool:
-    """Is old -> new exactly what closing writes into a case.yaml: the same text but for `status`
-    (open to closed) and `closed_at` (set)? Compared as text, line by line, so a comment or
-    any other value changed in the same commit is not let through."""
+def _closing_change(old: str | None, new: str | None, status: str = "closed", stamp: str = "closed_at") -> bool:
+    """Is old -> new exactly what closing (or cancelling: status "cancelled", stamp
+    "cancelled_at") writes into a case.yaml: the same text but for `status` (open to closed) and
+    the stamp (set)? Compared as text, line by line, so a comment or any other value changed in
+    the same commit is not let through."""
     if old is None or new is None:
         return False
     import datetime as dt
@@ -307,12 +333,12 @@ def _closing_change(old: str | None, new: str | None) -> bool:
         a, b = yamlio.loads(old, "case.yaml"), yamlio.loads(new, "case.yaml")
     except WuyeError:
         return False
-    if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("status") != "open" or b.get("status") != "closed":
+    if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("status") != "open" or b.get("status") != status:
         return False
-    if a.get("closed_at") is not None or not isinstance(b.get("closed_at"), (str, dt.datetime)):
+    if a.get(stamp) is not None or not isinstance(b.get(stamp), (str, dt.datetime)):
         return False
-    keep = lambda text: [l for l in text.splitlines() if not re.match(r"(status|closed_at):", l)]
-    return keep(old) == keep(new) and set(a) - {"closed_at"} == set(b) - {"closed_at"}
+    keep = lambda text: [l for l in text.splitlines() if not re.match(rf"(status|{stamp}):", l)]
+    return keep(old) == keep(new) and set(a) - {stamp} == set(b) - {stamp}
 
 
 def _is_ancestor(root: Path, commit: str, head: str) -> bool:
