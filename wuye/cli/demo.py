@@ -8,7 +8,9 @@ results with the commands themselves, run in-process, so the screen is exactly w
 show`, `archive list`, `archive check` and `wuye log` print. It writes only into the demo folder and
 its key folder: `WUYE_KEYS` points at that key folder while the demo runs and is restored after, and
 a key already in it is never replaced. Without `--keep` both are removed at the end. `run()` walks
-`STEPS`, a list of small step functions, ending with a whole move-out of T0003 and its verification.
+`STEPS`, a list of small step functions: a whole move-out of T0003 and its verification, the log,
+and last a second move-out signed as far as the inspections, so that `wuye todo` has a step to show
+waiting for engineering.
 What the demo itself prints goes to stdout, in order with the tables; the commands it runs keep
 their own stdout/stderr split.
 """
@@ -94,15 +96,17 @@ class Demo:
         # soft_wrap: a long line is left to the terminal rather than broken mid-word at 80 columns.
         out().print(text, markup=False, soft_wrap=True)
 
-    def cli(self, *args: str) -> None:
-        """Run one wuye command in-process on the demo store, as a clerk would type it."""
+    def cli(self, *args: str, ok: tuple[int, ...] = (0,)) -> int:
+        """Run one wuye command in-process on the demo store, as a clerk would type it; its exit
+        code, which must be one of `ok` (`wuye todo` says 3 when something is overdue)."""
         self.line("$ wuye " + " ".join(args))
         # standalone_mode=False: a refusal comes back as exit code 1 (the command has already
         # said why on stderr) instead of ending the process, so the demo can stop cleanly.
-        code = self.command(["--store", str(self.root), *args], standalone_mode=False)
-        if code:
+        code = self.command(["--store", str(self.root), *args], standalone_mode=False) or 0
+        if code not in ok:
             raise WuyeError(tr("演示中断：`wuye %s` 退出码 %s",
                                "the demo stopped: `wuye %s` exited with %s") % (" ".join(args), code))
+        return code
 
 
 Step = Callable[[Demo], None]
@@ -321,6 +325,26 @@ def move_out(demo: Demo) -> None:
         demo.line((done.stdout or done.stderr).decode("utf-8", "replace").strip())
 
 
+WAITING_TENANT = "T0006"
+
+
+def waiting_for_engineering(demo: Demo) -> None:
+    """A second move-out, signed as far as the inspections: engineering's to-do shows it waiting,
+    beside the complaints and repairs the sample has assigned to engineering."""
+    from wuye.moveout import cases as moveout
+
+    demo.heading("部门待办：工程部有哪些事在等", "A department's to-do: what is waiting for engineering")
+    demo.cli("moveout", "start", WAITING_TENANT, "--date", "2027-02-28", "--reason", "租约到期，不再续租",
+             "--set", "lease_end=2027-02-28", "--as", "liuqiang")
+    case = next(c["case"] for c in moveout.list_cases(demo.store, open_only=True) if c["tenant_id"] == WAITING_TENANT)
+    demo.cli("moveout", "sign", case, "application", "--set", "representative=何晓东", "--set", "form_received=true",
+             "--as", "wangli")
+    demo.say("确认单已收到：工程部验房和保安部检查现在都可以签了。", "The form is in: the engineering and security inspections may both be signed now.")
+    code = demo.cli("todo", "--dept", "engineering", ok=(0, 3))
+    if code == 3:
+        demo.say("退出码 3：有超时事项（脚本和定时任务据此提醒）。", "Exit code 3: something is overdue (for scripts and cron to act on).")
+
+
 def check_archive(demo: Demo) -> None:
     demo.heading("档案完整性检查", "Archive completeness check")
     demo.cli("archive", "check")
@@ -342,6 +366,7 @@ STEPS: list[Step] = [
     check_archive,
     move_out,
     show_log,
+    waiting_for_engineering,
 ]
 
 

@@ -396,6 +396,13 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
     rel = store.tenant_rel(tid, c.filename)
     note = fields.get("description")
     with store.change("", author=actor) as ch:
+        profile = yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") or {}
+        # A tenant who has left (the release of its move-out marks the profile so) has no unit
+        # here to repair and no service to complain of; a call from them is correspondence.
+        if isinstance(profile, dict) and profile.get("status") == "moved_out":
+            raise WuyeError(tr("租户 %s 已迁出，不能再登记%s；如有来往请记入其往来文件（correspondence）",
+                               "tenant %s has moved out: no %s can be opened for it; record any contact in its correspondence")
+                            % (tid, kind.word()))
         _check_file(store, tid, kind)
         doc = list_document(store, tid, c)
         eid = _next_id(store, kind, when.year)
@@ -405,7 +412,7 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
         entry = ordered(_validated(kind, data))
         doc["entries"].append(entry)
         ch.write_yaml(rel, doc)
-        company = str((yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") or {}).get("name", tid))
+        company = str((profile if isinstance(profile, dict) else {}).get("name", tid))
         if kind is COMPLAINT:
             detail = (f"{company}（{channel_label(fields['channel'])}）", f"{company} by {fields['channel']}")
         else:

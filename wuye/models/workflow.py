@@ -50,6 +50,9 @@ class StepSpec(Record):
     computed: bool = Field(False, title="由程序计算", description="内容由 wuye 计算（如财务结算），不能直接签字")
     closes: bool = Field(False, title="结案步骤", description="签字后结案：单元空置，租户已迁出")
     optional: bool = Field(False, title="按需签字", description="只在案件需要时签字（如退款支付、应补款收取），结案时不要求")
+    deadline_hours: int | None = Field(None, title="办理时限（小时）", gt=0,
+                                       description="前置步骤签字后（首个步骤：开案后）多少小时内应签字；"
+                                       "`wuye todo` 据此标出超时的步骤。不填则不限时")
 
 
 # The entry name of a cancellation (steps/cancel.yaml): no step of a workflow may take it.

@@ -1,0 +1,118 @@
+"""`wuye todo`: what is waiting on a person or a department, as a list that fits 80 columns, or
+JSON; exit code 3 when something is overdue, so an office can mail the list from cron. The list
+is `todo.build`'s; this module only draws it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from wuye.i18n import tr
+from wuye.cli.context import open_store
+from wuye.cli.output import out, print_json, say, visible
+
+HELP = tr(
+    "待办：某人或某部门现在可签的迁出步骤（已等多久、办理时限），以及分派给其仍未关闭的投诉和报修"
+    "（标出超时的）。\n\n"
+    "迁出步骤的时限是流程文件中的 deadline_hours；投诉和报修的时限是 wuye.yaml 的 limits。"
+    "通知没有答复期限，租约到期、咨询回访和培训尚无记录，因此不列入。\n\n"
+    "退出码：0 没有超时事项；3 有超时事项；1 拒绝（员工或部门不存在、时间无效）；2 用法错误。",
+    "To-do: the move-out steps a person or a department may sign now (how long each has waited, "
+    "against its deadline), and the complaints and repairs assigned to them that are still open "
+    "(the overdue ones marked).\n\n"
+    "Step deadlines are deadline_hours in the workflow file; complaint and repair limits are the "
+    "limits of wuye.yaml. Notices have no reply date, and lease expiries, inquiry follow-ups and "
+    "training are not recorded yet, so none of them is listed.\n\n"
+    "Exit codes: 0 nothing overdue; 3 something overdue; 1 refused (unknown staff or department, "
+    "invalid time); 2 usage error.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("todo", help=HELP)(todo)
+
+
+def todo(
+    ctx: typer.Context,
+    as_: str = typer.Option(None, "--as", "--staff", help=tr("员工编号：此人的待办（默认 WUYE_USER）",
+                                                            "staff id: this person's list (default: WUYE_USER)")),
+    dept: str = typer.Option(None, "--dept", help=tr("部门：此部门的待办，如 engineering", "department: its list, e.g. engineering")),
+    as_of: str = typer.Option(None, "--as-of", help=tr("按此时刻计算（默认现在），如 2026-12-05T09:00",
+                                                       "measure as of this moment (default: now), e.g. 2026-12-05T09:00")),
+    as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
+):
+    from wuye.desk import todo as service
+
+    store = open_store(ctx)
+    staff_id = as_ or (None if dept else os.environ.get("WUYE_USER"))
+    result = service.build(store, staff_id, dept, as_of)
+    for p in result.problems:
+        say(str(p))
+    if as_json:
+        print_json(result.to_json())
+    else:
+        render(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _duration(hours) -> str:
+    """26.5 hours as 1天2时 / 1d 2h; under a day in hours, under an hour in minutes."""
+    minutes = int(round(float(hours) * 60))
+    if minutes < 60:
+        return tr("%d分", "%dm") % max(minutes, 0)
+    h = minutes // 60
+    if h < 24:
+        return tr("%d时", "%dh") % h
+    d, h = divmod(h, 24)
+    return tr("%d天%d时", "%dd %dh") % (d, h) if h else tr("%d天", "%dd") % d
+
+
+def _time(when, year: int | None = None) -> str:
+    """`2026-11-25 17:40`; within `year`, `11-25 17:40` (the width goes to the company's name)."""
+    if when is None:
+        return ""
+    text = when.isoformat().replace("T", " ")[:16]
+    return text[5:] if when.year == year else text
+
+
+def render(result) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from wuye.desk.servicedesk import dept_label
+
+    console = out()
+    head = Text(visible(tr("%s的待办", "To-do for %s") % result.whom.label), style="bold")
+    head.append(visible("  " + tr("截至", "as of") + " " + _time(result.as_of)))
+    console.print(head)
+    overdue_word = tr("超时", "overdue")
+
+    def table(title: str, columns: list[tuple[str, bool]], rows: list[list[str]]) -> None:
+        if not rows:
+            console.print(f"{title}  " + tr("（无）", "(none)"), style="dim")
+            return
+        # No vertical rules: at 80 columns every one of them is taken from the company's name.
+        t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for header, keep in columns:
+            # Ids, times and durations never break; the company's name folds.
+            t.add_column(header, no_wrap=keep, overflow="fold")
+        for r in rows:
+            t.add_row(*r, style="bold" if r[0] else None)
+        console.print(t)
+
+    mo = result.moveouts
+    table(tr("迁出签字（%d）", "Move-out sign-offs (%d)") % len(mo),
+          [("", True), (tr("案件", "case"), True), (tr("步骤", "step"), False), (tr("已等", "waited"), True),
+           (tr("时限", "limit"), True), (tr("租户", "tenant"), False)],
+          [[overdue_word if t.overdue else "", t.ref, t.what, _duration(t.waited_hours(result.as_of)),
+            (tr("%d时", "%dh") % t.deadline_hours) if t.deadline_hours else "—", f"{t.tenant_id} {t.company}"] for t in mo])
+    for title, tasks in ((tr("投诉（%d）", "Complaints (%d)"), result.complaints), (tr("报修（%d）", "Repairs (%d)"), result.repairs)):
+        table(title % len(tasks),
+              [("", True), (tr("编号", "id"), True), (tr("状态", "state"), True), (tr("期限", "due"), True),
+               (tr("承办", "holder"), False), (tr("租户", "tenant"), False)],
+              [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
+                t.assignee or dept_label(t.department), f"{t.tenant_id} {t.company}"] for t in tasks])
+    total = len(result.tasks)
+    say(tr("共 %d 项，超时 %d 项", "%d item(s), %d overdue") % (total, result.overdue))
