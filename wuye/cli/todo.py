@@ -11,7 +11,7 @@ import typer
 
 from wuye.i18n import tr
 from wuye.cli.context import open_store
-from wuye.cli.output import out, print_json, say, visible
+from wuye.cli.output import grid, out, print_json, say, visible
 
 HELP = tr(
     "待办：某人或某部门现在可签的迁出步骤（已等多久、办理时限），以及分派给其仍未关闭的投诉和报修"
@@ -77,8 +77,6 @@ def _time(when, year: int | None = None) -> str:
 
 
 def render(result) -> None:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
     from wuye.desk.servicedesk import dept_label
@@ -89,29 +87,21 @@ def render(result) -> None:
     console.print(head)
     overdue_word = tr("超时", "overdue")
 
-    def table(title: str, columns: list[tuple[str, bool]], rows: list[list[str]]) -> None:
+    def table(title: str, headers: list[str], rows: list[list[str]]) -> None:
         if not rows:
             console.print(f"{title}  " + tr("（无）", "(none)"), style="dim")
             return
-        # No vertical rules: at 80 columns every one of them is taken from the company's name.
-        t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for header, keep in columns:
-            # Ids, times and durations never break; the company's name folds.
-            t.add_column(header, no_wrap=keep, overflow="fold")
-        for r in rows:
-            t.add_row(*r, style="bold" if r[0] else None)
-        console.print(t)
+        # Ids, times and durations never break; the company's name folds (output.grid).
+        grid(title, headers, rows, styles=["bold" if r[0] else None for r in rows])
 
     mo = result.moveouts
     table(tr("迁出签字（%d）", "Move-out sign-offs (%d)") % len(mo),
-          [("", True), (tr("案件", "case"), True), (tr("步骤", "step"), False), (tr("已等", "waited"), True),
-           (tr("时限", "limit"), True), (tr("租户", "tenant"), False)],
+          ["", tr("案件", "case"), tr("步骤", "step"), tr("已等", "waited"), tr("时限", "limit"), tr("租户", "tenant")],
           [[overdue_word if t.overdue else "", t.ref, t.what, _duration(t.waited_hours(result.as_of)),
             (tr("%d时", "%dh") % t.deadline_hours) if t.deadline_hours else "—", f"{t.tenant_id} {t.company}"] for t in mo])
     for title, tasks in ((tr("投诉（%d）", "Complaints (%d)"), result.complaints), (tr("报修（%d）", "Repairs (%d)"), result.repairs)):
         table(title % len(tasks),
-              [("", True), (tr("编号", "id"), True), (tr("状态", "state"), True), (tr("期限", "due"), True),
-               (tr("承办", "holder"), False), (tr("租户", "tenant"), False)],
+              ["", tr("编号", "id"), tr("状态", "state"), tr("期限", "due"), tr("承办", "holder"), tr("租户", "tenant")],
               [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
                 t.assignee or dept_label(t.department), f"{t.tenant_id} {t.company}"] for t in tasks])
     total = len(result.tasks)
