@@ -141,6 +141,17 @@ def test_a_closed_case_waits_for_nobody(mo, run):
         assert waiting(data, mo.case) == [] and code == 0, dept
 
 
+def test_a_cancelled_case_waits_for_nobody_from_its_cancellation_on(mo, run):
+    mo.move_in()
+    mo.start()
+    mo.ok(mo.sign("application"))
+    assert waiting(todo_json(run, "--dept", "engineering")[0], mo.case) == ["engineering_inspection"]
+    r = run("moveout", "cancel", mo.case, "--reason", "客户决定续租", "--as", "zhaomin")
+    assert r.exit_code == 0, r.stderr
+    for dept in ("leasing", "customer_service", "engineering", "security", "finance"):
+        assert waiting(todo_json(run, "--dept", dept)[0], mo.case) == [], dept
+
+
 # --- complaints and repairs --------------------------------------------------------------------
 
 

@@ -193,6 +193,9 @@ def moveout_tasks(store: Store, who: Whom, as_of: dt.datetime, names: dict[str, 
         opened = _when(case.info.get("opened_at"))
         if case.closed or opened is None or opened > as_of:
             continue
+        gone = case.cancellation  # withdrawn by then (a tenant who renewed): waits for nobody
+        if gone is not None and (_when(gone.data.get("signed_at")) or as_of) <= as_of:
+            continue
         # The latest revision of each step signed by the moment, in latest_steps' shape.
         signed: dict[str, dict] = {}
         at: dict[str, dt.datetime] = {}
