@@ -137,8 +137,9 @@ class Scene:
         self.paths = {str(root / "srv" / "wuye"): "/srv/wuye", str(root): "/tmp/readme"}
         if kind == "demo":
             demo = root / "demo"
-            p = subprocess.run(["wuye", "demo", "--keep", str(demo)], cwd=root, env=env,
-                               capture_output=True, text=True)
+            # Without WUYE_KEYS the demo keeps its staff's keys beside the store, in demo.keys.
+            p = subprocess.run(["wuye", "demo", "--keep", str(demo)], cwd=root,
+                               env={k: v for k, v in env.items() if k != "WUYE_KEYS"}, capture_output=True, text=True)
             assert p.returncode == 0, p.stderr
             env["WUYE_KEYS"] = str(root / "demo.keys")
             self.cwd = demo
