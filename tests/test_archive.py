@@ -166,7 +166,7 @@ def test_money_is_kept_as_a_two_place_string(tenant, run):
     (["amount=1.005"], ["amount", "两位小数"]),
     (["amount=十元"], ["amount", "不是数字"]),
     (["amount=1", "period=2026-13"], ["period"]),
-    (["amount=1", "kind=gift"], ["kind", "取值无效"]),
+    (["amount=1", "kind=gift"], ["kind", "应为以下之一", "'fee'"]),
 ])
 def test_bad_money_and_choices_are_refused(tenant, run, snapshot, refused, sets, fragments):
     base = {"kind": "fee", "item": "物业管理费"}

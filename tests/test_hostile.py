@@ -374,7 +374,7 @@ def test_a_hostile_argument_is_refused_naming_it(hs, run, argv, fragments):
 
 @pytest.mark.parametrize("argv", USAGE, ids=[" ".join(a) for a in USAGE])
 def test_a_usage_error_exits_2_and_changes_nothing(hs, run, argv):
-    refused_unchanged(run, hs, argv, ["Error"], code=2)
+    refused_unchanged(run, hs, argv, ["错误："], code=2)
 
 
 def test_the_corpus_has_at_least_forty_files():

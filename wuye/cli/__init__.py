@@ -25,7 +25,35 @@ EXIT_CODES = tr(
 
 
 class WuyeGroup(TyperGroup):
-    """The root group: turns a refusal anywhere below it into a message and exit code 1."""
+    """The root group: turns a refusal anywhere below it into a message and exit code 1, and a
+    usage error into a message in the reader's language and exit code 2 (cli/usage.py)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        import sys
+
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        try:
+            # Not standalone: click's own (English) printing of a usage error is skipped, and the
+            # exit code of a command comes back instead of a SystemExit.
+            # Named as the reader types it, whether run as `python -m wuye` or by a test runner.
+            kwargs["prog_name"] = "wuye"
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as e:  # `wuye archive` alone: its help, on stderr, exit 2
+            if not standalone_mode:
+                raise
+            e.show()
+            sys.exit(e.exit_code)
+        except UsageError as e:
+            if not standalone_mode:
+                raise
+            from wuye.cli import usage
+
+            usage.show(e)
+            sys.exit(e.exit_code)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:

@@ -348,8 +348,44 @@ def describe(err: dict) -> str:
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "enum" or kind == "literal_error":
-        return tr("取值无效：%s", "invalid value: %s") % msg
+        expected = (err.get("ctx") or {}).get("expected")
+        return tr("应为以下之一：%s" % expected if expected else "取值无效：%s" % msg, "invalid value: %s" % msg)
+    zh = _ZH.get(kind)
+    if zh is not None:
+        try:
+            return tr(zh.format(**(err.get("ctx") or {})), msg)
+        except (KeyError, IndexError, ValueError):
+            pass
     return tr("取值无效：%s" % msg, msg)
+
+
+# pydantic's error types (pydantic_core's ErrorType) a clerk meets, in Chinese; the English is
+# pydantic's own message. `{…}` are the error's ctx fields.
+_ZH = {
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float", "int_parsing_size"), "应为整数"),
+    **dict.fromkeys(("float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"), "应为数字"),
+    "decimal_max_places": "最多 {decimal_places} 位小数",
+    "decimal_max_digits": "最多 {max_digits} 位数字",
+    "decimal_whole_digits": "整数部分最多 {whole_digits} 位",
+    **dict.fromkeys(("bool_parsing", "bool_type"), "应为是或否（true / false）"),
+    **dict.fromkeys(("date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"),
+                    "应为日期，如 2026-12-31"),
+    **dict.fromkeys(("datetime_parsing", "datetime_type", "datetime_from_date_parsing", "datetime_object_invalid"),
+                    "应为时间，如 2026-12-31T09:30"),
+    **dict.fromkeys(("time_parsing", "time_type"), "应为时刻，如 09:30"),
+    "string_type": "应为文本",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符（应匹配 {pattern}）",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    **dict.fromkeys(("list_type", "tuple_type", "set_type"), "应为列表"),
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "应为映射（键: 值）"),
+}
 
 
 # --- writing ------------------------------------------------------------------------------
