@@ -70,3 +70,33 @@ def test_wuye_alone_still_shows_its_help(tenant):
                        text=True, timeout=60)
     assert r.returncode == 2
     assert "archive" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+CLICK_WORDS = re.compile(r"\b(Usage|Options|Arguments|Commands|Show this message|required|default:)")
+
+
+def _every_command_path() -> list[list[str]]:
+    from typer.main import get_command
+
+    from wuye.cli import app
+
+    paths, todo = [], [([], get_command(app))]
+    while todo:
+        path, cmd = todo.pop()
+        paths.append(path)
+        todo += [(path + [name], sub) for name, sub in getattr(cmd, "commands", {}).items()]
+    return sorted(paths)
+
+
+def test_every_commands_help_is_in_chinese_and_in_english(run, monkeypatch):
+    paths = _every_command_path()
+    assert len(paths) > 60  # the whole tree was walked
+    for path in paths:
+        r = run(*path, "--help", store=None)
+        assert r.exit_code == 0, (path, r.stderr)
+        assert r.stdout.startswith("用法：wuye"), (path, r.stdout[:80])
+        assert not CLICK_WORDS.search(r.stdout), (path, CLICK_WORDS.search(r.stdout).group(0))
+    monkeypatch.setenv("WUYE_LANG", "en")
+    for path in (["archive", "show"], ["moveout", "settle"], ["log"], []):
+        r = run(*path, "--help", store=None)
+        assert r.stdout.startswith("Usage: wuye") and "Options:" in r.stdout and "显示本帮助" not in r.stdout

@@ -28,6 +28,18 @@ class WuyeGroup(TyperGroup):
     """The root group: turns a refusal anywhere below it into a message and exit code 1, and a
     usage error into a message in the reader's language and exit code 2 (cli/usage.py)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from wuye.cli import usage
+
+        # Every command below, down the tree, writes its help in the reader's language.
+        context = usage.context_class()
+        todo = [self]
+        while todo:
+            cmd = todo.pop()
+            cmd.context_class = context
+            todo += list(getattr(cmd, "commands", {}).values())
+
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         import sys
 

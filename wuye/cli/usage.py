@@ -1,5 +1,5 @@
-"""Usage errors (an unknown option, a missing argument, a value of the wrong type) in the
-reader's language.
+"""Usage errors (an unknown option, a missing argument, a value of the wrong type) and the
+help's own words (用法, 选项, 命令, 显示本帮助并退出) in the reader's language.
 
 typer (0.29, which vendors its own click) writes them in English, the usage line and the hint
 included: 「Error: No such option: --only (Possible options: --json)」 in an otherwise Chinese
@@ -9,6 +9,10 @@ by default and in English with WUYE_LANG=en. The message is rebuilt from the exc
 (the option, the parameter, the possibilities), never by rewording click's English; a value that
 pydantic refused (typer validates through it) is described as yamlio describes pydantic's errors.
 Exit code 2, as documented.
+
+The help's words come from click's HelpFormatter, which every command's context makes through
+`formatter_class` (click's extension point for this): `HelpFormatter` below says them in Chinese,
+`Context` carries it, and cli.WuyeGroup gives every command of the tree that context.
 
 Relies on the attributes of typer._click's exceptions (option_name, possibilities, param,
 param_type, ctx): pyproject pins the typer versions this was tested with.
@@ -101,10 +105,8 @@ def _why(e) -> str:
 
 def usage_line(ctx) -> str:
     """`用法：wuye archive show [选项] TENANT [CATEGORY]`, and where the full help is."""
-    usage = ctx.get_usage().strip()
-    usage = re.sub(r"^Usage:\s*", "", usage)
-    if not english():
-        usage = usage.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
+    usage = re.sub(r"^(Usage:|用法：)\s*", "", ctx.get_usage().strip())  # the formatter below wrote it
+    usage = " ".join(usage.split())
     help_at = f"{ctx.command_path} {ctx.help_option_names[0]}" if ctx.help_option_names else ""
     return (tr("用法：%s", "usage: %s") % usage) + ((tr("（详见 %s）", " (see %s)") % help_at) if help_at else "")
 
@@ -116,3 +118,56 @@ def show(e) -> None:
     say(tr("错误：", "error: ") + message(e))
     if getattr(e, "ctx", None) is not None:
         say(usage_line(e.ctx))
+
+
+# --- the help ------------------------------------------------------------------------------------
+
+_HEADINGS = {"Options": "选项", "Arguments": "参数", "Commands": "命令"}
+_EXTRAS = re.compile(r"\[(?:default: (?P<default>[^;\]]*)(?:; )?)?(?P<required>required)?\]$")
+
+
+def _zh_usage(args: str) -> str:
+    return args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
+
+
+def _zh_help(text: str) -> str:
+    """An option's help as typer writes it, with click's own words in Chinese."""
+    text = text.replace("Show this message and exit.", "显示本帮助并退出。")
+
+    def extras(m: re.Match) -> str:
+        parts = ([f"默认：{m.group('default')}"] if m.group("default") is not None else []) + (["必填"] if m.group("required") else [])
+        return f"[{'；'.join(parts)}]" if parts else m.group(0)
+
+    return _EXTRAS.sub(extras, text)
+
+
+def _formatter_class():
+    from typer._click.formatting import HelpFormatter as Click
+
+    class HelpFormatter(Click):
+        """click's help, with click's words in Chinese unless WUYE_LANG=en."""
+
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            if english():
+                return super().write_usage(prog, args, prefix)
+            return super().write_usage(prog, _zh_usage(args), "用法：" if prefix is None else prefix)
+
+        def write_heading(self, heading: str) -> None:
+            if english():
+                return super().write_heading(heading)
+            self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+        def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+            if not english():
+                rows = [(term, _zh_help(text)) for term, text in rows]
+            return super().write_dl(rows, col_max, col_spacing)
+
+    return HelpFormatter
+
+
+def context_class():
+    """A click Context whose help is written by the formatter above."""
+    from typer._click import Context as Click
+
+    return type("Context", (Click,), {"formatter_class": _formatter_class(),
+                                      "__doc__": "click's context, its help in the reader's language."})
