@@ -316,7 +316,8 @@ def test_profile_fields_are_updated_in_place(tenant, run, git_log):
     assert profile["headcount"] == 30 and profile["units"] == ["1205", "1206"]
     assert list(profile)[-2:] == ["updated_by", "updated_at"]  # new fields go before the stamp
     c = git_log(tenant)[0]
-    assert c.subject == "archive T0001: 客户单位资料 更新 name、headcount、units"
+    # The fields by their titles, as the clerk reads them (not name, headcount, units).
+    assert c.subject == "archive T0001: 客户单位资料 更新 公司名称、人员数、房号"
     assert c.trailers == {"Wuye-Tenant": "T0001", "Wuye-Category": "profile", "Wuye-Actor": "wangli"}
 
 
@@ -493,6 +494,9 @@ def test_check_reports_what_each_dossier_lacks(tenant, run):
     r = run("archive", "check")
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "T0001：缺 10 类" in r.stdout and "0 个错误" in r.stderr
+    assert "迁入资料" in r.stdout and "move_in" not in r.stdout  # by title, as the clerk reads it
+    r = run("archive", "check", env={"WUYE_LANG": "en"})
+    assert "lacks 10 categories" in r.stdout and "Move-in" in r.stdout and not re.search(r"[\u4e00-\u9fff]", r.stdout)
     data = json.loads(run("archive", "check", "--json").stdout)
     assert data["ok"] is True and data["tenants"] == 1 and len(data["missing"]["T0001"]) == 10
 

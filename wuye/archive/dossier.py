@@ -594,12 +594,27 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                         # A field new to a hand-kept file goes before the stamps, as ordered() does.
                         pos = next((i for i, k in enumerate(doc) if k in TRAILING), len(doc))
                         doc.insert(pos, key, value)
-            what = tr("更新 %s" % "、".join(given), "update %s" % ", ".join(given))
+            what = tr("更新 %s" % "、".join(_titles(c, given, 0)), "update %s" % ", ".join(_titles(c, given, 1)))
         _may_write(actor, c)
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
         ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
         ch.write_yaml(rel, doc)
     return AddResult(tenant_id, c, new_ids, ch.commit, warnings)
+
+
+def _titles(c: ArchiveCategory, keys: list[str], lang: int) -> list[str]:
+    """Fields as the log names them: 公司名称 in Chinese (0), Name in English (1); the key when
+    labels.json has no title for it."""
+    from wuye.admin.schema import load_labels
+
+    labels = load_labels().get(c.key, {})
+
+    def title(key: str) -> str:
+        v = labels.get(key)
+        v = v.get("") if isinstance(v, dict) else v
+        return v[lang] if isinstance(v, list) and len(v) == 2 else key
+
+    return [title(k) for k in keys]
 
 
 def _may_write(actor, c: ArchiveCategory) -> None:

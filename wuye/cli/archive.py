@@ -198,8 +198,12 @@ def check(
         for p in report.problems:
             typer.echo(mask_message(str(p)))
         incomplete = {t: m for t, m in report.missing.items() if m}
+        from wuye.admin.schema import load_labels
+
+        labels = load_labels() if incomplete else {}
         for t, m in incomplete.items():
-            typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(m)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(m))))
+            names = [field_label(labels[k], "") if k in labels else k for k in m]  # 迁入资料, not move_in
+            typer.echo(tr("%s：缺 %d 类：%s" % (t, len(m), "、".join(names)), "%s: lacks %d categories: %s" % (t, len(m), ", ".join(names))))
         say(tr("检查了 %d 个租户：%d 个错误，%d 个警告，%d 个档案不完整",
             "checked %d tenants: %d errors, %d warnings, %d incomplete dossiers") % (
             report.tenants, len(report.errors), len(report.problems) - len(report.errors), len(incomplete)))
