@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 
 import pytest
 from test_import import USCC_D, imported, write_xlsx
 
 from wuye.storage import yamlio
-from wuye.models.archive import CATEGORIES
+from wuye.models.archive import BY_KEY, CATEGORIES
 from wuye.storage.store import Store
 
 
@@ -75,7 +76,7 @@ def test_xlsx_has_a_sheet_per_category_with_chinese_headers_and_real_types(full,
     assert fee["金额"].value == 9971.05 and fee["金额"].number_format == "#,##0.00"
     assert fee["应缴日期"].is_date and fee["应缴日期"].value.date() == dt.date(2026, 10, 10)
     assert fee["记录时间"].is_date and fee["记录人"].value == "liuyang"
-    assert fee["类别"].value == "fee" and fee["已付"].value == 0
+    assert fee["类别"].value == "费用" and fee["已付"].value == 0
     assert rows[("T0001", "PAY-0001")]["金额"].value == 120000
     profile = wb["客户单位资料"]
     assert [c.value for c in profile[1]][:3] == ["客户编号", "公司名称", "统一社会信用代码"]
@@ -98,6 +99,36 @@ def test_every_format_imports_back_to_the_same_content(full, run, snapshot, git_
         imported(run("import", out, "--as", "sunhao", store=other))
         assert content(other) == expected, name
         assert git_log(other)[0].trailers["Wuye-Created"] == "3"
+
+
+def test_an_english_export_has_english_headers_and_imports_back(full, run, snapshot, _store_template, tmp_path):
+    """With WUYE_LANG=en no header or sheet name is Chinese (the fields' keys, the categories'
+    English titles), choices keep their codes, and the workbook imports back the same."""
+    from openpyxl import load_workbook
+
+    en = {"WUYE_LANG": "en"}
+    cjk = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    out = tmp_path / "all-en.xlsx"
+    imported(run("export", "--as", "wangli", "-o", out, env=en))
+    wb = load_workbook(out)
+    assert wb.sheetnames == [c.title_en[:31] for c in CATEGORIES] + ["units"]
+    for ws in wb.worksheets:
+        header = [c.value for c in ws[1]]
+        assert header and not any(cjk.search(str(h)) for h in header), (ws.title, header)
+    pay = wb[BY_KEY["payments"].title_en[:31]]
+    header = [c.value for c in pay[1]]
+    assert header[:5] == ["tenant_id", "tenant_name", "id", "kind", "item"]
+    kinds = {r[3].value for r in pay.iter_rows(min_row=2)}
+    assert kinds == {"fee", "deposit"}  # codes, in English
+    other = fresh_store(_store_template, tmp_path / "en")
+    imported(run("import", out, "--as", "sunhao", store=other))
+    assert content(other) == content(full)
+    csv_out = tmp_path / "ledger-en.csv"
+    imported(run("export", "--as", "wangli", "-o", csv_out, env=en))
+    assert csv_out.read_text(encoding="utf-8-sig").startswith("tenant_id,name,uscc,")
+    before = snapshot(full)
+    assert imported(run("import", csv_out, "--as", "wangli")).exit_code == 0
+    assert snapshot(full) == before  # the same ledger: nothing changed
 
 
 def test_the_csv_ledger_reads_back_as_a_ledger(full, run, snapshot, tmp_path):
@@ -153,4 +184,4 @@ def test_new_tenant_from_a_second_ledger_sheet_exports_with_its_units(full, run,
     imported(run("export", "--as", "wangli", "--category", "units", "-o", out))
     ws = load_workbook(out)["单元"]
     got = {r[0].value: (r[2].value, r[-2].value, r[-1].value) for r in ws.iter_rows(min_row=2)}
-    assert got["502"] == (142.75, "leased", "T0004")
+    assert got["502"] == (142.75, "在租", "T0004")

@@ -1,7 +1,9 @@
 """Export (`wuye export`): the archive as an xlsx workbook, a CSV ledger, or the store's own document.
 
 - xlsx: a sheet per category (sheet name = its Chinese title) and a 单元 sheet for the units, with
-  the fields' Chinese titles as headers, proper cell types (dates as dates, times in the building's
+  the fields' Chinese titles as headers (with WUYE_LANG=en: the category's English title, `units`,
+  and the fields' keys, `tenant_id`, `amount`, which `wuye import` reads as well as the titles),
+  a choice shown by its Chinese label (押金, not deposit; its code in English), proper cell types (dates as dates, times in the building's
   time zone, amounts as numbers shown with two decimals), a frozen header row and filters.
 - csv: the tenant ledger (客户台账: one row per tenant, the headers `wuye import` reads), or with
   `--category` that category's rows; UTF-8 with a BOM, so Excel opens it right.
@@ -31,7 +33,7 @@ from wuye.storage import layout, yamlio
 from wuye.storage.atomic import write_atomic
 from wuye.archive.dossier import ordered
 from wuye.errors import Problem, WuyeError
-from wuye.i18n import tr
+from wuye.i18n import english, tr
 from wuye.transfer.ledger import LEDGER_FIELDS, FieldSpec, field_specs
 from wuye.models.archive import BY_KEY, CATEGORIES, ArchiveCategory, entry_model
 from wuye.storage.store import Store
@@ -134,14 +136,31 @@ def _refuse(problems: list[Problem]) -> None:
 # --- sheets --------------------------------------------------------------------------------
 
 
+def _header(title: str, key: str) -> str:
+    """A column's header: its Chinese title, or in English its key (import reads both)."""
+    return key if english() else title
+
+
+def _sheet_name(zh: str, en: str) -> str:
+    return (en if english() else zh)[:31]  # Excel's limit
+
+
 def _columns(c: ArchiveCategory) -> list[tuple[str, str, str]]:
     """A category's columns in a record's reading order: id, its own fields, then the stamps."""
     specs = field_specs(entry_model(c))
     names = list(ordered({k: None for k in specs}))
-    cols = [(k, specs[k].title, specs[k].kind) for k in names]
+    cols = [(k, _header(specs[k].title, k), specs[k].kind) for k in names]
     if c.key != "profile":
-        cols = [("tenant_id", "客户编号", "id"), ("tenant_name", "客户名称", "text")] + cols
+        cols = [("tenant_id", _header("客户编号", "tenant_id"), "id"), ("tenant_name", _header("客户名称", "tenant_name"), "text")] + cols
     return cols
+
+
+def _label(spec: FieldSpec | None, value: Any) -> Any:
+    """A choice as the reader reads it: 押金 for deposit in Chinese (import reads it back through
+    the same choices), the code itself in English."""
+    if spec is None or spec.kind != "choice" or english() or not isinstance(value, str):
+        return value
+    return next((label for label, code in spec.choices.items() if code == value and label != code), value)
 
 
 def _get(record, name: str, specs: dict[str, FieldSpec]) -> Any:
@@ -172,7 +191,7 @@ class _Rows:
 def category_sheet(store: Store, c: ArchiveCategory, tids: list[str], names: dict[str, str],
                    problems: list[Problem]) -> Sheet:
     specs = field_specs(entry_model(c))
-    sheet = Sheet(c.title[:31], _columns(c))
+    sheet = Sheet(_sheet_name(c.title, c.title_en), _columns(c))
 
     def row(tid: str, r) -> list:
         out = []
@@ -182,7 +201,7 @@ def category_sheet(store: Store, c: ArchiveCategory, tids: list[str], names: dic
             elif name == "tenant_name":
                 out.append(names.get(tid, ""))
             else:
-                out.append(_get(r, name, specs))
+                out.append(_label(specs.get(name), _get(r, name, specs)))
         return out
 
     if not c.is_list:
@@ -218,10 +237,10 @@ def units_sheet(store: Store, problems: list[Problem]) -> Sheet:
 
     specs = field_specs(Unit)
     # The 房号 column shows the 房号 as written (a file name derived from it is never shown).
-    sheet = Sheet(UNITS_SHEET, [(k, s.title, s.kind)
-                                for k, s in specs.items() if k != "label"])
+    sheet = Sheet(_sheet_name(UNITS_SHEET, "units"), [(k, _header(s.title, k), s.kind)
+                                                      for k, s in specs.items() if k != "label"])
     for u in _units(store, problems):
-        sheet.rows.append([u.shown if k == "id" else _get(u, k, specs) for k, _, _ in sheet.columns])
+        sheet.rows.append([u.shown if k == "id" else _label(specs.get(k), _get(u, k, specs)) for k, _, _ in sheet.columns])
     return sheet
 
 
@@ -229,8 +248,9 @@ def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Shee
     """One row per tenant, in the columns `wuye import` reads as a ledger."""
     from wuye.models.store import Unit
 
-    cols = [(k, LEDGER_FIELDS[k][0], LEDGER_TYPES.get(k, "text")) for k in LEDGER_COLUMNS]
-    sheet = Sheet(LEDGER_SHEET, cols)
+    cols = [(k, _header(LEDGER_FIELDS[k][0], k), LEDGER_TYPES.get(k, "text")) for k in LEDGER_COLUMNS]
+    sheet = Sheet(_sheet_name(LEDGER_SHEET, "ledger"), cols)
+    status = field_specs(entry_model(BY_KEY["profile"])).get("status")
     areas: dict[str, Any] = {}
     for tid in tids:
         p = _typed(store, tid, BY_KEY["profile"], problems)
@@ -262,7 +282,7 @@ def ledger_sheet(store: Store, tids: list[str], problems: list[Problem]) -> Shee
             "contact_phone": contact.phone if contact else None,
             "lease_deposit": deposits.get("租赁押金"), "renovation_deposit": deposits.get("装修押金"),
             "move_in_date": move_in.move_in_date if move_in else None,
-            "lease_start": p.lease_start, "lease_end": p.lease_end, "status": p.status,
+            "lease_start": p.lease_start, "lease_end": p.lease_end, "status": _label(status, p.status),
         }
         sheet.rows.append([values[k] for k in LEDGER_COLUMNS])
     return sheet
