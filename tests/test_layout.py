@@ -45,6 +45,8 @@ def test_a_path_outside_the_layout_matches_no_rule(rel):
     ("tenants/T0001/moveout/MO-2026-0001/steps/inspect.2.yaml", "step", layout.SIGNED),
     ("tenants/T0001/moveout/MO-2026-0001/case.yaml", "case", layout.TEXT),
     ("tenants/T0001/attachments/合同 扫描.pdf", "attachment", layout.BINARY),
+    ("training/wangli.yaml", "training", layout.ENTRIES),      # outside staff/, the authority
+    ("improvements/2026.yaml", "improvements", layout.ENTRIES),
 ])
 def test_each_kind_of_file_has_its_merge_rule(rel, name, merge):
     rule = layout.match(rel)
@@ -81,7 +83,7 @@ def test_generated_gitattributes_is_what_init_writes_and_what_sync_expects(store
     if committed.is_file():
         assert committed.read_text(encoding="utf-8") == text
     patterns = [line.split()[0] for line in text.splitlines() if line and not line.startswith("#")]
-    assert patterns == ["tenants/*/*.yaml", "units/*.yaml", "allowed_signers"]
+    assert patterns == ["tenants/*/*.yaml", "units/*.yaml", "allowed_signers", "training/*.yaml", "improvements/*.yaml"]
 
 
 def test_git_selects_the_driver_for_exactly_the_driven_files(store):

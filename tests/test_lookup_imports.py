@@ -92,3 +92,24 @@ def test_todo_imports_no_heavy_module(counter_store, tmp_path):
     assert "T0001" in p.stdout
     for package in HEAVY:
         assert loaded(modules, package) == [], f"todo imported {package}"
+
+
+@pytest.mark.parametrize("argv", [
+    ("training", "list"),
+    ("training", "list", "wangli", "--json"),
+    ("improve", "list", "--open"),
+    ("report", "training", "--json"),
+    ("report", "leases", "--within", "400"),
+    ("report", "satisfaction", "--json"),
+    ("todo", "--dept", "leasing", "--json"),
+])
+def test_the_registers_look_ups_import_no_heavy_module(counter_store, tmp_path, run, argv):
+    # Training, improvement actions and lease expiries are read at the counter and from cron.
+    assert run("archive", "add", "T0001", "profile", "--set", "lease_end=2027-06-30", "--as", "zhaomin").exit_code == 0
+    assert run("training", "add", "wangli", "--course", "礼仪", "--date", "2026-03-10", "--hours", "2",
+               "--trainer", "李明", "--assessment", "pass", "--as", "sunhao").exit_code == 0
+    p, code, modules = imported(tmp_path, "--store", str(counter_store.root), *argv)
+    assert code == 0, p.stderr
+    assert p.stdout.strip() or "（无）" in p.stderr  # it really answered (an empty register says so)
+    for package in HEAVY:
+        assert loaded(modules, package) == [], f"{' '.join(argv)} imported {package}"

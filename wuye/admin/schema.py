@@ -77,6 +77,7 @@ def schemas() -> dict[str, str]:
     """File name -> text of every generated schema file (for `schemas/`)."""
     from wuye.admin.create import default_text
     from wuye.models.archive import CATEGORIES, file_model
+    from wuye.models.registers import ImprovementFile, TrainingFile
     from wuye.models.store import Staff, StoreConfig, Unit
     from wuye.models.workflow import StepEntry, WorkflowFile, MoveOutCase
 
@@ -86,7 +87,8 @@ def schemas() -> dict[str, str]:
         s["title"] = f"{c.title} / {c.title_en}"
         files[f"{c.key}.schema.json"] = _dump(s)
     for name, model in (("wuye", StoreConfig), ("unit", Unit), ("staff", Staff), ("workflow", WorkflowFile),
-                        ("case", MoveOutCase), ("step", StepEntry)):
+                        ("case", MoveOutCase), ("step", StepEntry), ("training", TrainingFile),
+                        ("improvements", ImprovementFile)):
         files[f"{name}.schema.json"] = _dump(model.model_json_schema())
     files["moveout.workflow.yaml"] = default_text("moveout.yaml")
     return files

@@ -98,7 +98,7 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import archive, desk, misc, moveout, printing, report, staff, sync, todo, transfer, trust, units
+    from wuye.cli import archive, desk, misc, moveout, printing, registers, report, staff, sync, todo, transfer, trust, units
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
@@ -110,6 +110,8 @@ def _mount() -> None:
     app.add_typer(desk.repair_app, name="repair")
     app.add_typer(desk.notice_app, name="notice")
     app.add_typer(desk.survey_app, name="survey")
+    app.add_typer(registers.training_app, name="training")
+    app.add_typer(registers.improve_app, name="improve")
     report.register(app)
     todo.register(app)
     printing.register(app)

@@ -94,6 +94,11 @@ def table(columns: list[tuple[str, str]], rows: list[dict], as_json: bool, title
     if as_json:
         print_json(rows)
         return
+    if not rows:  # nothing to measure the columns by (column_widths needs a row)
+        from wuye.i18n import tr
+
+        say(tr("（无）", "(none)"))
+        return
     if len(rows) > LONG_LISTING:
         plain_table(columns, rows, title)
         return

@@ -21,19 +21,21 @@ def register(app: typer.Typer) -> None:
 
 def report(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help=tr("报表名：complaints、repairs、satisfaction、arrears、moveouts、completeness",
-                                            "report: complaints, repairs, satisfaction, arrears, moveouts, completeness")),
+    name: str = typer.Argument(..., help=tr("报表名：complaints、repairs、satisfaction、arrears、moveouts、completeness、leases、training",
+                                            "report: complaints, repairs, satisfaction, arrears, moveouts, completeness, leases, training")),
     period: str = typer.Option(None, "--period", help=tr("期间：2026-11（月）、2026-Q4（季度）、2026（年）；默认全部",
                                                          "period: 2026-11 (month), 2026-Q4 (quarter), 2026 (year); default all time")),
     as_of: str = typer.Option(None, "--as-of", help=tr("按此时刻统计（默认期间结束，或现在）", "measure as of this moment (default: the period's end, or now)")),
+    within: str = typer.Option(None, "--within", help=tr("leases：提醒天数（默认 wuye.yaml 的 reminders.lease_expiry_days）",
+                                                         "leases: the horizon in days (default: reminders.lease_expiry_days of wuye.yaml)")),
     as_json: bool = typer.Option(False, "--json", help=tr("输出 JSON", "print JSON")),
     xlsx: Path = typer.Option(None, "--xlsx", help=tr("另存为 Excel 工作簿", "also write an Excel workbook")),
 ):
-    """报表：投诉、报修、满意度、欠费、迁出、档案完整性 / reports: complaints, repairs, satisfaction, arrears, move-outs, completeness."""
+    """报表：投诉、报修、满意度、欠费、迁出、档案完整性、租约到期、员工培训 / reports: complaints, repairs, satisfaction, arrears, move-outs, completeness, lease expiries, staff training."""
     from wuye.desk import reports
 
     store = open_store(ctx)
-    rep = reports.build(store, name, period, as_of)
+    rep = reports.build(store, name, period, as_of, within)
     if xlsx is not None:
         reports.write_xlsx(rep, xlsx)
         say(tr("已写入 %s", "wrote %s") % xlsx)

@@ -17,14 +17,16 @@ HELP = tr(
     "待办：某人或某部门现在可签的迁出步骤（已等多久、办理时限），以及分派给其仍未关闭的投诉和报修"
     "（标出超时的）。\n\n"
     "迁出步骤的时限是流程文件中的 deadline_hours；投诉和报修的时限是 wuye.yaml 的 limits。"
-    "通知没有答复期限，租约到期、咨询回访和培训尚无记录，因此不列入。\n\n"
+    "租约到期按 wuye.yaml 的 reminders.lease_expiry_days 提醒租售部；本年培训未达标的员工列给本人和管理层；"
+    "未完成的改进措施列给负责人。通知没有答复期限，咨询回访尚无记录，因此不列入。\n\n"
     "退出码：0 没有超时事项；3 有超时事项；1 拒绝（员工或部门不存在、时间无效）；2 用法错误。",
     "To-do: the move-out steps a person or a department may sign now (how long each has waited, "
     "against its deadline), and the complaints and repairs assigned to them that are still open "
     "(the overdue ones marked).\n\n"
     "Step deadlines are deadline_hours in the workflow file; complaint and repair limits are the "
-    "limits of wuye.yaml. Notices have no reply date, and lease expiries, inquiry follow-ups and "
-    "training are not recorded yet, so none of them is listed.\n\n"
+    "limits of wuye.yaml. Leases ending within reminders.lease_expiry_days go to leasing; training "
+    "due this year to the staff member and management; open improvement actions to their owner. "
+    "Notices have no reply date, and inquiry follow-ups are not recorded yet, so neither is listed.\n\n"
     "Exit codes: 0 nothing overdue; 3 something overdue; 1 refused (unknown staff or department, "
     "invalid time); 2 usage error.")
 
@@ -104,5 +106,28 @@ def render(result) -> None:
               ["", tr("编号", "id"), tr("状态", "state"), tr("期限", "due"), tr("承办", "holder"), tr("租户", "tenant")],
               [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
                 t.assignee or dept_label(t.department), f"{t.tenant_id} {t.company}"] for t in tasks])
+    _registers(result, table, overdue_word)
     total = len(result.tasks)
     say(tr("共 %d 项，超时 %d 项", "%d item(s), %d overdue") % (total, result.overdue))
+
+
+def _registers(result, table, overdue_word: str) -> None:
+    """Leases ending (leasing), training due (the person, management), improvement actions (owner).
+    Their deadlines are the first moment after the day (todo._day_end): the day itself is shown."""
+    import datetime as dt
+
+    def last_day(t) -> dt.date:
+        return (t.due - dt.timedelta(days=1)).date()
+
+    today = result.as_of.date()
+    table(tr("租约到期（%d）", "Leases ending (%d)") % len(result.leases),
+          ["", tr("租户", "tenant"), tr("租期结束", "lease ends"), tr("剩余", "left")],
+          [[overdue_word if t.overdue else "", f"{t.tenant_id} {t.company}", last_day(t).isoformat(),
+            tr("%d天", "%dd") % (last_day(t) - today).days] for t in result.leases])
+    table(tr("培训（%d）", "Training (%d)") % len(result.training),
+          ["", tr("员工", "staff"), tr("待完成", "to do"), tr("期限", "due")],
+          [["", t.ref, t.what, last_day(t).isoformat()] for t in result.training])
+    table(tr("改进措施（%d）", "Improvement actions (%d)") % len(result.improvements),
+          ["", tr("编号", "id"), tr("针对", "for"), tr("期限", "due"), tr("负责人", "owner")],
+          [[overdue_word if t.overdue else "", t.ref, t.what, last_day(t).isoformat(), t.assignee or ""]
+           for t in result.improvements])

@@ -34,7 +34,7 @@ from wuye.i18n import tr
 from wuye.desk.servicedesk import COMPLAINT, REPAIR, CHANNELS, Item, Kind, Period, channel_label, clock, dept_label, month_period, parse_period, parse_time, quarter_of, read_items, surveys
 from wuye.storage.store import Store
 
-NAMES = ("complaints", "repairs", "satisfaction", "arrears", "moveouts", "completeness")
+NAMES = ("complaints", "repairs", "satisfaction", "arrears", "moveouts", "completeness", "leases", "training")
 TENTH = Decimal("0.1")
 HUNDREDTH = Decimal("0.01")
 
@@ -450,13 +450,84 @@ def satisfaction_report(store: Store, w: Window) -> Report:
     trend = Section("trend", "按期间", "by period", [Column("period", "期间", "period"), *columns,
                                                     Column("change", "较上期", "vs previous", "score")], rows,
                     chart=("period", "mean", 5.0))
+    from wuye.desk import improvements
+
+    taken, found = improvements.by_ref(store)
+    problems += found
     low = [{"source": r.source, "source_label": tr(*next((zh, en) for k, zh, en in SOURCES if k == r.source)),
-            "ref": r.ref, "tenant_id": r.tenant_id, "at": r.at.isoformat(), "score": r.score}
+            "ref": r.ref, "tenant_id": r.tenant_id, "at": r.at.isoformat(), "score": r.score,
+            **_follow_up(taken.get(r.ref, []), w.as_of)}
            for r in in_w if r.score <= 2]
     low_section = Section("low_ratings", "低分（1–2 分）明细", "low ratings (1–2)", [
         Column("source_label", "来源", "source"), Column("ref", "编号", "reference"), Column("tenant_id", "租户", "tenant"),
-        Column("at", "时间", "when"), Column("score", "评分", "score", "int")], low)
+        Column("at", "时间", "when"), Column("score", "评分", "score", "int"), Column("action_label", "改进措施", "action taken")], low)
     return Report("satisfaction", "满意度报表", "Satisfaction report", w.period, w.as_of, summary, [trend, low_section], problems)
+
+
+def _follow_up(actions: list, as_of: dt.datetime) -> dict:
+    """What was done about a low score (评价与改进): its improvement actions opened by the moment,
+    each with its state then, or 未跟进 when there is none."""
+    from wuye.desk.improvements import status_label
+
+    def state(a) -> str:
+        if a.verified_at is not None and a.verified_at <= as_of:
+            return "verified"
+        if a.done_at is not None and a.done_at <= as_of:
+            return "done"
+        return "open"
+
+    known = [a for a in actions if a.recorded_at is None or a.recorded_at <= as_of]
+    if not known:
+        return {"actions": [], "action_label": tr("未跟进", "none")}
+    return {"actions": [{"id": a.id, "status": state(a), "owner": a.owner, "due": a.due.isoformat()} for a in known],
+            "action_label": tr("；", "; ").join(f"{a.id} {status_label(state(a))}" for a in known)}
+
+
+# --- leases and training: measured at a day -----------------------------------------------------
+
+
+def leases_report(store: Store, w: Window, within: int | str | None) -> Report:
+    """租约到期提醒: active tenants whose lease ends within the horizon of the as-of day."""
+    from wuye.desk import leases
+
+    days = leases.horizon(store, within)
+    day = w.as_of.date()
+    found = leases.expiring(store, day, days)
+    rows = [{"tenant_id": e.tenant_id, "company": e.company, "units": tr("、", ", ").join(e.units),
+             "lease_end": e.lease_end.isoformat(), "days_left": e.days_left, "overdue": e.overdue,
+             "state_label": tr("已到期", "ended") if e.overdue else tr("将到期", "ending")} for e in found]
+    summary = Section("summary", "汇总", "summary", [
+        Column("within", "提醒天数", "horizon (days)", "int"), Column("tenants", "租约将到期", "leases ending", "int"),
+        Column("ended", "已到期仍在租", "ended, still active", "int")],
+        [{"within": days, "tenants": sum(not e.overdue for e in found), "ended": sum(e.overdue for e in found)}])
+    return Report("leases", "租约到期提醒", "Lease expiries", None, w.as_of, summary, [
+        Section("leases", "租约", "leases", [
+            Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"), Column("units", "房号", "units"),
+            Column("lease_end", "租期结束", "lease ends"), Column("days_left", "剩余天数", "days left", "int"),
+            Column("state_label", "状态", "state")], rows)], [])
+
+
+def training_report(store: Store, w: Window) -> Report:
+    """培训: each covered staff member's hours this year against the minimum, and who is due."""
+    from wuye.desk import training
+
+    day = w.as_of.date()
+    standing, problems = training.standing(store, day)
+    policy = store.config.training
+    rows = [{"staff": d.staff_id, "hours": d.hours, "required": d.required, "short": d.short,
+             "missing": d.missing, "missing_label": tr("、", ", ").join(d.missing),
+             "due": d.due, "due_label": tr("待培训", "due") if d.due else tr("已达标", "met")} for d in standing]
+    columns = [Column("staff", "员工", "staff"), Column("hours", "本年学时", "hours this year", "hours"),
+               Column("required", "年度要求", "required", "hours"), Column("short", "尚差学时", "hours short", "hours"),
+               Column("missing_label", "未完成必修课", "required courses missing"), Column("due_label", "状态", "state")]
+    summary = Section("summary", "汇总", "summary", [
+        Column("year", "年度", "year", "int"), Column("yearly_hours", "年度最低学时", "yearly minimum (h)", "hours"),
+        Column("staff", "应培训员工", "staff covered", "int"), Column("due", "待培训", "due", "int")],
+        [{"year": day.year, "yearly_hours": policy.yearly_hours, "staff": len(rows), "due": sum(r["due"] for r in rows),
+          "required_courses": list(policy.required_courses), "departments": list(policy.departments)}])
+    return Report("training", "员工培训报表", "Staff training report", None, w.as_of, summary, [
+        Section("due", "待培训", "due", columns, [r for r in rows if r["due"]]),
+        Section("staff", "全部应培训员工", "all staff covered", columns, rows)], problems)
 
 
 # --- arrears ------------------------------------------------------------------------------------
@@ -678,15 +749,25 @@ def completeness_report(store: Store, w: Window) -> Report:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def build(store: Store, name: str, period: str | None = None, as_of: str | None = None) -> Report:
+def build(store: Store, name: str, period: str | None = None, as_of: str | None = None,
+          within: int | str | None = None) -> Report:
     """The named report for a period (None: all time), measured as of `as_of` (default: the
-    period's end, or now)."""
+    period's end, or now); `within`: the leases report's horizon in days."""
     if name not in NAMES:
         raise WuyeError(tr("未知报表 %r；可用：%s" % (name, "、".join(NAMES)), "unknown report %r; choose from: %s" % (name, ", ".join(NAMES))))
     if name == "completeness" and period:
         raise WuyeError(tr("completeness 报表反映档案现状，不按期间统计；请去掉 --period",
                            "the completeness report shows the archive as it is now; drop --period"))
+    if name in ("leases", "training") and period:
+        raise WuyeError(tr("%s 报表按某一天计算，不按期间统计；请去掉 --period，用 --as-of 指定日期" % name,
+                           "the %s report is measured at a day, not over a period; drop --period and give the day with --as-of" % name))
+    if within is not None and name != "leases":
+        raise WuyeError(tr("--within 只用于 leases 报表", "--within is for the leases report only"))
     w = window(store, period, as_of)
+    if name == "leases":
+        return leases_report(store, w, within)
+    if name == "training":
+        return training_report(store, w)
     if name == "complaints":
         return service_report(store, COMPLAINT, w)
     if name == "repairs":

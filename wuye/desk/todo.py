@@ -16,10 +16,14 @@ assigned to by name, or on everyone of the department while it names nobody. Ope
 are the service desk's own (servicedesk.clock): not closed, and past a response or resolution
 limit at the moment. Its deadline is the next limit it still has to meet.
 
+A lease ending within the reminder horizon (desk/leases.py) waits on leasing, overdue once it has
+ended with the tenant still active. Training due this year (desk/training.py) waits on the staff
+member and on management (a department's list: its members'), due by the year's end. An open
+improvement action (desk/improvements.py) waits on its owner, overdue after its due day.
+
 Everything is measured as of a moment (now, or `--as-of`, as the reports are): steps signed and
 events recorded after it have not happened yet. Notices (notices.py) carry no reply date, and
-lease-expiry reminders, inquiry follow-ups and training records do not exist yet, so none of them
-is listed. The cases are read as the move-out report reads them (no signature checks: this is a
+inquiry follow-ups do not exist yet, so neither is listed. The cases are read as the move-out report reads them (no signature checks: this is a
 look-up), the complaints and repairs through the entry index (servicedesk.read_items). Reads
 only; imports nothing heavy.
 """
@@ -113,10 +117,13 @@ class Todo:
     complaints: list[Task]
     repairs: list[Task]
     problems: list[Problem]
+    leases: list[Task] = field(default_factory=list)
+    training: list[Task] = field(default_factory=list)
+    improvements: list[Task] = field(default_factory=list)
 
     @property
     def tasks(self) -> list[Task]:
-        return self.moveouts + self.complaints + self.repairs
+        return self.moveouts + self.complaints + self.repairs + self.leases + self.training + self.improvements
 
     @property
     def overdue(self) -> int:
@@ -132,6 +139,9 @@ class Todo:
                 "moveouts": [t.to_json(self.as_of) for t in self.moveouts],
                 "complaints": [t.to_json(self.as_of) for t in self.complaints],
                 "repairs": [t.to_json(self.as_of) for t in self.repairs],
+                "leases": [t.to_json(self.as_of) for t in self.leases],
+                "training": [t.to_json(self.as_of) for t in self.training],
+                "improvements": [t.to_json(self.as_of) for t in self.improvements],
                 "problems": [p.to_json() for p in self.problems]}
 
 
@@ -281,6 +291,69 @@ def record_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task
     return tasks, problems
 
 
+# --- leases, training, improvement actions ------------------------------------------------------
+
+
+def _day_end(day: dt.date, tz) -> dt.datetime:
+    """The first moment after `day`: a lease runs, and an action may be done, through its last day."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def lease_tasks(store: Store, who: Whom, as_of: dt.datetime) -> list[Task]:
+    from wuye.desk import leases
+
+    if "leasing" not in who.departments:
+        return []
+    days = store.config.reminders.lease_expiry_days
+    tz = as_of.tzinfo
+    return [Task("lease", e.tenant_id, tr("租期 %s 结束", "lease ends %s") % e.lease_end.isoformat(), e.tenant_id, e.company,
+                 "leasing", _day_end(e.lease_end - dt.timedelta(days=days + 1), tz), _day_end(e.lease_end, tz), e.overdue)
+            for e in leases.expiring(store, as_of.date(), days)]
+
+
+def training_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task], list[Problem]]:
+    from wuye.desk import training
+
+    standing, problems = training.standing(store, as_of.date())
+    manager = "management" in who.departments
+    tasks = []
+    for d in standing:
+        if not d.due:
+            continue
+        if not manager and (d.staff_id != who.staff_id if who.staff_id else not set(d.departments) & set(who.departments)):
+            continue
+        parts = [tr("尚差 %s 学时", "%s h short") % d.short] if d.short > 0 else []
+        parts += [tr("必修：%s", "required: %s") % c for c in d.missing]
+        start = dt.datetime(d.year, 1, 1, tzinfo=as_of.tzinfo)
+        tasks.append(Task("training", d.staff_id, tr("；", "; ").join(parts), "", d.staff_id, d.departments[0], start,
+                          dt.datetime(d.year + 1, 1, 1, tzinfo=as_of.tzinfo), False, assignee=d.staff_id))
+    return tasks, problems
+
+
+def improvement_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task], list[Problem]]:
+    from wuye.desk import improvements
+
+    found, problems = improvements.actions(store)
+    tasks = []
+    for a in found:
+        if a.status != "open" or (a.recorded_at is not None and a.recorded_at > as_of):
+            continue
+        if who.staff_id is not None:
+            if a.owner != who.staff_id:
+                continue
+        else:
+            try:
+                depts = store.staff(a.owner).departments
+            except WuyeError:
+                depts = []
+            if not set(depts) & set(who.departments):
+                continue
+        due = _day_end(a.due, as_of.tzinfo)
+        tasks.append(Task("improvement", a.id, tr("针对 %s", "for %s") % a.ref, a.tenant_id or "", "",
+                          "", a.recorded_at or as_of, due, as_of >= due, assignee=a.owner))
+    return tasks, problems
+
+
 # --- entry point -------------------------------------------------------------------------------
 
 
@@ -294,5 +367,8 @@ def build(store: Store, staff_id: str | None = None, dept: str | None = None, as
     names = {tid: name for tid, name, _ in tenant_index(store)}
     moveouts, p1 = moveout_tasks(store, who, moment, names)
     records, p2 = record_tasks(store, who, moment)
+    trained, p3 = training_tasks(store, who, moment)
+    improving, p4 = improvement_tasks(store, who, moment)
     return Todo(who, moment, _order(moveouts), _order([t for t in records if t.kind == "complaint"]),
-                _order([t for t in records if t.kind == "repair"]), p1 + p2)
+                _order([t for t in records if t.kind == "repair"]), p1 + p2 + p3 + p4,
+                _order(lease_tasks(store, who, moment)), _order(trained), _order(improving))

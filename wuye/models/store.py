@@ -60,6 +60,23 @@ class TimeLimits(Record):
     repair_resolution_hours: int = Field(72, title="报修完成时限（小时）", description="报修后多少小时内完成", ge=1)
 
 
+class TrainingPolicy(Record):
+    """What the office asks of its staff's training each calendar year (培训与发展: 定期对客服人员
+    进行专业培训). A staff member of one of `departments` is due while their hours of the year are
+    below `yearly_hours`, or while a course of `required_courses` has no passed record that year."""
+
+    yearly_hours: Reading = Field(Decimal("16"), title="年度最低学时", description="每人每年至少的培训学时（小时）")
+    required_courses: list[OneLine] = Field(default_factory=list, title="必修课程", description="每人每年须考核合格的课程名称")
+    departments: list[Department] = Field(default_factory=lambda: ["customer_service"], title="适用部门",
+                                          description="要求培训的部门（默认客服部）")
+
+
+class Reminders(Record):
+    """How far ahead the office is reminded of what is coming."""
+
+    lease_expiry_days: int = Field(90, title="租约到期提醒（天）", description="租期结束前多少天起提醒租售部", ge=1, le=3650)
+
+
 class StoreConfig(Record):
     """wuye.yaml: the building, its fees and rates, and settings."""
 
@@ -68,6 +85,8 @@ class StoreConfig(Record):
     fees: Fees = Field(default_factory=Fees, title="收费标准", description="迁出时未交回物品的收费")
     rates: Rates = Field(default_factory=Rates, title="水电单价", description="结算水电费用的单价")
     limits: TimeLimits = Field(default_factory=TimeLimits, title="服务时限", description="投诉和报修的时限")
+    training: TrainingPolicy = Field(default_factory=TrainingPolicy, title="培训要求", description="员工年度培训的要求")
+    reminders: Reminders = Field(default_factory=Reminders, title="提醒", description="租约到期等提醒的提前天数")
     timezone: str = Field("+08:00", title="时区", description="记录时间使用的时区偏移", pattern=r"^[+-]\d{2}:\d{2}$")
     # The central repository refuses a larger attachment (storage/allowlist.py): a scan is a few MiB,
     # and every office's clone carries every byte pushed, for ever.

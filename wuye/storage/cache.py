@@ -192,6 +192,7 @@ def _stat_in(base: str):
 # their own, so its units and status cost a search nothing.
 SEARCH = {"name": "", "pinyin": ""}
 LISTING = {"name": "", "units": [], "status": "active"}
+LEASES = {"name": "", "units": [], "status": "active", "lease_end": ""}  # lease-expiry reminders
 
 
 def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
@@ -205,7 +206,7 @@ def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
     from wuye.storage import yamlio
     from wuye.errors import WuyeError
 
-    name = "listing.json" if fields is LISTING else "tenants.json"
+    name = "listing.json" if fields is LISTING else "leases.json" if fields is LEASES else "tenants.json"
     width = 4 + len(fields)
     data = _load(store.root, name)
     old = data.get("tenants") if data is not None else None

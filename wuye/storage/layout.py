@@ -24,6 +24,9 @@ ALLOWED_SIGNERS = "allowed_signers"
 GITATTRIBUTES_FILE = ".gitattributes"
 GITIGNORE_FILE = ".gitignore"
 STAFF_DIR, UNITS_DIR, TENANTS_DIR, NOTICES_DIR = "staff", "units", "tenants", "notices"
+# The office's registers that belong to no tenant (models/registers.py): training per staff member,
+# kept apart from staff/ (the authority chain), and improvement actions per year.
+TRAINING_DIR, IMPROVEMENTS_DIR = "training", "improvements"
 # The authority chain (trust/authority.py): authority/<version>.yaml, four digits or more, and the
 # proposals that wait for a second manager's approval.
 AUTHORITY_DIR = "authority"
@@ -122,6 +125,12 @@ RULES: tuple[PathRule, ...] = (
              "wuye.models.authority:AuthorityRecord", SIGNED),
     PathRule("proposal", rf"{PROPOSALS_DIR}/\d{{4,}}\.yaml", f"{PROPOSALS_DIR}/*.yaml",
              "wuye.models.authority:Proposal", TEXT),
+    # Entry by entry, as the archive lists: two offices recording a course, or opening an action,
+    # on the same day both keep theirs. The trainer is a person's name.
+    PathRule("training", rf"{TRAINING_DIR}/{_SEG}\.yaml", f"{TRAINING_DIR}/*.yaml", "wuye.models.registers:TrainingFile",
+             ENTRIES, Personal(names=frozenset({"trainer"}))),
+    PathRule("improvements", rf"{IMPROVEMENTS_DIR}/\d{{4}}\.yaml", f"{IMPROVEMENTS_DIR}/*.yaml",
+             "wuye.models.registers:ImprovementFile", ENTRIES),
     PathRule("notice", rf"{NOTICES_DIR}/\d{{4}}/{_SEG}\.md", f"{NOTICES_DIR}/*/*.md", None, TEXT),
     PathRule("gitattributes", re.escape(GITATTRIBUTES_FILE), GITATTRIBUTES_FILE, None, TEXT),
     PathRule("gitignore", re.escape(GITIGNORE_FILE), GITIGNORE_FILE, None, TEXT),
