@@ -137,7 +137,7 @@ def column_widths(headers: list[str], rows: list[list[str]], room: int, overhead
         return max([cell_len(line) for text in lines for line in (text.splitlines() or [""])] + [0])
 
     cells = [widest(r[i] for r in rows) for i in range(n)]
-    need = [max(_need(headers[i], header=True), *(_need(r[i]) for r in rows)) for i in range(n)]
+    need = [max([_need(headers[i], header=True)] + [_need(r[i]) for r in rows]) for i in range(n)]
     # Boxed: a space either side of every cell, and n + 1 rules.
     avail = room - (3 * n + 1 if overhead is None else overhead)
     if sum(need) > avail:
