@@ -603,18 +603,14 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
 
 
 def _titles(c: ArchiveCategory, keys: list[str], lang: int) -> list[str]:
-    """Fields as the log names them: 公司名称 in Chinese (0), Name in English (1); the key when
-    labels.json has no title for it."""
-    from wuye.admin.schema import load_labels
+    """Fields as the log names them: by the model's title (公司名称) in Chinese (0), by the key in
+    English (1), which is an English word already."""
+    if lang:
+        return list(keys)
+    from wuye.models.archive import entry_model
 
-    labels = load_labels().get(c.key, {})
-
-    def title(key: str) -> str:
-        v = labels.get(key)
-        v = v.get("") if isinstance(v, dict) else v
-        return v[lang] if isinstance(v, list) and len(v) == 2 else key
-
-    return [title(k) for k in keys]
+    fields = entry_model(c).model_fields
+    return [(fields[k].title if k in fields and fields[k].title else k) for k in keys]
 
 
 def _may_write(actor, c: ArchiveCategory) -> None:

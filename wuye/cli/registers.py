@@ -92,15 +92,14 @@ def improve_open(
 
     r = improvements.open_action(open_store(ctx), for_, action, owner, due, as_)
     typer.echo(r.id)
-    say(tr("已登记改进措施 %s（针对 %s，负责人 %s，期限 %s，提交 %s）" % (r.id, r.entry["ref"], r.entry["owner"], r.entry["due"], _commit(r.commit)),
-           "opened %s for %s (owner %s, due %s, commit %s)" % (r.id, r.entry["ref"], r.entry["owner"], r.entry["due"], _commit(r.commit))))
+    say(tr("已登记改进措施 %s（针对 %s，负责人 %s，期限 %s，提交 %s）", "opened %s for %s (owner %s, due %s, commit %s)")
+        % (r.id, r.entry["ref"], r.entry["owner"], r.entry["due"], _commit(r.commit)))
 
 
 def _moved(r) -> None:
     from wuye.desk.improvements import status_label
 
-    say(tr("改进措施 %s：%s（提交 %s）" % (r.id, status_label(r.status), _commit(r.commit)),
-           "action %s: %s (commit %s)" % (r.id, status_label(r.status), _commit(r.commit))))
+    say(tr("改进措施 %s：%s（提交 %s）", "action %s: %s (commit %s)") % (r.id, status_label(r.status), _commit(r.commit)))
 
 
 @improve_app.command("done")

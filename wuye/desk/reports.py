@@ -759,8 +759,8 @@ def build(store: Store, name: str, period: str | None = None, as_of: str | None 
         raise WuyeError(tr("completeness 报表反映档案现状，不按期间统计；请去掉 --period",
                            "the completeness report shows the archive as it is now; drop --period"))
     if name in ("leases", "training") and period:
-        raise WuyeError(tr("%s 报表按某一天计算，不按期间统计；请去掉 --period，用 --as-of 指定日期" % name,
-                           "the %s report is measured at a day, not over a period; drop --period and give the day with --as-of" % name))
+        raise WuyeError(tr("%s 报表按某一天计算，不按期间统计；请去掉 --period，用 --as-of 指定日期",
+                           "the %s report is measured at a day, not over a period; drop --period and give the day with --as-of") % name)
     if within is not None and name != "leases":
         raise WuyeError(tr("--within 只用于 leases 报表", "--within is for the leases report only"))
     w = window(store, period, as_of)
