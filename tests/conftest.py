@@ -11,7 +11,8 @@ rich consoles are reset so each test's environment applies.
 
 Fixtures:
 - `store`: a store made by `wuye.create.init_store`, with the staff of `STAFF` registered through
-  `wuye.staff.add` (each commit authored by the new member). It is built once per session and
+  `wuye.staff.add` (each commit authored by the new member), and no notice period
+  (`moveout.notice_days: 0`: the tests' dates are fixed). It is built once per session and
   copied per test (store and private keys), so it costs a copy, not seven commits.
 - `tenant`: `store` plus tenant T0001 (柏彦科技, unit 1205) opened by wangli; returns the store.
 - `run(*args, store=..., env=..., input=...)`: the CLI in-process through typer's CliRunner, with
@@ -100,6 +101,13 @@ def _store_template(tmp_path_factory):
         isolate(mp, base / "home")
         # The manager founds the store (the authority chain's root) and registers the others.
         store = init_store(base / "store", BUILDING, [(MANAGER, dict((s, n) for s, n, _ in STAFF)[MANAGER])])
+        # The tests write fixed calendar dates (`--date 2026-12-31`), which the notice period
+        # (wuye.yaml moveout.notice_days) would judge against the day they run: off here, and
+        # tests/test_proration.py turns it on where it is the subject.
+        text = store.path("wuye.yaml").read_text(encoding="utf-8")
+        assert "  notice_days: 30\n" in text
+        with store.change("settings: no notice period for fixed test dates", author=store.staff(MANAGER)) as ch:
+            ch.write("wuye.yaml", text.replace("  notice_days: 30\n", "  notice_days: 0\n"))
         for sid, name, dept in STAFF:
             if sid != MANAGER:
                 staff.add(store, sid, name, [dept], actor_id=MANAGER)

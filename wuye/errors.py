@@ -64,7 +64,7 @@ CODES: dict[str, tuple[str, str]] = {
     "authority.staff-mismatch": ("员工文件与授权链不符", "a staff file differs from the authority chain"),
     "authority.staff-missing": ("授权链中的员工文件缺失", "a staff file of the authority chain is missing"),
     "authority.workflow-mismatch": ("流程文件与授权链不符", "the workflow file differs from the authority chain"),
-    "authority.settings-mismatch": ("收费标准或单价与授权链不符", "fees or rates differ from the authority chain"),
+    "authority.settings-mismatch": ("收费标准、单价或折算规则与授权链不符", "fees, rates or the proration rule differ from the authority chain"),
     "entry.authority-unknown": ("条目所依据的授权版本不存在", "an entry names an authority version that does not exist"),
     "entry.authority-missing": ("授权链建立后提交的条目未注明授权版本", "an entry committed after the chain began names no authority version"),
     "entry.before-authority": ("签字时间早于所依据的授权版本", "signed before the authority version it names"),

@@ -68,7 +68,7 @@ def init_store(path: Path, name: str | None = None, managers: list[tuple[str, st
 
                 # The settings as they will be once this commit is written (the file is pending).
                 store._config = yamlio.validated(StoreConfig, yamlio.loads(files[CONFIG], CONFIG), CONFIG, files[CONFIG])
-                money = {part: yamlio.plain(getattr(store._config, part).model_dump()) for part in authority.MONEY}
+                money = authority.money_of(store._config)
                 # Keys valid from now in the building's time, as every later key is.
                 members = [m.model_copy(update={"keys": [m.keys[0].model_copy(update={"valid_from": store.now()})]}) for m, _ in founders]
                 saved = [signing.save_private_key(m.id, pem, m.keys[0].public_key) for m, pem in founders]

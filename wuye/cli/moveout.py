@@ -58,6 +58,9 @@ def start(
     reason: str = typer.Option(None, "--reason", help=tr("退租原因", "reason for leaving")),
     file: Path = typer.Option(None, "--file", help=FILE_HELP),
     set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    short_notice: str = typer.Option(None, "--short-notice", help=tr(
+        "确认计划迁出日期已过或提前通知不足（wuye.yaml moveout.notice_days）的理由；签入通知",
+        "the reason for confirming a planned date already past or short of the notice period (wuye.yaml moveout.notice_days); signed into the notice")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
@@ -65,7 +68,7 @@ def start(
 
     store = open_store(ctx)
     data, source = _data(file, set_, store)
-    result = moveout.start(store, tenant_id, as_, date, reason, data, source)
+    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice)
     typer.echo(result.case_id)
     _signed(result)
 

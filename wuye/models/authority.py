@@ -2,7 +2,7 @@
 
 `authority/<version>.yaml` is one version of the store's authority (trust/authority.py writes and
 checks them): every staff member with their departments and keys, the management threshold, the
-digest of the move-out workflow file and the fees and rates a settlement uses. Each version names
+digest of the move-out workflow file and the fees, rates and proration rule a settlement uses. Each version names
 the digest of the one before (a hash chain from the root written at `wuye init`) and carries the
 signatures of `threshold` managers of the previous version, as TUF root metadata does. A proposal
 (`authority/proposals/<version>.yaml`) is a version still short of signatures, with the files it
@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from wuye.models.base import Record
-from wuye.models.store import Department, Fees, Rates, StaffKey
+from wuye.models.store import Department, Fees, Proration, Rates, StaffKey
 from wuye.models.types import EntityId, OneLine
 
 DIGEST = r"^sha256:[0-9a-f]{64}$"
@@ -54,6 +54,8 @@ class AuthorityRecord(Record):
     workflow: str = Field(title="流程摘要", description="workflows/moveout.yaml 文件内容的 sha256 摘要", pattern=DIGEST)
     fees: Fees = Field(title="收费标准", description="迁出结算所用的收费标准")
     rates: Rates = Field(title="水电单价", description="迁出结算所用的水电单价")
+    # Absent from versions signed before proration existed: they settle whole periods.
+    proration: Proration = Field("none", title="当期费用折算", description="迁出结算所用的折算规则（wuye.yaml 的 moveout.proration）：day 按日；half_month 按半月；none 不折算")
     signatures: list[Signature] = Field(default_factory=list, title="签名", description="管理层对此版本的签名")
 
     @field_validator("made_at")

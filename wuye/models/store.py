@@ -77,6 +77,22 @@ class Reminders(Record):
     lease_expiry_days: int = Field(90, title="租约到期提醒（天）", description="租期结束前多少天起提醒租售部", ge=1, le=3650)
 
 
+Proration = Literal["none", "day", "half_month"]
+
+
+class MoveOutRules(Record):
+    """How a move-out is judged: the fee of the period it falls in, and the notice it needs."""
+
+    # Part of the authority with the fees and rates (trust/authority.py): it changes what a signed
+    # statement says. A store written before this key has none, which settles as it always did.
+    proration: Proration = Field("none", title="当期费用折算",
+                                 description="迁出日期所在期间的费用如何折算：day 按日；half_month 按半月（每月 1-15 日为前半月）；"
+                                 "none 不折算（整期计收）")
+    notice_days: int = Field(30, title="提前通知天数",
+                             description="计划迁出日期至少在申请退租日期之后多少天；不足或已过，须由经办人以 --short-notice 说明理由确认；0 不检查",
+                             ge=0, le=366)
+
+
 class StoreConfig(Record):
     """wuye.yaml: the building, its fees and rates, and settings."""
 
@@ -87,6 +103,7 @@ class StoreConfig(Record):
     limits: TimeLimits = Field(default_factory=TimeLimits, title="服务时限", description="投诉和报修的时限")
     training: TrainingPolicy = Field(default_factory=TrainingPolicy, title="培训要求", description="员工年度培训的要求")
     reminders: Reminders = Field(default_factory=Reminders, title="提醒", description="租约到期等提醒的提前天数")
+    moveout: MoveOutRules = Field(default_factory=MoveOutRules, title="迁出规则", description="当期费用折算和提前通知天数")
     timezone: str = Field("+08:00", title="时区", description="记录时间使用的时区偏移", pattern=r"^[+-]\d{2}:\d{2}$")
     # The central repository refuses a larger attachment (storage/allowlist.py): a scan is a few MiB,
     # and every office's clone carries every byte pushed, for ever.

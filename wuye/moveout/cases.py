@@ -615,9 +615,11 @@ class SignResult:
 
 
 def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str | None,
-          reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None) -> SignResult:
+          reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None,
+          short_notice: str | None = None) -> SignResult:
     """Open a case for a tenant and sign its first step (the leasing department's notice).
-    `source` is as for `sign`."""
+    `source` is as for `sign`. A planned date short of the notice period, or past, needs
+    `short_notice`: the clerk's reason, signed into the notice (notice.py)."""
     from wuye.moveout import workflow
     from wuye.models.archive import Profile
     from wuye.models.workflow import MoveOutCase
@@ -642,12 +644,23 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
     if reason:
         values.setdefault("reason", reason)
     values.setdefault("applied_on", store.now().date().isoformat())
+    if short_notice and short_notice.strip():
+        from wuye.moveout.notice import FIELD
+
+        if FIELD not in {f.name for f in first.fields}:
+            raise WuyeError(tr("流程文件的「%s」没有 %s 字段，无法记录理由；请在 workflows/moveout.yaml 该步骤的 fields 中加上 "
+                               "{name: %s, type: text, title: 提前通知不足的理由}，再由管理层签署（`wuye trust update --as 经理`）",
+                               "the workflow's %s step has no %s field to record the reason in; add {name: %s, type: text, "
+                               "title: 提前通知不足的理由} to its fields in workflows/moveout.yaml and have management sign it "
+                               "(`wuye trust update --as MANAGER`)") % (wf.title(first.id), FIELD, FIELD))
+        values[FIELD] = short_notice.strip()
     if source is not None:
         validate_step_data(wf, first.id, values, *source)
     with store.change("", author=actor) as ch:
         profile = store.read_model(profile_rel, Profile)
         if profile.status == "moved_out":
             raise WuyeError(tr("租户 %s 已迁出", "tenant %s has already moved out") % tenant_id)
+        _check_notice(store, wf, first.id, values, profile)
         cases = case_dirs(store)
         for t, cid in cases:
             if t == tenant_id:
@@ -674,6 +687,20 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
                         "moveout %s: opened for %s; %s") % (case_id, profile.name, ch.summary.split(": ", 1)[1])
     _remember_board(store, case_id, tenant_id, cdir)
     return SignResult(case_id, first.id, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _check_notice(store: Store, wf, step: str, values: dict, profile) -> None:
+    """The planned date against the lease and the notice period, before anything is signed."""
+    from wuye.moveout.notice import FIELD, check_planned_date
+
+    try:
+        checked = validate_step_data(wf, step, values, tr("迁出通知", "the move-out notice"))
+    except WuyeError:
+        return  # invalid data: make_entry refuses it, naming the entry as for every step
+    if "planned_date" not in checked or "applied_on" not in checked:
+        return  # a workflow whose notice records no dates: nothing to judge
+    check_planned_date(store.config.moveout.notice_days, profile.lease_start, dt.date.fromisoformat(checked["planned_date"]),
+                       dt.date.fromisoformat(checked["applied_on"]), store.now().date(), checked.get(FIELD))
 
 
 def _remember_board(store: Store, case_id: str, tenant_id: str, cdir: str) -> None:
@@ -940,7 +967,8 @@ def closing_marks(entry, code: str | None, day: str, receipt: str, note: str) ->
         entry["deposit_status"] = "refunded"
     elif code == "forfeit":
         entry["deposit_status"] = "forfeited"
-    elif code == "unpaid_fee":
+    elif code == "unpaid_fee" or (code == "fee_credit" and Decimal(str(entry.get("paid") or 0)) < Decimal(str(entry["amount"]))):
+        # A prorated fee paid in part and credited back is settled by the statement as well.
         entry["paid"] = entry["amount"]
         entry["paid_on"] = day
         entry["receipt_no"] = receipt

@@ -5,9 +5,10 @@ The open items of the tenant's ledger (payments.yaml), each once, are charges; a
 money only when the ledger does not hold it (no `item`). So are damages found by the engineering
 inspection, final utilities (from the last billed reading, else the move-in reading, to the exit
 reading, × the rate in force) and the fees for cards, keys and extinguishers not handed back
-(counted against the move-in record), and other charges finance enters. Every line names the
-record it came from. Arithmetic is
-Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
+(counted against the move-in record), and other charges finance enters. A periodic fee whose
+period holds the move-out date is prorated by the building's rule (proration.py): the used part
+charged when unpaid, the unused part credited when paid. Every line names the record it came
+from. Arithmetic is Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
 one is due. This module only computes: it reads validated records and writes nothing.
 """
 
@@ -30,7 +31,7 @@ def cents(value: Decimal) -> Decimal:
 class SettlementLine:
     """One line of the statement: positive is owed to the tenant, negative is owed by them."""
 
-    code: str  # deposit, unpaid_fee, arrears, violation, damage, utility:electricity, unreturned:access_card, other
+    code: str  # deposit, unpaid_fee, fee_credit (a prorated fee paid ahead), arrears, violation, damage, utility:electricity, unreturned:access_card, other
     item: str
     source: str
     amount: Decimal
@@ -128,12 +129,70 @@ def _deposit_lines(st: Statement, payments: list, finance: list) -> None:
                 st.add(code, item, source, amount)
 
 
-def _open_items(st: Statement, payments: list, violations: list) -> None:
+def moveout_date(config, steps: dict[str, dict]):
+    """The date fees are prorated to, or None when the building does not prorate.
+
+    It is the notice's planned move-out date (the latest revision of the notice): the statement is
+    signed before release, so the day the tenant actually leaves is not known yet, and the planned
+    date is what the tenant gave in writing and leasing signed. verify recomputes the statement
+    from the entries of its commit, so the date is the one the statement was computed with; a
+    changed plan is a corrected notice and then a corrected settlement (settle --correct)."""
+    import datetime as dt
+
+    if config.moveout.proration == "none":
+        return None
+    notice = steps.get("notice")
+    planned = (notice or {}).get("data", {}).get("planned_date")
+    if planned is None:
+        raise WuyeError(tr("无法按迁出日期折算费用：租售部书面通知没有计划迁出日期（planned_date）；请更正通知",
+                           "cannot prorate fees to the move-out date: the leasing notice has no planned_date; correct the notice"))
+    return dt.date.fromisoformat(str(planned))
+
+
+def _share_text(sh) -> str:
+    if sh.rule == "day":
+        return tr("按日折算 %d/%d 天", "prorated by day %d/%d days") % (sh.used, sh.total)
+    return tr("按半月折算 %d/%d 个半月", "prorated by half-month %d/%d half-months") % (sh.used, sh.total)
+
+
+def _prorated(st: Statement, p, sh) -> None:
+    """A fee whose period holds the move-out date: the tenant owes the used share of it. Each line
+    shows its arithmetic, and is rounded as every line is."""
+    from wuye.moveout.proration import Share
+
+    what = f"{p.item} {p.period}"
+    used = sh
+    owed = p.amount * sh.used / sh.total
+    source = f"payments.yaml#{p.id}"
+    if p.paid == 0:
+        st.add("unpaid_fee", tr("未缴%s %s × %s", "unpaid %s %s × %s") % (what, _share_text(used), f"{p.amount:,}"), source, -owed)
+    elif p.paid >= p.amount:
+        unused = Share(sh.rule, sh.unused, sh.total)
+        st.add("fee_credit", tr("退还%s 未用部分 %s × %s", "refund of %s, unused part %s × %s") % (what, _share_text(unused), f"{p.amount:,}"),
+               source, p.amount * sh.unused / sh.total)
+    elif p.paid < cents(owed):
+        st.add("unpaid_fee", tr("未缴%s %s × %s − 已付 %s", "unpaid %s %s × %s − paid %s")
+               % (what, _share_text(used), f"{p.amount:,}", f"{p.paid:,}"), source, p.paid - owed)
+    else:
+        st.add("fee_credit", tr("退还%s 已付 %s − %s × %s", "refund of %s: paid %s − %s × %s")
+               % (what, f"{p.paid:,}", _share_text(used), f"{p.amount:,}"), source, p.paid - owed)
+
+
+def _open_items(st: Statement, payments: list, violations: list, config=None, steps: dict | None = None) -> None:
     """Every open ledger item once; a violation counts only when it is money the ledger does not
-    hold (a record with an amount and no `item`: a fine or an arrear kept before the ledger)."""
+    hold (a record with an amount and no `item`: a fine or an arrear kept before the ledger).
+    A periodic fee (not a utility bill, a fine, a repair or a damage: those are owed whole) whose
+    period holds the move-out date is prorated by the building's rule, paid or not."""
+    from wuye.moveout.proration import share
+
     ids = {p.id for p in payments}
+    day = moveout_date(config, steps or {}) if config is not None else None
     for p in payments:
-        if p.kind == "fee" and p.unpaid > 0:
+        sh = share(config.moveout.proration, p.period, day) if day is not None and p.kind == "fee" and p.source == "fee" \
+            and p.meter is None and not p.written_off else None
+        if sh is not None:
+            _prorated(st, p, sh)
+        elif p.kind == "fee" and p.unpaid > 0:
             period = f" {p.period}" if p.period else ""
             st.add("unpaid_fee", tr("未缴%s%s", "unpaid %s%s") % (p.item, period), f"payments.yaml#{p.id}", -p.unpaid)
     for v in violations:
@@ -191,7 +250,7 @@ def compute(config, payments: list, violations: list, move_in, steps: dict[str, 
     """
     st = Statement()
     _deposit_lines(st, payments, list(finance))
-    _open_items(st, payments, violations)
+    _open_items(st, payments, violations, config, steps)
     eng = steps.get("engineering_inspection")
     if eng is not None:
         for i, d in enumerate(eng["data"].get("damages") or []):

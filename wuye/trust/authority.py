@@ -1,6 +1,6 @@
 """The authority chain (授权链): who may sign what is itself signed, from a root pinned out of band.
 
-`staff/`, `allowed_signers`, `workflows/moveout.yaml` and the fees and rates of `wuye.yaml` are the
+`staff/`, `allowed_signers`, `workflows/moveout.yaml` and the fees, rates and proration of `wuye.yaml` are the
 store's authority. They change only by a new version `authority/<n>.yaml` that names the digest of
 version n-1 and is signed (SSHSIG, namespace `wuye-authority`, over the RFC 8785 bytes of the record
 without its signatures) by `threshold` distinct managers of version n-1, as TUF root metadata and
@@ -34,8 +34,18 @@ from wuye.trust import signing
 NAMESPACE = signing.AUTHORITY_NAMESPACE
 DIR = layout.AUTHORITY_DIR
 PROPOSALS = layout.PROPOSALS_DIR
-# The money settings of wuye.yaml a settlement depends on: part of the authority.
-MONEY = ("fees", "rates")
+# The money settings of wuye.yaml a settlement depends on: part of the authority. The proration
+# rule is `moveout.proration` in wuye.yaml and `proration` in a version, written only when it
+# prorates, so that a chain that never prorated keeps the records it always had.
+MONEY = ("fees", "rates", "proration")
+
+
+def money_of(obj) -> dict:
+    """The money settings of a StoreConfig (wuye.yaml) or of an AuthorityRecord, as plain data."""
+    from wuye.models.store import StoreConfig
+
+    rule = obj.moveout.proration if isinstance(obj, StoreConfig) else obj.proration
+    return {"fees": yamlio.plain(obj.fees.model_dump()), "rates": yamlio.plain(obj.rates.model_dump()), "proration": rule}
 
 
 def rel_of(version: int) -> str:
@@ -221,7 +231,7 @@ def _self_rotation(prev: Version, new: Version, signers: dict[str, str]) -> bool
     if new.record.change != "key.rotate" or sid not in signers or sid not in prev.record.staff:
         return False
     a, b = prev.record, new.record
-    if (a.threshold, a.workflow, a.fees, a.rates) != (b.threshold, b.workflow, b.fees, b.rates):
+    if (a.threshold, a.workflow, a.fees, a.rates, a.proration) != (b.threshold, b.workflow, b.fees, b.rates, b.proration):
         return False
     if set(a.staff) != set(b.staff) or any(a.staff[k] != b.staff[k] for k in a.staff if k != sid):
         return False
@@ -313,10 +323,12 @@ def file_problems(store: Store, latest: Version) -> list[Problem]:
         config = store.config
     except WuyeError:
         return out  # reported by the settings check
+    have, signed = money_of(config), money_of(latest.record)
     for part in MONEY:
-        if getattr(config, part).model_dump(mode="json") != getattr(latest.record, part).model_dump(mode="json"):
-            bad(layout.CONFIG, "%s 与授权链第 %d 版不符：收费标准和单价的改动须经管理层签署（`wuye trust update --as 经理`）" % (part, latest.number),
-                "%s differs from authority version %d: fee and rate changes must be signed by management (`wuye trust update --as MANAGER`)" % (part, latest.number),
+        if have[part] != signed[part]:
+            key = "moveout.proration" if part == "proration" else part
+            bad(layout.CONFIG, "%s 与授权链第 %d 版不符：收费标准、单价和折算规则的改动须经管理层签署（`wuye trust update --as 经理`）" % (key, latest.number),
+                "%s differs from authority version %d: fee, rate and proration changes must be signed by management (`wuye trust update --as MANAGER`)" % (key, latest.number),
                 code="authority.settings-mismatch")
     return out
 
@@ -361,8 +373,7 @@ def record_data(store: Store, base: Version | None, actor_id: str, change: str, 
     unless given."""
     number = base.number + 1 if base else 1
     if money is None:
-        money = {part: yamlio.plain(getattr(base.record, part).model_dump()) for part in MONEY} if base else \
-            {part: yamlio.plain(getattr(store.config, part).model_dump()) for part in MONEY}
+        money = money_of(base.record) if base else money_of(store.config)
     data = {
         "authority": number,
         "previous": base.digest if base else None,
@@ -375,6 +386,7 @@ def record_data(store: Store, base: Version | None, actor_id: str, change: str, 
         "workflow": workflow or (base.record.workflow if base else file_digest(store.path(layout.WORKFLOW).read_bytes())),
         "fees": money["fees"],
         "rates": money["rates"],
+        "proration": money.get("proration") if money.get("proration", "none") != "none" else None,
         "signatures": [],
     }
     return {k: v for k, v in data.items() if v is not None}
@@ -577,10 +589,10 @@ def update(store: Store, actor_id: str | None, threshold: int | None = None, che
     if check is not None:
         check(store)  # the workflow file must be sound before anyone signs it
     config = store.config
-    money = {part: yamlio.plain(getattr(config, part).model_dump()) for part in MONEY}
+    money = money_of(config)
     workflow = file_digest(store.path(layout.WORKFLOW).read_bytes())
     same = (workflow == base.record.workflow and (threshold or base.record.threshold) == base.record.threshold
-            and all(money[p] == yamlio.plain(getattr(base.record, p).model_dump()) for p in MONEY))
+            and money == money_of(base.record))
     if same:
         raise WuyeError(tr("流程文件、收费标准、单价和门槛与授权链第 %d 版相同，无需签署", "the workflow, fees, rates and threshold are those of authority version %d; nothing to sign")
                         % base.number)

@@ -7,7 +7,7 @@ check, one of verify's CHECKS:
 
   - adds the signed lines up: credits, charges and balance are what the lines make;
   - recomputes the statement from the archive *as it was at the commit that added the entry*
-    (wuye.yaml's fees and rates, payments, violations, move_in and the case's entries of then, read
+    (wuye.yaml's fees, rates and proration rule, payments, violations, move_in and the case's entries of then, read
     with `git cat-file` through the git runner: one process for all of them), and compares it line
     by line with the signed one. Lines of "other" charges (`settle --charge`) are finance's own
     input, taken as signed. Line texts are written in the settler's language, which is not
@@ -194,8 +194,8 @@ class _Then:
 def _archive_then(store: Store, case, s, commit: str | None, blobs: dict, chain=None):
     """What the archive was at `commit` (the files as they are, for an uncommitted settlement).
 
-    The fees and rates are those of the authority version the settlement names, not wuye.yaml's
-    of then: a fee table edited for one commit and put back would otherwise vouch for itself."""
+    The fees, rates and proration rule are those of the authority version the settlement names
+    (a version signed before proration existed prorates nothing), not wuye.yaml's of then: a fee table edited for one commit and put back would otherwise vouch for itself."""
     from wuye.archive.dossier import validate_text
     from wuye.models.archive import BY_KEY
     from wuye.models.store import StoreConfig
@@ -224,7 +224,8 @@ def _archive_then(store: Store, case, s, commit: str | None, blobs: dict, chain=
         named = s.data.get("authority")
         version = chain.at(named) if chain is not None and chain.versions and named is not None else None
         if version is not None:
-            config = config.model_copy(update={"fees": version.record.fees, "rates": version.record.rates})
+            rules = config.moveout.model_copy(update={"proration": version.record.proration})
+            config = config.model_copy(update={"fees": version.record.fees, "rates": version.record.rates, "moveout": rules})
         records, raw = {}, {}
         for key in ARCHIVE:
             rel = f"tenants/{case.tenant_id}/{key}.yaml"
