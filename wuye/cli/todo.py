@@ -76,6 +76,11 @@ def _time(when, year: int | None = None) -> str:
     return text[5:] if when.year == year else text
 
 
+def _whose(t) -> str:
+    """`T0001 柏彦科技`; a common area's repair or a visitor's inquiry has no tenant, only the label."""
+    return f"{t.tenant_id} {t.company}" if t.tenant_id else t.company
+
+
 def render(result) -> None:
     from rich.text import Text
 
@@ -103,6 +108,6 @@ def render(result) -> None:
         table(title % len(tasks),
               ["", tr("编号", "id"), tr("状态", "state"), tr("期限", "due"), tr("承办", "holder"), tr("租户", "tenant")],
               [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
-                t.assignee or dept_label(t.department), f"{t.tenant_id} {t.company}"] for t in tasks])
+                t.assignee or dept_label(t.department), _whose(t)] for t in tasks])
     total = len(result.tasks)
     say(tr("共 %d 项，超时 %d 项", "%d item(s), %d overdue") % (total, result.overdue))
