@@ -58,7 +58,7 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import archive, desk, misc, moveout, printing, report, staff, sync, todo, transfer, trust, units
+    from wuye.cli import archive, desk, inquiry, misc, moveout, printing, report, staff, sync, todo, transfer, trust, units
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
@@ -70,6 +70,7 @@ def _mount() -> None:
     app.add_typer(desk.repair_app, name="repair")
     app.add_typer(desk.notice_app, name="notice")
     app.add_typer(desk.survey_app, name="survey")
+    app.add_typer(inquiry.app, name="inquiry")
     report.register(app)
     todo.register(app)
     printing.register(app)

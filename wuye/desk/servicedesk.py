@@ -312,8 +312,8 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
         raise WuyeError(tr("找不到%s %s%s；用 `wuye %s list` 查看" % (kind.zh, ref, hint, kind.key),
                            "no %s %s%s; see `wuye %s list`" % (kind.en, ref, hint, kind.key)))
     names = ", ".join(f"{t or rel}/{eid}" for t, rel in hits[:10])
-    raise WuyeError(tr("%s编号 %s 在 %d 个档案文件中都有，请写成 租户/编号，如：%s" % (kind.zh, eid, len(hits), names),
-                       "%s id %s is in %d files; name it as TENANT/ID, e.g. %s" % (kind.en, eid, len(hits), names)))
+    raise WuyeError(tr("%s编号 %s 在 %d 个租户的档案中都有，请写成 租户/编号，如：%s" % (kind.zh, eid, len(hits), names),
+                       "%s id %s is in %d tenants' files; name it as TENANT/ID, e.g. %s" % (kind.en, eid, len(hits), names)))
 
 
 def locate(store: Store, kind: Kind, ref: str) -> tuple[str | None, str]:
