@@ -17,9 +17,10 @@ are the service desk's own (servicedesk.clock): not closed, and past a response 
 limit at the moment. Its deadline is the next limit it still has to meet.
 
 Everything is measured as of a moment (now, or `--as-of`, as the reports are): steps signed and
-events recorded after it have not happened yet. Notices (notices.py) carry no reply date, and
-lease-expiry reminders, inquiry follow-ups and training records do not exist yet, so none of them
-is listed. The cases are read as the move-out report reads them (no signature checks: this is a
+events recorded after it have not happened yet. An inquiry (inquiries.py) not answered on the
+spot waits on whoever must follow it up until its due day ends. Notices (notices.py) carry no
+reply date, and lease-expiry reminders and training records do not exist yet, so neither is
+listed. The cases are read as the move-out report reads them (no signature checks: this is a
 look-up), the complaints and repairs through the entry index (servicedesk.read_items). Reads
 only; imports nothing heavy.
 """
@@ -113,10 +114,11 @@ class Todo:
     complaints: list[Task]
     repairs: list[Task]
     problems: list[Problem]
+    inquiries: list[Task] = field(default_factory=list)
 
     @property
     def tasks(self) -> list[Task]:
-        return self.moveouts + self.complaints + self.repairs
+        return self.moveouts + self.complaints + self.repairs + self.inquiries
 
     @property
     def overdue(self) -> int:
@@ -132,6 +134,7 @@ class Todo:
                 "moveouts": [t.to_json(self.as_of) for t in self.moveouts],
                 "complaints": [t.to_json(self.as_of) for t in self.complaints],
                 "repairs": [t.to_json(self.as_of) for t in self.repairs],
+                "inquiries": [t.to_json(self.as_of) for t in self.inquiries],
                 "problems": [p.to_json() for p in self.problems]}
 
 
@@ -281,6 +284,32 @@ def record_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task
     return tasks, problems
 
 
+# --- inquiries to follow up -------------------------------------------------------------------
+
+
+def inquiry_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task], list[Problem]]:
+    """接待/咨询 not answered on the spot and not yet followed up: on whoever must follow up, or on
+    everyone of the department while it names nobody (the rule of complaints and repairs). Due by
+    the end of its due day; waiting since it came in."""
+    from wuye.desk import inquiries
+
+    rows, problems = inquiries.waiting(store, as_of)
+    mine = set(who.departments)
+    tasks = []
+    for row, st in rows:
+        dept = st.department or DESK_DEPARTMENT
+        if who.staff_id is not None:
+            if not (st.assignee == who.staff_id or (st.assignee is None and dept in mine)):
+                continue
+        elif dept not in mine:
+            continue
+        due = inquiries.deadline(st.due, as_of.tzinfo) if st.due else None
+        tasks.append(Task("inquiry", row["id"], row["status_label"], row.get("tenant_id"), row["company"], dept,
+                          dt.datetime.fromisoformat(row["received_at"]), due, due is not None and as_of > due,
+                          status=st.status, assignee=st.assignee))
+    return tasks, problems
+
+
 # --- entry point -------------------------------------------------------------------------------
 
 
@@ -294,5 +323,6 @@ def build(store: Store, staff_id: str | None = None, dept: str | None = None, as
     names = {tid: name for tid, name, _ in tenant_index(store)}
     moveouts, p1 = moveout_tasks(store, who, moment, names)
     records, p2 = record_tasks(store, who, moment)
+    asked, p3 = inquiry_tasks(store, who, moment)
     return Todo(who, moment, _order(moveouts), _order([t for t in records if t.kind == "complaint"]),
-                _order([t for t in records if t.kind == "repair"]), p1 + p2)
+                _order([t for t in records if t.kind == "repair"]), p1 + p2 + p3, _order(asked))
