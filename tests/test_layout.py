@@ -30,7 +30,9 @@ def test_every_file_of_the_sample_store_has_a_rule():
 
 @pytest.mark.parametrize("rel", ["wuye/__init__.py", "wuye/storage/layout.py", ".gitmodules", ".githooks/x",
                                  "tenants/T0001/notes.txt", "tenants/T0001/unknown.yaml", "units/a/b.yaml",
-                                 "tenants/T0001/moveout/MO-2026-0001/other.yaml", "notices/x.md", "staff/x.yml"])
+                                 "tenants/T0001/moveout/MO-2026-0001/other.yaml", "notices/x.md", "staff/x.yml",
+                                 "desk/inquiries.yaml", "desk/inquiries/2026.yaml", "desk/repairs/2026-11.yaml",
+                                 "desk/other/2026.yaml"])
 def test_a_path_outside_the_layout_matches_no_rule(rel):
     from wuye.admin.doctor import known
 
@@ -47,6 +49,8 @@ def test_a_path_outside_the_layout_matches_no_rule(rel):
     ("tenants/T0001/attachments/合同 扫描.pdf", "attachment", layout.BINARY),
     ("training/wangli.yaml", "training", layout.ENTRIES),      # outside staff/, the authority
     ("improvements/2026.yaml", "improvements", layout.ENTRIES),
+    ("desk/inquiries/2026-11.yaml", "inquiries", layout.ENTRIES),
+    ("desk/repairs/2026.yaml", "common_repairs", layout.ENTRIES),
 ])
 def test_each_kind_of_file_has_its_merge_rule(rel, name, merge):
     rule = layout.match(rel)
@@ -83,7 +87,8 @@ def test_generated_gitattributes_is_what_init_writes_and_what_sync_expects(store
     if committed.is_file():
         assert committed.read_text(encoding="utf-8") == text
     patterns = [line.split()[0] for line in text.splitlines() if line and not line.startswith("#")]
-    assert patterns == ["tenants/*/*.yaml", "units/*.yaml", "allowed_signers", "training/*.yaml", "improvements/*.yaml"]
+    assert patterns == ["tenants/*/*.yaml", "units/*.yaml", "allowed_signers", "training/*.yaml", "improvements/*.yaml",
+                        "desk/*/*.yaml"]
 
 
 def test_git_selects_the_driver_for_exactly_the_driven_files(store):

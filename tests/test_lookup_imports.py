@@ -113,3 +113,17 @@ def test_the_registers_look_ups_import_no_heavy_module(counter_store, tmp_path, 
     assert p.stdout.strip() or "（无）" in p.stderr  # it really answered (an empty register says so)
     for package in HEAVY:
         assert loaded(modules, package) == [], f"{' '.join(argv)} imported {package}"
+
+
+@pytest.mark.parametrize("argv", [("inquiry", "list"), ("inquiry", "list", "--open", "--json"), ("repair", "list")])
+def test_the_desk_registers_lists_import_no_heavy_module(counter_store, run, tmp_path, argv):
+    # The inquiry log and the common-area repairs are looked up at the counter as the dossier is.
+    assert run("inquiry", "open", "T0001", "--channel", "phone", "--about", "加时费", "--due", "2026-11-06",
+               "--at", "2026-11-04T09:00", "--as", "wangli").exit_code == 0
+    assert run("repair", "open", "--common", "--location", "20 层电梯厅", "--text", "灯不亮",
+               "--at", "2026-11-04T09:00", "--as", "wangli").exit_code == 0
+    p, code, modules = imported(tmp_path, "--store", str(counter_store.root), *argv)
+    assert code == 0, p.stderr
+    assert ("ZX-2026" if argv[0] == "inquiry" else "BX-2026") in p.stdout  # it really read the register
+    for package in HEAVY:
+        assert loaded(modules, package) == [], f"{' '.join(argv)} imported {package}"

@@ -86,9 +86,12 @@ def schemas() -> dict[str, str]:
         s = file_model(c).model_json_schema()
         s["title"] = f"{c.title} / {c.title_en}"
         files[f"{c.key}.schema.json"] = _dump(s)
+    from wuye.models.desk import CommonRepairList, InquiryList
+
     for name, model in (("wuye", StoreConfig), ("unit", Unit), ("staff", Staff), ("workflow", WorkflowFile),
                         ("case", MoveOutCase), ("step", StepEntry), ("training", TrainingFile),
-                        ("improvements", ImprovementFile)):
+                        ("improvements", ImprovementFile), ("inquiries", InquiryList),
+                        ("common_repairs", CommonRepairList)):
         files[f"{name}.schema.json"] = _dump(model.model_json_schema())
     files["moveout.workflow.yaml"] = default_text("moveout.yaml")
     return files

@@ -98,7 +98,8 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import archive, desk, misc, moveout, printing, registers, report, staff, sync, todo, transfer, trust, units
+    from wuye.cli import (archive, desk, inquiry, misc, moveout, printing, registers, report, staff, sync, todo,
+                          transfer, trust, units)
 
     misc.register(app)
     app.add_typer(staff.app, name="staff")
@@ -112,6 +113,7 @@ def _mount() -> None:
     app.add_typer(desk.survey_app, name="survey")
     app.add_typer(registers.training_app, name="training")
     app.add_typer(registers.improve_app, name="improve")
+    app.add_typer(inquiry.app, name="inquiry")
     report.register(app)
     todo.register(app)
     printing.register(app)

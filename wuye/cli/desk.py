@@ -66,6 +66,9 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
     for p in problems:
         say(str(p))
     for r in rows:
+        # A common area has no tenant: the tenant column says so, and there is no company to name.
+        r["tenant_shown"] = servicedesk.common_label() if r.get("common_area") else r["tenant_id"]
+        r["company_shown"] = "" if r.get("common_area") else r["company"]
         r["received"] = str(r[kind.received_field]).replace("T", " ")[:16]
         words = {"response": "回复超时", "resolution": "处理超时"} if kind is servicedesk.COMPLAINT else \
             {"response": "派工超时", "resolution": "完工超时"}
@@ -77,12 +80,12 @@ def _list(ctx, kind, open_only: bool, overdue: bool, tenant: str | None, as_of: 
                    ("reopened", tr("重开", "reopened")), ("overdue_label", tr("超时", "overdue")),
                    ("description", tr("内容", "complaint"))]
     else:
-        columns = [("id", tr("编号", "id")), ("tenant_id", tr("租户", "tenant")), ("company", tr("公司", "company")),
+        columns = [("id", tr("编号", "id")), ("tenant_shown", tr("租户", "tenant")), ("company_shown", tr("公司", "company")),
                    ("received", tr("报修时间", "reported")), ("location", tr("位置", "location")), ("urgent", tr("紧急", "urgent")),
                    ("status_label", tr("状态", "status")), ("assigned_to", tr("维修人", "assignee")),
                    ("overdue_label", tr("超时", "overdue")), ("description", tr("内容", "fault"))]
     if as_json:
-        print_json([{k: v for k, v in r.items() if k not in ("received", "overdue_label")} for r in rows])
+        print_json([{k: v for k, v in r.items() if k not in ("received", "overdue_label", "tenant_shown", "company_shown")} for r in rows])
         return
     table(columns, rows, False)
     say(tr("共 %d 条（截至 %s）", "%d record(s) (as of %s)") % (len(rows), when.isoformat()))
@@ -116,7 +119,9 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | N
         shown["assigned_dept"] = servicedesk.dept_label(shown["assigned_dept"])
     shown["overdue"] = "、".join(tr({"response": "回复/响应超时", "resolution": "处理/完成超时"}[o], f"{o} overdue") for o in data["overdue"])
     for key, value in shown.items():
-        if key in ("id", "history", "company", "allowed", "as_of", "status", "department") or value in (None, [], ""):
+        if key == "tenant_id" and data.get("common_area"):
+            value = servicedesk.common_label()
+        if key in ("id", "history", "company", "allowed", "as_of", "status", "department", "common_area") or value in (None, [], ""):
             continue
         label = field_label(labels, key) if key in labels else {
             "status_label": tr("状态", "status"), "department": tr("处理部门", "department"), "tenant_id": tr("租户", "tenant"),
@@ -233,17 +238,24 @@ def complaint_reopen(
 @repair_app.command("open")
 def repair_open(
     ctx: typer.Context,
-    tenant: str = typer.Argument(..., help=tr("客户编号、公司名称的一部分或拼音首字母", "tenant id, part of the name, or pinyin initials")),
-    location: str = typer.Option(..., "--location", help=tr("报修位置，如 1205 室卫生间", "where, e.g. 1205 washroom")),
+    tenant: str = typer.Argument(None, help=tr("客户编号、房号、公司名称的一部分或拼音首字母（公共区域报修用 --common，不填）",
+                                               "tenant id, unit, part of the name, or pinyin initials (none with --common)")),
+    common: bool = typer.Option(False, "--common", help=tr("公共区域报修（不属于任何租户，如电梯厅、楼梯间）",
+                                                         "a common area's repair (no tenant's: a lift lobby, a stairwell)")),
+    location: str = typer.Option(..., "--location", help=tr("报修位置，如 1205 室卫生间、20 层电梯厅", "where, e.g. 1205 washroom, 20F lift lobby")),
     text: str = typer.Option(..., "--text", help=tr("故障描述", "the fault")),
     urgent: bool = typer.Option(False, "--urgent", help=tr("紧急报修（响应时限更短）", "urgent (a shorter response limit)")),
     at: str = typer.Option(None, "--at", help=AT_HELP),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
-    """登记报修，输出编号（如 BX-2026-0001） / record a repair request; prints its id."""
+    """登记报修，输出编号（如 BX-2026-0001）；公共区域用 --common / record a repair request (a common area's with --common); prints its id."""
     from wuye.desk import servicedesk
+    from wuye.errors import WuyeError
 
-    _opened(servicedesk.open_repair(open_store(ctx), tenant, location, text, urgent, as_, at))
+    if common == (tenant is not None):
+        raise WuyeError(tr("请给出租户，或用 --common 登记公共区域报修（二者只能选一）",
+                           "name the tenant, or give --common for a common area's repair (one of the two)"))
+    _opened(servicedesk.open_repair(open_store(ctx), None if common else tenant, location, text, urgent, as_, at))
 
 
 @repair_app.command("assign")

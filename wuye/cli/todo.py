@@ -14,19 +14,20 @@ from wuye.cli.context import open_store
 from wuye.cli.output import grid, out, print_json, say, visible
 
 HELP = tr(
-    "待办：某人或某部门现在可签的迁出步骤（已等多久、办理时限），以及分派给其仍未关闭的投诉和报修"
-    "（标出超时的）。\n\n"
-    "迁出步骤的时限是流程文件中的 deadline_hours；投诉和报修的时限是 wuye.yaml 的 limits。"
+    "待办：某人或某部门现在可签的迁出步骤（已等多久、办理时限），分派给其仍未关闭的投诉和报修，"
+    "以及由其跟进的咨询（标出超时的）。\n\n"
+    "迁出步骤的时限是流程文件中的 deadline_hours；投诉和报修的时限是 wuye.yaml 的 limits；"
+    "咨询须在跟进期限当天结束前跟进完成。"
     "租约到期按 wuye.yaml 的 reminders.lease_expiry_days 提醒租售部；本年培训未达标的员工列给本人和管理层；"
-    "未完成的改进措施列给负责人。通知没有答复期限，咨询回访尚无记录，因此不列入。\n\n"
+    "未完成的改进措施列给负责人。通知没有答复期限，因此不列入。\n\n"
     "退出码：0 没有超时事项；3 有超时事项；1 拒绝（员工或部门不存在、时间无效）；2 用法错误。",
     "To-do: the move-out steps a person or a department may sign now (how long each has waited, "
-    "against its deadline), and the complaints and repairs assigned to them that are still open "
-    "(the overdue ones marked).\n\n"
+    "against its deadline), the complaints and repairs assigned to them that are still open, "
+    "and the inquiries they are to follow up (the overdue ones marked).\n\n"
     "Step deadlines are deadline_hours in the workflow file; complaint and repair limits are the "
-    "limits of wuye.yaml. Leases ending within reminders.lease_expiry_days go to leasing; training "
-    "due this year to the staff member and management; open improvement actions to their owner. "
-    "Notices have no reply date, and inquiry follow-ups are not recorded yet, so neither is listed.\n\n"
+    "limits of wuye.yaml; an inquiry to follow up is due by the end of its due day. Leases ending "
+    "within reminders.lease_expiry_days go to leasing; training due this year to the staff member and "
+    "management; open improvement actions to their owner. Notices have no reply date, so they are not listed.\n\n"
     "Exit codes: 0 nothing overdue; 3 something overdue; 1 refused (unknown staff or department, "
     "invalid time); 2 usage error.")
 
@@ -78,6 +79,11 @@ def _time(when, year: int | None = None) -> str:
     return text[5:] if when.year == year else text
 
 
+def _whose(t) -> str:
+    """`T0001 柏彦科技`; a common area's repair or a visitor's inquiry has no tenant, only the label."""
+    return f"{t.tenant_id} {t.company}" if t.tenant_id else t.company
+
+
 def render(result) -> None:
     from rich.text import Text
 
@@ -105,7 +111,11 @@ def render(result) -> None:
         table(title % len(tasks),
               ["", tr("编号", "id"), tr("状态", "state"), tr("期限", "due"), tr("承办", "holder"), tr("租户", "tenant")],
               [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
-                t.assignee or dept_label(t.department), f"{t.tenant_id} {t.company}"] for t in tasks])
+                t.assignee or dept_label(t.department), _whose(t)] for t in tasks])
+    table(tr("咨询跟进（%d）", "Inquiries (%d)") % len(result.inquiries),
+          ["", tr("编号", "id"), tr("状态", "state"), tr("期限", "due"), tr("跟进", "holder"), tr("来访人", "from")],
+          [[overdue_word if t.overdue else "", t.ref, t.what, _time(t.due, result.as_of.year) or "—",
+            t.assignee or dept_label(t.department), _whose(t)] for t in result.inquiries])
     _registers(result, table, overdue_word)
     total = len(result.tasks)
     say(tr("共 %d 项，超时 %d 项", "%d item(s), %d overdue") % (total, result.overdue))

@@ -10,6 +10,12 @@ current state and what may be done next. Ids are TS-<year>-<nnnn> (投诉) and B
 (报修), numbered per year across the whole store under the store lock; entries recorded before the
 desk existed (CMP-0001, REP-0001, numbered per file) keep their ids and are named `T0001/CMP-0001`.
 
+A repair of a common area (公共区域: a lift lobby, a stairwell, the car park) belongs to no
+tenant, so it cannot live in a dossier: it is kept in the store-level register
+`desk/repairs/<year>.yaml` (storage/layout.py), as the same `Repair` entry, numbered in the same
+BX-<year> sequence and walked by the same `REPAIR` flow; only where its file is differs, and
+`tenant_id` is None wherever it is read (listings, reports, todo show 公共区域 for it).
+
 Time limits come from wuye.yaml `limits`. `timeline()` turns a record into its events (from its
 history, with the older fields standing in for events a hand-kept entry never recorded) and
 `clock()` replays them up to a moment, so `--overdue` and the reports measure every record as it
@@ -242,11 +248,41 @@ def _entries(raw: bytes, rel: str) -> list[dict]:
     return [e for e in entries or [] if isinstance(e, dict)]
 
 
-def locate(store: Store, kind: Kind, ref: str) -> tuple[str, str]:
-    """(tenant id, entry id) of `TS-2026-0042`, or of `T0001/CMP-0001` for an older per-file id.
+def common_label() -> str:
+    return tr("公共区域", "common area")
 
-    A plain id is looked for in every tenant's file; the raw bytes are searched first, so only
-    the file that holds it is parsed.
+
+def _common_rel(year: int) -> str:
+    from wuye.storage.layout import COMMON_REPAIRS_DIR
+
+    return f"{COMMON_REPAIRS_DIR}/{year}.yaml"
+
+
+def common_files(store: Store) -> list[str]:
+    """The common-area repair registers there are, oldest year first (a link is no register)."""
+    from wuye.storage.layout import BY_NAME, COMMON_REPAIRS_DIR
+
+    d = store.root / COMMON_REPAIRS_DIR
+    if not d.is_dir():
+        return []
+    rels = [f"{COMMON_REPAIRS_DIR}/{e.name}" for e in os.scandir(d) if e.is_file(follow_symlinks=False)]
+    return sorted(r for r in rels if BY_NAME["common_repairs"].compiled.match(r))
+
+
+def _files(store: Store, kind: Kind, tids: list[str], common: bool) -> list[tuple[str | None, str]]:
+    """(tenant id or None, file) of every file that may hold a record of `kind`."""
+    out: list[tuple[str | None, str]] = [(t, f"tenants/{t}/{kind.category}.yaml") for t in tids]
+    if common and kind is REPAIR:
+        out += [(None, rel) for rel in common_files(store)]
+    return out
+
+
+def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, str]:
+    """(tenant id or None for a common area, entry id, the file holding it) of `TS-2026-0042`,
+    or of `T0001/CMP-0001` for an older per-file id.
+
+    A plain id is looked for in every tenant's file (and, for a repair, in the common-area
+    registers); the raw bytes are searched first, so only the file that holds it is parsed.
     """
     from wuye.models.types import check_id
 
@@ -258,28 +294,32 @@ def locate(store: Store, kind: Kind, ref: str) -> tuple[str, str]:
             check_id(tid, tr("租户编号", "tenant id"))
     except ValueError as e:
         raise WuyeError(str(e)) from None
-    tids = [tid] if sep else store.tenant_ids()
     needle = eid.encode("utf-8")
     hits = []
-    for t in tids:
-        rel = f"tenants/{t}/{kind.category}.yaml"
+    for t, rel in _files(store, kind, [tid] if sep else store.tenant_ids(), not sep):
         try:
             raw = store.read_bytes(rel)
         except (FileNotFoundError, NotADirectoryError):
             continue
         if needle in raw and any(str(e.get("id")) == eid for e in _entries(raw, rel)):
-            hits.append(t)
+            hits.append((t, rel))
     if len(hits) == 1:
-        return hits[0], eid
+        return hits[0][0], eid, hits[0][1]
     if not hits:
         other = next((k for k in KINDS.values() if k is not kind and eid.startswith(k.prefix + "-")), None)
         hint = tr("（%s- 是%s编号，请用 `wuye %s`）" % (other.prefix, other.zh, other.key),
                   " (%s- is a %s id; use `wuye %s`)" % (other.prefix, other.en, other.key)) if other else ""
         raise WuyeError(tr("找不到%s %s%s；用 `wuye %s list` 查看" % (kind.zh, ref, hint, kind.key),
                            "no %s %s%s; see `wuye %s list`" % (kind.en, ref, hint, kind.key)))
-    names = ", ".join(f"{t}/{eid}" for t in hits[:10])
+    names = ", ".join(f"{t or rel}/{eid}" for t, rel in hits[:10])
     raise WuyeError(tr("%s编号 %s 在 %d 个租户的档案中都有，请写成 租户/编号，如：%s" % (kind.zh, eid, len(hits), names),
                        "%s id %s is in %d tenants' files; name it as TENANT/ID, e.g. %s" % (kind.en, eid, len(hits), names)))
+
+
+def locate(store: Store, kind: Kind, ref: str) -> tuple[str | None, str]:
+    """(tenant id, or None for a common-area repair; entry id) of a record id."""
+    tid, eid, _ = find_record(store, kind, ref)
+    return tid, eid
 
 
 def display_ref(kind: Kind, tenant_id: str, entry_id: str) -> str:
@@ -302,6 +342,9 @@ def _next_id(store: Store, kind: Kind, year: int) -> str:
                 continue
             for m in pattern.finditer(raw):
                 top = max(top, int(m.group(1)))
+    for _, rel in _files(store, kind, [], True):  # a common-area repair takes a number of the same sequence
+        for m in pattern.finditer(store.read_bytes(rel)):
+            top = max(top, int(m.group(1)))
     return f"{kind.prefix}-{year}-{top + 1:04d}"
 
 
@@ -312,23 +355,39 @@ def _next_id(store: Store, kind: Kind, year: int) -> str:
 class Result:
     kind: Kind
     ref: str
-    tenant_id: str
+    tenant_id: str | None  # None: a common area's repair
     action: str
     status: str
     commit: str | None
     record: dict
 
 
-def _check_file(store: Store, tenant_id: str, kind: Kind) -> None:
+def _check_file(store: Store, tenant_id: str | None, kind: Kind, rel: str | None = None) -> None:
     """The file must be valid before the desk writes to it (as `archive add` insists)."""
     from wuye.archive.dossier import validate_file
     from wuye.models.archive import BY_KEY
 
-    _, problems = validate_file(store, tenant_id, BY_KEY[kind.category])
+    if tenant_id is None:
+        _, problems = _validate_common(store, rel)
+    else:
+        _, problems = validate_file(store, tenant_id, BY_KEY[kind.category])
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise WuyeError("\n".join(str(Problem(p.path, p.message + tr("（请先修正此文件）", " (fix this file first)"), p.line, p.col, code=p.code))
                                   for p in errors), errors)
+
+
+def _validate_common(store: Store, rel: str) -> tuple[Any, list[Problem]]:
+    """A common-area register validated by its model (None if missing), and its problems."""
+    from wuye.models.desk import CommonRepairList
+
+    if not store.path(rel).is_file():
+        return None, []
+    try:
+        data, text = store.read_data(rel)
+    except WuyeError as e:
+        return None, e.problems
+    return yamlio.check_model(CommonRepairList, {} if data is None else data, rel, text)
 
 
 def _validated(kind: Kind, data: dict) -> dict:
@@ -383,28 +442,39 @@ def _summary(kind: Kind, ref: str, action: str, detail: tuple[str, str]) -> str:
               f"{kind.key} {ref}: {action}" + (f"{en_sep}{en}" if en else ""))
 
 
-def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fields: dict, at: str | None = None) -> Result:
-    """Receive a complaint or a repair request: a new entry with its first event, one commit."""
+def open_record(store: Store, kind: Kind, tenant: str | None, actor_id: str | None, fields: dict, at: str | None = None) -> Result:
+    """Receive a complaint or a repair request: a new entry with its first event, one commit.
+    A repair with no tenant (`tenant` None) is a common area's, kept in the year's register."""
     from wuye.archive.dossier import find_tenant, list_document, ordered
     from wuye.models.archive import BY_KEY
 
     actor = store.actor(actor_id)
-    tid = find_tenant(store, tenant)
+    common = tenant is None
+    if common and kind is not REPAIR:
+        raise WuyeError(tr("只有报修可以不针对租户（公共区域）", "only a repair can be for no tenant (a common area)"))
+    tid = None if common else find_tenant(store, tenant)
     now = store.now()
     when = event_time(store, at, now)
     c = BY_KEY[kind.category]
-    rel = store.tenant_rel(tid, c.filename)
+    rel = _common_rel(when.year) if common else store.tenant_rel(tid, c.filename)
     note = fields.get("description")
     with store.change("", author=actor) as ch:
-        profile = yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") or {}
+        profile = {} if common else yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") or {}
         # A tenant who has left (the release of its move-out marks the profile so) has no unit
         # here to repair and no service to complain of; a call from them is correspondence.
         if isinstance(profile, dict) and profile.get("status") == "moved_out":
             raise WuyeError(tr("租户 %s 已迁出，不能再登记%s；如有来往请记入其往来文件（correspondence）",
                                "tenant %s has moved out: no %s can be opened for it; record any contact in its correspondence")
                             % (tid, kind.word()))
-        _check_file(store, tid, kind)
-        doc = list_document(store, tid, c)
+        _check_file(store, tid, kind, rel)
+        if common:
+            doc = yamlio.load_roundtrip(store.read_text(rel)) if store.path(rel).is_file() else None
+            if doc is None:
+                doc = {"entries": []}
+            if doc.get("entries") is None:
+                doc["entries"] = []
+        else:
+            doc = list_document(store, tid, c)
         eid = _next_id(store, kind, when.year)
         data = {"id": eid, kind.received_field: when, **fields, "status": "open",
                 "history": [{"at": when, "by": actor.id, "action": "open", "status": "open", "note": note}],
@@ -412,16 +482,23 @@ def open_record(store: Store, kind: Kind, tenant: str, actor_id: str | None, fie
         entry = ordered(_validated(kind, data))
         doc["entries"].append(entry)
         ch.write_yaml(rel, doc)
-        company = str((profile if isinstance(profile, dict) else {}).get("name", tid))
+        company = common_label() if common else str((profile if isinstance(profile, dict) else {}).get("name", tid))
         if kind is COMPLAINT:
             detail = (f"{company}（{channel_label(fields['channel'])}）", f"{company} by {fields['channel']}")
         else:
             urgent = fields.get("urgent")
-            detail = (company + ("（紧急）" if urgent else ""), company + (" (urgent)" if urgent else ""))
+            # The location of a common area is what a clerk typed: it stays in the file (see _summary).
+            company_zh, company_en = ("公共区域", "common area") if common else (company, company)
+            detail = (company_zh + ("（紧急）" if urgent else ""), company_en + (" (urgent)" if urgent else ""))
         ch.summary = _summary(kind, eid, "open", detail)
-        ch.trailers = {"Wuye-Tenant": tid, "Wuye-Category": kind.category, "Wuye-Entry": eid,
+        ch.trailers = {**_owner_trailers(tid), "Wuye-Category": kind.category, "Wuye-Entry": eid,
                        "Wuye-Action": "open", "Wuye-Status": "open", "Wuye-Actor": actor.id}
     return Result(kind, eid, tid, "open", "open", ch.commit, entry)
+
+
+def _owner_trailers(tid: str | None) -> dict:
+    """Whose record a commit changes: the tenant's, or no one's (`Wuye-Area: common`)."""
+    return {"Wuye-Tenant": tid} if tid is not None else {"Wuye-Area": "common"}
 
 
 def open_complaint(store: Store, tenant: str, channel: str, text: str, actor_id: str | None, at: str | None = None) -> Result:
@@ -433,9 +510,10 @@ def open_complaint(store: Store, tenant: str, channel: str, text: str, actor_id:
                        {"channel": channel, "description": _text(text, "投诉内容", "the complaint text")}, at)
 
 
-def open_repair(store: Store, tenant: str, location: str, text: str, urgent: bool, actor_id: str | None,
+def open_repair(store: Store, tenant: str | None, location: str, text: str, urgent: bool, actor_id: str | None,
                 at: str | None = None) -> Result:
-    """报修: a repair request; urgent ones have the shorter response limit. Id BX-<year>-<nnnn>."""
+    """报修: a repair request; urgent ones have the shorter response limit. Id BX-<year>-<nnnn>.
+    With no tenant, a common area's (公共区域报修)."""
     return open_record(store, REPAIR, tenant, actor_id,
                        {"location": _text(location, "报修位置", "the location"),
                         "description": _text(text, "故障描述", "the fault description"), "urgent": bool(urgent)}, at)
@@ -453,10 +531,9 @@ def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | 
     now = store.now()
     when = event_time(store, at, now)
     with store.change("", author=actor) as ch:
-        tid, eid = locate(store, kind, ref)
+        tid, eid, rel = find_record(store, kind, ref)
         shown = display_ref(kind, tid, eid)
-        _check_file(store, tid, kind)
-        rel = store.tenant_rel(tid, f"{kind.category}.yaml")
+        _check_file(store, tid, kind, rel)
         doc = yamlio.load_roundtrip(store.read_text(rel))
         entry = next(e for e in doc["entries"] if str(e.get("id")) == eid)
         current = _validated(kind, dict(entry))
@@ -487,7 +564,7 @@ def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | 
         entry["history"].append(new["history"][-1])
         ch.write_yaml(rel, doc)
         ch.summary = _summary(kind, shown, action, detail)
-        ch.trailers = {"Wuye-Tenant": tid, "Wuye-Category": kind.category, "Wuye-Entry": shown, "Wuye-Action": action,
+        ch.trailers = {**_owner_trailers(tid), "Wuye-Category": kind.category, "Wuye-Entry": shown, "Wuye-Action": action,
                        "Wuye-Status": allowed[action], **(trailers or {}), "Wuye-Actor": actor.id}
     return Result(kind, shown, tid, action, allowed[action], ch.commit, new)
 
@@ -617,7 +694,7 @@ class Item:
     """A complaint or repair as read for listings and reports."""
 
     kind: Kind
-    tenant_id: str
+    tenant_id: str | None  # None: a common area's repair (company is then 公共区域)
     company: str
     record: Any  # the validated Complaint or Repair
     ref: str
@@ -815,6 +892,13 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
                         received=_aware(getattr(rec, kind.received_field), tz))
             item.events = timeline(kind, rec, staff_dept, tz)
             items.append(item)
+    for _, rel in _files(store, kind, [], tenant_id is None):
+        obj, found = _validate_common(store, rel)
+        problems += [p for p in found if p.level == "error"]
+        for rec in obj.entries if obj is not None else ():
+            item = Item(kind, None, common_label(), rec, rec.id or "?", received=_aware(getattr(rec, kind.received_field), tz))
+            item.events = timeline(kind, rec, staff_dept, tz)
+            items.append(item)
     items.sort(key=lambda i: (i.received, i.ref))
     return items, problems
 
@@ -823,7 +907,7 @@ def _row(item: Item, limits, as_of: dt.datetime) -> dict:
     rec, kind = item.record, item.kind
     clk = clock(item, limits, as_of)
     row = {
-        "id": item.ref, "tenant_id": item.tenant_id, "company": item.company,
+        "id": item.ref, "tenant_id": item.tenant_id, "company": item.company, "common_area": item.tenant_id is None,
         "status": rec.status, "status_label": kind.status_label(rec.status),
         kind.received_field: rec.model_dump(mode="json")[kind.received_field],
         "department": clk.department, "department_label": dept_label(clk.department) if clk.department else "",
@@ -867,17 +951,17 @@ def show(store: Store, kind: Kind, ref: str) -> dict:
     from wuye.archive.dossier import validate_file
     from wuye.models.archive import BY_KEY
 
-    tid, eid = locate(store, kind, ref)
-    obj, problems = validate_file(store, tid, BY_KEY[kind.category])
+    tid, eid, rel = find_record(store, kind, ref)
+    obj, problems = _validate_common(store, rel) if tid is None else validate_file(store, tid, BY_KEY[kind.category])
     errors = [p for p in problems if p.level == "error"]
     if obj is None or errors:
         raise WuyeError("\n".join(str(p) for p in errors), errors)
     items, _ = read_items(store, kind, tid)
-    item = next(i for i in items if i.record.id == eid)
+    item = next(i for i in items if i.record.id == eid and i.tenant_id == tid)
     now = store.now()
     row = _row(item, store.config.limits, now)
     data = item.record.model_dump(mode="json", exclude_none=True)
-    data.update({k: row[k] for k in ("id", "tenant_id", "company", "status_label", "department", "response_due",
+    data.update({k: row[k] for k in ("id", "tenant_id", "company", "common_area", "status_label", "department", "response_due",
                                      "resolution_due", "overdue")})
     data["allowed"] = list(kind.flow.get(item.record.status, {}))
     data["as_of"] = now.isoformat()

@@ -22,8 +22,10 @@ member and on management (a department's list: its members'), due by the year's 
 improvement action (desk/improvements.py) waits on its owner, overdue after its due day.
 
 Everything is measured as of a moment (now, or `--as-of`, as the reports are): steps signed and
-events recorded after it have not happened yet. Notices (notices.py) carry no reply date, and
-inquiry follow-ups do not exist yet, so neither is listed. The cases are read as the move-out report reads them (no signature checks: this is a
+events recorded after it have not happened yet. An inquiry (inquiries.py) not answered on the
+spot waits on whoever must follow it up until its due day ends; leases ending, training due and
+improvement actions come from their registers (leases.py, training.py, improvements.py). Notices
+(notices.py) carry no reply date, and are not listed. The cases are read as the move-out report reads them (no signature checks: this is a
 look-up), the complaints and repairs through the entry index (servicedesk.read_items). Reads
 only; imports nothing heavy.
 """
@@ -120,10 +122,12 @@ class Todo:
     leases: list[Task] = field(default_factory=list)
     training: list[Task] = field(default_factory=list)
     improvements: list[Task] = field(default_factory=list)
+    inquiries: list[Task] = field(default_factory=list)
 
     @property
     def tasks(self) -> list[Task]:
-        return self.moveouts + self.complaints + self.repairs + self.leases + self.training + self.improvements
+        return (self.moveouts + self.complaints + self.repairs + self.leases + self.training + self.improvements
+                + self.inquiries)
 
     @property
     def overdue(self) -> int:
@@ -142,6 +146,7 @@ class Todo:
                 "leases": [t.to_json(self.as_of) for t in self.leases],
                 "training": [t.to_json(self.as_of) for t in self.training],
                 "improvements": [t.to_json(self.as_of) for t in self.improvements],
+                "inquiries": [t.to_json(self.as_of) for t in self.inquiries],
                 "problems": [p.to_json() for p in self.problems]}
 
 
@@ -351,6 +356,29 @@ def improvement_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list
         due = _day_end(a.due, as_of.tzinfo)
         tasks.append(Task("improvement", a.id, tr("针对 %s", "for %s") % a.ref, a.tenant_id or "", "",
                           "", a.recorded_at or as_of, due, as_of >= due, assignee=a.owner))
+# --- inquiries to follow up -------------------------------------------------------------------
+
+
+def inquiry_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task], list[Problem]]:
+    """接待/咨询 not answered on the spot and not yet followed up: on whoever must follow up, or on
+    everyone of the department while it names nobody (the rule of complaints and repairs). Due by
+    the end of its due day; waiting since it came in."""
+    from wuye.desk import inquiries
+
+    rows, problems = inquiries.waiting(store, as_of)
+    mine = set(who.departments)
+    tasks = []
+    for row, st in rows:
+        dept = st.department or DESK_DEPARTMENT
+        if who.staff_id is not None:
+            if not (st.assignee == who.staff_id or (st.assignee is None and dept in mine)):
+                continue
+        elif dept not in mine:
+            continue
+        due = inquiries.deadline(st.due, as_of.tzinfo) if st.due else None
+        tasks.append(Task("inquiry", row["id"], row["status_label"], row.get("tenant_id"), row["company"], dept,
+                          dt.datetime.fromisoformat(row["received_at"]), due, due is not None and as_of > due,
+                          status=st.status, assignee=st.assignee))
     return tasks, problems
 
 
@@ -369,6 +397,7 @@ def build(store: Store, staff_id: str | None = None, dept: str | None = None, as
     records, p2 = record_tasks(store, who, moment)
     trained, p3 = training_tasks(store, who, moment)
     improving, p4 = improvement_tasks(store, who, moment)
+    asked, p5 = inquiry_tasks(store, who, moment)
     return Todo(who, moment, _order(moveouts), _order([t for t in records if t.kind == "complaint"]),
-                _order([t for t in records if t.kind == "repair"]), p1 + p2 + p3 + p4,
-                _order(lease_tasks(store, who, moment)), _order(trained), _order(improving))
+                _order([t for t in records if t.kind == "repair"]), p1 + p2 + p3 + p4 + p5,
+                _order(lease_tasks(store, who, moment)), _order(trained), _order(improving), _order(asked))

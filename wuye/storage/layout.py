@@ -31,6 +31,12 @@ TRAINING_DIR, IMPROVEMENTS_DIR = "training", "improvements"
 # proposals that wait for a second manager's approval.
 AUTHORITY_DIR = "authority"
 PROPOSALS_DIR = "authority/proposals"
+# The service desk's store-level registers (wuye/models/desk.py): what belongs to no tenant. The
+# inquiry log is kept a month a file and the common-area repairs a year a file, so that neither
+# nears the 1 MiB a store file may hold (a busy desk logs some 20 inquiries a day).
+DESK_DIR = "desk"
+INQUIRIES_DIR = "desk/inquiries"
+COMMON_REPAIRS_DIR = "desk/repairs"
 # The folders a new store starts with (each holds a .gitkeep so that git keeps it).
 FOLDERS = (STAFF_DIR, UNITS_DIR, TENANTS_DIR)
 CASE_ID = re.compile(CASE_ID_PATTERN[1:-1])  # for fullmatch
@@ -131,6 +137,10 @@ RULES: tuple[PathRule, ...] = (
              ENTRIES, Personal(names=frozenset({"trainer"}))),
     PathRule("improvements", rf"{IMPROVEMENTS_DIR}/\d{{4}}\.yaml", f"{IMPROVEMENTS_DIR}/*.yaml",
              "wuye.models.registers:ImprovementFile", ENTRIES),
+    PathRule("inquiries", rf"{INQUIRIES_DIR}/\d{{4}}-\d{{2}}\.yaml", f"{DESK_DIR}/*/*.yaml", "wuye.models.desk:InquiryList",
+             ENTRIES, Personal(phones=frozenset({"visitor_phone"}), names=frozenset({"visitor_name"}))),
+    PathRule("common_repairs", rf"{COMMON_REPAIRS_DIR}/\d{{4}}\.yaml", f"{DESK_DIR}/*/*.yaml", "wuye.models.desk:CommonRepairList",
+             ENTRIES),
     PathRule("notice", rf"{NOTICES_DIR}/\d{{4}}/{_SEG}\.md", f"{NOTICES_DIR}/*/*.md", None, TEXT),
     PathRule("gitattributes", re.escape(GITATTRIBUTES_FILE), GITATTRIBUTES_FILE, None, TEXT),
     PathRule("gitignore", re.escape(GITIGNORE_FILE), GITIGNORE_FILE, None, TEXT),

@@ -1,7 +1,7 @@
 """Merging two offices' versions of an archive file, entry by entry: `wuye merge-driver`.
 
 Git calls this as the `wuye` merge driver (`merge.wuye.driver`, selected for `tenants/*/*.yaml`,
-`units/*.yaml` and `allowed_signers` by the store's `.gitattributes`) whenever both sides of a
+`units/*.yaml`, `allowed_signers` and the desk's registers `desk/*/*.yaml` by the store's `.gitattributes`) whenever both sides of a
 merge changed one of those files, so a plain `git pull` merges as well as `wuye sync` does. The
 three versions are read as the store's YAML (strictly: a version that is not, say a hand edit with
 an anchor, falls back to git's line merge) and merged as data, three-way, value by value:
