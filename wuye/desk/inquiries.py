@@ -287,8 +287,9 @@ def _move(store: Store, ref: str, action: str, actor_id: str | None, note: str, 
                                % (eid, status, ACTIONS[action][1], ", ".join(a.replace("_", "-") for a in FLOW[status]) or "nothing (it is finished)")))
         latest = max(parse_time(h["at"], store.tz()) for h in current.get("history") or [{"at": current["received_at"]}])
         if when < latest:
-            raise WuyeError(tr("--at %s 早于此咨询的上一次办理（%s）；办理记录须按时间先后" % (when.isoformat(), latest.isoformat()),
-                               "--at %s is before this inquiry's last step (%s); history runs forward in time" % (when.isoformat(), latest.isoformat())))
+            raise WuyeError(tr("--at %s 早于此咨询的上一次办理（%s）；办理记录须按时间先后",
+                               "--at %s is before this inquiry's last step (%s); history runs forward in time")
+                            % (when.isoformat(), latest.isoformat()))
         fields = updates(current, when)
         new_status = fields.get("status", status)
         event = {"at": when, "by": actor.id, "action": action, "status": new_status, "note": note,

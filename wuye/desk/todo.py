@@ -356,6 +356,9 @@ def improvement_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list
         due = _day_end(a.due, as_of.tzinfo)
         tasks.append(Task("improvement", a.id, tr("针对 %s", "for %s") % a.ref, a.tenant_id or "", "",
                           "", a.recorded_at or as_of, due, as_of >= due, assignee=a.owner))
+    return tasks, problems
+
+
 # --- inquiries to follow up -------------------------------------------------------------------
 
 
