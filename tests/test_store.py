@@ -87,6 +87,10 @@ def test_init_via_the_library_gives_a_store(tmp_path):
 def test_the_store_fixture_has_six_staff_each_registered_in_their_own_commit(store, git_log):
     assert sorted(p.stem for p in store.path("staff").glob("*.yaml")) == sorted(s for s, _, _ in STAFF)
     log = git_log(store)
+    # The fixture's last commit turns the notice-period check off for the suite's fixed dates.
+    settings = [c for c in log if c.subject == "settings: no notice period for fixed test dates"]
+    assert len(settings) == 1 and settings[0].files == ["wuye.yaml"]
+    log = [c for c in log if c not in settings]
     # the founding manager in the first commit (the authority root), then one commit each
     assert len(log) == len(STAFF)
     assert [c.trailers["Wuye-Staff"] for c in reversed(log[:-1])] == [s for s, _, _ in STAFF if s != MANAGER]
