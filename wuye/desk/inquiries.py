@@ -86,15 +86,10 @@ def _next_id(store: Store, year: int) -> str:
 
 def _validated_file(store: Store, rel: str):
     """(the register's model or None, its errors)."""
+    from wuye.desk.servicedesk import validated_register
     from wuye.models.desk import InquiryList
 
-    if not store.path(rel).is_file():
-        return None, []
-    try:
-        data, text = store.read_data(rel)
-    except WuyeError as e:
-        return None, e.problems
-    return yamlio.check_model(InquiryList, {} if data is None else data, rel, text)
+    return validated_register(store, rel, InquiryList)
 
 
 def _check_file(store: Store, rel: str) -> None:

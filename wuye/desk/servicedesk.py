@@ -377,17 +377,22 @@ def _check_file(store: Store, tenant_id: str | None, kind: Kind, rel: str | None
                                   for p in errors), errors)
 
 
-def _validate_common(store: Store, rel: str) -> tuple[Any, list[Problem]]:
-    """A common-area register validated by its model (None if missing), and its problems."""
-    from wuye.models.desk import CommonRepairList
-
+def validated_register(store: Store, rel: str, model) -> tuple[Any, list[Problem]]:
+    """A store-level register (common-area repairs, the inquiry log) validated by its model (None
+    if missing), and its problems."""
     if not store.path(rel).is_file():
         return None, []
     try:
         data, text = store.read_data(rel)
     except WuyeError as e:
         return None, e.problems
-    return yamlio.check_model(CommonRepairList, {} if data is None else data, rel, text)
+    return yamlio.check_model(model, {} if data is None else data, rel, text)
+
+
+def _validate_common(store: Store, rel: str) -> tuple[Any, list[Problem]]:
+    from wuye.models.desk import CommonRepairList
+
+    return validated_register(store, rel, CommonRepairList)
 
 
 def _validated(kind: Kind, data: dict) -> dict:
