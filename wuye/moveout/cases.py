@@ -1145,6 +1145,14 @@ def list_cases(store: Store, open_only: bool = False) -> list[dict]:
     return rows
 
 
+def _signer_name(store: Store, signer) -> str:
+    """The signer's name for the board; the id when the staff file is gone (a departed member)."""
+    try:
+        return store.staff(signer).name
+    except WuyeError:
+        return signer
+
+
 def board(store: Store, case_id: str, where: tuple[str, str] | None = None, verified: bool = False) -> dict:
     """The status board: each step done / ready / blocked, the standards, and what comes next.
     `where` is as for `load_case`; `verified` when the cache has seen these very case files,
@@ -1178,11 +1186,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
                "waiting_for": [n for n in spec.needs if case.latest(n) is None]}
         if latest is not None:
             signer = latest.data.get("signer")
-            try:
-                name = store.staff(signer).name
-            except WuyeError:
-                name = signer
-            row.update(signer=signer, signer_name=name, department=latest.data.get("department"),
+            row.update(signer=signer, signer_name=_signer_name(store, signer), department=latest.data.get("department"),
                        signed_at=latest.data.get("signed_at"), revision=latest.revision, digest=latest.digest)
         steps.append(row)
     # The standards guard a release that a cancelled case will never have.
@@ -1195,11 +1199,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
     gone = case.cancellation
     if gone is not None:
         signer = gone.data.get("signer")
-        try:
-            name = store.staff(signer).name
-        except WuyeError:
-            name = signer
-        out["cancelled"] = {"signer": signer, "signer_name": name, "department": gone.data.get("department"),
+        out["cancelled"] = {"signer": signer, "signer_name": _signer_name(store, signer), "department": gone.data.get("department"),
                             "signed_at": gone.data.get("signed_at"), "reason": (gone.data.get("data") or {}).get("reason"),
                             "digest": gone.digest}
     return out
