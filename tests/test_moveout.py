@@ -414,6 +414,24 @@ def test_status_shows_what_is_ready_and_what_is_blocked(mo, run):
     assert "下一步" in r.stderr and "工程部验房" in r.stderr
 
 
+def test_the_board_offers_only_the_money_steps_the_balance_still_needs(mo, run):
+    # The tenant owes 678.20 (as the whole walk above settles it): no payout to offer, and once
+    # finance has received it, neither a second collection nor a writeoff: only the release.
+    mo.walk("handover")
+    board, _ = mo.status()
+    states = {s["step"]: s["state"] for s in board["steps"] if s["state"] != "done"}
+    assert states == {"payout": "not_needed", "collection": "ready", "writeoff": "ready", "release": "blocked"}
+    assert [n["step"] for n in board["next"]] == ["collection", "writeoff"]
+    mo.pay()
+    board, _ = mo.status()
+    states = {s["step"]: s["state"] for s in board["steps"] if s["state"] != "done"}
+    assert states == {"payout": "not_needed", "writeoff": "not_needed", "release": "ready"}
+    assert [n["step"] for n in board["next"]] == ["release"]
+    r = run("moveout", "status", mo.case)
+    assert "下一步：放行并通知（保安部）" in r.stderr
+    assert "核销" not in r.stderr.split("下一步")[1]
+
+
 # --- refusals: each exit 1, named reason, nothing changed ------------------------------------
 
 

@@ -173,20 +173,14 @@ def _order(tasks: list[Task]) -> list[Task]:
 
 
 def _money_waits(wf, case, signed: dict[str, dict], step: str) -> bool:
-    """Whether optional `step` is the one that moves the settlement's balance, still unmoved."""
+    """Whether optional `step` is the payout or collection that moves the settlement's balance,
+    still unmoved (a writeoff is management's call, never a task with a deadline)."""
     from wuye.moveout import standards
 
-    if step not in ("payout", "collection") or "settlement" not in signed:
+    if step not in ("payout", "collection"):
         return False
     ctx = standards.Context(None, wf, case, signed, None, lambda *_: None)
-    met, _ = standards.balance_moved(ctx)
-    if met:
-        return False
-    try:
-        balance = Decimal(str(signed["settlement"]["data"]["balance"]))
-    except (KeyError, TypeError, ArithmeticError):
-        return False  # a settlement without a readable balance: verify reports it
-    return balance > 0 if step == "payout" else balance < 0
+    return bool(standards.money_step_open(ctx, step))
 
 
 def _barred(wf, signed: dict[str, dict], step: str, staff_id: str) -> bool:

@@ -1167,6 +1167,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
     chain = authority.load(store)
     wf = workflow.for_case(store, chain, case)
     problems = case.problems if verified else case_problems(store, wf, case, chain)
+    money = standards.Context(store, wf, case, case.latest_steps(), None, statement)
     steps = []
     for sid in wf.order:
         spec = wf.steps[sid]
@@ -1175,6 +1176,8 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             state = "done"
         elif spec.optional and case.info.get("status") == "closed":
             state = "not_needed"  # signed only when the case needed it, and it is closed
+        elif spec.optional and standards.money_step_open(money, sid) is False:
+            state = "not_needed"  # no money left for it to move (or of the other sign)
         elif case.cancelled:
             state = "cancelled"  # never to be signed: the case was withdrawn
         elif all(case.latest(n) is not None for n in spec.needs):
@@ -1191,6 +1194,12 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
         steps.append(row)
     # The standards guard a release that a cancelled case will never have.
     rows = standards.evaluate(store, wf, case, statement) if not problems and not case.cancelled else []
+    # The closing step waits for the standards as well as for its steps (signing it is refused
+    # while one is unmet), so the board does not send security to a refusal.
+    unmet = [r["number"] for r in rows[:-1] if not r["met"]]
+    for s in steps:
+        if s["state"] == "ready" and wf.steps[s["step"]].closes and unmet:
+            s.update(state="blocked", unmet_standards=unmet)
     nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") == "open" else []
     out = {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
            "units": case.info.get("units") or [], "status": case.info.get("status"),

@@ -143,6 +143,28 @@ def balance_moved(ctx: Context):
     return True, tr("客户应补 %s 元：已收 %s 元，核销或转催收 %s 元", "the tenant owed %s yuan: %s received, %s written off or sent to collections") % (due, received, written)
 
 
+# The optional steps that move the settlement's money, and the sign of the balance each moves.
+MONEY_STEPS = {"payout": 1, "collection": -1, "writeoff": -1}
+
+
+def money_step_open(ctx: Context, step: str) -> bool | None:
+    """Whether money `step` still has money to move: a payout while a refund is unpaid, a
+    collection or writeoff while an amount due is not covered; False once the balance has moved,
+    or for the other sign. None before the settlement and for a step that is not a money step.
+    The board and each department's to-do ask this, so neither offers a payout for a tenant who
+    owes money, nor a writeoff for an amount already collected."""
+    sign = MONEY_STEPS.get(step)
+    s = ctx.signed("settlement")
+    if sign is None or s is None:
+        return None
+    try:
+        balance = Decimal(str(s["data"]["balance"]))
+    except (KeyError, TypeError, ArithmeticError):
+        return False  # a settlement without a readable balance: verify reports it
+    met, _ = balance_moved(ctx)
+    return not met and balance * sign > 0
+
+
 @standard("4", "房态已按要求恢复", "Unit restored as required")
 def unit_restored(ctx: Context):
     h = ctx.signed("handover")
