@@ -330,3 +330,46 @@ def test_no_private_key_is_ever_committed(tenant, run, tmp_path):
     assert b"PRIVATE KEY" not in batch
     assert b"ssh-ed25519 " in batch  # the grep does see the public keys, so it looked in the right place
     assert len(git(root, "rev-list", "HEAD").split()) > 10
+
+
+def test_a_rewritten_history_is_taken_back_to_the_verified_commit_and_the_rewrite_kept(tenant, run):
+    root = tenant.root
+    assert run("verify").exit_code == 0
+    verified = head(tenant)
+    plain_git(root, "commit", "-q", "--amend", "-m", "改写过的说明")
+    rewritten = head(tenant)
+    r, data = findings(run, store=tenant)
+    assert r.exit_code == 1
+    (f,) = [f for f in data["findings"] if f["code"] == "history.head-rewritten"]
+    # No file to correct: the advice names the branch that keeps the rewrite and the commit to go back to.
+    assert f["path"] == ".git" and f["fixable"] and "修正该文件" not in f["advice"]
+    assert f"rewritten-{rewritten[:7]}" in f["advice"] and verified[:10] in f["advice"]
+    r = run("doctor", "--fix")
+    assert r.exit_code == 0, r.stdout
+    assert head(tenant) == verified
+    assert git(root, "rev-parse", f"refs/heads/rewritten-{rewritten[:7]}").strip() == rewritten
+    assert git(root, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert run("verify").exit_code == 0
+
+
+def test_a_rewritten_history_with_uncommitted_changes_is_left_for_a_person(tenant, run):
+    root = tenant.root
+    assert run("verify").exit_code == 0
+    plain_git(root, "commit", "-q", "--amend", "-m", "改写过的说明")
+    rewritten = head(tenant)
+    profile = tenant.path("tenants/T0001/profile.yaml")
+    edited = profile.read_text(encoding="utf-8") + "# 未提交的备注\n"
+    profile.write_text(edited, encoding="utf-8")
+    r = run("doctor", "--fix")
+    assert r.exit_code == 1 and "git reset --hard" in r.stdout and "先提交或放弃" in r.stdout
+    assert head(tenant) == rewritten and profile.read_text(encoding="utf-8") == edited
+
+
+def test_an_unpinned_root_is_advised_to_be_checked_and_pinned_not_corrected(tenant, run):
+    # A clone pins no root: the advice is the phone call to the office, not a file to correct.
+    clone = tenant.root.parent / "clone"
+    subprocess.run(["git", "clone", "-q", str(tenant.root), str(clone)], check=True)
+    r = run("doctor", "--json", store=clone)
+    data = json.loads(r.stdout)
+    (f,) = [f for f in data["findings"] if f["code"] == "authority.root-unpinned"]
+    assert "核实指纹" in f["advice"] and "修正该文件" not in f["advice"]

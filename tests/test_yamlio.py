@@ -214,3 +214,22 @@ def test_a_located_message_stays_on_one_line_on_a_narrow_terminal(tenant, run, t
     assert r.exit_code == 1
     (line,) = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert line.startswith(f"错误：{p}:3:1: ") and line.endswith("YAML 格式错误：重复的键：location")
+
+
+@pytest.mark.parametrize("text, zh, en", [
+    ("name: 柏彦: 科技\n", "此处不能有冒号（:）", "mapping values are not allowed in this context"),
+    ("- a\nb: 1\n", "列表项应以「- 」开头", "did not find expected '-' indicator"),
+    ("units: [801, 802\n", "方括号 [ ] 中缺少逗号或右方括号", "did not find expected ',' or ']'"),
+    ("a: 1\n---\nb: 2\n", "一个文件只能有一份内容", "but found another document"),
+])
+def test_a_syntax_error_is_said_in_chinese_and_in_english_with_its_position(monkeypatch, text, zh, en):
+    monkeypatch.delenv("WUYE_LANG", raising=False)
+    with pytest.raises(WuyeError) as e:
+        yamlio.loads(text, "tenants/T0001/profile.yaml")
+    said = str(e.value)
+    assert said.startswith("tenants/T0001/profile.yaml:") and "YAML 格式错误：" + zh in said
+    assert not any(c.isascii() and c.isalpha() for c in said.split("：", 1)[1].split("（")[0]), said
+    monkeypatch.setenv("WUYE_LANG", "en")
+    with pytest.raises(WuyeError) as e:
+        yamlio.loads(text, "tenants/T0001/profile.yaml")
+    assert f"invalid YAML: {en}" in str(e.value)

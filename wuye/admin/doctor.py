@@ -10,7 +10,8 @@ it is rotated), a key folder inside the store, a private key anywhere in the sto
 HEAD, a background packing that failed, and a break in the chain of the local access log.
 
 `repair()` (`--fix`) does only what loses nothing, under the store lock: removes stale git locks,
-temp files and staged leftovers; re-attaches a detached HEAD when a branch can simply move to it;
+temp files and staged leftovers; re-attaches a detached HEAD when a branch can simply move to it; takes a branch whose history was
+rewritten back to the commit verified last, keeping the rewrite on a branch of its own;
 finishes an interrupted change (in its own commit, by its own author, with its own message: the
 audit trail keeps who did it) or sets a damaged journal aside; tightens key permissions (but a key
 others could read stays reported as exposed: only a new key puts that right); and
@@ -412,11 +413,48 @@ def check_verify(store: Store, report: Report) -> None:
     for p in problems:
         if p.path == ALLOWED_SIGNERS:
             continue  # check_allowed_signers says it, with its fix
-        report.findings.append(finding(
-            p.code, p.path, p.message,
-            _LAYOUT_ADVICE() if p.code.startswith("layout.") else
-            tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`"),
-            level=p.level, line=p.line, col=p.col))
+        if p.code == "history.head-rewritten":
+            report.findings.append(_rewritten(store, p))
+            continue
+        report.findings.append(finding(p.code, p.path, p.message, _advice(p.code), level=p.level, line=p.line, col=p.col))
+
+
+def _advice(code: str) -> str:
+    """What to do about a problem verify found: a file to correct, unless the problem is not in
+    a file (a root to pin, a commit to revert, a file to remove from the commit)."""
+    if code.startswith("layout."):
+        return _LAYOUT_ADVICE()
+    if code == "authority.root-unpinned":
+        return tr("先向管理处（电话或书面）核实指纹，再执行上面的命令固定它", "check the fingerprint with the office (by phone or on paper), then run the command above to pin it")
+    if code.startswith("history."):
+        # The file is right as it is now: the commit named is what broke the rule.
+        return tr("查明是谁、在哪次提交改的（git log -p -- 路径），用 git revert 该提交撤销，然后运行 `wuye verify`",
+                  "find out who changed it in the commit named (git log -p -- PATH), undo that commit with git revert, then run `wuye verify`")
+    return tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`")
+
+
+def _rewritten(store: Store, p: Problem) -> Finding:
+    """History rewritten under the last verified commit: no file to correct. The verified
+    commit is still in this repository (git keeps it), so the branch can go back to it, with
+    the rewritten history kept on a branch of its own: nothing is lost."""
+    from wuye.verify.checks import VERIFIED_HEAD
+
+    last = (audit.git_dir(store.root) / VERIFIED_HEAD).read_text().strip()
+    head = audit.head(store.root) or ""
+    rescue = f"rewritten-{head[:7]}"
+    known = audit.read(store.root, ["cat-file", "-e", f"{last}^{{commit}}"], check=False) is not None
+    clean = not audit.run(store.root, "status", "--porcelain", "--untracked-files=no").strip()
+    on_branch = (audit.git_dir(store.root) / "HEAD").read_text().startswith("ref: ")
+    if known and clean and on_branch:
+        advice = tr("--fix 把改写后的历史留在分支 %s，并把当前分支退回上次校验通过的提交 %s（不丢提交）；"
+                    "改写若经管理层确认，请另行合并", "--fix keeps the rewritten history on branch %s and takes the current branch "
+                    "back to %s, verified last time (no commit is lost); if management approves the rewrite, merge it from there") % (rescue, last[:10])
+    else:
+        advice = tr("先提交或放弃未提交的改动，并切回分支；然后 git branch %s 留存改写后的历史，git reset --hard %s 退回上次校验通过的提交",
+                    "commit or discard uncommitted changes and switch back to a branch; then keep the rewritten history with "
+                    "git branch %s and go back to the commit verified last time with git reset --hard %s") % (rescue, last[:10])
+    return finding(p.code, ".git", p.message, advice, fixable=known and clean and on_branch,
+                   details={"verified": last, "head": head, "branch": rescue})
 
 
 def _LAYOUT_ADVICE() -> str:
@@ -692,6 +730,16 @@ def repair(store: Store, actor_id: str | None = None) -> Report:
                 audit.run(store.root, "update-ref", f"refs/heads/{branch}", head)
                 audit.run(store.root, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
                 done.append(tr("把分支 %s 移到 %s 并切回它", "moved branch %s to %s and switched back to it") % (branch, head[:10]))
+
+        for f in found:
+            if f.code == "history.head-rewritten" and f.fixable:
+                ref = f"refs/heads/{f.details['branch']}"
+                if audit.read(store.root, ["rev-parse", "-q", "--verify", ref], check=False) is None:
+                    audit.run(store.root, "update-ref", ref, f.details["head"])
+                audit.run(store.root, "reset", "-q", "--hard", f.details["verified"])
+                done.append(tr("改写后的历史留在分支 %s；当前分支退回上次校验通过的提交 %s",
+                               "kept the rewritten history on branch %s; took the current branch back to %s, verified last time")
+                            % (f.details["branch"], f.details["verified"][:10]))
 
         if "doctor.journal-damaged" in codes:
             path = audit.git_dir(store.root) / JOURNAL
