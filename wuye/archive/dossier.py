@@ -78,16 +78,18 @@ def english_keys(model, data: dict) -> dict:
 
 def field_rows(model) -> list[dict]:
     """Every field of a model as `archive fields` lists it: key, title, type, required."""
-    props = model.model_json_schema().get("properties", {})
+    schema = model.model_json_schema()
+    props, defs = schema.get("properties", {}), schema.get("$defs", {})
     rows = []
     for name, f in model.model_fields.items():
-        rows.append({"key": name, "title": f.title or name, "type": _schema_type(props.get(name, {})),
+        rows.append({"key": name, "title": f.title or name, "type": _schema_type(props.get(name, {}), defs),
                      "required": f.is_required(), "description": f.description or ""})
     return rows
 
 
-def _schema_type(prop: dict) -> str:
-    """A field's type as its JSON schema says it (string, date, integer, one of a|b, list of …)."""
+def _schema_type(prop: dict, defs: dict) -> str:
+    """A field's type as its JSON schema says it (string, date, integer, one of a|b, list of …,
+    a nested record as {its, field, keys})."""
     options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
     texts = []
     for p in options:
@@ -96,9 +98,9 @@ def _schema_type(prop: dict) -> str:
         elif "const" in p:
             texts.append(str(p["const"]))
         elif p.get("type") == "array":
-            texts.append("list[%s]" % _schema_type(p.get("items", {})))
+            texts.append("list[%s]" % _schema_type(p.get("items", {}), defs))
         elif "$ref" in p:
-            texts.append(p["$ref"].rsplit("/", 1)[-1])
+            texts.append("{%s}" % ", ".join(defs.get(p["$ref"].rsplit("/", 1)[-1], {}).get("properties", {})))
         else:
             texts.append(p.get("format") or p.get("type") or "any")
     return " or ".join(dict.fromkeys(texts)) or "any"

@@ -216,12 +216,34 @@ def field_table(rows: list[dict], english: dict, as_json: bool) -> None:
     for r in rows:
         r["label"] = tr(r["title"], english.get(r["key"], r["key"]))
         r["required_label"] = tr("必填", "required") if r["required"] else ""
+        r["type_label"] = type_label(r["type"])
     if as_json:
         print_json([{"key": r["key"], "title": r["title"], "title_en": english.get(r["key"], r["key"]),
                      "type": r["type"], "required": r["required"]} for r in rows])
         return
-    table([("key", tr("字段", "key")), ("label", tr("名称", "title")), ("type", tr("类型", "type")),
+    table([("key", tr("字段", "key")), ("label", tr("名称", "title")), ("type_label", tr("类型", "type")),
            ("required_label", tr("必填", "required"))], rows, False)
+
+
+# A schema type as a clerk reads it (--json keeps the schema's words for scripts). A Decimal is a
+# number or a string in JSON schema: to the clerk both are one number.
+_TYPE_WORDS = {"string": ("文本", "text"), "integer": ("整数", "integer"), "number": ("数值", "number"),
+               "number or string": ("数值", "number"), "boolean": ("是否（true/false）", "true/false"),
+               "date": ("日期", "date"), "date-time": ("时间（带时区）", "date-time"), "any": ("任意", "any")}
+
+
+def type_label(schema_type: str) -> str:
+    if schema_type.startswith("list[{") and schema_type.endswith("}]"):
+        return tr("列表，每项有 %s", "list, each with %s") % schema_type[6:-2].replace(", ", tr("、", ", "))
+    if schema_type.startswith("list[") and schema_type.endswith("]"):
+        return tr("列表：%s", "list of %s") % type_label(schema_type[5:-1])
+    if schema_type in _TYPE_WORDS:
+        return tr(*_TYPE_WORDS[schema_type])
+    if schema_type.startswith("{"):
+        return tr("记录，有 %s", "a record with %s") % schema_type[1:-1].replace(", ", tr("、", ", "))
+    if "|" in schema_type or schema_type.islower():
+        return schema_type.replace(" or ", tr(" 或 ", " or "))  # the codes to type, as they are
+    return schema_type
 
 
 @app.command("fields")
@@ -236,5 +258,7 @@ def fields(
     from wuye.models.archive import entry_model
 
     c = archive.category(category)
-    english = {k: v[1] for k, v in load_labels().get(c.key, {}).items() if k and not k.startswith("@")}
+    # A nested record (move_in's meter_readings) is labelled as a mapping whose "" entry is its own label.
+    english = {k: (v.get("") if isinstance(v, dict) else v)[1] for k, v in load_labels().get(c.key, {}).items()
+               if k and not k.startswith("@") and (not isinstance(v, dict) or "" in v)}
     field_table(archive.field_rows(entry_model(c)), english, as_json)

@@ -117,7 +117,7 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | N
         shown["channel"] = servicedesk.channel_label(shown["channel"])
     if "assigned_dept" in shown:
         shown["assigned_dept"] = servicedesk.dept_label(shown["assigned_dept"])
-    shown["overdue"] = "、".join(tr({"response": "回复/响应超时", "resolution": "处理/完成超时"}[o], f"{o} overdue") for o in data["overdue"])
+    shown["overdue"] = tr("、", ", ").join(tr({"response": "回复/响应超时", "resolution": "处理/完成超时"}[o], f"{o} overdue") for o in data["overdue"])
     for key, value in shown.items():
         if key == "tenant_id" and data.get("common_area"):
             value = servicedesk.common_label()
@@ -128,7 +128,8 @@ def _show(ctx, kind, ref: str, as_json: bool, reveal: bool = False, as_: str | N
             "response_due": tr("回复/响应期限", "respond by"), "resolution_due": tr("处理/完成期限", "resolve by"),
             "overdue": tr("超时", "overdue")}.get(key, key)
         t.add_row(label, cell(value))
-    t.add_row(tr("下一步可以", "next"), "、".join(f"{kind.action_label(a)}（{a}）" for a in data["allowed"]) or tr("（已结束）", "(finished)"))
+    t.add_row(tr("下一步可以", "next"), tr("、", ", ").join(tr("%s（%s）", "%s (%s)") % (kind.action_label(a), a) for a in data["allowed"])
+              or tr("（已结束）", "(finished)"))
     console.print(t)
     heads = (tr("时间", "at"), tr("经办人", "by"), tr("动作", "action"), tr("状态", "status"), tr("部门", "department"),
              tr("承办人", "assignee"), tr("说明", "note"), tr("费用", "cost"), tr("满意度", "rating"))

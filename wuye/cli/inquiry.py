@@ -168,7 +168,7 @@ def inquiry_show(
         if value in (None, "", []):
             continue
         t.add_row(label, cell(str(value).replace("T", " ")[:16] if key in ("received_at", "done_at") else value))
-    t.add_row(tr("下一步可以", "next"), "、".join(data["allowed"]) or tr("（已办结）", "(finished)"))
+    t.add_row(tr("下一步可以", "next"), tr("、", ", ").join(data["allowed"]) or tr("（已办结）", "(finished)"))
     out().print(t)
     grid(tr("办理记录", "history"), [tr("时间", "at"), tr("经办人", "by"), tr("动作", "action"), tr("状态", "status"),
                                     tr("期限", "due"), tr("跟进", "follow-up by"), tr("说明", "note")], [

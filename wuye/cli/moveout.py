@@ -200,7 +200,7 @@ def status(
     for p in b["problems"]:
         say(f"{p['path']}: {p['message']}")
     if b["next"]:
-        say(tr("下一步：", "next: ") + "；".join(f"{n['title']}（{cell(n['signers'])}）" for n in b["next"]))
+        say(tr("下一步：", "next: ") + tr("；", "; ").join(tr("%s（%s）", "%s (%s)") % (n["title"], cell(n["signers"])) for n in b["next"]))
     if b["problems"]:
         raise typer.Exit(1)
 

@@ -64,7 +64,7 @@ def dept(
     store = open_store(ctx)
     member = staff.set_departments(store, staff_id, [d for ds in dept for d in ds.split(",") if d], as_)
     if _in_force(store, member.id):
-        say(tr("%s 的部门：%s", "%s's departments: %s") % (member.id, "、".join(staff.dept_label(d) for d in member.departments)))
+        say(tr("%s 的部门：%s", "%s's departments: %s") % (member.id, tr("、", ", ").join(staff.dept_label(d) for d in member.departments)))
 
 
 @app.command("list")

@@ -33,7 +33,8 @@ HELP = tr(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("todo", help=HELP)(todo)
+    # The long help's first sentence does not fit a line of `wuye --help`: click would show "...".
+    app.command("todo", help=HELP, short_help="待办：某人或某部门等着办的事 / what waits on a person or a department.")(todo)
 
 
 def todo(

@@ -724,7 +724,7 @@ def completeness_report(store: Store, w: Window) -> Report:
                      "status_label": status_label(status),
                      "present": len(present), "pct": (Decimal(100 * len(present)) / len(CATEGORIES)).quantize(TENTH, rounding=ROUND_HALF_UP),
                      "missing": [c.key for c in missing],
-                     "missing_label": "、".join(tr(c.title, c.key) for c in missing)})
+                     "missing_label": tr("、", ", ").join(tr(c.title, c.key) for c in missing)})
     n = len(rows)
     by_category = [{"number": c.number, "category": c.key, "title": tr(c.title, c.title_en), "tenants": have[c.key],
                     "pct": (Decimal(100 * have[c.key]) / n).quantize(TENTH, rounding=ROUND_HALF_UP) if n else None}

@@ -135,7 +135,7 @@ def find_case_dir(store: Store, case_id: str) -> tuple[str, str]:
                            "no move-out case %s; see `wuye moveout list`") % case_id)
     if len(hits) > 1:
         # Two offices opened the same id offline: never guess which case a signature is for.
-        owners = "、".join(h.parent.parent.parent.name for h in hits)
+        owners = tr("、", ", ").join(h.parent.parent.parent.name for h in hits)
         raise WuyeError(tr("案件编号 %s 同时用于租户 %s；请先按 `wuye sync --help` 的说明处理重复编号",
                            "case id %s is used for tenants %s; resolve the duplicate first (see `wuye sync --help`)") % (case_id, owners))
     p = hits[0].parent
@@ -427,7 +427,7 @@ def cancel_problems(wf, case: Case) -> list[Problem]:
     if late:
         out.append(Problem(seal.rel, tr("撤销签于「%s」之后；结算签字后案件不能撤销",
                                         "cancelled after %s was signed; a case cannot be cancelled once it is settled")
-                           % "、".join(wf.title(s) for s in late), code="case.cancel-too-late"))
+                           % tr("、", ", ").join(wf.title(s) for s in late), code="case.cancel-too-late"))
     return out
 
 
