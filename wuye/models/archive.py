@@ -256,6 +256,7 @@ class ServiceEvent(Record):
     assignee: EntityId | None = Field(None, title="承办人", description="分派到的员工编号（assign）")
     note: str | None = Field(None, title="说明", description="投诉内容、回复、处理结果、完工情况或重开原因")
     cost: Money | None = Field(None, title="费用", description="完工时登记的维修费（元）")
+    chargeable: bool | None = Field(None, title="向客户收费", description="完工时登记为向客户收费（done）")
     satisfaction: Count | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
 
     _at = field_validator("at")(_happened)
@@ -274,7 +275,9 @@ class Repair(Entry):
     assigned_at: dt.datetime | None = Field(None, title="派工时间", description="（最近一次）派工的时间")
     done_at: dt.datetime | None = Field(None, title="完成时间", description="维修完成时间")
     result: str | None = Field(None, title="维修情况", description="完工时登记的维修情况")
-    cost: Money | None = Field(None, title="费用", description="向客户收取的维修费（元）")
+    cost: Money | None = Field(None, title="费用", description="维修费用（元）；向客户收费（chargeable）时即应收金额，否则由管理处承担")
+    # None when not charged (absent from the file), so that the records written before it stay as they were.
+    chargeable: bool | None = Field(None, title="向客户收费", description="true：此维修向客户收费，完工时按费用记入缴费记录（source: repair）；缺省由管理处承担")
     closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
     satisfaction: Count | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
     status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")
