@@ -88,8 +88,8 @@ class Payment(Entry):
 
     kind: Literal["fee", "deposit"] = Field(title="类别", description="fee 费用；deposit 押金")
     item: str = Field(title="项目", description="如 物业管理费、租金、水电费、租赁押金、装修押金", min_length=1)
-    period: str | None = Field(None, title="所属期间", description="费用所属期间，如 2026-10 或 2026-Q4",
-                               pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+    period: str | None = Field(None, title="所属期间", description="费用所属期间，如 2026-10（月）、2026-Q4（季）、2026-H2（半年）或 2026（年）",
+                               pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")
     amount: Money = Field(title="金额", description="应收金额或押金金额（元，两位小数）")
     paid: Money = Field(default=0, title="已付", description="已收金额（元）；押金为实收金额", validate_default=True)
     due_date: dt.date | None = Field(None, title="应缴日期", description="费用的最后缴纳日期")
