@@ -104,6 +104,7 @@ def test_times_take_the_buildings_zone_unless_they_name_one():
 @pytest.mark.parametrize("raw, period", [
     ("2026-10", "2026-10"), ("2026年10月", "2026-10"), ("2026/1", "2026-01"), ("202610", "2026-10"),
     (dt.date(2026, 10, 1), "2026-10"), ("2026Q4", "2026-Q4"), ("2026年第四季度", "2026-Q4"), ("2026", "2026"),
+    ("2026H1", "2026-H1"), ("2026-h2", "2026-H2"), ("2026年下半年", "2026-H2"), ("2026上半年", "2026-H1"),
 ])
 def test_fee_periods(raw, period):
     assert ledger.norm_period(raw) == period

@@ -107,7 +107,45 @@ SCENARIOS = {
         ("unpaid_fee", "未缴租金 2026-11", "payments.yaml#PAY-0003", "-12000.00"),
         ("unpaid_fee", "未缴电费 2026-11", "payments.yaml#PAY-0004", "-8421.60"),
     ], ("25772.19", "20421.60", "5350.59")),
+    # A half-year (半年): 2026-H2 is July to December, 31 + 31 + 30 + 31 + 30 + 31 = 184 days. Out on
+    # 2 August: 31 July days + 2 = 33 used, across the month end. 18,400.00 / 184 = 100.00 a day;
+    # × 33 = 3,300.00.
+    "a half-year by day across a month end": ("day", "2026-08-02", [fee("物业管理费", "2026-H2", "18400.00")], [
+        ("unpaid_fee", "未缴物业管理费 2026-H2 按日折算 33/184 天 × 18,400.00", "payments.yaml#PAY-0001", "-3300.00"),
+    ], ("0.00", "3300.00", "-3300.00")),
+    # 2026-H1 is January to June: 31 + 28 + 31 + 30 + 31 + 30 = 181 days. Out on 28 February:
+    # 31 + 28 = 59 used. 10,000.00 × 59 = 590,000.00; / 181 = 3,259.6685… → 3,259.67.
+    "a half-year by day, rounded": ("day", "2026-02-28", [fee("物业管理费", "2026-H1", "10000.00")], [
+        ("unpaid_fee", "未缴物业管理费 2026-H1 按日折算 59/181 天 × 10,000.00", "payments.yaml#PAY-0001", "-3259.67"),
+    ], ("0.00", "3259.67", "-3259.67")),
+    # By half-months, 2026-H1 has 12. Out on 10 April: January to March 6, April's first half 1:
+    # 7 of 12. 6,000.00 × 7/12 = 3,500.00.
+    "a half-year by half-month": ("half_month", "2026-04-10", [fee("物业管理费", "2026-H1", "6000.00")], [
+        ("unpaid_fee", "未缴物业管理费 2026-H1 按半月折算 7/12 个半月 × 6,000.00", "payments.yaml#PAY-0001", "-3500.00"),
+    ], ("0.00", "3500.00", "-3500.00")),
+    # A half-year paid ahead, out on 30 November: December unused, 31 of 184 days.
+    # 36,800.00 / 184 = 200.00 a day; × 31 = 6,200.00 back. The first half-year, unpaid and long
+    # over by then, is owed whole (the move-out date is not in it).
+    "a paid half-year credited back, the first owed whole": ("day", "2026-11-30", [
+        fee("物业管理费", "2026-H2", "36800.00", "36800.00"), fee("物业管理费", "2026-H1", "36200.00")], [
+        ("fee_credit", "退还物业管理费 2026-H2 未用部分 按日折算 31/184 天 × 36,800.00", "payments.yaml#PAY-0001", "6200.00"),
+        ("unpaid_fee", "未缴物业管理费 2026-H1", "payments.yaml#PAY-0002", "-36200.00"),
+    ], ("6200.00", "36200.00", "-30000.00")),
 }
+
+
+def test_a_half_year_is_a_ledger_period():
+    from pydantic import ValidationError
+
+    from wuye.moveout.proration import period_bounds
+
+    assert period_bounds("2026-H1") == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    assert period_bounds("2026-H2") == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
+    assert period_bounds("2026-H3") is None and period_bounds("2026-H") is None
+    assert Payment.model_validate({"id": "PAY-0001", **fee("物业管理费", "2026-H2", "1.00")}).period == "2026-H2"
+    for bad in ("2026-H3", "2026-H0", "2026-h1"):
+        with pytest.raises(ValidationError):
+            Payment.model_validate({"id": "PAY-0001", **fee("物业管理费", bad, "1.00")})
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

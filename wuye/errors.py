@@ -77,6 +77,7 @@ CODES: dict[str, tuple[str, str]] = {
     "case.duplicate-id": ("同一案件编号用于两个租户", "one case id used by two tenants"),
     "case.incomplete": ("案件已结案但有步骤未签字", "a closed case has unsigned steps"),
     "case.balance-unmoved": ("案件已结案但结算款未收付（退款未付、应补款未收也未核销）", "a closed case's balance was never paid out, received or written off"),
+    "case.blocked-signed": ("在记录的检查结果暂停流程时签了后续步骤（如消防设施不完好时结算或放行）", "a step signed while a recorded check held the case back (settled or released with fire equipment not OK)"),
     "case.not-closed": ("结案步骤已签但案件未结案", "the closing step is signed but the case is not closed"),
     "entry.file-name": ("条目文件名有误或与内容不符", "an entry's file name is malformed or does not match it"),
     "entry.misplaced": ("条目放在别的案件下", "an entry sits in another case's folder"),

@@ -279,7 +279,11 @@ def repair_assign(
 def repair_done(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help=tr("报修编号", "repair id")),
-    cost: str = typer.Option("0.00", "--cost", help=tr("向客户收取的费用（元），默认 0", "charged to the tenant (yuan), default 0")),
+    cost: str = typer.Option("0.00", "--cost", help=tr("维修费用（元），默认 0", "what the repair cost (yuan), default 0")),
+    chargeable: bool = typer.Option(False, "--chargeable", help=tr(
+        "向客户收费：费用记入其缴费记录（工程部、财务部或管理层）；不加则由管理处承担",
+        "charge the cost to the tenant: it becomes an item of their payments.yaml (engineering, finance or management); "
+        "without it the cost is the office's")),
     note: str = typer.Option(None, "--note", help=tr("维修情况", "what was done")),
     at: str = typer.Option(None, "--at", help=AT_HELP),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
@@ -287,7 +291,11 @@ def repair_done(
     """登记完工 / record the work as done."""
     from wuye.desk import servicedesk
 
-    _done(servicedesk.done(open_store(ctx), ref, cost, as_, at, note))
+    result = servicedesk.done(open_store(ctx), ref, cost, as_, at, note, chargeable)
+    _done(result)
+    if chargeable:
+        say(tr("费用 %s 元已记入 %s 的缴费记录（%s），由财务收取" % (result.record["cost"], result.tenant_id, result.charge),
+               "%s yuan entered in %s's payments.yaml (%s), for finance to collect" % (result.record["cost"], result.tenant_id, result.charge)))
 
 
 @repair_app.command("close")

@@ -360,6 +360,7 @@ class Result:
     status: str
     commit: str | None
     record: dict
+    charge: str | None = None  # the ledger item a chargeable repair's completion entered
 
 
 def _check_file(store: Store, tenant_id: str | None, kind: Kind, rel: str | None = None) -> None:
@@ -530,8 +531,11 @@ Apply = Callable[[dict, dict], dict]
 
 
 def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | None, apply: Apply,
-               detail: tuple[str, str] = ("", ""), at: str | None = None, trailers: dict | None = None) -> Result:
-    """One move of a record's state machine: checked, applied, recorded in history, one commit."""
+               detail: tuple[str, str] = ("", ""), at: str | None = None, trailers: dict | None = None,
+               also: Callable | None = None) -> Result:
+    """One move of a record's state machine: checked, applied, recorded in history, one commit.
+    `also(change, tenant id, entry, actor, now)` writes what the move brings with it into the same
+    commit (a chargeable repair's ledger item) and returns the trailers naming it."""
     actor = store.actor(actor_id)
     now = store.now()
     when = event_time(store, at, now)
@@ -568,10 +572,11 @@ def transition(store: Store, kind: Kind, ref: str, action: str, actor_id: str | 
             _set(entry, "history", [], order)
         entry["history"].append(new["history"][-1])
         ch.write_yaml(rel, doc)
+        extra = also(ch, tid, new, actor, now) if also is not None else {}
         ch.summary = _summary(kind, shown, action, detail)
         ch.trailers = {**_owner_trailers(tid), "Wuye-Category": kind.category, "Wuye-Entry": shown, "Wuye-Action": action,
-                       "Wuye-Status": allowed[action], **(trailers or {}), "Wuye-Actor": actor.id}
-    return Result(kind, shown, tid, action, allowed[action], ch.commit, new)
+                       "Wuye-Status": allowed[action], **(trailers or {}), **extra, "Wuye-Actor": actor.id}
+    return Result(kind, shown, tid, action, allowed[action], ch.commit, new, extra.get("Wuye-Charge"))
 
 
 def out_of_order(kind: Kind, ref: str, status: str, action: str) -> WuyeError:
@@ -641,23 +646,37 @@ def reopen(store: Store, ref: str, reason: str, actor_id: str | None, at: str | 
     return transition(store, COMPLAINT, ref, "reopen", actor_id, apply, at=at)
 
 
-def done(store: Store, ref: str, cost: str | None, actor_id: str | None, at: str | None = None, note: str | None = None) -> Result:
-    """完工: the work is done, with what it cost the tenant (0 when free)."""
+def done(store: Store, ref: str, cost: str | None, actor_id: str | None, at: str | None = None, note: str | None = None,
+         chargeable: bool = False) -> Result:
+    """完工: the work is done, with what it cost (0 when free). A chargeable repair is charged to
+    the tenant: its cost becomes an item of their ledger in the same commit (desk/charges.py);
+    otherwise the cost is the office's."""
+    from wuye.desk import charges
     from wuye.models.types import to_money
 
     try:
         amount = to_money(cost if cost not in (None, "") else "0")
     except ValueError as e:
         raise WuyeError(f"--cost {cost!r}: {e}") from None
+    if chargeable:
+        charges.may_charge(store.actor(actor_id))
+        if amount <= 0:
+            raise WuyeError(tr("向客户收费的维修须有费用：请用 --cost 金额", "a chargeable repair needs its cost: give --cost AMOUNT"))
 
     def apply(current: dict, event: dict) -> dict:
-        event.update(cost=amount, note=note)
+        event.update(cost=amount, note=note, chargeable=True if chargeable else None)
         updates = {"done_at": event["at"], "cost": amount}
+        if chargeable:
+            updates["chargeable"] = True
         if note:
             updates["result"] = note
         return updates
 
-    return transition(store, REPAIR, ref, "done", actor_id, apply, (f"费用 {amount} 元", f"cost {amount} yuan"), at)
+    def bill(ch, tid, entry, actor, now) -> dict:
+        return {"Wuye-Charge": charges.bill(store, ch, tid, entry, actor, now)}
+
+    detail = (f"费用 {amount} 元" + ("，向客户收费" if chargeable else ""), f"cost {amount} yuan" + (", charged to the tenant" if chargeable else ""))
+    return transition(store, REPAIR, ref, "done", actor_id, apply, detail, at, also=bill if chargeable else None)
 
 
 def close(store: Store, kind: Kind, ref: str, satisfaction: Any, actor_id: str | None, at: str | None = None,

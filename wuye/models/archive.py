@@ -88,8 +88,8 @@ class Payment(Entry):
 
     kind: Literal["fee", "deposit"] = Field(title="类别", description="fee 费用；deposit 押金")
     item: str = Field(title="项目", description="如 物业管理费、租金、水电费、租赁押金、装修押金", min_length=1)
-    period: str | None = Field(None, title="所属期间", description="费用所属期间，如 2026-10 或 2026-Q4",
-                               pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+    period: str | None = Field(None, title="所属期间", description="费用所属期间，如 2026-10（月）、2026-Q4（季）、2026-H2（半年）或 2026（年）",
+                               pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")
     amount: Money = Field(title="金额", description="应收金额或押金金额（元，两位小数）")
     paid: Money = Field(default=0, title="已付", description="已收金额（元）；押金为实收金额", validate_default=True)
     due_date: dt.date | None = Field(None, title="应缴日期", description="费用的最后缴纳日期")
@@ -256,6 +256,7 @@ class ServiceEvent(Record):
     assignee: EntityId | None = Field(None, title="承办人", description="分派到的员工编号（assign）")
     note: str | None = Field(None, title="说明", description="投诉内容、回复、处理结果、完工情况或重开原因")
     cost: Money | None = Field(None, title="费用", description="完工时登记的维修费（元）")
+    chargeable: bool | None = Field(None, title="向客户收费", description="完工时登记为向客户收费（done）")
     satisfaction: Count | None = Field(None, title="满意度", description="关闭时客户的评分 1–5", ge=1, le=5)
 
     _at = field_validator("at")(_happened)
@@ -274,7 +275,9 @@ class Repair(Entry):
     assigned_at: dt.datetime | None = Field(None, title="派工时间", description="（最近一次）派工的时间")
     done_at: dt.datetime | None = Field(None, title="完成时间", description="维修完成时间")
     result: str | None = Field(None, title="维修情况", description="完工时登记的维修情况")
-    cost: Money | None = Field(None, title="费用", description="向客户收取的维修费（元）")
+    cost: Money | None = Field(None, title="费用", description="维修费用（元）；向客户收费（chargeable）时即应收金额，否则由管理处承担")
+    # None when not charged (absent from the file), so that the records written before it stay as they were.
+    chargeable: bool | None = Field(None, title="向客户收费", description="true：此维修向客户收费，完工时按费用记入缴费记录（source: repair）；缺省由管理处承担")
     closed_at: dt.datetime | None = Field(None, title="关闭时间", description="回访并关闭的时间")
     satisfaction: Count | None = Field(None, title="满意度", description="客户评分 1–5", ge=1, le=5)
     status: Literal["open", "assigned", "done", "closed"] = Field("open", title="状态", description="open 已报修；assigned 已派工；done 已完成；closed 已回访关闭")

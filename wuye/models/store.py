@@ -93,6 +93,12 @@ class MoveOutRules(Record):
                              ge=0, le=366)
 
 
+class ChargeRules(Record):
+    """Finance's rule for amounts charged outside the periodic fees (desk/charges.py)."""
+
+    repair_due_days: int = Field(30, title="维修费缴纳期限（天）", description="向客户收费的维修，完工后多少天内缴纳", ge=0, le=366)
+
+
 class StoreConfig(Record):
     """wuye.yaml: the building, its fees and rates, and settings."""
 
@@ -104,6 +110,7 @@ class StoreConfig(Record):
     training: TrainingPolicy = Field(default_factory=TrainingPolicy, title="培训要求", description="员工年度培训的要求")
     reminders: Reminders = Field(default_factory=Reminders, title="提醒", description="租约到期等提醒的提前天数")
     moveout: MoveOutRules = Field(default_factory=MoveOutRules, title="迁出规则", description="当期费用折算和提前通知天数")
+    charges: ChargeRules = Field(default_factory=ChargeRules, title="收费规则", description="有偿维修等的缴纳期限")
     timezone: str = Field("+08:00", title="时区", description="记录时间使用的时区偏移", pattern=r"^[+-]\d{2}:\d{2}$")
     # The central repository refuses a larger attachment (storage/allowlist.py): a scan is a few MiB,
     # and every office's clone carries every byte pushed, for ever.

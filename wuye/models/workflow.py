@@ -34,6 +34,8 @@ class FieldSpec(Record):
     title_en: str | None = Field(None, title="英文名称", description="字段的英文名称")
     required: bool = Field(False, title="必填", description="是否必填")
     must_be: bool | None = Field(None, title="必须为", description="bool 字段须取的值（如 已关闭电闸 必须为 true）")
+    blocks_when: bool | None = Field(None, title="记录为此值时暂停", description="bool 字段记录为此值时（如 消防设施完好 为 false），"
+                                     "需要此步骤的步骤和放行都不能签字，直至更正的条目记录为另一值（moveout/blocks.py）")
     choices: list[str] | None = Field(None, title="选项", description="choice 字段的可选值")
     items: list["FieldSpec"] | None = Field(None, title="列表项字段", description="list 字段每一项的字段")
 

@@ -319,6 +319,9 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     for e in case.entries:
         out += entry_problems(store, wf, case, e, chain)
     out += seal_problems(wf, case) + cancel_problems(wf, case) + separation_problems(wf, case)
+    from wuye.moveout import blocks
+
+    out += blocks.problems(wf, case)
     closing = wf.closing.id
     if case.closed:
         missing = [s for s in wf.order if case.latest(s) is None and not wf.steps[s].optional]
@@ -751,6 +754,9 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
             raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
         _refuse_cancelled(case)
         _check_separation(wf, case, step, actor.id, store)
+        from wuye.moveout import blocks
+
+        blocks.refuse(wf, case, step)
         if spec.closes:
             from wuye.moveout.standards import unmet
 

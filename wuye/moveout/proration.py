@@ -1,6 +1,6 @@
 """Fees prorated to the move-out date (当期费用折算): how much of a fee's period the tenant used.
 
-A ledger fee is billed for a period (`2026-11`, `2026-Q4`, `2026`). When the move-out date falls
+A ledger fee is billed for a period (`2026-11`, `2026-Q4`, `2026-H2` for July to December, `2026`). When the move-out date falls
 inside it, the building's rule in wuye.yaml (`moveout.proration`) says what part the tenant owes:
 `day` counts the days from the period's first day to the move-out day, both included; `half_month`
 counts half-months, the move-out month's first half (1st to 15th) or all of it (from the 16th), as
@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
+_PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4])|-H([12]))?$")
 
 
 def period_bounds(period: str) -> tuple[dt.date, dt.date] | None:
@@ -29,6 +29,9 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date] | None:
     elif m.group(3):
         first_month = 3 * int(m.group(3)) - 2
         last_month = first_month + 2
+    elif m.group(4):  # 上半年 H1: January to June; 下半年 H2: July to December
+        first_month = 6 * int(m.group(4)) - 5
+        last_month = first_month + 5
     else:
         first_month, last_month = 1, 12
     return dt.date(year, first_month, 1), dt.date(year, last_month, calendar.monthrange(year, last_month)[1])

@@ -111,6 +111,9 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
             if f.type == "choice" and not f.choices:
                 problems.append(Problem(rel, tr("choice 字段 %s 须列出 choices", "choice field %s needs choices") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))
+            if (f.blocks_when is not None or f.must_be is not None) and f.type != "bool":
+                problems.append(Problem(rel, tr("字段 %s：blocks_when 和 must_be 只用于 bool 字段", "field %s: blocks_when and must_be are for bool fields only") % f.name,
+                                        *at("steps", i, "fields", j), code="workflow.invalid"))
             if f.type == "list" and not f.items:
                 problems.append(Problem(rel, tr("list 字段 %s 须列出 items", "list field %s needs items") % f.name,
                                         *at("steps", i, "fields", j), code="workflow.invalid"))

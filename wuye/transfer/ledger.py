@@ -724,7 +724,7 @@ def norm_date_range(v: Any, **_) -> tuple[dt.date, dt.date] | None:
 
 
 def norm_period(v: Any, **_) -> str | None:
-    """A fee period: `2026-10`, `2026年10月`, `2026/10`, `202610`, `2026Q4`; a first-of-month date
+    """A fee period: `2026-10`, `2026年10月`, `2026/10`, `202610`, `2026Q4`, `2026H2`, `2026年下半年`; a first-of-month date
     (what Excel makes of a typed `2026-10`) is that month."""
     if _blank(v):
         return None
@@ -748,7 +748,10 @@ def norm_period(v: Any, **_) -> str | None:
     if m:
         q = "一二三四".find(m.group(2)) + 1 or int(m.group(2))
         return f"{m.group(1)}-Q{q}"
-    raise ValueError(tr("所属期间应为 2026、2026-10 或 2026-Q4：%r", "a period reads 2026, 2026-10 or 2026-Q4: %r") % raw)
+    m = re.fullmatch(r"(\d{4})[-年]?(?:H([12])|([上下])半年)", s)
+    if m:
+        return f"{m.group(1)}-H{m.group(2) or '12'['上下'.index(m.group(3))]}"
+    raise ValueError(tr("所属期间应为 2026、2026-10、2026-Q4 或 2026-H2：%r", "a period reads 2026, 2026-10, 2026-Q4 or 2026-H2: %r") % raw)
 
 
 def norm_json(v: Any, **_) -> Any:
