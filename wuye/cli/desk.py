@@ -294,8 +294,8 @@ def repair_done(
     result = servicedesk.done(open_store(ctx), ref, cost, as_, at, note, chargeable)
     _done(result)
     if chargeable:
-        say(tr("费用 %s 元已记入 %s 的缴费记录（%s），由财务收取" % (result.record["cost"], result.tenant_id, result.charge),
-               "%s yuan entered in %s's payments.yaml (%s), for finance to collect" % (result.record["cost"], result.tenant_id, result.charge)))
+        say(tr("费用 %s 元已记入 %s 的缴费记录（%s），由财务收取", "%s yuan entered in %s's payments.yaml (%s), for finance to collect")
+            % (result.record["cost"], result.tenant_id, result.charge))
 
 
 @repair_app.command("close")
