@@ -102,6 +102,9 @@ _VARY = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?([+-]\d\d:\d\d)?"), "<time>"),
     (re.compile(r"(?<!\d)\d{4}-\d\d-\d\d \d\d:\d\d(?!\d)"), "<time>"),
     (re.compile(r"(?<!\d)\d{14}(?!\d)"), "<time>"),
+    # A bare date: the demo's dates and a signature's day follow the day the README runs
+    # (in the building's time zone), so the day the README was written cannot be compared.
+    (re.compile(r"(?<!\d)\d{4}-\d\d-\d\d(?![\d:T])"), "<date>"),
 ]
 
 
