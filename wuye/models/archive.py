@@ -173,6 +173,17 @@ class MeterReadings(Record):
     water: Reading | None = Field(None, title="水表读数", description="水表读数（吨）")
 
 
+class MeterChange(Record):
+    """换表: a meter replaced during the lease. The old meter's last reading closes what it
+    measured; the new one counts on from its own first reading (the settlement bills both)."""
+
+    meter: Literal["electricity", "water"] = Field(title="表计", description="electricity 电表；water 水表")
+    date: dt.date = Field(title="换表日期", description="换表的日期")
+    old_final: Reading = Field(title="旧表止度", description="拆下的旧表最后读数")
+    new_start: Reading = Field(title="新表起度", description="装上的新表起始读数")
+    note: str | None = Field(None, title="备注", description="如 表计故障更换、新表表号")
+
+
 # 4 迁入时填具之资料
 class MoveIn(SingleRecord):
     """迁入资料: what the tenant received when moving in (counted again at move-out)."""
@@ -186,6 +197,8 @@ class MoveIn(SingleRecord):
     parking_lock_keys_issued: Count = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
     extinguishers_rented: Count = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
     meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="迁入时的水电表读数")
+    meter_changes: list[MeterChange] = Field(default_factory=list, title="换表记录",
+                                             description="租期内更换水电表的记录（旧表止度、新表起度）")
     note: str | None = Field(None, title="备注", description="备注")
 
     @field_validator("move_in_date")
