@@ -261,6 +261,25 @@ def payload(
     sys.stdout.flush()
 
 
+@app.command("bundle")
+def bundle(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    output: Path = typer.Option(..., "-o", "--output", help=tr("输出的 zip 文件，如 case.zip", "the zip to write, e.g. case.zip")),
+    reveal: bool = typer.Option(False, "--reveal", help=tr("打印文件和引用的档案记录中印出完整个人信息", "personal data in full in the printed papers and the cited records")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在导出（必需；默认 WUYE_USER；记入本机访问日志：被签内容含个人信息）",
+                                                  "who exports it (required; default: WUYE_USER; logged locally: the signed bytes hold personal data)")),
+):
+    """争议材料包：条目、签名、授权链、附件、打印文件和 ssh-keygen 核验说明 / a dispute bundle anyone can check with OpenSSH alone."""
+    from wuye.printing import bundle as bundles
+
+    store = open_store(ctx)
+    b = bundles.build(store, case_id, as_, output, reveal)
+    say(tr("已生成 %s：%d 个文件、%d 个签名；解压后按其中 README.md 用 ssh-keygen 核验",
+           "wrote %s: %d files, %d signatures; unzip it and check it with ssh-keygen as its README.md says")
+        % (b.path, len(b.files), len(b.commands)))
+
+
 @app.command("fields")
 def fields(
     ctx: typer.Context,
