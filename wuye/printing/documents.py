@@ -29,6 +29,8 @@ QR_PREFIX = "wuye:"
 # The settlement entry's totals, as finance's step names them (the lines are printed generically).
 TOTAL_LABELS = {"credits": "应退合计", "charges": "应扣合计", "balance": "应退（负数为应补）金额", "refund": "退款金额",
                 "amount_due": "应补金额"}
+# The settlement entry's other fields, shown as signed under their Chinese names.
+FIELD_LABELS = {"settled_on": "结算日期", "receipt_no": "收据号"}
 
 
 def kind_of(name: str) -> str:
@@ -126,7 +128,7 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
         lines = d.get("lines") or []
         rows = [[x.get("item", ""), x.get("source", ""), _money(x.get("amount", ""))] for x in lines]
         # The totals are the ones finance signed, shown as they are: a paper recomputes nothing.
-        totals = [(TOTAL_LABELS.get(k, k), _money(v) if k in TOTAL_LABELS else v)
+        totals = [(TOTAL_LABELS.get(k) or FIELD_LABELS.get(k, k), _money(v) if k in TOTAL_LABELS else v)
                   for k, v in d.items() if k != "lines" and not isinstance(v, (list, dict))]
         facts += totals
         if kind == "settlement":
