@@ -96,7 +96,10 @@ def build(store, case_id: str, actor_id: str | None, out: Path, reveal: bool = F
                      "signed_at": str(e.data.get("signed_at", "")), "digest": e.digest,
                      "authority": version.number if version is not None else None})
     files.update(_authority_files(store, chain, signers, commands))
-    files["allowed_signers"] = _allowed_signers(signers).encode("utf-8")
+    from wuye.storage import layout
+
+    # Named as the store's own file, which ssh-keygen users know; but holding only these keys.
+    files[layout.ALLOWED_SIGNERS] = _allowed_signers(signers).encode("utf-8")
     from wuye.storage.reading import read_bytes
 
     files["case.yaml"] = read_bytes(store.root, f"{case.dir}/case.yaml")
