@@ -174,3 +174,27 @@ def test_a_fresh_clone_verifies_with_the_step_attachments(mo, run, tmp_path):
     assert (clone / rel).read_bytes() == JPEG
     r = run("--store", clone, "verify", store=None)
     assert r.exit_code == 0, r.stdout + r.stderr
+
+
+def test_a_photo_replaced_by_a_symlink_with_plain_git_is_not_followed(mo, run, tmp_path):
+    rel = _inspected(mo, tmp_path)
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(JPEG)  # the very bytes signed, but outside the store
+    path = mo.store.path(rel)
+    path.unlink()
+    path.symlink_to(outside)
+    plain_git(mo.store.root, "add", "-A")
+    plain_git(mo.store.root, "commit", "-qm", "link it")
+    code, report = _verify(run)
+    assert code == 1
+    assert "entry.attachment-missing" in [c for c, _, _ in _problems(report)]
+
+
+def test_the_board_notices_a_photo_changed_after_a_clean_look_up(mo, run, tmp_path):
+    rel = _inspected(mo, tmp_path)
+    board, _ = mo.status()
+    assert board["problems"] == []
+    mo.store.path(rel).write_bytes(JPEG + b"x")  # same size class, a new mtime: not read, but noticed
+    board, _ = mo.status()
+    assert [p["code"] for p in board["problems"]] == ["entry.attachment-digest"]
+    assert run("moveout", "status", mo.case).exit_code == 1
