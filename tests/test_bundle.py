@@ -146,7 +146,7 @@ def test_the_bundle_holds_the_attachment_the_records_and_the_papers(unpacked, de
     text = subprocess.run(["pdftotext", str(unpacked / "documents/settlement.pdf"), "-"], capture_output=True, text=True).stdout
     assert "结算单" in text and "142,110.00" in text
     readme = (unpacked / "README.md").read_text(encoding="utf-8")
-    assert "## 中文" in readme and "## English" in readme and "sha256sum -c SHA256SUMS" in readme
+    assert "## 中文说明" in readme and "## In English" in readme and "sha256sum -c SHA256SUMS" in readme
     # The tenant representative's phone is in the signed bytes (exact, as signed) but on no paper.
     assert "13901087762" in (unpacked / "entries/application.json").read_text(encoding="utf-8")
     for pdf in (unpacked / "documents").iterdir():

@@ -224,97 +224,84 @@ def _write_zip(store, out: Path, folder: str, files: dict[str, bytes]) -> None:
 
 
 def _readme(store, case, rows, attached, printed, commands, reveal: bool) -> str:
-    """README.md of the bundle: Chinese first, then English, the same commands in both."""
+    """README.md of the bundle: the commands first (the same for every reader), then what they
+    show and what else is inside, in Chinese and in English."""
     building = store.config.building.name
     company = case.info.get("company", "")
     units = "、".join(case.info.get("units") or [])
     steps = "\n".join(f"| {r['title']}（{r['step']}） | {r['revision']} | {r['name']}（{r['signer']}） | {r['department']} | "
                       f"{r['signed_at']} | {r['authority'] or ''} | `{r['file']}` | `{r['digest']}` |" for r in rows)
-    steps_en = "\n".join(f"| {r['step']} | {r['revision']} | {r['signer']} | {r['department']} | {r['signed_at']} | "
-                         f"{r['authority'] or ''} | `{r['file']}` | `{r['digest']}` |" for r in rows)
     files = "\n".join(f"| `{a['path']}` | {a['step']} | {a['type']} | {a['size']} | `{a['sha256']}` |" for a in attached) or "| — | | | | |"
-    docs = "\n".join(f"- `documents/{k}.pdf`：{t}" for k, t in printed)
-    docs_en = "\n".join(f"- `documents/{k}.pdf`: {k} ({t})" for k, t in printed)
+    docs = "\n".join(f"- `documents/{k}.pdf`：{t} / {k}" for k, t in printed)
     block = "```sh\n" + "\n".join(commands) + "\n```"
     masked_zh = "已按规定隐去个人信息" if not reveal else "含完整个人信息（--reveal）"
     masked_en = "personal data masked" if not reveal else "personal data in full (--reveal)"
     return f"""# 迁出案件 {case.id} 争议材料包 / Move-out case {case.id}: dispute bundle
 
-{building} · {company}（{case.tenant_id}）· 房号 {units}
+{building} · {company}（{case.tenant_id}）· 房号 / units {units}
 
-## 中文
+只用 OpenSSH（`ssh-keygen`）和 `sha256sum` 即可在任何电脑上核验本材料包，无需 wuye。
+Anyone can check this bundle on any machine with OpenSSH (`ssh-keygen`) and `sha256sum` alone, without wuye.
 
-本材料包可在任何电脑上只用 OpenSSH（`ssh-keygen`）和 `sha256sum` 核验，无需 wuye。
+## 1. 文件完整 / The files are whole
 
-**1. 文件完整**：在本目录中执行
+在本目录中执行，每行都应显示 `OK`。 / Run in this folder; every line must say `OK`.
 
 ```sh
 sha256sum -c SHA256SUMS
 ```
 
-每行都应显示 `OK`。
+## 2. 每个签字 / Every signature
 
-**2. 每个签字**：`entries/` 中每个 `.json` 文件是签字人签署的原始字节（RFC 8785 规范 JSON），`.json.sig`
-是其 SSHSIG 签名（命名空间 `wuye-step`）；`authority/` 中是授权链（谁可以签什么），每一版由管理层签署
-（命名空间 `wuye-authority`）。`allowed_signers` 列出这些签名所用的公钥，取自授权链。逐条执行下列命令，
-每条都应输出 `Good signature`：
+逐条执行，每条都应输出 `Good … signature`。 / Run each; every one must print `Good … signature`.
 
 {block}
 
-**3. 前后相连**：每个条目的 `needs` 记录它所依赖条目的 sha256，`supersedes` 记录被更正的版本；
-`sha256sum entries/*.json` 的结果就是这些摘要（去掉前缀 `sha256:`），也是纸面文件上和二维码中的摘要。
-授权链每一版的 `previous` 是上一版 `.json` 文件的 sha256。条目中的 `authority` 是签字时依据的授权版本，
-其中列出签字人的部门和密钥的有效期。
+## 3. 签字一览 / The entries
 
-| 步骤 | 版本 | 签字人 | 部门 | 签字时间 | 授权版本 | 被签内容 | 摘要 |
+| 步骤 step | 版本 rev | 签字人 signer | 部门 dept | 签字时间 signed at | 授权版本 authority | 被签内容 signed bytes | 摘要 digest |
 |---|---|---|---|---|---|---|---|
 {steps}
 
-**4. 附件**：条目的 `attachments` 记录随签字提交的文件（客户签字页扫描件、照片）的 sha256，
-文件在下表路径，`sha256sum -c SHA256SUMS` 已核对其内容。
+## 4. 附件 / Attachments
 
-| 文件 | 步骤 | 类型 | 字节 | SHA-256 |
+| 文件 file | 步骤 step | 类型 type | 字节 bytes | SHA-256 |
 |---|---|---|---|---|
 {files}
 
-**5. 其他**：`case.yaml` 是案件文件；`records/` 是结算单引用的档案记录（取自签入结算的那次提交，{masked_zh}）；
-打印文件（{masked_zh}）：
+## 中文说明
+
+- `entries/` 中每个 `.json` 文件是签字人签署的原始字节（RFC 8785 规范 JSON），`.json.sig` 是其 SSHSIG 签名
+  （命名空间 `wuye-step`）。`authority/` 是授权链（谁可以签什么）：每一版的存档（`.yaml`）、被签内容（`.json`）
+  和管理层的签名（命名空间 `wuye-authority`）。`allowed_signers` 只列出这些签名所用的公钥，取自授权链。
+- 前后相连：每个条目的 `needs` 记录它所依赖条目的 sha256，`supersedes` 记录被更正的版本；`sha256sum entries/*.json`
+  的结果就是这些摘要（去掉前缀 `sha256:`），也是纸面文件上和二维码中的摘要。授权链每一版的 `previous` 是上一版
+  `.json` 文件的 sha256。条目中的 `authority` 是签字时依据的授权版本，其中列出签字人的部门和密钥的有效期。
+- 条目的 `attachments` 记录随签字提交的文件（客户签字页扫描件、照片）的路径和 sha256，文件就在该路径下，
+  `sha256sum -c SHA256SUMS` 已核对其内容。
+- `case.yaml` 是案件文件；`records/` 是结算单引用的档案记录，取自签入结算的那次提交（{masked_zh}）。
+- 打印文件（{masked_zh}）：
 
 {docs}
 
-`entries/` 中被签的原始内容含有个人信息（不能隐去，否则签名无法核验），请妥善保管本材料包。
+- `entries/` 中被签的原始内容含有个人信息（不能隐去，否则签名无法核验），请妥善保管本材料包。
 
-## English
+## In English
 
-This bundle can be checked on any machine with OpenSSH (`ssh-keygen`) and `sha256sum` alone, without wuye.
-
-**1. The files are whole**: in this folder run `sha256sum -c SHA256SUMS`; every line must say `OK`.
-
-**2. Every signature**: each `.json` file in `entries/` is the exact bytes the signer signed (RFC 8785
-canonical JSON), and its `.json.sig` the SSHSIG signature (namespace `wuye-step`); `authority/` holds the
-authority chain (who may sign what), each version signed by management (namespace `wuye-authority`).
-`allowed_signers` lists the keys of these signatures, taken from the chain. Run each command of the block
-above; every one must print `Good signature`.
-
-**3. The links**: an entry's `needs` names the sha256 of the entries it depends on, `supersedes` the
-revision it corrects; `sha256sum entries/*.json` gives those digests (less the `sha256:` prefix), which
-are also the digests printed on the papers and in their QR codes. Each authority version's `previous` is
-the sha256 of the previous version's `.json`. An entry's `authority` is the version it was signed under,
-which lists the signer's departments and the key's validity window.
-
-| step | revision | signer | department | signed at | authority | signed bytes | digest |
-|---|---|---|---|---|---|---|---|
-{steps_en}
-
-**4. Attachments**: an entry's `attachments` names the sha256 of each file signed with it (the scan of
-the paper the tenant signed, photos); the files are at the paths in the table of section 4 above, and
-`sha256sum -c SHA256SUMS` has checked their content.
-
-**5. Also**: `case.yaml` is the case file; `records/` holds the archive records the settlement cites, as in
-the commit that added the settlement ({masked_en}); the printed papers ({masked_en}):
-
-{docs_en}
-
-The signed bytes in `entries/` hold personal data as signed (masking them would break the signatures):
-keep this bundle safe.
+- Each `.json` file in `entries/` is the exact bytes the signer signed (RFC 8785 canonical JSON), and its
+  `.json.sig` the SSHSIG signature (namespace `wuye-step`). `authority/` is the authority chain (who may sign
+  what): each version as stored (`.yaml`), its signed bytes (`.json`) and management's signatures (namespace
+  `wuye-authority`). `allowed_signers` lists only the keys of these signatures, taken from the chain.
+- The links: an entry's `needs` names the sha256 of the entries it depends on, `supersedes` the revision it
+  corrects; `sha256sum entries/*.json` gives those digests (less the `sha256:` prefix), which are also the
+  digests printed on the papers and in their QR codes. Each authority version's `previous` is the sha256 of
+  the previous version's `.json`. An entry's `authority` is the version it was signed under, which lists
+  the signer's departments and the key's validity window.
+- An entry's `attachments` names the path and sha256 of each file signed with it (the scan of the paper
+  the tenant signed, photos); the file is at that path, and `sha256sum -c SHA256SUMS` has checked it.
+- `case.yaml` is the case file; `records/` holds the archive records the settlement cites, as in the commit
+  that added the settlement ({masked_en}).
+- The printed papers ({masked_en}) are listed above.
+- The signed bytes in `entries/` hold personal data as signed (masking them would break the signatures):
+  keep this bundle safe.
 """
