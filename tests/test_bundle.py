@@ -168,3 +168,36 @@ def test_a_bundle_needs_a_registered_staff_member_and_is_logged(demo, tmp_path):
     assert logged[-1]["staff"] == "liyong" and logged[-1]["subject"] == f"{case} --reveal"
     p = wuye(demo, "moveout", "bundle", case, "-o", tmp_path / "no/such/dir/x.zip", "--as", "liyong", check=False)
     assert p.returncode == 1 and "no/such/dir" in p.stderr.decode() and "Traceback" not in p.stderr.decode()
+
+
+def test_a_corrected_entry_and_a_rotated_key_still_check_out(run, tenant, tmp_path):
+    """zhangwei signs the inspection, has his key rotated, and corrects it with the new key: both
+    revisions are in the bundle, each checked against the key that signed it (the old one no longer
+    valid today, which ssh-keygen is not asked to judge: the chain records the window)."""
+    from test_moveout import MoveOut
+
+    mo = MoveOut(run, tenant, tmp_path)
+    mo.walk(upto="application")
+    photo = tmp_path / "表计.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    assert mo.sign("engineering_inspection", None, None, "--attach", photo).exit_code == 0
+    assert run("staff", "key", "zhangwei", "--as", "sunhao").exit_code == 0
+    assert mo.sign("engineering_inspection", None, None, "--correct").exit_code == 0
+    out = tmp_path / "b.zip"
+    r = run("moveout", "bundle", mo.case, "-o", out, "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    lawyer = tmp_path / "lawyer"
+    with zipfile.ZipFile(out) as z:
+        z.extractall(lawyer)
+    folder = lawyer / mo.case
+    lines = commands(folder)
+    assert any("entries/engineering_inspection.2.json.sig" in l for l in lines)
+    for line in lines:
+        done = sh(folder, line)
+        assert done.returncode == 0 and "Good" in done.stdout + done.stderr, (line, done.stderr)
+    keys = [l for l in (folder / "allowed_signers").read_text().splitlines() if l.startswith("zhangwei ")]
+    assert len(keys) == 2 and keys[0].split()[-1] != keys[1].split()[-1]
+    # The correction keeps the photo: it is in the bundle once, at the path both revisions name.
+    second = json.loads((folder / "entries/engineering_inspection.2.json").read_bytes())
+    assert (folder / second["attachments"][0]["path"]).read_bytes() == photo.read_bytes()
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=folder).returncode == 0
