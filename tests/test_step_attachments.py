@@ -198,3 +198,12 @@ def test_the_board_notices_a_photo_changed_after_a_clean_look_up(mo, run, tmp_pa
     board, _ = mo.status()
     assert [p["code"] for p in board["problems"]] == ["entry.attachment-digest"]
     assert run("moveout", "status", mo.case).exit_code == 1
+
+
+def test_a_record_file_named_like_the_step_folder_does_not_take_its_place(mo, run, tmp_path):
+    odd = tmp_path / "moveout"
+    odd.write_bytes(PNG)
+    assert run("archive", "add", "T0001", "engineering", "--set", "title=图", "--attach", odd, "--as", "wangli").exit_code == 0
+    assert not mo.store.path("tenants/T0001/attachments/moveout").exists()
+    _inspected(mo, tmp_path)
+    assert _verify(run)[0] == 0
