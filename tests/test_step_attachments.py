@@ -60,6 +60,10 @@ def test_an_attached_photo_is_committed_with_its_entry_and_signed_into_it(mo, ru
     assert hashlib.sha256(JPEG).hexdigest().encode() in signed and "卫生间裂缝.jpg".encode() in signed
     code, report = _verify(run)
     assert code == 0, report
+    # A place the store layout admits as an attachment (size-capped by the central's allow-list too).
+    from wuye.storage import layout
+
+    assert {layout.match(f).name for f in files if "/attachments/" in f} == {"attachment"}
 
 
 def test_the_scan_of_the_signed_paper_is_bound_to_the_handover_entry(mo, run, tmp_path):
