@@ -201,3 +201,17 @@ def test_a_corrected_entry_and_a_rotated_key_still_check_out(run, tenant, tmp_pa
     second = json.loads((folder / "entries/engineering_inspection.2.json").read_bytes())
     assert (folder / second["attachments"][0]["path"]).read_bytes() == photo.read_bytes()
     assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=folder).returncode == 0
+
+
+def test_the_papers_in_a_bundle_are_masked_unless_reveal(demo, tmp_path):
+    root, case, _ = demo
+    texts = {}
+    for flag in ([], ["--reveal"]):
+        out = tmp_path / f"b{len(flag)}.zip"
+        wuye(demo, "moveout", "bundle", case, "-o", out, *flag, "--as", "wangli")
+        with zipfile.ZipFile(out) as z:
+            z.extract(f"{case}/documents/confirmation.pdf", tmp_path / f"x{len(flag)}")
+        pdf = tmp_path / f"x{len(flag)}/{case}/documents/confirmation.pdf"
+        texts[bool(flag)] = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "139****7762" in texts[False] and "13901087762" not in texts[False] and "周建国" not in texts[False]
+    assert "13901087762" in texts[True] and "周建国" in texts[True]

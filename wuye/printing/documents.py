@@ -93,6 +93,10 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
     tables, paragraphs, images, blanks, number = [], [], [], [], None
     data = {s: _mask(e.data.get("data") or {}, reveal) for s, e in latest.items()}
     if kind == "confirmation":
+        # Who came for the tenant, masked as on screen unless --reveal (privacy.py).
+        app = data.get("application", {})
+        facts += [(label, app[key]) for key, label in (("representative", "客户代表"), ("representative_phone", "联系电话"))
+                  if app.get(key)]
         rows = []
         for s in wf.spec.steps:
             e = latest.get(s.id)
