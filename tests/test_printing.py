@@ -109,3 +109,21 @@ def test_the_dossier_summary_and_html_output(demo, tmp_path):
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     p = wuye(demo, "print", "settlement", demo[1], "-o", tmp_path / "x.doc", check=False)
     assert p.returncode == 1 and "x.doc" in p.stderr
+
+
+@pytest.mark.slow
+def test_the_inspection_shows_the_signed_photo_and_the_confirmation_lists_it(demo, tmp_path):
+    import hashlib
+
+    root, case, _ = demo
+    photo = root / f"tenants/T0003/attachments/moveout/{case}/会议室玻璃隔断.png"
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    for kind in ("inspection", "confirmation"):
+        pdf = tmp_path / f"{kind}.pdf"
+        wuye(demo, "print", kind, case, "-o", pdf)
+        text = text_of(pdf).replace(" ", "")
+        assert "会议室玻璃隔断.png" in text and sha[:32] in text, (kind, text[:1500])
+        # The images a page holds: the QR codes, and on the 验房单 the photo too (240 × 160 pixels).
+        images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+        sizes = [tuple(line.split()[3:5]) for line in images.splitlines()[2:]]
+        assert (("240", "160") in sizes) == (kind == "inspection"), images

@@ -259,6 +259,27 @@ def plan_png(width: int = 240, height: int = 160) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
+def damage_png(width: int = 240, height: int = 160) -> bytes:
+    """A small photo-like PNG of the broken glass partition (the standard library only): a pale
+    pane in a dark frame, a crack running across it."""
+    import struct
+    import zlib
+
+    def shade(x: int, y: int) -> int:
+        if x < 8 or y < 8 or x >= width - 8 or y >= height - 8:
+            return 50  # the frame
+        crack = abs((y - 20) - (x - 30) * 0.6) < 1.6 or abs((y - 70) + (x - 120) * 0.9) < 1.2 and 90 < x < 170
+        return 30 if crack else 200 + (x + y) % 23
+
+    rows = b"".join(b"\0" + bytes(shade(x, y) for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
 MOVING_TENANT = "T0003"
 
 
@@ -288,7 +309,12 @@ def move_out(demo: Demo) -> None:
             "  - {location: 0805 室会议室, description: 玻璃隔断一块破裂, amount: '1850.00'}\n"
             "  - {location: 0805 室前台, description: 地毯烟头烫洞两处, amount: '320.00'}\n",
             encoding="utf-8")
-        demo.cli("moveout", "sign", case, "engineering_inspection", "--file", str(inspection), "--as", "zhangwei")
+        # The damage photographed: the photo is signed into the inspection entry by its sha256
+        # and committed with it, and the printed 验房单 shows it.
+        photo = Path(tmp) / "会议室玻璃隔断.png"
+        photo.write_bytes(damage_png())
+        demo.cli("moveout", "sign", case, "engineering_inspection", "--file", str(inspection), "--attach", str(photo),
+                 "--as", "zhangwei")
     demo.cli("moveout", "sign", case, "security_inspection", "--set", "extinguishers_returned=2",
              "--set", "fire_equipment_ok=true", "--as", "liyong")
     demo.say("两项检查可在不同电脑上同时签字；现在财务部结算：", "The two inspections could be signed on two machines at once; now finance settles:")

@@ -16,6 +16,9 @@ app = typer.Typer(no_args_is_help=True, help=tr("客户迁出：各部门依次�
 AS_HELP = tr("签字员工编号（默认 WUYE_USER）", "the signing staff id (default: WUYE_USER)")
 JSON_HELP = tr("输出 JSON", "print JSON")
 SET_HELP = tr("字段=值（可重复）", "field=value (repeatable)")
+ATTACH_HELP = tr("随此条目签字提交的文件（JPEG/PNG/PDF/HEIC，可重复）：客户签字页的扫描件、损坏或表计照片；sha256 签入条目",
+                 "a file signed and committed with this entry (JPEG/PNG/PDF/HEIC, repeatable): the scan of the paper the tenant signed, "
+                 "a photo of a damage or a meter; its sha256 is signed into the entry")
 FILE_HELP = tr("YAML/JSON 文件：此步骤的字段（如损坏清单）", "YAML/JSON file with this step's fields (e.g. the damages list)")
 
 
@@ -48,6 +51,9 @@ def _data(file: Path | None, sets: list[str] | None, store=None, step: str | Non
 def _signed(result) -> None:
     say(tr("已签字：%s %s 第 %d 版（%s），提交 %s",
            "signed: %s %s revision %d (%s), commit %s") % (result.case_id, result.step, result.revision, result.digest[:19], (result.commit or "")[:10]))
+    for a in result.entry.get("attachments") or []:
+        say(tr("  附件：%s（%s，%d 字节，sha256 %s…）", "  attached: %s (%s, %d bytes, sha256 %s…)")
+            % (visible(a["path"]), a["type"], a["size"], a["sha256"][:16]))
 
 
 @app.command("start")
@@ -61,6 +67,7 @@ def start(
     short_notice: str = typer.Option(None, "--short-notice", help=tr(
         "确认计划迁出日期已过或提前通知不足（wuye.yaml moveout.notice_days）的理由；签入通知",
         "the reason for confirming a planned date already past or short of the notice period (wuye.yaml moveout.notice_days); signed into the notice")),
+    attach: list[Path] = typer.Option(None, "--attach", help=ATTACH_HELP),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
@@ -68,7 +75,7 @@ def start(
 
     store = open_store(ctx)
     data, source = _data(file, set_, store)
-    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice)
+    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice, attach or [])
     typer.echo(result.case_id)
     _signed(result)
 
@@ -80,7 +87,8 @@ def sign(
     step: str = typer.Argument(..., help=tr("步骤，如 engineering_inspection", "step, e.g. engineering_inspection")),
     file: Path = typer.Option(None, "--file", help=FILE_HELP),
     set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
-    correct: bool = typer.Option(False, "--correct", help=tr("更正已签字的步骤（新版本）", "correct a signed step (a new revision)")),
+    correct: bool = typer.Option(False, "--correct", help=tr("更正已签字的步骤（新版本；保留上一版的附件）", "correct a signed step (a new revision; it keeps the earlier revision's attachments)")),
+    attach: list[Path] = typer.Option(None, "--attach", help=ATTACH_HELP),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """签一个步骤 / sign one step."""
@@ -88,7 +96,7 @@ def sign(
 
     store = open_store(ctx)
     data, source = _data(file, set_, store, step)
-    _signed(moveout.sign(store, case_id, step, as_, data, correct, source=source))
+    _signed(moveout.sign(store, case_id, step, as_, data, correct, source=source, attach=attach or []))
 
 
 @app.command("cancel")
@@ -118,6 +126,7 @@ def settle(
     receipt: str = typer.Option(None, "--receipt", help=tr("收据号", "receipt number")),
     dry_run: bool = typer.Option(False, "--dry-run", help=tr("只计算显示，不签字", "compute and print only; sign nothing")),
     correct: bool = typer.Option(False, "--correct", help=tr("重新结算（新版本）", "settle again (a new revision)")),
+    attach: list[Path] = typer.Option(None, "--attach", help=ATTACH_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
@@ -125,7 +134,7 @@ def settle(
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
-    st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct, withhold or [], forfeit or [])
+    st, result = moveout.settle(store, case_id, as_, dry_run, charge or [], receipt, correct, withhold or [], forfeit or [], attach or [])
     if as_json:
         print_json(st.to_data())
     else:
@@ -250,6 +259,25 @@ def payload(
     else:
         sys.stdout.buffer.write(entry.payload)
     sys.stdout.flush()
+
+
+@app.command("bundle")
+def bundle(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    output: Path = typer.Option(..., "-o", "--output", help=tr("输出的 zip 文件，如 case.zip", "the zip to write, e.g. case.zip")),
+    reveal: bool = typer.Option(False, "--reveal", help=tr("打印文件和引用的档案记录中印出完整个人信息", "personal data in full in the printed papers and the cited records")),
+    as_: str = typer.Option(None, "--as", help=tr("谁在导出（必需；默认 WUYE_USER；记入本机访问日志：被签内容含个人信息）",
+                                                  "who exports it (required; default: WUYE_USER; logged locally: the signed bytes hold personal data)")),
+):
+    """争议材料包：条目、签名、授权链、附件、打印文件和 ssh-keygen 核验说明 / a dispute bundle anyone can check with OpenSSH alone."""
+    from wuye.printing import bundle as bundles
+
+    store = open_store(ctx)
+    b = bundles.build(store, case_id, as_, output, reveal)
+    say(tr("已生成 %s：%d 个文件、%d 个签名；解压后按其中 README.md 用 ssh-keygen 核验",
+           "wrote %s: %d files, %d signatures; unzip it and check it with ssh-keygen as its README.md says")
+        % (b.path, len(b.files), len(b.commands)))
 
 
 @app.command("fields")

@@ -97,6 +97,20 @@ class MoveOutCase(Record):
     cancelled_at: dt.datetime | None = Field(None, title="撤销时间", description="撤销迁出的时间（撤销条目 steps/cancel.yaml 签字之时）")
 
 
+class StepAttachment(Record):
+    """A file signed with a step (附件): the scan of the paper the tenant signed, a photo of a
+    damage or of a meter. Under the tenant's attachments/moveout/<case>/ folder, pinned by its
+    sha256, with the name, size and type it was taken with: all inside the signed bytes, so the
+    signature is bound to this very file."""
+
+    path: str = Field(title="文件", description="相对租户目录的路径，如 attachments/moveout/MO-2026-0003/签字页.jpg",
+                      pattern=r"^attachments/moveout/[^/]+/[^/]+$")
+    name: str = Field(title="原文件名", description="附件登记时的文件名", min_length=1)
+    size: int = Field(title="大小（字节）", description="文件大小", ge=0)
+    type: Literal["jpeg", "png", "pdf", "heic"] = Field(title="类型", description="按文件内容判断的类型")
+    sha256: str = Field(title="SHA-256", description="文件内容的 SHA-256 十六进制摘要", pattern=r"^[0-9a-f]{64}$")
+
+
 class StepEntry(Record):
     """A signed sign-off of one step of a case (steps/<step>.yaml, corrections <step>.N.yaml)."""
 
@@ -112,6 +126,7 @@ class StepEntry(Record):
     department: Department = Field(title="部门", description="签字人以哪个部门签字")
     signed_at: dt.datetime = Field(title="签字时间", description="签字时间，带时区")
     data: dict[str, Any] = Field(default_factory=dict, title="记录内容", description="步骤记录的字段")
+    attachments: list[StepAttachment] | None = Field(None, title="附件", description="随此条目签字提交的文件（签字页扫描件、照片），各以 sha256 固定")
     seals: dict[str, str] | None = Field(None, title="封存", description="结案步骤或撤销：案件中其余每个条目的文件名及其摘要 sha256:…")
     signature: str | None = Field(None, title="签名", description="OpenSSH SSHSIG 签名（命名空间 wuye-step）")
 

@@ -323,6 +323,9 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     from wuye.moveout import blocks
 
     out += blocks.problems(wf, case)
+    from wuye.moveout import evidence
+
+    out += evidence.problems(store, case)
     closing = wf.closing.id
     if case.closed:
         missing = [s for s in wf.order if case.latest(s) is None and not wf.steps[s].optional]
@@ -519,9 +522,10 @@ def _check_needs(wf, case: Case, step: str) -> None:
                            "%s needs %s signed first" % (step, ", ".join(missing))))
 
 
-def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool) -> tuple[str, dict]:
+def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool,
+               attached: list[dict] | None = None) -> tuple[str, dict]:
     """The new entry (relative path, content with signature) for a step of a case, or for its
-    cancellation (step CANCEL)."""
+    cancellation (step CANCEL). `attached`: the files signed with it (evidence.place)."""
     spec = wf.cancel if step == CANCEL else wf.step(step)
     previous = case.latest(step)
     if previous is not None and not correct:
@@ -548,6 +552,8 @@ def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, 
     entry["department"] = department
     entry["signed_at"] = store.now().isoformat()
     entry["data"] = validate_step_data(wf, step, data, rel)
+    if attached:
+        entry["attachments"] = attached
     if spec.closes or step == CANCEL:
         # The closing entry (or the cancellation) seals the case: it signs the digest of every
         # other entry, so that nothing added afterwards (even signed with a real key) passes as
@@ -586,9 +592,9 @@ class SignResult:
 
 def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str | None,
           reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None,
-          short_notice: str | None = None) -> SignResult:
+          short_notice: str | None = None, attach=()) -> SignResult:
     """Open a case for a tenant and sign its first step (the leasing department's notice).
-    `source` is as for `sign`. A planned date short of the notice period, or past, needs
+    `source` and `attach` are as for `sign`. A planned date short of the notice period, or past, needs
     `short_notice`: the clerk's reason, signed into the notice (notice.py)."""
     from wuye.moveout import workflow
     from wuye.models.archive import Profile
@@ -626,6 +632,9 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         values[FIELD] = short_notice.strip()
     if source is not None:
         validate_step_data(wf, first.id, values, *source)
+    from wuye.moveout import evidence
+
+    taken = evidence.take(store, attach)
     with store.change("", author=actor) as ch:
         profile = store.read_model(profile_rel, Profile)
         if profile.status == "moved_out":
@@ -646,7 +655,8 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         info = MoveOutCase(id=case_id, tenant_id=tenant_id, company=profile.name, units=profile.units,
                            opened_at=now, opened_by=actor.id)
         case = Case(case_id, tenant_id, cdir, info.model_dump(mode="json"))
-        rel, entry = make_entry(store, case, wf, first.id, actor, department, values, correct=False)
+        attached = evidence.place(ch, tenant_id, case_id, taken) if taken else None
+        rel, entry = make_entry(store, case, wf, first.id, actor, department, values, correct=False, attached=attached)
         ch.write_yaml(f"{cdir}/case.yaml", _case_doc(info))
         ch.write_yaml(rel, _entry_doc(entry))
         doc = yamlio.load_roundtrip(store.read_text(profile_rel))
@@ -695,9 +705,11 @@ def _case_doc(info) -> dict:
 
 
 def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict | None = None,
-         correct: bool = False, compute=None, source: tuple[str, str | None] | None = None) -> SignResult:
+         correct: bool = False, compute=None, source: tuple[str, str | None] | None = None, attach=()) -> SignResult:
     """Sign one step of a case (or correct it with a new revision), as one commit.
 
+    `attach`: files (paths) signed with the entry and committed with it (evidence.py): checked
+    before anything is locked, a refused one refusing the whole command.
     `compute(case)`, for a computed step, gives the data from the case as it is under the lock.
     `source` (where the data came from, and its text: the clerk's --file, or "--set") is what a
     problem with the data names, with its line, instead of the entry file not yet written.
@@ -713,6 +725,9 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     actor = store.actor(actor_id)
     department = _signing_department(actor, spec, wf)
     check_case_id(case_id)
+    from wuye.moveout import evidence
+
+    taken = evidence.take(store, attach)
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
@@ -737,7 +752,10 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
             validate_step_data(wf, step, data or {}, *source)
         if compute is not None:
             data = compute(case)
-        rel, entry = make_entry(store, case, wf, step, actor, department, data or {}, correct)
+        previous = case.latest(step)
+        kept = evidence.listed(previous.data) if correct and previous is not None else []
+        attached = evidence.place(ch, case.tenant_id, case.id, taken, kept) if taken or kept else None
+        rel, entry = make_entry(store, case, wf, step, actor, department, data or {}, correct, attached)
         ch.write_yaml(rel, _entry_doc(entry))
         if spec.closes:
             _close(store, ch, case, wf, entry)
@@ -1098,8 +1116,10 @@ def _forfeit_amounts(store: Store, case: Case, lines: list) -> list[tuple[str, s
 
 
 def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = False, charges: list[str] = (),
-           receipt_no: str | None = None, correct: bool = False, withholds: list[str] = (), forfeits: list[str] = ()):
-    """Compute the statement and (unless dry-run) sign it as the settlement step."""
+           receipt_no: str | None = None, correct: bool = False, withholds: list[str] = (), forfeits: list[str] = (),
+           attach=()):
+    """Compute the statement and (unless dry-run) sign it as the settlement step (with `attach`,
+    as for `sign`)."""
     from wuye.moveout.settlement import FINANCE_CODES
 
     wf = case_workflow(store, case_id)
@@ -1132,7 +1152,7 @@ def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = Fal
             data["receipt_no"] = receipt_no
         return data
 
-    result = sign(store, case_id, step, actor_id, correct=correct, compute=compute)
+    result = sign(store, case_id, step, actor_id, correct=correct, compute=compute, attach=attach)
     return computed["statement"], result
 
 

@@ -29,6 +29,8 @@ QR_PREFIX = "wuye:"
 # The settlement entry's totals, as finance's step names them (the lines are printed generically).
 TOTAL_LABELS = {"credits": "应退合计", "charges": "应扣合计", "balance": "应退（负数为应补）金额", "refund": "退款金额",
                 "amount_due": "应补金额"}
+# The settlement entry's other fields, shown as signed under their Chinese names.
+FIELD_LABELS = {"settled_on": "结算日期", "receipt_no": "收据号"}
 
 
 def kind_of(name: str) -> str:
@@ -91,6 +93,10 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
     tables, paragraphs, images, blanks, number = [], [], [], [], None
     data = {s: _mask(e.data.get("data") or {}, reveal) for s, e in latest.items()}
     if kind == "confirmation":
+        # Who came for the tenant, masked as on screen unless --reveal (privacy.py).
+        app = data.get("application", {})
+        facts += [(label, app[key]) for key, label in (("representative", "客户代表"), ("representative_phone", "联系电话"))
+                  if app.get(key)]
         rows = []
         for s in wf.spec.steps:
             e = latest.get(s.id)
@@ -98,6 +104,9 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
                          _staff_name(store, e.data["signer"], reveal) if e else "（未签）",
                          e.data.get("signed_at", "") if e else ""])
         tables.append({"caption": "各部门签字确认", "headers": ["步骤", "部门", "签字人", "时间"], "rows": rows, "numeric": []})
+        files = _attachment_rows(latest, [s.id for s in wf.spec.steps], titles)
+        if files:
+            tables.append(files)
         blanks = ["客户签字：", "物业管理处盖章：", "工程部盖章：", "保安部盖章：", "财务部盖章："]
     elif kind == "inspection":
         d = data.get("engineering_inspection", {})
@@ -105,15 +114,25 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
                   ("设备检查", "是" if d.get("equipment_checked") else "否")]
         rows = [[x.get("location", ""), x.get("description", ""), _money(x.get("amount", ""))] for x in d.get("damages") or []]
         tables.append({"caption": "损坏及应赔金额", "headers": ["位置", "情况", "应赔金额（元）"], "rows": rows, "numeric": [2]})
-        for a in d.get("attachments") or []:
-            images.append({"caption": a.get("title", ""), "src": _attachment_uri(store, case.tenant_id, a), "sha256": a.get("sha256", "")})
+        # The photos signed with the inspections (moveout/evidence.py), each with the sha256 its
+        # entry signed; a PDF or HEIC file is listed, not drawn (the engine renders neither).
+        inspections = KINDS["inspection"][1]
+        files = _attachment_rows(latest, inspections, titles)
+        if files:
+            tables.append(files)
+        for sid in inspections:
+            e = latest.get(sid)
+            for a in (e.data.get("attachments") or []) if e else []:
+                if a.get("type") in ("png", "jpeg"):
+                    images.append({"caption": f"{titles.get(sid, sid)}：{a.get('name', '')}",
+                                   "src": _attachment_uri(store, case.tenant_id, a), "sha256": a.get("sha256", "")})
         blanks = ["客户确认签字："]
     elif kind in ("settlement", "deposit"):
         d = data.get("settlement", {})
         lines = d.get("lines") or []
         rows = [[x.get("item", ""), x.get("source", ""), _money(x.get("amount", ""))] for x in lines]
         # The totals are the ones finance signed, shown as they are: a paper recomputes nothing.
-        totals = [(TOTAL_LABELS.get(k, k), _money(v) if k in TOTAL_LABELS else v)
+        totals = [(TOTAL_LABELS.get(k) or FIELD_LABELS.get(k, k), _money(v) if k in TOTAL_LABELS else v)
                   for k, v in d.items() if k != "lines" and not isinstance(v, (list, dict))]
         facts += totals
         if kind == "settlement":
@@ -147,11 +166,29 @@ def case_context(store, kind: str, case_id: str, reveal: bool) -> dict:
             "signatures": signatures, "blanks": blanks, "number": number}
 
 
+def _attachment_rows(latest: dict, steps: list[str], titles: dict) -> dict | None:
+    """The table of the files signed with these steps' latest entries, or None when there are none."""
+    rows = []
+    for sid in steps:
+        e = latest.get(sid)
+        for a in (e.data.get("attachments") or []) if e else []:
+            rows.append([titles.get(sid, sid), a.get("name", ""), str(a.get("type", "")).upper(), f"{int(a.get('size') or 0):,}",
+                         a.get("sha256", "")])
+    if not rows:
+        return None
+    return {"caption": "附件（随签字条目提交，sha256 已签入条目）", "headers": ["步骤", "文件", "类型", "字节", "SHA-256"],
+            "rows": rows, "numeric": [3], "mono": [4]}
+
+
 def _attachment_uri(store, tid: str, a: dict) -> str:
     from wuye.storage import attachments
+    from wuye.storage.reading import read_bytes
 
-    p = store.path(f"tenants/{tid}/{a.get('path', '')}")
-    data = p.read_bytes() if p.is_file() else b""
+    # Read without following a link (the case verified before printing, so the bytes are the signed ones).
+    try:
+        data = read_bytes(store.root, f"tenants/{tid}/{a.get('path', '')}")
+    except OSError:
+        data = b""
     kind = attachments.sniff(data[:16]) or "png"
     return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 

@@ -435,6 +435,28 @@ def _listing(d: Path) -> list[str]:
         return []
 
 
+def tenant_attachments(cdir: str) -> str:
+    """tenants/<id>/moveout/<case> -> tenants/<id>/attachments/moveout/<case>, where the files
+    signed with the case's steps live (moveout/evidence.py)."""
+    base, _, case_id = cdir.rpartition("/moveout/")
+    return f"{base}/attachments/moveout/{case_id}"
+
+
+def _stat_listing(d: Path) -> str:
+    try:
+        items = sorted(os.scandir(d), key=lambda x: x.name)
+    except OSError:
+        return "-"
+    out = []
+    for x in items:
+        try:
+            st = x.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        out.append(f"{x.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}")
+    return " ".join(out)
+
+
 def board_keys(store, tenant_id: str, cdir: str) -> tuple[str, str]:
     """Hashes of the content of what a case's board is computed from: (signed, whole).
 
@@ -447,7 +469,9 @@ def board_keys(store, tenant_id: str, cdir: str) -> tuple[str, str]:
     steps = _listing(root / cdir / "steps")
     rels += [f"{cdir}/steps/{n}" for n in steps]
     rels += [f"staff/{n}" for n in _listing(root / "staff")]
-    signed = _content_key(root, rels, f"{cdir}\n{' '.join(steps)}")
+    # The files signed with the steps (moveout/evidence.py) by name, size and change time: a
+    # photo of several MiB is not read at every look-up, and a replaced one still changes this.
+    signed = _content_key(root, rels, f"{cdir}\n{' '.join(steps)}\n{_stat_listing(root / tenant_attachments(cdir))}")
     records = [f"tenants/{tenant_id}/{k}.yaml" for k in ("move_in", "payments", "violations")]
     return signed, _content_key(root, records, signed)
 

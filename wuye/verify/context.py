@@ -274,6 +274,15 @@ class Context:
         h.update(f"\nsteps {names is not None}".encode())
         for name in names or []:
             h.update(f"\n{name} {snap.blob(f'{cdir}/steps/{name}')}".encode())
+        # The files signed with its steps (moveout/evidence.py): a replaced photo is checked again.
+        adir = cache.tenant_attachments(cdir)
+        try:
+            files = sorted(e.name for e in os.scandir(self.store.root / adir))
+        except (FileNotFoundError, NotADirectoryError):
+            files = None
+        h.update(f"\nattachments {files is not None}".encode())
+        for name in files or []:
+            h.update(f"\n{name} {snap.blob(f'{adir}/{name}')}".encode())
         return h.hexdigest()
 
     def save(self, prune_files: bool = True, prune_cases: bool = True) -> None:
