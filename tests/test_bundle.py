@@ -140,7 +140,10 @@ def test_the_bundle_holds_the_attachment_the_records_and_the_papers(unpacked, de
     # The cited archive records, as finance settled against them: the deposits still held then.
     payments = (unpacked / "records/payments.yaml").read_text(encoding="utf-8")
     assert "PAY-0001" in payments and "deposit_status: held" in payments and "PAY-0003" not in payments
-    assert (unpacked / "records/move_in.yaml").is_file() and (unpacked / "records/violations.yaml").is_file()
+    # The sample's old-style arrear (VIO-0002) was moved into the ledger by `wuye migrate` (PAY-0007):
+    # the statement cites the ledger item, and no violation record.
+    assert "PAY-0007" in payments and "violations.yaml#" not in signed_lines(unpacked)
+    assert (unpacked / "records/move_in.yaml").is_file() and not (unpacked / "records/violations.yaml").exists()
     for kind in ("confirmation", "inspection", "settlement", "deposit", "release"):
         assert (unpacked / f"documents/{kind}.pdf").read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(unpacked / "documents/settlement.pdf"), "-"], capture_output=True, text=True).stdout
@@ -215,3 +218,8 @@ def test_the_papers_in_a_bundle_are_masked_unless_reveal(demo, tmp_path):
         texts[bool(flag)] = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "139****7762" in texts[False] and "13901087762" not in texts[False] and "周建国" not in texts[False]
     assert "13901087762" in texts[True] and "周建国" in texts[True]
+
+
+def signed_lines(unpacked) -> str:
+    """The sources the signed settlement's lines cite, one per line."""
+    return "\n".join(line["source"] for line in json.loads((unpacked / "entries/settlement.json").read_bytes())["data"]["lines"])
