@@ -33,12 +33,15 @@ def check_money(store: Store, ctx: Context) -> list[Problem]:
     if not chain.versions:
         return []  # no chain: authority.missing says nothing can be judged
     cases: dict[str, object] = {}
+    case_ids: dict[str, list[str]] = {}
+    for t, cid in ctx.case_dirs():
+        case_ids.setdefault(t, []).append(cid)
     out: list[Problem] = []
     for tid in store.tenant_ids():
         rel = f"tenants/{tid}/{FILE}"
         if not store.path(rel).is_file():
             continue
-        found = _file(store, ctx, chain, tid, rel, cases)
+        found = _file(store, ctx, chain, tid, rel, cases, case_ids.get(tid, []))
         if found:
             # --topo-order: commits made within the same second are still named child first.
             commit = (audit.read(store.root, ["log", "-1", "--topo-order", "--format=%H", "--", rel], check=False) or "").strip()
@@ -49,43 +52,35 @@ def check_money(store: Store, ctx: Context) -> list[Problem]:
     return out
 
 
-def _file(store: Store, ctx: Context, chain, tid: str, rel: str, cases: dict) -> list[Problem]:
-    try:
-        text = yamlio.read_text(store.path(rel), rel)
-        doc = yamlio.loads(text, rel)
-    except WuyeError:
-        return []  # check_archive reports the file
-    entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
-    key = _key(ctx, rel, entries, tid)
-
+def _file(store: Store, ctx: Context, chain, tid: str, rel: str, cases: dict, case_ids: list[str]) -> list[Problem]:
     def check():
+        try:
+            text = yamlio.read_text(store.path(rel), rel)
+            doc = yamlio.loads(text, rel)
+        except WuyeError:
+            return [], 0  # check_archive reports the file
+        entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
         problems = []
         for e in entries:
             problems += item_problems(store, chain, tid, rel, text, e, cases)
         return problems, len(entries)
 
+    key = _key(ctx, rel, tid, case_ids)
     if key is None:
         return check()[0]
     return ctx.keyed(f"money:{rel}", key, check)[0]
 
 
-def _key(ctx: Context, rel: str, entries: list[dict], tid: str) -> str | None:
-    """What the file's verdict depends on: its bytes, the authority, and the cases it names."""
+def _key(ctx: Context, rel: str, tid: str, case_ids: list[str]) -> str | None:
+    """What the file's verdict depends on, known without reading it (a warm run reads no ledger):
+    its blob id, the authority and staff, and the tenant's move-out cases, which closing marks
+    and balances due are judged against."""
     if ctx.snap is None:
         return None
     h = hashlib.sha1(f"{ctx.settings_key()}\n{rel} {ctx.snap.blob(rel)}".encode())
-    for cid in sorted({_case_of(e) for e in entries} - {None}):
+    for cid in case_ids:
         h.update(f"\n{cid} {ctx._case_key(f'tenants/{tid}/moveout/{cid}')}".encode())
     return h.hexdigest()
-
-
-def _case_of(entry: dict) -> str | None:
-    closed = entry.get("closed_by")
-    if isinstance(closed, dict) and closed.get("case"):
-        return str(closed["case"])
-    if entry.get("source") == "settlement" and not entry.get("seal") and entry.get("source_ref"):
-        return str(entry["source_ref"])
-    return None
 
 
 def _line(text: str, entry_id) -> int | None:
