@@ -61,6 +61,9 @@ def start(
     short_notice: str = typer.Option(None, "--short-notice", help=tr(
         "确认计划迁出日期已过或提前通知不足（wuye.yaml moveout.notice_days）的理由；签入通知",
         "the reason for confirming a planned date already past or short of the notice period (wuye.yaml moveout.notice_days); signed into the notice")),
+    units: list[str] = typer.Option(None, "--units", help=tr(
+        "部分迁出：只迁出这些单元（房号，可重复或用逗号分隔），其余单元继续租用；默认迁出全部",
+        "a partial move-out: only these units (房号, repeatable or comma-separated) move out, the others stay leased; default: all")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
@@ -68,7 +71,7 @@ def start(
 
     store = open_store(ctx)
     data, source = _data(file, set_, store)
-    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice)
+    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice, units)
     typer.echo(result.case_id)
     _signed(result)
 
