@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_serializer, model_validator
 
 from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from wuye.models.base import Attachment, Entry, Record, SingleRecord
@@ -183,6 +183,12 @@ class ParkingLease(Record):
     def _plain_id(cls, v):
         # Stores from before parking leases list the spaces as plain ids: `- B2-017`.
         return {"space": v} if isinstance(v, str) else v
+
+    @model_serializer(mode="wrap")
+    def _as_id(self, handler):
+        # A lease that says nothing but its space is written as the plain id it was read from.
+        data = handler(self)
+        return data["space"] if isinstance(data, dict) and all(v is None for k, v in data.items() if k != "space") else data
 
 
 class MoveIn(SingleRecord):
