@@ -195,8 +195,11 @@ def parking_ended(ctx: Context):
     from wuye.moveout.partial import leases_covered, scope_of
 
     # The parking leases this case ends: those of the units leaving (or all, with the tenancy).
-    leases = leases_covered(ctx.move_in, scope_of(ctx.case.id, ctx.case.info))
+    scope = scope_of(ctx.case.id, ctx.case.info)
+    leases = leases_covered(ctx.move_in, scope)
     if not leases:
+        if scope.partial and ctx.move_in is not None and ctx.move_in.parking_spaces:
+            return True, tr("所迁单元未租车位（其余车位随租户）", "no parking goes with the units leaving (the others stay with the tenant)")
         return True, tr("未租车位", "no parking rented")
     running = [p.space for p in leases if p.ended_on is None]
     done = tr("车位 %s 已于 %s 退租", "parking %s ended on %s")
