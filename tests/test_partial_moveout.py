@@ -322,3 +322,27 @@ def test_an_old_store_listing_spaces_as_ids_still_reads_and_ends(mo, run):
     lease = read(mo.store, "tenants/T0001/move_in.yaml")["parking_spaces"][0]
     assert lease == {"space": "B2-017", "ended_on": "2026-11-15", "ended_by": "zhaomin"}
     assert git(mo.store.root, "status", "--porcelain") == ""
+
+
+def test_a_parking_lease_tied_to_the_unit_leaving_ends_with_it_and_the_tenants_stays(two, run):
+    mo, store = two, two.store
+    mo.archive("move_in", {**MOVE_IN, "parking_spaces": [{"space": "B2-017", "unit": "1202", "monthly_fee": "600.00"},
+                                                          {"space": "B2-018", "monthly_fee": "450.00"}]})
+    mo.case = start(mo, "1202").stdout.splitlines()[0]
+    through(mo, "settlement", **FIRST)
+    # As the first test's statement, plus B2-017's December (unbilled, proration none): 600.00
+    # whole. B2-018 goes with the tenant, not with 1202. 6926.00 - 600.00 = 6326.00
+    assert ("parking", "move_in.yaml#parking:B2-017 monthly_fee", "-600.00") in lines(mo)
+    assert not any("B2-018" in source for _, source, _ in lines(mo))
+    assert mo.entry("settlement")["data"]["balance"] == "6326.00"
+    mo.ok(mo.sign("handover", FIRST["handover"]))
+    board, _ = mo.status()
+    parking = board["standards"][6]
+    assert not parking["met"] and "B2-017" in parking["detail"] and "B2-018" not in parking["detail"]
+    mo.ok(mo.sign("handover", {**FIRST["handover"], "parking_lease_terminated": True}, None, "--correct"))
+    mo.pay()
+    mo.ok(mo.sign("release"))
+    leases = read(store, "tenants/T0001/move_in.yaml")["parking_spaces"]
+    assert leases[0]["ended_on"] == "2026-12-31" and leases[0]["settled_case"] == mo.case
+    assert "ended_on" not in leases[1] and "settled_case" not in leases[1]
+    assert run("verify").exit_code == 0
