@@ -859,7 +859,8 @@ def cancel(store: Store, case_id: str, actor_id: str | None, reason: str) -> Sig
 
 
 def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
-    """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
+    """Closing effects, in the release commit: case closed, units vacant, tenant moved out (or,
+    a partial move-out, without the units that left), its parking leases ended, the
     settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
     notice to engineering, finance and security recorded."""
     from wuye.archive.dossier import append_entry, list_document

@@ -9,7 +9,10 @@ reading, × the rate in force) and the fees for cards, keys and extinguishers no
 period holds the move-out date is prorated by the building's rule (proration.py): the used part
 charged when unpaid, the unused part credited when paid. Every line names the record it came
 from. Arithmetic is Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
-one is due. This module only computes: it reads validated records and writes nothing.
+one is due. A partial move-out (some units of a tenant who leases several) settles only what
+belongs to the units leaving, and parking leases end on their own day: partial.py narrows the
+records to the case's scope before anything is computed. This module only computes: it reads
+validated records and writes nothing.
 """
 
 from __future__ import annotations
