@@ -10,7 +10,7 @@ speak the regulations' words.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_serializer, model_validator
 
@@ -176,6 +176,8 @@ class ParkingLease(Record):
     monthly_fee: Money | None = Field(None, title="月租金", description="车位每月租金（元）")
     ended_on: dt.date | None = Field(None, title="退租日期", description="车位实际退租的日期")
     ended_by: EntityId | None = Field(None, title="办理人", description="办理车位退租的员工")
+    PLAIN_ID: ClassVar[str] = "space"  # written as this field alone when nothing else is known
+
     settled_case: str | None = Field(None, title="结算案件", description="结算了此车位租约的迁出案件（结案时写入）；之后的案件不再结算")
 
     @model_validator(mode="before")
