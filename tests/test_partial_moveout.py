@@ -346,3 +346,10 @@ def test_a_parking_lease_tied_to_the_unit_leaving_ends_with_it_and_the_tenants_s
     assert leases[0]["ended_on"] == "2026-12-31" and leases[0]["settled_case"] == m.case
     assert "ended_on" not in leases[1] and "settled_case" not in leases[1]
     assert run("verify").exit_code == 0
+
+
+@pytest.mark.parametrize("lang, fragment", [("zh", "--units 没有写房号"), ("en", "--units names no unit")])
+def test_units_naming_no_unit_is_refused(two, snapshot, refused, lang, fragment):
+    before = snapshot(two.store)
+    refused(start(two, " 、", env={"WUYE_LANG": lang}), fragment)
+    assert snapshot(two.store) == before

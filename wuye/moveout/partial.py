@@ -81,6 +81,8 @@ def split_units(tenant_id: str, leased: list[str], requested: list[str]) -> tupl
     from wuye.models.ids import unit_id
 
     asked = [u.strip() for value in requested for u in value.replace("、", ",").replace("，", ",").split(",") if u.strip()]
+    if not asked:
+        raise WuyeError(tr("--units 没有写房号；请写明迁出的单元，如 --units 1202", "--units names no unit; name the units moving out, e.g. --units 1202"))
     leaving = []
     for u in asked:
         hit = next((x for x in leased if _key(x) == _key(u) or unit_id(x) == u), None)
