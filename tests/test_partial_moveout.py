@@ -353,3 +353,13 @@ def test_units_naming_no_unit_is_refused(two, snapshot, refused, lang, fragment)
     before = snapshot(two.store)
     refused(start(two, " 、", env={"WUYE_LANG": lang}), fragment)
     assert snapshot(two.store) == before
+
+
+@pytest.mark.parametrize("lang, head", [("zh", "房号 1202（部分迁出，留租 1205）"), ("en", "units 1202 (partial; keeps 1205)")])
+def test_the_board_says_which_units_stay(two, run, lang, head):
+    two.case = start(two, "1202").stdout.splitlines()[0]
+    r = run("moveout", "status", two.case, env={"WUYE_LANG": lang})
+    assert r.exit_code == 0, r.stderr
+    assert head in r.stdout.splitlines()[0]
+    board, _ = two.status()
+    assert (board["units"], board["units_kept"]) == (["1202"], ["1205"])

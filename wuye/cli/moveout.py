@@ -177,7 +177,8 @@ def status(
         return
     console = out()
     head = Text(visible(b["case"]), style="bold")
-    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
+    kept = (tr("（部分迁出，留租 %s）", " (partial; keeps %s)") % cell(b["units_kept"])) if b.get("units_kept") else ""
+    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}{kept}  "
                 + status_label(b["status"])))
     console.print(head)
     gone = b.get("cancelled")

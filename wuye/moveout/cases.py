@@ -1250,7 +1250,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             s.update(state="blocked", unmet_standards=unmet)
     nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") == "open" else []
     out = {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
-           "units": case.info.get("units") or [], "status": case.info.get("status"),
+           "units": case.info.get("units") or [], "units_kept": case.info.get("units_kept") or [], "status": case.info.get("status"),
            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
            "problems": [p.to_json() for p in problems]}
     gone = case.cancellation
