@@ -575,10 +575,27 @@ class Generator:
         from wuye.moveout import cases as moveout
 
         moveout._refuse_uncommitted = lambda store, case: None
+        # The ledger is written by this generator's own emitter, unsealed, and sealed once at the
+        # end by finance (`wuye migrate`), as an office adopting wuye does; until then settling
+        # would refuse it.
+        moveout._refuse_unsealed = lambda store, case: None
         # A synthetic store needs no durability: wuye's fsyncs (several per signature) would
         # otherwise be most of the time on a slow disk.
         os.fsync = lambda fd: None
         return store
+
+    def seal_ledger(self) -> None:
+        """Finance seals every ledger item in one commit (wuye.admin.migrate, the real service)."""
+        from wuye.admin.migrate import migrate
+        from wuye.trust import money
+
+        store = self.store if getattr(self, "store", None) is not None else self.open_store()
+        if not money.sealing_on(store):
+            return  # no authority chain written (WUYE_BENCH_CASES=0): nothing can be sealed
+        t = time.perf_counter()
+        result = migrate(store, "sunhong")
+        self.commit(f"migrate: 封存 {len(result.sealed)} 项\n\nWuye-Action: migrate\nWuye-Actor: sunhong\n", "sunhong", self.sim_now)
+        print(f"  ledger sealed: {len(result.sealed)} items in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
 
     def plan_cases(self) -> list[tuple[Tenant, dt.date, str]]:
         """(tenant, start month, last step) of each case: closed ones over the years, open ones now."""
@@ -710,6 +727,7 @@ class Generator:
                             at(month + dt.timedelta(days=29), 18))
             if month.month == 12:
                 print(f"  {month.year}: {self.commits} commits, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        self.seal_ledger()
         self.git.finish()
         print(f"  history written: {self.commits} commits in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         return cases

@@ -206,7 +206,7 @@ def test_import_killed_at_every_point(tenant, tmp_path, run):
     ledger.write_text("客户编号,客户名称,房号,联系人,联系电话,租赁押金,迁入日期\n"
                       "T0101,北京甲科技有限公司,0801,张三,13812345678,30000.00,2024-01-01\n"
                       "T0102,北京乙商贸有限公司,0802,李四,13912345678,20000.00,2024-03-01\n", encoding="utf-8")
-    n = crash_everywhere(tenant.root, tmp_path, ["import", ledger, "--as", "wangli"], NEXT, run)
+    n = crash_everywhere(tenant.root, tmp_path, ["import", ledger, "--as", "liuyang"], NEXT, run)
     assert n == 7 + 2 * 10  # two tenants: profile, contacts, payments, move_in each, and two units
 
 

@@ -19,7 +19,7 @@ from wuye.storage.store import Store
 @pytest.fixture
 def full(store, run, tmp_path):
     """A store with three tenants from a ledger, then records of several kinds from other feeds."""
-    imported(run("import", write_xlsx(tmp_path / "l.xlsx"), "--as", "wangli"))
+    imported(run("import", write_xlsx(tmp_path / "l.xlsx"), "--as", "liuyang"))
     feeds = {
         "move_in": "客户编号,出入证发放数,车位,迁入表底·电表读数,迁入表底·水表读数\nT0001,12,B1-006、B1-007,9650.2,231.50\n",
         "payments": "客户编号,类别,项目,所属期间,金额,已付,应缴日期\nT0001,费用,物业管理费,2026-10,9971.05,0,2026-10-10\n",
@@ -53,7 +53,13 @@ def content(store: Store) -> dict:
         for c in CATEGORIES:
             rel = f"tenants/{tid}/{c.filename}"
             if store.path(rel).is_file():
-                out[rel] = file_model(c).model_validate(yamlio.read(store.path(rel), rel))
+                data = yamlio.read(store.path(rel), rel)
+                if c.key == "payments":
+                    # Who answers for each item is the importing store's finance: a seal is made
+                    # anew by whoever imports (trust/money.py), so it is not content to compare.
+                    assert all(e.get("seal") for e in data["entries"])
+                    data = {**data, "entries": [{k: v for k, v in e.items() if k != "seal"} for e in data["entries"]]}
+                out[rel] = file_model(c).model_validate(data)
     for p in sorted(store.path("units").glob("*.yaml")):
         out[f"units/{p.name}"] = Unit.model_validate(yamlio.read(p, p.name))
     return out
@@ -92,7 +98,7 @@ def test_every_format_imports_back_to_the_same_content(full, run, snapshot, git_
         out = tmp_path / name
         imported(run("export", "--as", "wangli", "-o", out))
         # Into the same store: nothing to do, no commit.
-        r = imported(run("import", out, "--as", "wangli"))
+        r = imported(run("import", out, "--as", "liuyang"))
         assert "没有变化" in r.stderr and snapshot(full) == before, name
         # Into an empty store: the same records, ids and stamps.
         other = fresh_store(_store_template, tmp_path / name.replace(".", "-"))
@@ -127,7 +133,7 @@ def test_an_english_export_has_english_headers_and_imports_back(full, run, snaps
     imported(run("export", "--as", "wangli", "-o", csv_out, env=en))
     assert csv_out.read_text(encoding="utf-8-sig").startswith("tenant_id,name,uscc,")
     before = snapshot(full)
-    assert imported(run("import", csv_out, "--as", "wangli")).exit_code == 0
+    assert imported(run("import", csv_out, "--as", "liuyang")).exit_code == 0
     assert snapshot(full) == before  # the same ledger: nothing changed
 
 
@@ -139,7 +145,7 @@ def test_the_csv_ledger_reads_back_as_a_ledger(full, run, snapshot, tmp_path):
     text = raw.decode("utf-8-sig")
     assert "T0002,北京云帆数据科技有限公司" in text and "1201、1202,312.5、287.6" in text
     before = snapshot(full)
-    assert "没有变化" in imported(run("import", out, "--as", "wangli")).stderr
+    assert "没有变化" in imported(run("import", out, "--as", "liuyang")).stderr
     assert snapshot(full) == before
 
 
@@ -179,7 +185,7 @@ def test_new_tenant_from_a_second_ledger_sheet_exports_with_its_units(full, run,
 
     data = [[4, "北京星辰互动网络科技有限公司", USCC_D, "502", 142.75, "黄磊", "18501237740", 85650, None,
              "2025/3/1", "2025-03-01", "2027-02-28"]]
-    imported(run("import", write_xlsx(tmp_path / "b.xlsx", data), "--as", "wangli"))
+    imported(run("import", write_xlsx(tmp_path / "b.xlsx", data), "--as", "liuyang"))
     out = tmp_path / "u.xlsx"
     imported(run("export", "--as", "wangli", "--category", "units", "-o", out))
     ws = load_workbook(out)["单元"]

@@ -90,17 +90,17 @@ def imported(result):
 def test_xlsx_ledger_imports_every_tenant_in_one_commit(store, run, git_log, tmp_path):
     path = write_xlsx(tmp_path / "客户台账.xlsx", rows() + [rows()[0]])  # the first row twice
     before = git_log(store)
-    r = imported(run("import", path, "--as", "wangli"))
+    r = imported(run("import", path, "--as", "liuyang"))
     assert "━" not in r.stderr  # no progress bar when stderr is not a terminal
     assert "客户台账.xlsx[客户台账]:7" in r.stderr and "只导入一次" in r.stderr  # the repeated row, named
 
     p = read(store, "tenants/T0001/profile.yaml")
     assert p["name"] == "博雅科技（北京）有限公司" and p["uscc"] == USCC_A and p["units"] == ["1205"]
     assert p["lease_start"] == dt.date(2024, 1, 1) and p["lease_end"] == dt.date(2026, 12, 31)
-    assert p["pinyin"] == "bykjbjyxgs" and p["updated_by"] == "wangli"
+    assert p["pinyin"] == "bykjbjyxgs" and p["updated_by"] == "liuyang"
     assert read(store, "tenants/T0001/contacts.yaml")["entries"][0] | {"recorded_at": None} == {
         "id": "CON-0001", "kind": "contact", "name": "高志远", "phone": "13812345678", "primary": True,
-        "recorded_by": "wangli", "recorded_at": None}
+        "recorded_by": "liuyang", "recorded_at": None}
     deposits = read(store, "tenants/T0001/payments.yaml")["entries"]
     assert [(d["item"], d["amount"], d["paid"], d["deposit_status"]) for d in deposits] == [
         ("租赁押金", "120000.00", "120000.00", "held"), ("装修押金", "50000.00", "50000.00", "held")]
@@ -120,12 +120,12 @@ def test_xlsx_ledger_imports_every_tenant_in_one_commit(store, run, git_log, tmp
     log = git_log(store)
     assert len(log) == len(before) + 1
     c = log[0]
-    assert (c.author, c.email, c.committer) == ("王丽", "wangli@wuye.invalid", "王丽")
+    assert (c.author, c.email, c.committer) == ("刘洋", "liuyang@wuye.invalid", "刘洋")
     assert c.subject.startswith("import 客户台账.xlsx:") and "新建 3 个租户" in c.subject
     assert c.trailers["Wuye-Source"] == "客户台账.xlsx"
     assert c.trailers["Wuye-Source-Sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert c.trailers["Wuye-Import"] == "ledger" and c.trailers["Wuye-Created"] == "3"
-    assert c.trailers["Wuye-Actor"] == "wangli"
+    assert c.trailers["Wuye-Actor"] == "liuyang"
     assert sorted(c.files) == sorted([f"tenants/T000{i}/{f}.yaml" for i in (1, 2, 3) for f in ("profile", "contacts", "payments", "move_in")]
                                      + [f"units/{u}.yaml" for u in ("1205", "1201", "1202", "805")])
     assert git(store.root, "status", "--porcelain") == ""
@@ -133,15 +133,15 @@ def test_xlsx_ledger_imports_every_tenant_in_one_commit(store, run, git_log, tmp
 
 def test_importing_the_same_ledger_again_changes_nothing(store, run, snapshot, tmp_path):
     path = write_xlsx(tmp_path / "l.xlsx")
-    imported(run("import", path, "--as", "wangli"))
+    imported(run("import", path, "--as", "liuyang"))
     before = snapshot(store)
-    r = imported(run("import", path, "--as", "wangli"))
+    r = imported(run("import", path, "--as", "liuyang"))
     assert "没有变化，未提交" in r.stderr
     assert snapshot(store) == before
 
 
-def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_log, tmp_path):
-    imported(run("import", write_xlsx(tmp_path / "v1.xlsx"), "--as", "wangli"))
+def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_log, snapshot, refused, tmp_path):
+    imported(run("import", write_xlsx(tmp_path / "v1.xlsx"), "--as", "liuyang"))
     # A clerk's comment in the profile must survive the import's edit.
     prof = store.path("tenants/T0001/profile.yaml")
     prof.write_text(prof.read_text(encoding="utf-8").replace("lease_start:", "# 续租谈判中\nlease_start:"), encoding="utf-8")
@@ -150,7 +150,11 @@ def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_lo
     data[0][11] = "2027/12/31"  # lease extended
     data[0][5], data[0][6] = "王强", "139 0000 1111"  # a new contact person
     data[0][7] = "¥150,000"  # deposit topped up
-    r = imported(run("import", write_xlsx(tmp_path / "v2.xlsx", data), "--as", "zhaomin", "-v"))
+    # A deposit is money: leasing may not record it, even in a ledger it keeps; management may.
+    unchanged = snapshot(store)
+    refused(run("import", write_xlsx(tmp_path / "v2.xlsx", data), "--as", "zhaomin", "-v"), "财务部、管理层", "zhaomin")
+    assert snapshot(store) == unchanged
+    r = imported(run("import", write_xlsx(tmp_path / "v2.xlsx", data), "--as", "sunhao", "-v"))
     assert "T0001 博雅科技（北京）有限公司" in r.stdout
     assert "profile.lease_end: 2026-12-31 → 2027-12-31" in r.stdout
     assert "contacts CON-0002: 王* 139****1111" in r.stdout  # a person's name and phone masked without --reveal
@@ -159,11 +163,11 @@ def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_lo
     assert "PAY-0001.amount: 120000.00 → 150000.00" in r.stdout
     assert "T0002" not in r.stdout
     c = git_log(store)[0]
-    assert c.author == "赵敏" and c.trailers["Wuye-Updated"] == "1" and c.trailers["Wuye-Created"] == "0"
+    assert c.author == "孙浩" and c.trailers["Wuye-Updated"] == "1" and c.trailers["Wuye-Created"] == "0"
     assert c.trailers["Wuye-Tenant"] == "T0001"
     assert sorted(c.files) == ["tenants/T0001/contacts.yaml", "tenants/T0001/payments.yaml", "tenants/T0001/profile.yaml"]
     text = prof.read_text(encoding="utf-8")
-    assert "# 续租谈判中" in text and "lease_end: 2027-12-31" in text and "updated_by: zhaomin" in text
+    assert "# 续租谈判中" in text and "lease_end: 2027-12-31" in text and "updated_by: sunhao" in text
     contacts = read(store, "tenants/T0001/contacts.yaml")["entries"]
     assert [(e["name"], e["primary"]) for e in contacts] == [("高志远", False), ("王强", True)]
 
@@ -171,12 +175,12 @@ def test_an_updated_ledger_updates_what_changed_and_says_what(store, run, git_lo
 def test_dry_run_shows_the_changes_and_writes_nothing(store, run, snapshot, tmp_path):
     path = write_xlsx(tmp_path / "l.xlsx")
     before = snapshot(store)
-    r = imported(run("import", path, "--as", "wangli", "--dry-run", "-v", "--reveal"))
+    r = imported(run("import", path, "--as", "liuyang", "--dry-run", "-v", "--reveal"))
     assert "演练（未写入）" in r.stderr and "新建 3 个租户" in r.stderr
     assert "T0002 北京云帆数据科技有限公司（新建）" in r.stdout and "李娜 13801126439" in r.stdout
     assert "units/1201.status: — → leased" not in r.stdout  # new units are part of the new tenant
     assert snapshot(store) == before
-    j = imported(run("import", path, "--as", "wangli", "--dry-run", "--json"))
+    j = imported(run("import", path, "--as", "liuyang", "--dry-run", "--json"))
     import json
 
     data = json.loads(j.stdout)
@@ -186,8 +190,8 @@ def test_dry_run_shows_the_changes_and_writes_nothing(store, run, snapshot, tmp_
     assert "13801126439" not in j.stdout and "李娜" not in j.stdout and "138****6439" in j.stdout
     from wuye.archive.privacy import reveals
 
-    assert [(e["command"], e["staff"]) for e in reveals(store.root)] == [("import", "wangli")]  # the -v --reveal above
-    j = imported(run("import", path, "--as", "wangli", "--dry-run", "--json", "--reveal"))
+    assert [(e["command"], e["staff"]) for e in reveals(store.root)] == [("import", "liuyang")]  # the -v --reveal above
+    j = imported(run("import", path, "--as", "liuyang", "--dry-run", "--json", "--reveal"))
     assert "13801126439" in j.stdout and "李娜" in j.stdout
     assert len(reveals(store.root)) == 2 and str(path) in reveals(store.root)[1]["subject"]
 
@@ -201,15 +205,15 @@ LEDGER_CSV = """\
 
 
 def test_csv_in_utf8_with_bom_and_in_gbk_read_the_same(store, run, snapshot, tmp_path):
-    imported(run("import", write_csv(tmp_path / "bom.csv", LEDGER_CSV), "--as", "wangli"))
+    imported(run("import", write_csv(tmp_path / "bom.csv", LEDGER_CSV), "--as", "liuyang"))
     assert read(store, "tenants/T0100/profile.yaml")["lease_end"] == dt.date(2028, 2, 29)
     assert read(store, "tenants/T0101/profile.yaml")["name"] == "博雅科技（北京）有限公司"  # after the given id
     before = snapshot(store)
     # The same ledger saved by Excel on a Chinese Windows: GBK, detected and read alike.
     gbk = write_csv(tmp_path / "gbk.csv", LEDGER_CSV, "gbk")
-    r = imported(run("import", gbk, "--as", "wangli"))
+    r = imported(run("import", gbk, "--as", "liuyang"))
     assert "没有变化" in r.stderr and snapshot(store) == before
-    imported(run("import", gbk, "--as", "wangli", "--encoding", "gbk"))
+    imported(run("import", gbk, "--as", "liuyang", "--encoding", "gbk"))
     assert snapshot(store) == before
 
 
@@ -217,9 +221,9 @@ def test_a_file_in_an_unknown_encoding_names_encoding(store, run, snapshot, refu
     bad = tmp_path / "big5.csv"
     bad.write_bytes("客户名称,房号\n".encode("utf-8") + b"\x80\x80,1205\n")
     before = snapshot(store)
-    refused(run("import", bad, "--as", "wangli"), "big5.csv", "--encoding")
-    refused(run("import", bad, "--as", "wangli", "--encoding", "gbk"), "big5.csv", "gbk")
-    refused(run("import", bad, "--as", "wangli", "--encoding", "klingon"), "klingon")
+    refused(run("import", bad, "--as", "liuyang"), "big5.csv", "--encoding")
+    refused(run("import", bad, "--as", "liuyang", "--encoding", "gbk"), "big5.csv", "gbk")
+    refused(run("import", bad, "--as", "liuyang", "--encoding", "klingon"), "klingon")
     assert snapshot(store) == before
 
 
@@ -288,7 +292,7 @@ def bad_inputs(tmp_path):
 def test_bad_input_is_refused_with_its_place_and_nothing_written(store, run, snapshot, refused, tmp_path):
     before = snapshot(store)
     for name, path, args, fragments in bad_inputs(tmp_path):
-        r = run("import", path, "--as", "wangli", *args)
+        r = run("import", path, "--as", "liuyang", *args)
         refused(r, *fragments)
         assert snapshot(store) == before, name
 
@@ -298,14 +302,14 @@ def test_any_error_refuses_the_whole_import_listing_every_problem(store, run, sn
     data[1][6] = "12345"
     data[2][7] = "-1"
     before = snapshot(store)
-    r = run("import", write_xlsx(tmp_path / "l.xlsx", data), "--as", "wangli")
+    r = run("import", write_xlsx(tmp_path / "l.xlsx", data), "--as", "liuyang")
     refused(r, "共 2 个问题", "l.xlsx[客户台账]:5:G", "l.xlsx[客户台账]:6:H")
     assert snapshot(store) == before
 
 
 def test_a_unit_leased_to_another_tenant_is_refused(tenant, run, snapshot, refused, tmp_path):
     before = snapshot(tenant)
-    r = run("import", write_csv(tmp_path / "l.csv", "客户名称,房号\n北京新客户有限公司,1205\n"), "--as", "wangli", store=tenant)
+    r = run("import", write_csv(tmp_path / "l.csv", "客户名称,房号\n北京新客户有限公司,1205\n"), "--as", "liuyang", store=tenant)
     refused(r, "l.csv:2:2", "1205", "T0001")
     assert snapshot(tenant) == before
 
@@ -318,17 +322,17 @@ def test_unknown_staff_is_refused(store, run, snapshot, refused, tmp_path):
 
 def test_mapping_names_headers_the_table_does_not_know(store, run, snapshot, refused, tmp_path):
     path = write_csv(tmp_path / "l.csv", "租户全称,铺面编号,客户等级\n博雅科技,1205,A\n")
-    refused(run("import", path, "--as", "wangli"), "找不到表头行", "租户全称")
+    refused(run("import", path, "--as", "liuyang"), "找不到表头行", "租户全称")
     one = write_csv(tmp_path / "one.csv", "客户名称,铺面编号,客户等级,联系人\n博雅科技,1205,A,高志远\n")
-    refused(run("import", one, "--as", "wangli"), "one.csv:1:2", "铺面编号", "one.csv:1:3", "客户等级")
+    refused(run("import", one, "--as", "liuyang"), "one.csv:1:2", "铺面编号", "one.csv:1:3", "客户等级")
     bad = tmp_path / "bad.yaml"
     bad.write_text("租户全称: company_name\n", encoding="utf-8")
     before = snapshot(store)
-    refused(run("import", path, "--as", "wangli", "--mapping", bad), "bad.yaml", "company_name")
+    refused(run("import", path, "--as", "liuyang", "--mapping", bad), "bad.yaml", "company_name")
     assert snapshot(store) == before
     m = tmp_path / "m.yaml"
     m.write_text("租户全称: name\n铺面编号: units\n客户等级: ignore\n", encoding="utf-8")
-    imported(run("import", path, "--as", "wangli", "--mapping", m))
+    imported(run("import", path, "--as", "liuyang", "--mapping", m))
     assert read(store, "tenants/T0001/profile.yaml")["units"] == ["1205"]
 
 
@@ -390,7 +394,7 @@ def test_a_workbook_with_ledger_sheets_and_a_payments_sheet(store, run, git_log,
     wb = load_workbook(path)
     wb["下拉选项"].sheet_state = "hidden"
     wb.save(path)
-    r = imported(run("import", path, "--as", "wangli"))
+    r = imported(run("import", path, "--as", "liuyang"))
     assert "全部.xlsx[下拉选项]: 警告：隐藏的工作表，未导入" in r.stderr
     assert read(store, "tenants/T0004/profile.yaml")["name"] == "北京星辰互动网络科技有限公司"
     pay = read(store, "tenants/T0002/payments.yaml")["entries"]
@@ -427,12 +431,12 @@ def test_a_store_document_in_yaml_opens_dossiers(store, run, refused, snapshot, 
                   recorded_by: sunhao
                   recorded_at: '2026-01-02T09:05:00+08:00'
         """), encoding="utf-8")
-    imported(run("import", doc, "--as", "wangli"))
+    imported(run("import", doc, "--as", "liuyang"))
     assert read(store, "tenants/T0042/profile.yaml")["updated_by"] == "sunhao"  # the source's own stamps
     assert read(store, "tenants/T0042/emergency.yaml")["entries"][0]["id"] == "EMG-0007"
     assert read(store, "units/1205.yaml")["floor"] == 12
     bad = tmp_path / "bad.yaml"
     bad.write_text(doc.read_text(encoding="utf-8").replace("'13812345678'", "'12345'"), encoding="utf-8")
     before = snapshot(store)
-    refused(run("import", bad, "--as", "wangli"), "bad.yaml:21:11", "phone_24h")
+    refused(run("import", bad, "--as", "liuyang"), "bad.yaml:21:11", "phone_24h")
     assert snapshot(store) == before

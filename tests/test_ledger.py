@@ -65,6 +65,10 @@ def notice(planned):
     return {"notice": {"data": {"planned_date": planned, "applied_on": "2026-10-01"}, "_file": "notice.yaml"}}
 
 
+# The electricity meter replaced on 15 June 2026: the old one read 1130.5 when taken out, the new one 0.0.
+CHANGE = {"meter": "electricity", "date": "2026-06-15", "old_final": "1130.5", "new_start": "0.0", "note": "旧表故障"}
+
+
 def steps(elec=None, water=None, damages=(), **returned):
     eng = {"equipment_checked": True, "power_off": True, "ac_off": True, "damages": list(damages)}
     if elec is not None:
@@ -140,6 +144,18 @@ SCENARIOS = [
      [], move_in("1000.0", "100.0"), steps("5123.4", "312.5"), [], [],
      [("utility:electricity", "payments.yaml#PAY-0002 reading / engineering_inspection.yaml meter_electricity", "-166.59"),
       ("utility:water", "payments.yaml#PAY-0003 reading / engineering_inspection.yaml meter_water", "-118.75")], "-285.34"),
+    ("a meter replaced mid-lease: the old meter to its last reading, the new one from its first",
+     # old: 1130.5 - 1100.0 (May's bill) = 30.5 × 1.35 = 41.175 → 41.18; new: 245.5 - 0.0 = 245.5 × 1.35 = 331.425 → 331.43
+     [pay(1, "fee", "电费", "135.00", "135.00", period="2026-05", meter="electricity", reading="1100.0")],
+     [], move_in("1000.0", meter_changes=[CHANGE]), steps("245.5"), [], [],
+     [("utility:electricity", "payments.yaml#PAY-0001 reading / move_in.yaml meter_changes[0] old_final", "-41.18"),
+      ("utility:electricity", "move_in.yaml meter_changes[0] new_start / engineering_inspection.yaml meter_electricity", "-331.43")],
+     "-372.61"),
+    ("a meter replaced and the new one billed since: from that bill",  # 245.5 - 200.0 = 45.5 × 1.35 = 61.425 → 61.43
+     [pay(1, "fee", "电费", "135.00", "135.00", period="2026-05", meter="electricity", reading="1100.0"),
+      pay(2, "fee", "电费", "310.00", "310.00", period="2026-10", meter="electricity", reading="200.0")],
+     [], move_in("1000.0", meter_changes=[CHANGE]), steps("245.5"), [], [],
+     [("utility:electricity", "payments.yaml#PAY-0002 reading / engineering_inspection.yaml meter_electricity", "-61.43")], "-61.43"),
     ("no bill yet: from the move-in readings",  # 1023.5 - 1000.0 = 23.5 × 1.35 = 31.725 → 31.73; 104.0 - 100.0 = 4.0 × 9.50 = 38.00
      [], [], move_in("1000.0", "100.0"), steps("1023.5", "104.0"), [], [],
      [("utility:electricity", ELEC_FROM_MOVE_IN, "-31.73"), ("utility:water", WATER_FROM_MOVE_IN, "-38.00")], "-69.73"),
@@ -333,6 +349,16 @@ def test_impossible_statements_are_refused_naming_the_records(payments, finance,
     assert all(f in str(e.value) for f in fragments), str(e.value)
 
 
+def test_an_exit_reading_below_the_new_meters_first_is_refused_naming_both():
+    from wuye.errors import WuyeError
+    from wuye.moveout.settlement import compute
+
+    change = {**CHANGE, "new_start": "10.0"}
+    with pytest.raises(WuyeError) as e:
+        compute(config(), [], [], move_in("1000.0", meter_changes=[change]), steps("5.0"), [], [])
+    assert all(f in str(e.value) for f in ("5.0", "10.0", "meter_changes[0] new_start", "engineering_inspection.yaml")), str(e.value)
+
+
 def test_a_violation_pointing_at_no_ledger_item_is_refused():
     from wuye.errors import WuyeError
     from wuye.moveout.settlement import compute
@@ -430,3 +456,25 @@ def test_a_refund_is_paid_out_before_release(mo, run, refused):
     mo.ok(mo.sign("release"))
     board, _ = mo.status()
     assert board["standards"][3]["met"] and "FK-2026-0042" in board["standards"][3]["detail"]
+
+
+def test_a_meter_replaced_mid_lease_is_settled_and_verified_through_the_cli(mo, run):
+    """The same arithmetic end to end, at the test store's rate of 1.20: no bill since move-in;
+    old meter 1130.5 - 1000.0 = 130.5 × 1.20 = 156.60, new meter 245.5 - 0.0 = 245.5 × 1.20 = 294.60;
+    deposit 5000.00 - 156.60 - 294.60 = 4548.80."""
+    from test_moveout import DATA, MOVE_IN
+
+    mo.archive("move_in", {**MOVE_IN, "meter_changes": [CHANGE]})
+    mo.archive("payments", {"kind": "deposit", "item": "租赁押金", "amount": "5000.00", "paid": "5000.00"})
+    inspection = {**DATA["engineering_inspection"], "meter_electricity": "245.5", "damages": []}
+    mo.walk("security_inspection", move_in=False, engineering_inspection=inspection)
+    dry = json.loads(mo.ok(mo.settle("--dry-run", "--json")).stdout)
+    assert [(l["code"], l["source"], l["amount"]) for l in dry["lines"]] == [
+        ("deposit", "payments.yaml#PAY-0001", "5000.00"),
+        ("utility:electricity", "move_in.yaml meter_readings.electricity / move_in.yaml meter_changes[0] old_final", "-156.60"),
+        ("utility:electricity", "move_in.yaml meter_changes[0] new_start / engineering_inspection.yaml meter_electricity", "-294.60")]
+    assert dry["balance"] == "4548.80"
+    assert [l["item"] for l in dry["lines"]][1:] == ["电费 130.5度 × 1.20 元（旧表，2026-06-15 换下）", "电费 245.5度 × 1.20 元（现表）"]
+    mo.ok(mo.settle())
+    r = run("verify")
+    assert r.exit_code == 0, r.stdout + r.stderr

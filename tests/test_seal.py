@@ -161,8 +161,10 @@ def test_a_deposit_cut_after_closing_is_reported(mo, run):
     code, problems = verify_json(run)
     assert code == 1
     assert found(problems, rel, "statement.cited-changed", "PAY-0001", mo.case, "142110.00", "42110.00")
-    # archive check still finds the file valid: it is the statement that was cheated.
-    assert codes(problems) == {"statement.cited-changed"}
+    # archive check still finds the file valid: it is the statement that was cheated, and the
+    # seal finance put on the deposit.
+    assert found(problems, rel, "money.seal-bad", "PAY-0001")
+    assert codes(problems) == {"statement.cited-changed", "money.seal-bad"}
 
 
 def test_a_cited_fee_deleted_after_closing_is_reported(mo, run):
@@ -442,6 +444,12 @@ def test_settling_refuses_an_archive_edited_by_hand_and_not_committed(mo, run):
     dry = json.loads(mo.ok(mo.settle("--dry-run", "--json")).stdout)
     assert dry["charges"] == "1928.20"
     commit_by_hand(mo, "物业费更正")
+    # A fee changed by hand is no longer what finance sealed: settling waits for finance to
+    # check it and seal it again (trust/money.py).
+    before = snapshot(mo.store)
+    refused(mo.settle(), "未经财务签章", "PAY-0002", "wuye migrate")
+    assert snapshot(mo.store) == before
+    mo.ok(run("migrate", "--as", "liuyang"))
     mo.ok(mo.settle())
     assert verify_json(run) == (0, [])
 

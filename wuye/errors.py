@@ -43,6 +43,11 @@ CODES: dict[str, tuple[str, str]] = {
     "attachment.outside": ("附件路径超出租户目录", "an attachment path leaves the tenant folder"),
     "attachment.digest": ("附件与登记的 sha256 不符", "an attachment does not match its sha256"),
     "attachment.type": ("附件不是 JPEG、PNG、PDF 或 HEIC 文件", "an attachment is not a JPEG, PNG, PDF or HEIC file"),
+    # verify: the ledger's seals (trust.money, verify.money_check)
+    "money.unsealed": ("金额记录没有财务签章", "a ledger item has no finance seal"),
+    "money.seal-bad": ("金额记录的签章无效（签章后被改过、密钥无效或授权版本不符）", "a ledger item's seal is invalid (changed after sealing, a key not valid, or an unknown authority version)"),
+    "money.sealer-not-allowed": ("签章人不得处理款项（财务部或管理层以外的员工只能签章未收款的应收项）", "the sealer may not handle money (outside finance and management only a charge with nothing received)"),
+    "money.closing-bad": ("迁出结清的改动与案件签字的结算单不符", "a move-out closing's change does not match the case's signed statement"),
     # the store layout as an allow-list (storage.allowlist): verify, doctor and the central hook
     "layout.unknown-path": ("档案库结构中没有这个文件的位置", "a file the store's layout has no place for"),
     "layout.symlink": ("符号链接（档案库不收符号链接）", "a symbolic link (a store holds none)"),

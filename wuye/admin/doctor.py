@@ -430,6 +430,10 @@ def _advice(code: str) -> str:
         # The file is right as it is now: the commit named is what broke the rule.
         return tr("查明是谁、在哪次提交改的（git log -p -- 路径），用 git revert 该提交撤销，然后运行 `wuye verify`",
                   "find out who changed it in the commit named (git log -p -- PATH), undo that commit with git revert, then run `wuye verify`")
+    if code.startswith("money."):
+        # Money nobody allowed sealed: undo the commit, or finance checks it and seals it.
+        return tr("用 git show 查看所指提交改了什么：不该改的用 git revert 撤销；核对无误的由财务执行 `wuye migrate --as 财务员工` 签章",
+                  "see what the commit named changed (git show): undo what should not be with git revert; what finance has checked, it seals with `wuye migrate --as FINANCE_STAFF`")
     return tr("按所指位置修正该文件（或撤销改动），然后运行 `wuye verify`", "correct the file where it says (or undo the change), then run `wuye verify`")
 
 

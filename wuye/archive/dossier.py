@@ -456,7 +456,7 @@ def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
 
 
 # The bookkeeping keys, kept last in a record (import keeps them there too).
-TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at")
+TRAILING = ("recorded_by", "recorded_at", "updated_by", "updated_at", "closed_by", "seal")
 
 
 def ordered(data: dict) -> dict:
@@ -598,10 +598,25 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
                         doc.insert(pos, key, value)
             what = tr("更新 %s" % "、".join(_titles(c, given, 0)), "update %s" % ", ".join(_titles(c, given, 1)))
         _may_write(actor, c)
+        if c.key == "payments" and c.is_list:
+            seal_new(store, tenant_id, actor, doc, new_ids)
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
         ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
         ch.write_yaml(rel, doc)
     return AddResult(tenant_id, c, new_ids, ch.commit, warnings)
+
+
+def seal_new(store: Store, tenant_id: str, actor, doc, entry_ids: list[str], charges_only: bool = False) -> None:
+    """Seal the ledger items `entry_ids` of `doc` for `actor` (trust/money.py), once the store
+    has an authority chain; `charges_only`: a member outside finance raising a charge."""
+    from wuye.trust import money
+
+    if not entry_ids or not money.sealing_on(store):
+        return
+    sealer = money.Sealer(store, actor, charges_only)
+    for entry in doc["entries"]:
+        if str(entry.get("id")) in entry_ids:
+            sealer.seal(tenant_id, entry)
 
 
 def _titles(c: ArchiveCategory, keys: list[str], lang: int) -> list[str]:

@@ -166,6 +166,13 @@ def issue_keys(demo: Demo) -> None:
     demo.cli("staff", "list")
 
 
+def seal_ledger(demo: Demo) -> None:
+    """The sample's ledger was kept before the chain: finance checks it and seals every item, as
+    an office adopting wuye does once (`wuye migrate`)."""
+    demo.heading("财务部核对账本并签章", "Finance checks the ledger and seals it")
+    demo.cli("migrate", "--as", "sunhong")
+
+
 def list_tenants(demo: Demo) -> None:
     demo.heading("租户一览", "The tenants")
     demo.cli("archive", "list")
@@ -358,6 +365,7 @@ def show_log(demo: Demo) -> None:
 STEPS: list[Step] = [
     copy_sample,
     issue_keys,
+    seal_ledger,
     list_tenants,
     open_new_tenant,
     take_deposit,

@@ -1,4 +1,4 @@
-"""Top-level commands: init, log, schema, demo, verify, doctor."""
+"""Top-level commands: init, log, schema, demo, verify, doctor, migrate."""
 
 from __future__ import annotations
 
@@ -117,6 +117,7 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
     app.command("verify")(verify)
     app.command("doctor")(doctor)
+    app.command("migrate")(migrate)
     app.add_typer(schema_app, name="schema")
 
 
@@ -152,6 +153,34 @@ def doctor(
             say(tr("档案库完好", "the store is in good order"))
     if report.problems:
         raise typer.Exit(1)
+
+
+def migrate(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help=tr("只列出将要做的，不写入", "list what would be done, write nothing")),
+    as_: str = typer.Option(None, "--as", help=tr("财务部或管理层员工编号：签章的人为每一项负责", "a finance or management staff id: who seals answers for each item")),
+):
+    """把欠费记录并入账本，并为每个没有有效签章的金额记录签章（一个提交） / arrears into the ledger, every item without a valid seal sealed (one commit)."""
+    from wuye.admin.migrate import migrate as run_migration
+
+    store = open_store(ctx)
+    result = run_migration(store, as_, dry_run)
+    for tid, vid, pid in result.linked:
+        typer.echo(tr("%s：欠费 %s 关联到应收 %s", "%s: arrear %s linked to item %s") % (tid, vid, pid))
+    for tid, vid, pid in result.raised:
+        typer.echo(tr("%s：欠费 %s 记为新应收 %s", "%s: arrear %s raised as item %s") % (tid, vid, pid))
+    for tid, pid, item, amount in result.sealed:
+        typer.echo(tr("%s：%s %s %s 元 %s", "%s: %s %s %s yuan %s") % (tid, pid, item, amount, tr("待签章", "to seal") if dry_run else tr("已签章", "sealed")))
+    if not result.sealing:
+        say(tr("此档案库还没有授权链，金额记录暂不能签章；授权链建立后再运行 `wuye migrate`",
+               "this store has no authority chain yet, so nothing can be sealed; run `wuye migrate` again once it has one"))
+    if not (result.linked or result.raised or result.sealed):
+        say(tr("无需迁移：每一项都已在账本中并有有效签章", "nothing to migrate: every item is in the ledger with a valid seal"))
+    elif dry_run:
+        say(tr("试运行：未写入；核对无误后去掉 --dry-run 再运行", "dry run: nothing written; once checked, run it again without --dry-run"))
+    else:
+        say(tr("已迁移：签章 %d 项，关联欠费 %d 条，新增应收 %d 项，提交 %s", "migrated: %d sealed, %d arrears linked, %d items raised, commit %s")
+            % (len(result.sealed), len(result.linked), len(result.raised), (result.commit or "")[:10]))
 
 
 def verify(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP),

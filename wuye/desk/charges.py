@@ -54,7 +54,7 @@ def repair_item(repair: dict, due_days: int, actor_id: str, now: dt.datetime) ->
 
 def bill(store, ch, tenant_id: str | None, repair: dict, actor, now: dt.datetime) -> str:
     """Append the repair's item to the tenant's payments.yaml inside change `ch`; its id."""
-    from wuye.archive.dossier import append_entry, list_document, validate_file
+    from wuye.archive.dossier import append_entry, list_document, seal_new, validate_file
     from wuye.errors import Problem
     from wuye.models.archive import BY_KEY, Payment
 
@@ -73,5 +73,8 @@ def bill(store, ch, tenant_id: str | None, repair: dict, actor, now: dt.datetime
     if any(str(e.get("source_ref")) == ref for e in doc.get("entries") or []):
         raise WuyeError(tr("缴费记录中已有此维修的收费（source_ref: %s）", "payments.yaml already holds a charge for this repair (source_ref: %s)") % ref)
     entry = append_entry(doc, c, repair_item(repair, store.config.charges.repair_due_days, actor.id, now), Payment.model_validate)
+    # Sealed by whoever marks the repair done: a charge with nothing received, which any member
+    # may raise (trust/money.py); receiving it is finance's.
+    seal_new(store, tenant_id, actor, doc, [entry.id], charges_only=True)
     ch.write_yaml(store.tenant_rel(tenant_id, c.filename), doc)
     return entry.id

@@ -83,6 +83,27 @@ class Profile(SingleRecord):
 LedgerSource = Literal["fee", "utility", "fine", "repair", "damage", "settlement", "other"]
 
 
+class MoneySeal(Record):
+    """Who answers for a ledger item as it stands: an SSHSIG signature (namespace `wuye-money`)
+    over the item's canonical bytes, made under an authority version by a member who may handle
+    money (trust/money.py). Anyone with write access can edit YAML; no one can seal it for finance."""
+
+    by: EntityId = Field(title="签章人", description="签章员工编号")
+    at: dt.datetime = Field(title="签章时间", description="签章时间，带时区")
+    authority: int = Field(title="授权版本", description="签章所依据的授权链版本", ge=1)
+    signature: str = Field(title="签名", description="OpenSSH SSHSIG 签名（wuye-money）", min_length=1)
+
+
+class ClosedBy(Record):
+    """What a move-out's closing changed in a sealed item (paid in the statement, deposit refunded
+    or forfeited), with the values it had: verify restores them to check the seal, and checks the
+    change against the case's signed statement."""
+
+    case: str = Field(title="迁出案件", description="结清此项的迁出案件编号", pattern=r"^MO-\d{4}-\d{4}$")
+    before: dict[str, bool | int | str | None] = Field(default_factory=dict, title="结清前",
+                                          description="结清前的取值（缺项为空）")
+
+
 class Payment(Entry):
     """缴费记录: an amount owed for a period (and what was paid against it), or a deposit held."""
 
@@ -105,6 +126,8 @@ class Payment(Entry):
     reading: Reading | None = Field(None, title="计费止度", description="水电费账单计费到的读数；迁出结算从最后计费的读数起算")
     written_off: bool = Field(False, title="已核销", description="经管理层批准核销（不再追收）")
     note: str | None = Field(None, title="备注", description="备注")
+    seal: MoneySeal | None = Field(None, title="签章", description="财务（或管理层）对此项的签章（自动填写）")
+    closed_by: ClosedBy | None = Field(None, title="迁出结清", description="迁出结算结清此项时的记录（自动填写）")
 
     _paid_on = field_validator("paid_on")(_happened)
 
@@ -150,6 +173,17 @@ class Renovation(Entry):
 class MeterReadings(Record):
     electricity: Reading | None = Field(None, title="电表读数", description="电表读数（度）")
     water: Reading | None = Field(None, title="水表读数", description="水表读数（吨）")
+
+
+class MeterChange(Record):
+    """换表: a meter replaced during the lease. The old meter's last reading closes what it
+    measured; the new one counts on from its own first reading (the settlement bills both)."""
+
+    meter: Literal["electricity", "water"] = Field(title="表计", description="electricity 电表；water 水表")
+    date: dt.date = Field(title="换表日期", description="换表的日期")
+    old_final: Reading = Field(title="旧表止度", description="拆下的旧表最后读数")
+    new_start: Reading = Field(title="新表起度", description="装上的新表起始读数")
+    note: str | None = Field(None, title="备注", description="如 表计故障更换、新表表号")
 
 
 # 4 迁入时填具之资料
@@ -206,6 +240,8 @@ class MoveIn(SingleRecord):
     parking_lock_keys_issued: Count = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
     extinguishers_rented: Count = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
     meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="迁入时的水电表读数")
+    meter_changes: list[MeterChange] = Field(default_factory=list, title="换表记录",
+                                             description="租期内更换水电表的记录（旧表止度、新表起度）")
     note: str | None = Field(None, title="备注", description="备注")
 
     def cite(self, field: str) -> str:

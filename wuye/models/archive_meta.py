@@ -50,7 +50,7 @@ BY_KEY = {c.key: c for c in CATEGORIES}
 CATEGORY_ORDER = tuple(c.key for c in CATEGORIES)
 # Columns left out of the counter's tables: bookkeeping, attachments, and a service record's
 # history (shown by `wuye complaint show` / `wuye repair show`).
-SKIP_COLUMNS = frozenset({"recorded_by", "recorded_at", "documents", "history"})
+SKIP_COLUMNS = frozenset({"recorded_by", "recorded_at", "documents", "history", "seal", "closed_by"})
 TENANT_STATUS = {"active": ("在租", "active"), "moving_out": ("迁出中", "moving out"), "moved_out": ("已迁出", "moved out")}
 TENANT_STATUS_ZH = {k: zh for k, (zh, _) in TENANT_STATUS.items()}
 

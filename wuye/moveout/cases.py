@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from wuye.trust import authority as authority_signing
 from wuye.trust import signing
 from wuye.storage import layout, yamlio
 from wuye.errors import Problem, WuyeError
@@ -496,43 +497,9 @@ def _signing_department(actor, spec, wf) -> str:
     return allowed[0]
 
 
-def _authority_for(store: Store, actor, department: str):
-    """The latest authority version, under which `actor` signs for `department`: the chain must
-    verify, the checkout's staff/ and workflow must be what it says, and it must know the actor
-    in that department. Signing on an authority that does not check out would sign a forgery."""
-    from wuye.trust import authority
-
-    version = authority.current(store)  # judged from the pinned root
-    if version is None:
-        raise WuyeError(tr("此档案库还没有授权链，不能签字；请先由一位经理执行 `wuye trust init --as 经理`（见 README「信任」）",
-                           "this store has no authority chain, so nothing can be signed; a manager first runs `wuye trust init --as MANAGER` (README, Trust)"))
-    problems = authority.file_problems(store, version)
-    if problems:
-        raise WuyeError(tr("档案库的授权文件与授权链不符，不能签字；请运行 `wuye verify` 查明：\n",
-                           "the store's authority files differ from the chain, so nothing can be signed; run `wuye verify`:\n")
-                        + "\n".join(str(p) for p in problems), problems)
-    member = version.member(actor.id)
-    if member is None or member.revoked_at is not None or department not in member.departments:
-        raise WuyeError(tr("授权链第 %d 版中 %s 不能以 %s 签字", "in authority version %d, %s may not sign for %s")
-                        % (version.number, actor.id, department))
-    return version
-
-
-def _private_key_for(actor):
-    key = actor.current_key()
-    if key is None:
-        raise WuyeError(tr("%s 没有有效的签名密钥；请用 `wuye staff key %s` 发放",
-                           "%s has no valid signing key; issue one with `wuye staff key %s`") % (actor.id, actor.id))
-    private = signing.load_private_key(actor.id)
-    public = signing.public_line_from_private(_pem(actor.id), "")
-    if public.split()[:2] != key.public_key.split()[:2]:
-        raise WuyeError(tr("本机 %s 的私钥（%s）不是 staff/%s.yaml 中登记的当前密钥；请换用正确的密钥或重新发放",
-                           "the private key for %s on this machine (%s) is not the current key in staff/%s.yaml; use the right key or issue a new one") % (actor.id, signing.private_key_path(actor.id), actor.id))
-    return private
-
-
-def _pem(staff_id: str) -> bytes:
-    return signing.private_key_path(staff_id).read_bytes()
+# Who signs, under which authority version, with which key: shared with the ledger's seals.
+_authority_for = authority_signing.signing_version
+_private_key_for = authority_signing.private_key_for
 
 
 def validate_step_data(wf, step: str, data: dict, rel: str, text: str | None = None) -> dict:
@@ -943,11 +910,18 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
     day = data.get("settled_on") or now.date().isoformat()
     note = settlement_note(case.id)
     by_file = closing_codes(data.get("lines", []))
+    from wuye.trust import money
+
     for file, codes in by_file.items():
         rel = store.tenant_rel(case.tenant_id, file)
         doc = y.load_roundtrip(store.read_text(rel))
         for entry in doc.get("entries") or []:
-            closing_marks(entry, codes.get(str(entry.get("id"))), day, receipt, note)
+            was = {k: (money.plain_value(entry[k]) if k in entry else None) for k in money.CLOSING_FIELDS}
+            if closing_marks(entry, codes.get(str(entry.get("id"))), day, receipt, note) and file == "payments.yaml" and entry.get("seal"):
+                # The seal stays finance's word on the item as settled; what closing replaced is
+                # kept so that verify can check that seal (trust/money.py).
+                now_ = {k: (money.plain_value(entry[k]) if k in entry else None) for k in money.CLOSING_FIELDS}
+                entry["closed_by"] = {"case": case.id, "before": {k: v for k, v in was.items() if now_[k] != v}}
         ch.write_yaml(rel, doc)
 
 
@@ -958,22 +932,11 @@ def _record_due(store: Store, ch, case: Case, signer: str, now) -> None:
     from wuye.archive.dossier import append_entry, list_document
     from wuye.models.archive import BY_KEY, Payment
 
-    steps = case.latest_steps()
-    balance = Decimal(steps["settlement"]["data"]["balance"]) if "settlement" in steps else Decimal(0)
-    if balance >= 0:
+    record = due_record(case)
+    if record is None:
         return
-    collection = steps.get("collection", {}).get("data", {})
-    writeoff = steps.get("writeoff", {}).get("data", {})
+    record.update(recorded_by=signer, recorded_at=now)
     c = BY_KEY["payments"]
-    record = {"kind": "fee", "item": tr("迁出结算应补款", "move-out settlement balance due"), "source": "settlement",
-              "source_ref": case.id, "amount": str(-balance), "paid": collection.get("amount") or "0.00",
-              "due_date": steps["settlement"]["data"].get("settled_on"),
-              "written_off": writeoff.get("action") == "write_off", "recorded_by": signer, "recorded_at": now}
-    if collection:
-        record.update(paid_on=collection.get("received_on"), receipt_no=collection.get("receipt_no"))
-    if writeoff:
-        record["note"] = (tr("管理层核销：%s", "written off by management: %s") if writeoff.get("action") == "write_off"
-                          else tr("已转催收：%s", "sent to collections: %s")) % writeoff.get("reason", "")
     rel = store.tenant_rel(case.tenant_id, c.filename)
     marked = ch.pending(rel)  # closing's marks, written just before, not yet on disk
     doc = yamlio.load_roundtrip(marked.decode("utf-8")) if marked is not None else list_document(store, case.tenant_id, c)
@@ -986,6 +949,28 @@ def _record_due(store: Store, ch, case: Case, signer: str, now) -> None:
                            "the balance due cannot be entered in payments.yaml (%s): %s; correct the collection (moveout sign %s collection --correct)")
                         % (rel, "; ".join(err["msg"] for err in e.errors()), case.id)) from None
     ch.write_yaml(rel, doc)
+
+
+def due_record(case: Case) -> dict | None:
+    """The ledger item of the balance a closed case left owed (None when nothing was owed): what
+    `_record_due` writes and verify compares it with (it is derived from signed entries, so it
+    carries no seal of its own until finance records a payment against it)."""
+    steps = case.latest_steps()
+    balance = Decimal(steps["settlement"]["data"]["balance"]) if "settlement" in steps else Decimal(0)
+    if balance >= 0:
+        return None
+    collection = steps.get("collection", {}).get("data", {})
+    writeoff = steps.get("writeoff", {}).get("data", {})
+    record = {"kind": "fee", "item": tr("迁出结算应补款", "move-out settlement balance due"), "source": "settlement",
+              "source_ref": case.id, "amount": str(-balance), "paid": collection.get("amount") or "0.00",
+              "due_date": steps["settlement"]["data"].get("settled_on"),
+              "written_off": writeoff.get("action") == "write_off"}
+    if collection:
+        record.update(paid_on=collection.get("received_on"), receipt_no=collection.get("receipt_no"))
+    if writeoff:
+        record["note"] = (tr("管理层核销：%s", "written off by management: %s") if writeoff.get("action") == "write_off"
+                          else tr("已转催收：%s", "sent to collections: %s")) % writeoff.get("reason", "")
+    return record
 
 
 def closing_codes(lines: list[dict]) -> dict[str, dict[str, str]]:
@@ -1069,6 +1054,28 @@ def _refuse_uncommitted(store: Store, case: Case) -> None:
         raise WuyeError(tr("结算须依据已提交的档案，以下文件有未提交的改动：%s；请先提交（git commit）或撤销这些改动",
                            "a settlement is computed from the committed archive, and these files have uncommitted changes: %s; "
                            "commit them (git commit) or undo them first") % "、".join(dirty))
+
+
+def _refuse_unsealed(store: Store, case: Case) -> None:
+    """Finance signs a statement only over money someone allowed answers for: an item without a
+    valid seal (edited by hand, or kept before seals) is checked and sealed first. Closing marks
+    and balances due of earlier cases are verify's to judge against their cases."""
+    from wuye.trust import authority, money
+
+    if not money.sealing_on(store):
+        return
+    rel = store.tenant_rel(case.tenant_id, "payments.yaml")
+    if not store.path(rel).is_file():
+        return
+    doc = yamlio.loads(store.read_text(rel), rel) or {}
+    chain = authority.load(store)
+    problems = [p for e in doc.get("entries") or [] if isinstance(e, dict) and not e.get("closed_by")
+                and not (e.get("source") == "settlement" and not e.get("seal"))
+                for p in money.seal_problems(chain, case.tenant_id, e, rel)]
+    if problems:
+        raise WuyeError(tr("无法结算：缴费记录中有未经财务签章的金额（手工改过？）；核对后由财务执行 `wuye migrate --as 财务员工` 签章：\n",
+                           "cannot settle: the ledger holds amounts finance has not sealed (edited by hand?); once checked, finance seals them with `wuye migrate --as FINANCE_STAFF`:\n")
+                        + "\n".join(str(p) for p in problems), problems)
 
 
 def parse_charges(charges: list[str]) -> list[tuple[str, Decimal]]:
@@ -1156,6 +1163,7 @@ def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = Fal
             finance = [(l["code"], l["item"], l["source"], Decimal(l["amount"])) for l in kept if l["code"] != "other"]
         st = statement(store, case, extra, finance)
         _refuse_uncommitted(store, case)
+        _refuse_unsealed(store, case)
         if not extra:
             for line in kept:
                 if line["code"] == "other":

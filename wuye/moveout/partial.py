@@ -121,6 +121,9 @@ class MoveInView:
         self._m, self._scope = move_in, scope
         self.parking_spaces = move_in.parking_spaces
         self.per_unit = move_in.per_unit
+        # Meters replaced during the lease (move_in.meter_changes) are the tenant's meters: a
+        # partial case bills the unit's own meter, whose changes the record does not hold per unit.
+        self.meter_changes = [] if scope.partial else getattr(move_in, "meter_changes", [])
         self._cites: dict[str, str] = {}
         if scope.partial:
             entries = [_entry(move_in, u) for u in scope.units]

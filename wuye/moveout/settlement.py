@@ -17,11 +17,13 @@ validated records and writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from wuye.errors import WuyeError
 from wuye.i18n import tr
+from wuye.moveout.proration import period_bounds
 
 CENT = Decimal("0.01")
 
@@ -218,8 +220,37 @@ def last_billed(payments: list, meter: str):
     return max(bills, key=lambda p: p.reading, default=None)
 
 
+def _bill_day(p) -> dt.date | None:
+    """The day a bill's reading was taken as: the end of its period, else when it was paid or
+    recorded (a bill is on the meter that was in place then)."""
+    bounds = period_bounds(p.period) if p.period else None
+    if bounds:
+        return bounds[1]
+    if p.paid_on:
+        return p.paid_on
+    return p.recorded_at.date() if p.recorded_at else None
+
+
+def _segments(meter: str, move_in, final: Decimal, eng_source: str) -> list[tuple]:
+    """The meters one after another: (index, start reading, its source, end reading, its source,
+    the day the meter was taken out or None). One segment when the meter was never replaced."""
+    changes = sorted(((i, c) for i, c in enumerate(move_in.meter_changes if move_in is not None else []) if c.meter == meter),
+                     key=lambda x: x[1].date)
+    start = getattr(move_in.meter_readings, meter) if move_in is not None else None
+    source = f"move_in.yaml {move_in.cite('meter_readings') if move_in is not None else 'meter_readings'}.{meter}"
+    out = []
+    for n, (i, c) in enumerate(changes):
+        out.append((n, start, source, c.old_final, f"move_in.yaml meter_changes[{i}] old_final", c.date))
+        start, source = c.new_start, f"move_in.yaml meter_changes[{i}] new_start"
+    out.append((len(changes), start, source, final, eng_source, None))
+    return out
+
+
 def _utility_lines(st: Statement, config, payments: list, move_in, eng: dict) -> None:
-    """Each meter billed from its last billed reading (or the move-in reading) to the exit reading."""
+    """Each meter billed from its last billed reading (or the move-in reading) to the exit reading.
+    A meter replaced during the lease is billed in segments: the old meter from its base to its
+    last reading, the new one from its first reading on; a bill counts on the meter that was in
+    place on its day (_bill_day), and segments before the last billed one are paid."""
     for meter, field_name, rate, zh, en, unit in (
         ("electricity", "meter_electricity", config.rates.electricity, "电费", "electricity", "度"),
         ("water", "meter_water", config.rates.water, "水费", "water", "吨"),
@@ -227,25 +258,35 @@ def _utility_lines(st: Statement, config, payments: list, move_in, eng: dict) ->
         final = eng["data"].get(field_name)
         if final is None:
             continue
-        bill = last_billed(payments, meter)
-        if bill is not None:
-            base, base_source = bill.reading, f"payments.yaml#{bill.id} reading"
-        else:
-            base = getattr(move_in.meter_readings, meter) if move_in is not None else None
-            base_source = f"move_in.yaml {move_in.cite('meter_readings') if move_in is not None else 'meter_readings'}.{meter}"
-        if base is None:
-            raise WuyeError(tr(
-                "无法结算%s：迁入资料（move_in.yaml）没有%s表底；请先用 `wuye archive add 租户 move_in --set meter_readings.%s=读数` 记录",
-                "cannot settle %s: move_in.yaml has no %s base reading; record it with `wuye archive add TENANT move_in --set meter_readings.%s=READING`")
-                % (tr(zh, en), tr(zh[0], en), meter))
-        final = Decimal(final)
-        if final < base:
-            raise WuyeError(tr("%s终读数 %s 小于已计费读数 %s（%s）；请更正工程部验房（%s）",
-                               "final %s reading %s is below the reading %s already billed (%s); correct the engineering inspection (%s)")
-                            % (tr(zh, en), final, base, base_source, eng["_file"]))
-        used = final - base
-        st.add(f"utility:{meter}", tr("%s %s%s × %s 元", "%s %s%s × %s yuan") % (tr(zh, en), used, tr(unit, ""), rate),
-               f"{base_source} / {eng['_file']} {field_name}", -(used * rate))
+        segments = _segments(meter, move_in, Decimal(final), f"{eng['_file']} {field_name}")
+        until = [seg[5] for seg in segments]
+
+        def segment_of(p) -> int:
+            day = _bill_day(p)
+            return sum(1 for d in until if d is not None and day is not None and d < day)
+
+        bills = [p for p in payments if p.kind == "fee" and p.meter == meter and p.reading is not None]
+        bill = max(bills, key=lambda p: (segment_of(p), p.reading), default=None)
+        first = segment_of(bill) if bill is not None else 0
+        for n, start, start_source, end, end_source, taken_out in segments[first:]:
+            base, base_source = (bill.reading, f"payments.yaml#{bill.id} reading") if bill is not None and n == first else (start, start_source)
+            if base is None:
+                raise WuyeError(tr(
+                    "无法结算%s：迁入资料（move_in.yaml）没有%s表底；请先用 `wuye archive add 租户 move_in --set meter_readings.%s=读数` 记录",
+                    "cannot settle %s: move_in.yaml has no %s base reading; record it with `wuye archive add TENANT move_in --set meter_readings.%s=READING`")
+                    % (tr(zh, en), tr(zh[0], en), meter))
+            if end < base:
+                where = eng["_file"] if taken_out is None else "move_in.yaml meter_changes"
+                raise WuyeError(tr("%s终读数 %s 小于已计费读数 %s（%s）；请更正%s",
+                                   "final %s reading %s is below the reading %s already billed (%s); correct %s")
+                                % (tr(zh, en), end, base, base_source, tr("工程部验房（%s）", "the engineering inspection (%s)") % where
+                                   if taken_out is None else where))
+            used = end - base
+            label = tr("%s %s%s × %s 元", "%s %s%s × %s yuan") % (tr(zh, en), used, tr(unit, ""), rate)
+            if len(segments) > 1:
+                label += (tr("（旧表，%s 换下）", " (old meter, replaced %s)") % taken_out if taken_out is not None
+                          else tr("（现表）", " (current meter)"))
+            st.add(f"utility:{meter}", label, f"{base_source} / {end_source}", -(used * rate))
 
 
 def _parking_lines(st: Statement, config, payments: list, move_in, scope, steps: dict) -> None:

@@ -41,7 +41,9 @@ FORMATS = ("csv", "xlsx", "yaml", "json")
 EXPORT_MARK = "wuye_export"
 UNITS = "units"
 UNIT_SHEETS = ("units", "单元", "单元房态")
-STAMPS = ("updated_by", "updated_at", "recorded_by", "recorded_at")
+# Who wrote a record and when, and who answers for a ledger item (trust/money.py: the importer
+# seals what it writes): never a record's value, so never a change an import makes or compares.
+STAMPS = ("updated_by", "updated_at", "recorded_by", "recorded_at", "seal", "closed_by")
 DEPOSITS = (("lease_deposit", "租赁押金"), ("renovation_deposit", "装修押金"))
 
 Progress = Callable[[str, int, int], None]
@@ -386,11 +388,17 @@ class _File:
         data = yamlio.plain(obj.model_dump())
         return ordered(data) if self.category is not None else data
 
+    def _sealed(self, entry, reread: bool = False):
+        """A ledger item as written, sealed by the importer (other categories as they are)."""
+        if self.category is not None and self.category.key == "payments":
+            self.ws.seal(self.rel, entry, reread)
+        return entry
+
     def render(self) -> str:
         comment = _comment(self.category) if self.category is not None else None
         if not self.exists:
             if self.is_list:
-                return fast_dump({"entries": [self._plain(e) for e in self.entries]}, comment)
+                return fast_dump({"entries": [self._sealed(self._plain(e)) for e in self.entries]}, comment)
             return fast_dump(self._plain(self.obj), comment)
         if self.is_list:
             return self._render_list()
@@ -419,7 +427,7 @@ class _File:
     def _render_list(self) -> str:
         from wuye.archive.dossier import roundtrip_merge
 
-        appended = [self._plain(e) for e in self.entries[self.orig_n:]]
+        appended = [self._sealed(self._plain(e)) for e in self.entries[self.orig_n:]]
         if not self.modified and appended and self.text.endswith("\n"):
             # Appending to the text keeps every byte of what a clerk wrote; the result is
             # parsed back, and any surprise (a flow-style list, odd indentation) falls back.
@@ -435,11 +443,12 @@ class _File:
                     return text
         doc = yamlio.load_roundtrip(self.text)
         if doc is None or not hasattr(doc, "keys"):
-            return fast_dump({"entries": [self._plain(e) for e in self.entries]}, _comment(self.category))
+            return fast_dump({"entries": [self._sealed(self._plain(e)) for e in self.entries[:self.orig_n]] + appended},
+                             _comment(self.category))
         if doc.get("entries") is None:
             doc["entries"] = []
         for i in sorted(self.modified):
-            doc["entries"][i] = roundtrip_merge(doc["entries"][i], self._plain(self.entries[i]))
+            doc["entries"][i] = self._sealed(roundtrip_merge(doc["entries"][i], self._plain(self.entries[i])), reread=True)
         for entry in appended:
             doc["entries"].append(entry)
         return yamlio.dumps(doc)
@@ -493,6 +502,20 @@ class _Workspace:
         self._last: int | None = None
         self.unit_claims: dict[str, tuple[str, Callable]] = {}  # unit -> (tenant, reporter)
         self.unit_releases: dict[str, str] = {}  # unit -> tenant giving it up
+        self.dry_run = False
+        self._sealer = None  # trust/money.Sealer once a ledger item is written; False: none to make
+
+    def seal(self, rel: str, entry: dict, reread: bool) -> None:
+        """Seal a ledger item this import writes (trust/money.py): the importer answers for it,
+        so the importer must be finance or management (refused before anything is written)."""
+        from wuye.trust import money
+
+        if self._sealer is None:
+            if not set(self.actor.departments) & set(money.MONEY_DEPARTMENTS):
+                raise WuyeError(money.refusal(self.actor))
+            self._sealer = False if self.dry_run or not money.sealing_on(self.store) else money.Sealer(self.store, self.actor)
+        if self._sealer:
+            self._sealer.seal(rel.split("/")[1], entry, reread=reread)
 
     # files -------------------------------------------------------------------------------
 
@@ -1541,6 +1564,7 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
     now = store.now()
     if dry_run:
         ws = _Workspace(store, actor, now)
+        ws.dry_run = True
         plan(ws)
         finish(ws)
         return result

@@ -612,3 +612,44 @@ def update(store: Store, actor_id: str | None, threshold: int | None = None, che
             ch.summary = tr("authority %d 提议（待批准）：", "authority %d proposed (awaits approval): ") % outcome.version + ch.summary
     outcome.commit = ch.commit
     return outcome
+
+
+# --- signing under the chain (step entries, the ledger's seals) ---------------------------
+
+
+def signing_version(store: Store, actor, department: str) -> Version:
+    """The latest authority version, under which `actor` signs for `department`: the chain must
+    verify, the checkout's staff/ and workflow must be what it says, and it must know the actor
+    in that department. Signing on an authority that does not check out would sign a forgery."""
+    version = current(store)  # judged from the pinned root
+    if version is None:
+        raise WuyeError(tr("此档案库还没有授权链，不能签字；请先由一位经理执行 `wuye trust init --as 经理`（见 README「信任」）",
+                           "this store has no authority chain, so nothing can be signed; a manager first runs `wuye trust init --as MANAGER` (README, Trust)"))
+    problems = file_problems(store, version)
+    if problems:
+        raise WuyeError(tr("档案库的授权文件与授权链不符，不能签字；请运行 `wuye verify` 查明：\n",
+                           "the store's authority files differ from the chain, so nothing can be signed; run `wuye verify`:\n")
+                        + "\n".join(str(p) for p in problems), problems)
+    member = version.member(actor.id)
+    if member is None or member.revoked_at is not None or department not in member.departments:
+        raise WuyeError(tr("授权链第 %d 版中 %s 不能以 %s 签字", "in authority version %d, %s may not sign for %s")
+                        % (version.number, actor.id, department))
+    return version
+
+
+def private_key_for(actor):
+    """The actor's private key on this machine, refused unless it is their current registered key."""
+    key = actor.current_key()
+    if key is None:
+        raise WuyeError(tr("%s 没有有效的签名密钥；请用 `wuye staff key %s` 发放",
+                           "%s has no valid signing key; issue one with `wuye staff key %s`") % (actor.id, actor.id))
+    private = signing.load_private_key(actor.id)
+    public = signing.public_line_from_private(_pem(actor.id), "")
+    if public.split()[:2] != key.public_key.split()[:2]:
+        raise WuyeError(tr("本机 %s 的私钥（%s）不是 staff/%s.yaml 中登记的当前密钥；请换用正确的密钥或重新发放",
+                           "the private key for %s on this machine (%s) is not the current key in staff/%s.yaml; use the right key or issue a new one") % (actor.id, signing.private_key_path(actor.id), actor.id))
+    return private
+
+
+def _pem(staff_id: str) -> bytes:
+    return signing.private_key_path(staff_id).read_bytes()

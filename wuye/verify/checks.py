@@ -3,7 +3,8 @@
 A registry of named checks, in the manner of beancount's validation list: `CHECKS` lists them in
 the order they run, each `check_x(store, ctx) -> list[Problem]`, every problem with a stable code
 (errors.CODES). They are: the settings, the workflow, the staff and allowed_signers, the units,
-every archive file against its schema, attachments against their sha256, one case per case id,
+every archive file against its schema, attachments against their sha256, every ledger item's seal
+(money_check.py), one case per case id,
 every move-out case (signatures, keys valid at signing time, departments, the needs DAG,
 revisions, closed-ness), and git history: a signed entry that was ever modified or deleted in a
 commit, and a HEAD that no longer descends from the last verified one (an amend or rebase of
@@ -32,6 +33,7 @@ from wuye.verify.authority_check import check_authority, history_problems
 from wuye.verify.context import Context, yaml_names
 from wuye.verify.files import check_unit_files
 from wuye.verify.layout_check import check_layout
+from wuye.verify.money_check import check_money
 from wuye.verify.receipts_check import check_receipts
 from wuye.verify.statements import check_statements
 
@@ -355,7 +357,7 @@ def record_verified(store: Store) -> None:
 
 
 CHECKS = [check_settings, check_workflow, check_staff, check_authority, check_units, check_archive, check_attachments,
-          check_case_ids, check_cases, check_statements, check_receipts, check_layout, check_history]
+          check_case_ids, check_cases, check_statements, check_money, check_receipts, check_layout, check_history]
 
 
 def verify(store: Store, root: str | None = None) -> Report:

@@ -202,6 +202,19 @@ class Context:
         self.results.changed = True
         return problems, n, False
 
+    def keyed(self, name: str, key: str, check: Callable[[], tuple[list[Problem], int]]) -> tuple[list[Problem], int]:
+        """(problems, a count) of a check whose verdict depends on `key` alone (the caller's
+        hash of what it reads); reused while the key is the one it was found clean with."""
+        if self.results is None:
+            return check()
+        hit = self.results.settings.get(name)
+        if isinstance(hit, list) and len(hit) == 3 and hit[0] == key and not hit[1] and isinstance(hit[2], int):
+            return [], hit[2]
+        problems, n = check()
+        self.results.settings[name] = [key, cache.problems_to_json(problems), n]
+        self.results.changed = True
+        return problems, n
+
     def settings_key(self) -> str:
         """What the settings, workflow and staff checks read: their files' names and blob ids."""
         if self._settings_key is None:

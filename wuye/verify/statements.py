@@ -345,6 +345,8 @@ def _cited_changes(store: Store, case, s, data: dict, lines, then: _Then) -> lis
             marked = _plain(before)
             closing_marks(marked, code, day, receipt, note)
             allowed.append(marked)
+        # closing's mark of what it replaced (trust/money.py) is judged with the item's seal.
+        after = {k: v for k, v in after.items() if k != "closed_by"}
         if _plain(after) not in allowed:
             out.append(Problem(rel, tr("结算单 %s（案件 %s）引用的记录 %s 在结算后被改动（不是结案所做的标记）：%s",
                                        "the statement %s of case %s cites record %s, which was changed after settling (not by closing's marks): %s")

@@ -1,0 +1,153 @@
+"""verify: every ledger item is sealed by someone who may handle money, or comes from a signed move-out.
+
+Each item of each tenant's `payments.yaml` must carry a seal that checks out under the authority
+chain (trust/money.py), judged on the item as it was sealed. Two kinds of change come from a
+closed case instead, and are judged against its signed entries: the closing marks of the
+statement (`closed_by` names the case, which must be closed and cite the item; that the marks are
+exactly closing's is statements._cited_changes' check), and the balance a closed case left owed,
+which must be the one its signed settlement, collection and write-off give (cases.due_record).
+
+A problem names the file, the item's line, and the commit that last changed the file, so that
+an office can find who made the change (`git show COMMIT`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from decimal import Decimal, InvalidOperation
+
+from wuye.errors import Problem, WuyeError
+from wuye.i18n import tr
+from wuye.storage import git as audit
+from wuye.storage import yamlio
+from wuye.storage.store import Store
+from wuye.trust import money
+from wuye.verify.context import Context
+
+FILE = "payments.yaml"
+
+
+def check_money(store: Store, ctx: Context) -> list[Problem]:
+    chain = ctx.chain()
+    if not chain.versions:
+        return []  # no chain: authority.missing says nothing can be judged
+    cases: dict[str, object] = {}
+    out: list[Problem] = []
+    for tid in store.tenant_ids():
+        rel = f"tenants/{tid}/{FILE}"
+        if not store.path(rel).is_file():
+            continue
+        found = _file(store, ctx, chain, tid, rel, cases)
+        if found:
+            # --topo-order: commits made within the same second are still named child first.
+            commit = (audit.read(store.root, ["log", "-1", "--topo-order", "--format=%H", "--", rel], check=False) or "").strip()
+            if commit:
+                found = [Problem(p.path, p.message + tr("（最后改动此文件的提交：%s）", " (last changed in commit %s)") % commit[:10],
+                                 p.line, p.col, code=p.code) for p in found]
+            out += found
+    return out
+
+
+def _file(store: Store, ctx: Context, chain, tid: str, rel: str, cases: dict) -> list[Problem]:
+    try:
+        text = yamlio.read_text(store.path(rel), rel)
+        doc = yamlio.loads(text, rel)
+    except WuyeError:
+        return []  # check_archive reports the file
+    entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
+    key = _key(ctx, rel, entries, tid)
+
+    def check():
+        problems = []
+        for e in entries:
+            problems += item_problems(store, chain, tid, rel, text, e, cases)
+        return problems, len(entries)
+
+    if key is None:
+        return check()[0]
+    return ctx.keyed(f"money:{rel}", key, check)[0]
+
+
+def _key(ctx: Context, rel: str, entries: list[dict], tid: str) -> str | None:
+    """What the file's verdict depends on: its bytes, the authority, and the cases it names."""
+    if ctx.snap is None:
+        return None
+    h = hashlib.sha1(f"{ctx.settings_key()}\n{rel} {ctx.snap.blob(rel)}".encode())
+    for cid in sorted({_case_of(e) for e in entries} - {None}):
+        h.update(f"\n{cid} {ctx._case_key(f'tenants/{tid}/moveout/{cid}')}".encode())
+    return h.hexdigest()
+
+
+def _case_of(entry: dict) -> str | None:
+    closed = entry.get("closed_by")
+    if isinstance(closed, dict) and closed.get("case"):
+        return str(closed["case"])
+    if entry.get("source") == "settlement" and not entry.get("seal") and entry.get("source_ref"):
+        return str(entry["source_ref"])
+    return None
+
+
+def _line(text: str, entry_id) -> int | None:
+    m = re.search(rf"^\s*-?\s*id:\s*['\"]?{re.escape(str(entry_id))}['\"]?\s*$", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def item_problems(store: Store, chain, tid: str, rel: str, text: str, entry: dict, cases: dict) -> list[Problem]:
+    line = _line(text, entry.get("id"))
+    eid = entry.get("id", "?")
+
+    def bad(zh: str, en: str, code: str = "money.closing-bad") -> list[Problem]:
+        return [Problem(rel, tr("%s：", "%s: ") % eid + tr(zh, en), line, code=code)]
+
+    if entry.get("source") == "settlement" and not entry.get("seal"):
+        return _due(store, tid, entry, cases, bad)
+    closed = entry.get("closed_by")
+    if closed is not None:
+        cid = str(closed.get("case", "")) if isinstance(closed, dict) else ""
+        case = _case(store, cid, cases)
+        if case is None or case.tenant_id != tid or not case.closed:
+            return bad("closed_by 所指的迁出案件 %s 不存在或尚未结案" % cid, "closed_by names move-out case %s, which does not exist or is not closed" % cid)
+        from wuye.moveout.cases import closing_codes
+
+        settlement = case.latest_steps().get("settlement")
+        codes = closing_codes((settlement or {}).get("data", {}).get("lines", [])).get(FILE, {})
+        if str(eid) not in codes:
+            return bad("迁出案件 %s 的结算单没有结清此项" % cid, "the statement of move-out case %s does not settle this item" % cid)
+    return money.seal_problems(chain, tid, entry, rel, line)
+
+
+def _due(store: Store, tid: str, entry: dict, cases: dict, bad) -> list[Problem]:
+    """An unsealed balance due: exactly what its closed case's signed entries give."""
+    from wuye.moveout.cases import due_record
+
+    cid = str(entry.get("source_ref") or "")
+    case = _case(store, cid, cases)
+    if case is None or case.tenant_id != tid or not case.closed:
+        return bad("没有签章的结算应补款，其迁出案件 %s 不存在或尚未结案" % cid,
+                   "an unsealed settlement balance whose move-out case %s does not exist or is not closed" % cid, "money.unsealed")
+    expected = due_record(case)
+    if expected is None or any(not _same(entry.get(k), expected.get(k)) for k in ("kind", "amount", "paid", "written_off", "source_ref")):
+        return bad("结算应补款与迁出案件 %s 签字的结算、收款或核销不符；收款后应由财务签章" % cid,
+                   "the settlement balance does not match what move-out case %s signed (settlement, collection, write-off); a payment against it is sealed by finance" % cid)
+    return []
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return bool(a) == bool(b)
+    try:
+        return Decimal(str(a)) == Decimal(str(b))
+    except InvalidOperation:
+        return str(a) == str(b)
+
+
+def _case(store: Store, cid: str, cases: dict):
+    if cid not in cases:
+        from wuye.moveout.cases import load_case
+
+        try:
+            cases[cid] = load_case(store, cid)
+        except WuyeError:
+            cases[cid] = None
+    return cases[cid]
