@@ -480,6 +480,10 @@ def test_an_older_store_gets_its_root_once(tmp_path, run, refused):
     assert "SHA256:" in r.stderr
     refused(run("trust", "init", "--as", "chenjing", store=root), "已有授权链")
     assert run("staff", "key", "wangli", "--as", "chenjing", store=root).exit_code == 0
+    # Its ledger was kept before seals: management (or finance) checks it and seals it once.
+    code, problems = verify_json(lambda *a: run(*a, store=root))
+    assert code == 1 and codes(problems) == {"money.unsealed"}
+    assert run("migrate", "--as", "chenjing", store=root).exit_code == 0
     r = run("verify", store=root)
     assert r.exit_code == 0, r.stdout + r.stderr
 

@@ -60,10 +60,9 @@ def migrate(store: Store, actor_id: str | None, dry_run: bool = False) -> Migrat
                 if _link_arrears(store, tid, vdoc, pdoc, result, new_ids, actor, append_entry, Payment):
                     ch.write_yaml(vrel, vdoc)
             if result.sealing:
-                text = store.read_text(prel) if store.path(prel).is_file() else ""
                 for e in entries:
                     eid = str(e.get("id"))
-                    if eid in new_ids or item_problems(store, chain, tid, prel, text, yaml_plain(e), cases):
+                    if eid in new_ids or item_problems(store, chain, tid, prel, yaml_plain(e), cases):
                         result.sealed.append((tid, eid, str(e.get("item")), str(e.get("amount"))))
                         if sealer is not None:
                             sealer.seal(tid, e)

@@ -98,7 +98,7 @@ def root(
 
 
 def _mount() -> None:
-    from wuye.cli import (archive, desk, inquiry, misc, moveout, printing, registers, report, staff, sync, todo,
+    from wuye.cli import (archive, desk, inquiry, misc, moveout, parking, printing, registers, report, staff, sync, todo,
                           transfer, trust, units)
 
     misc.register(app)
@@ -107,6 +107,7 @@ def _mount() -> None:
     app.add_typer(archive.app, name="archive")
     app.add_typer(units.app, name="unit")
     app.add_typer(moveout.app, name="moveout")
+    app.add_typer(parking.app, name="parking")
     app.add_typer(desk.complaint_app, name="complaint")
     app.add_typer(desk.repair_app, name="repair")
     app.add_typer(desk.notice_app, name="notice")

@@ -68,6 +68,9 @@ def start(
         "确认计划迁出日期已过或提前通知不足（wuye.yaml moveout.notice_days）的理由；签入通知",
         "the reason for confirming a planned date already past or short of the notice period (wuye.yaml moveout.notice_days); signed into the notice")),
     attach: list[Path] = typer.Option(None, "--attach", help=ATTACH_HELP),
+    units: list[str] = typer.Option(None, "--units", help=tr(
+        "部分迁出：只迁出这些单元（房号，可重复或用逗号分隔），其余单元继续租用；默认迁出全部",
+        "a partial move-out: only these units (房号, repeatable or comma-separated) move out, the others stay leased; default: all")),
     as_: str = typer.Option(None, "--as", help=AS_HELP),
 ):
     """开案并签发租售部书面通知 / open a case and sign the leasing notice."""
@@ -75,7 +78,7 @@ def start(
 
     store = open_store(ctx)
     data, source = _data(file, set_, store)
-    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice, attach or [])
+    result = moveout.start(store, tenant_id, as_, date, reason, data, source, short_notice, attach or [], units)
     typer.echo(result.case_id)
     _signed(result)
 
@@ -183,7 +186,8 @@ def status(
         return
     console = out()
     head = Text(visible(b["case"]), style="bold")
-    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}  "
+    kept = (tr("（部分迁出，留租 %s）", " (partial; keeps %s)") % cell(b["units_kept"])) if b.get("units_kept") else ""
+    head.append(visible(f"  {b['company']} ({b['tenant_id']})  {tr('房号', 'units')} {cell(b['units'])}{kept}  "
                 + status_label(b["status"])))
     console.print(head)
     gone = b.get("cancelled")

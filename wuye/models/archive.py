@@ -10,9 +10,9 @@ speak the regulations' words.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_serializer, model_validator
 
 from wuye.models.archive_meta import BY_KEY, CATEGORIES, TENANT_STATUS_ZH, ArchiveCategory  # noqa: F401 (re-exported)
 from wuye.models.base import Attachment, Entry, Record, SingleRecord
@@ -120,6 +120,8 @@ class Payment(Entry):
     receipt_no: str | None = Field(None, title="收据号", description="收据或发票号码")
     source: LedgerSource = Field("fee", title="来源类别", description="fee 费用；utility 水电费；fine 罚款；repair 维修费；damage 损坏赔偿；settlement 迁出结算应补；other 其他")
     source_ref: str | None = Field(None, title="来源记录", description="产生此笔应收的记录，如 violations.yaml#VIO-0002、repairs.yaml#REP-0001、MO-2026-0001")
+    unit: UnitLabel | None = Field(None, title="所属单元", description="此笔费用或押金所属的单元（房号）；租户租有多个单元时，部分迁出只结算所迁单元的款项")
+    space: str | None = Field(None, title="车位", description="此笔费用所属的车位（move_in.yaml 的车位租约）；按车位租约的终止日折算")
     meter: Literal["electricity", "water"] | None = Field(None, title="表计", description="水电费账单所计的表：electricity 电表；water 水表")
     reading: Reading | None = Field(None, title="计费止度", description="水电费账单计费到的读数；迁出结算从最后计费的读数起算")
     written_off: bool = Field(False, title="已核销", description="经管理层批准核销（不再追收）")
@@ -185,6 +187,46 @@ class MeterChange(Record):
 
 
 # 4 迁入时填具之资料
+class UnitIssue(Record):
+    """What one unit of a tenant with several received at move-in: a partial move-out (one unit
+    of two) counts the cards and keys handed back against these, not against the tenant's totals."""
+
+    unit: UnitLabel = Field(title="房号", description="单元的房号")
+    access_cards_issued: Count = Field(0, title="出入证发放数", description="为此单元发放的出入证数量", ge=0)
+    keys_issued: Count = Field(0, title="单元钥匙发放数", description="此单元的门钥匙数量", ge=0)
+    customer_cards_issued: Count = Field(0, title="客户卡发放数", description="为此单元发放的客户卡数量", ge=0)
+    extinguishers_rented: Count = Field(0, title="租用灭火器数", description="此单元租用的灭火器数量", ge=0)
+    meter_readings: MeterReadings = Field(default_factory=MeterReadings, title="迁入表底", description="此单元的水电表迁入读数")
+
+
+class ParkingLease(Record):
+    """车位租约: a parking space rented as a lease of its own, ended at a move-out's handover or
+    on its own (`wuye parking end`). A settlement prorates the space's ledger items to its end."""
+
+    space: OneLine = Field(title="车位", description="车位编号，如 B2-017", min_length=1, max_length=64)
+    unit: UnitLabel | None = Field(None, title="随租单元", description="车位随哪个单元租用；空为随租户（租户最后迁出时退租）")
+    start: dt.date | None = Field(None, title="起租日期", description="车位租约开始日期")
+    end: dt.date | None = Field(None, title="租约到期", description="车位租约约定的结束日期")
+    monthly_fee: Money | None = Field(None, title="月租金", description="车位每月租金（元）")
+    ended_on: dt.date | None = Field(None, title="退租日期", description="车位实际退租的日期")
+    ended_by: EntityId | None = Field(None, title="办理人", description="办理车位退租的员工")
+    PLAIN_ID: ClassVar[str] = "space"  # written as this field alone when nothing else is known
+
+    settled_case: str | None = Field(None, title="结算案件", description="结算了此车位租约的迁出案件（结案时写入）；之后的案件不再结算")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_id(cls, v):
+        # Stores from before parking leases list the spaces as plain ids: `- B2-017`.
+        return {"space": v} if isinstance(v, str) else v
+
+    @model_serializer(mode="wrap")
+    def _as_id(self, handler):
+        # A lease that says nothing but its space is written as the plain id it was read from.
+        data = handler(self)
+        return data["space"] if isinstance(data, dict) and all(v is None for k, v in data.items() if k != "space") else data
+
+
 class MoveIn(SingleRecord):
     """迁入资料: what the tenant received when moving in (counted again at move-out)."""
 
@@ -192,7 +234,8 @@ class MoveIn(SingleRecord):
     access_cards_issued: Count = Field(0, title="出入证发放数", description="发放的出入证数量", ge=0)
     keys_issued: Count = Field(0, title="单元钥匙发放数", description="发放的单元门钥匙数量", ge=0)
     customer_cards_issued: Count = Field(0, title="客户卡发放数", description="发放的客户卡数量", ge=0)
-    parking_spaces: list[str] = Field(default_factory=list, title="车位", description="所租车位编号")
+    per_unit: list[UnitIssue] = Field(default_factory=list, title="按单元发放", description="租有多个单元时，各单元发放的钥匙、证卡与表底（部分迁出按单元清点）")
+    parking_spaces: list[ParkingLease] = Field(default_factory=list, title="车位", description="所租车位：每个车位一份租约（旧档案只写车位编号，读作一份没有日期的租约）")
     parking_cards_issued: Count = Field(0, title="停车卡发放数", description="发放的停车卡数量", ge=0)
     parking_lock_keys_issued: Count = Field(0, title="车位锁钥匙发放数", description="发放的车位锁钥匙数量", ge=0)
     extinguishers_rented: Count = Field(0, title="租用灭火器数", description="向管理处租用的灭火器数量", ge=0)
@@ -200,6 +243,11 @@ class MoveIn(SingleRecord):
     meter_changes: list[MeterChange] = Field(default_factory=list, title="换表记录",
                                              description="租期内更换水电表的记录（旧表止度、新表起度）")
     note: str | None = Field(None, title="备注", description="备注")
+
+    def cite(self, field: str) -> str:
+        """Where a settlement line's count or reading comes from (moveout/partial.py's view of
+        one case names per-unit fields instead)."""
+        return field
 
     @field_validator("move_in_date")
     @classmethod

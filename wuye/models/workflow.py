@@ -90,6 +90,7 @@ class MoveOutCase(Record):
     tenant_id: EntityId = Field(title="客户编号", description="迁出的租户")
     company: str = Field(title="公司名称", description="开案时的公司名称")
     units: list[UnitLabel] = Field(default_factory=list, title="房号", description="迁出的单元（房号照办公室写法）")
+    units_kept: list[UnitLabel] = Field(default_factory=list, title="留租单元", description="部分迁出时租户继续租用的单元；空为整户迁出")
     opened_at: dt.datetime = Field(title="开案时间", description="开案时间")
     opened_by: EntityId = Field(title="开案人", description="开案员工")
     status: Literal["open", "closed", "cancelled"] = Field("open", title="状态", description="open 办理中；closed 已结案；cancelled 已撤销")

@@ -592,10 +592,11 @@ class SignResult:
 
 def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str | None,
           reason: str | None = None, data: dict | None = None, source: tuple[str, str | None] | None = None,
-          short_notice: str | None = None, attach=()) -> SignResult:
+          short_notice: str | None = None, attach=(), units: list[str] | None = None) -> SignResult:
     """Open a case for a tenant and sign its first step (the leasing department's notice).
     `source` and `attach` are as for `sign`. A planned date short of the notice period, or past, needs
-    `short_notice`: the clerk's reason, signed into the notice (notice.py)."""
+    `short_notice`: the clerk's reason, signed into the notice (notice.py). `units` names the
+    units moving out of a tenant who leases several (a partial move-out, partial.py); none: all."""
     from wuye.moveout import workflow
     from wuye.models.archive import Profile
     from wuye.models.workflow import MoveOutCase
@@ -640,6 +641,7 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         if profile.status == "moved_out":
             raise WuyeError(tr("租户 %s 已迁出", "tenant %s has already moved out") % tenant_id)
         _check_notice(store, wf, first.id, values, profile)
+        leaving, kept = _units_leaving(store, tenant_id, profile, units)
         cases = case_dirs(store)
         for t, cid in cases:
             if t == tenant_id:
@@ -652,21 +654,40 @@ def start(store: Store, tenant_id: str, actor_id: str | None, planned_date: str 
         numbers = [int(cid.rsplit("-", 1)[1]) for _, cid in cases if cid.startswith(f"MO-{year}-")]
         case_id = f"MO-{year}-{max(numbers, default=0) + 1:04d}"
         cdir = f"tenants/{tenant_id}/moveout/{case_id}"
-        info = MoveOutCase(id=case_id, tenant_id=tenant_id, company=profile.name, units=profile.units,
+        info = MoveOutCase(id=case_id, tenant_id=tenant_id, company=profile.name, units=leaving, units_kept=kept,
                            opened_at=now, opened_by=actor.id)
         case = Case(case_id, tenant_id, cdir, info.model_dump(mode="json"))
         attached = evidence.place(ch, tenant_id, case_id, taken) if taken else None
         rel, entry = make_entry(store, case, wf, first.id, actor, department, values, correct=False, attached=attached)
-        ch.write_yaml(f"{cdir}/case.yaml", _case_doc(info))
+        case_doc = _case_doc(info)
+        if not kept:
+            case_doc.pop("units_kept", None)  # a whole move-out's case.yaml is as it always was
+        ch.write_yaml(f"{cdir}/case.yaml", case_doc)
         ch.write_yaml(rel, _entry_doc(entry))
-        doc = yamlio.load_roundtrip(store.read_text(profile_rel))
-        doc["status"] = "moving_out"
-        ch.write_yaml(profile_rel, doc)
+        if not kept:  # a tenant keeping units is not moving out: it stays active
+            doc = yamlio.load_roundtrip(store.read_text(profile_rel))
+            doc["status"] = "moving_out"
+            ch.write_yaml(profile_rel, doc)
         ch.summary, ch.trailers = _message(wf, case, first.id, actor, department, 1)
         ch.summary = tr("moveout %s: 开案（%s），%s",
                         "moveout %s: opened for %s; %s") % (case_id, profile.name, ch.summary.split(": ", 1)[1])
     _remember_board(store, case_id, tenant_id, cdir)
     return SignResult(case_id, first.id, 1, rel, signing.digest(payload_of(entry)), ch.commit, entry)
+
+
+def _units_leaving(store: Store, tenant_id: str, profile, units: list[str] | None) -> tuple[list[str], list[str]]:
+    """(units leaving, units kept) of a new case; a partial one needs per-unit counts (partial.py)."""
+    if not units:
+        return list(profile.units), []
+    from wuye.archive import dossier as archive
+    from wuye.models.archive import BY_KEY
+    from wuye.moveout import partial
+
+    leaving, kept = partial.split_units(tenant_id, list(profile.units), list(units))
+    if kept:
+        move_in, _ = archive.validate_file(store, tenant_id, BY_KEY["move_in"])
+        partial.check_counts_per_unit(move_in, leaving)
+    return leaving, kept
 
 
 def _check_notice(store: Store, wf, step: str, values: dict, profile) -> None:
@@ -823,7 +844,8 @@ def cancel(store: Store, case_id: str, actor_id: str | None, reason: str) -> Sig
 
 
 def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
-    """Closing effects, in the release commit: case closed, units vacant, tenant moved out, the
+    """Closing effects, in the release commit: case closed, units vacant, tenant moved out (or,
+    a partial move-out, without the units that left), its parking leases ended, the
     settled fees, arrears and deposits marked so in the archive, the forwarding contact and the
     notice to engineering, finance and security recorded."""
     from wuye.archive.dossier import append_entry, list_document
@@ -836,10 +858,13 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
     case_doc["status"] = "closed"
     case_doc["closed_at"] = now.isoformat()
     ch.write_yaml(f"{case.dir}/case.yaml", case_doc)
+    from wuye.moveout import partial
+
     prel = store.tenant_rel(tid, "profile.yaml")
     pdoc = yamlio.load_roundtrip(store.read_text(prel))
-    pdoc["status"] = "moved_out"
+    partial.close_profile(pdoc, case.info)  # moved out, or (a partial move-out) without the units that left
     ch.write_yaml(prel, pdoc)
+    _close_parking(store, ch, case, release["signer"], now)
     for u in case.info.get("units") or []:
         from wuye.models.ids import unit_id
 
@@ -873,6 +898,20 @@ def _close(store: Store, ch, case: Case, wf, release: dict) -> None:
         "summary": tr("放行条 %s", "release pass %s") % release["data"].get("release_pass_no", ""),
         "departments": ["engineering", "finance", "security"],
     }, Correspondence)
+
+
+def _close_parking(store: Store, ch, case: Case, signer: str, now) -> None:
+    """The parking leases the case covers, recorded as ended and settled by it (partial.py)."""
+    from wuye.moveout import partial
+
+    rel = store.tenant_rel(case.tenant_id, "move_in.yaml")
+    if not store.path(rel).is_file():
+        return
+    doc = yamlio.load_roundtrip(store.read_text(rel))
+    planned = case.latest_steps().get("notice", {}).get("data", {}).get("planned_date")
+    if partial.close_parking(doc, partial.scope_of(case.id, case.info), dt.date.fromisoformat(planned) if planned else None,
+                             now.date(), signer):
+        ch.write_yaml(rel, doc)
 
 
 def _reconcile(store: Store, ch, case: Case, now) -> None:
@@ -1014,7 +1053,10 @@ def statement(store: Store, case: Case, other_charges=(), finance=()):
         records[key] = obj
     payments = records["payments"].entries if records["payments"] else []
     violations = records["violations"].entries if records["violations"] else []
-    return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges, finance)
+    from wuye.moveout.partial import scope_of
+
+    return compute(store.config, payments, violations, records["move_in"], case.latest_steps(), other_charges, finance,
+                   scope_of(case.id, case.info))
 
 
 def _refuse_uncommitted(store: Store, case: Case) -> None:
@@ -1236,7 +1278,7 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
             s.update(state="blocked", unmet_standards=unmet)
     nxt = [s for s in steps if s["state"] == "ready"] if case.info.get("status") == "open" else []
     out = {"case": case.id, "tenant_id": case.tenant_id, "company": case.info.get("company"),
-           "units": case.info.get("units") or [], "status": case.info.get("status"),
+           "units": case.info.get("units") or [], "units_kept": case.info.get("units_kept") or [], "status": case.info.get("status"),
            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
            "problems": [p.to_json() for p in problems]}
     gone = case.cancellation

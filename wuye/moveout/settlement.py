@@ -9,7 +9,10 @@ reading, × the rate in force) and the fees for cards, keys and extinguishers no
 period holds the move-out date is prorated by the building's rule (proration.py): the used part
 charged when unpaid, the unused part credited when paid. Every line names the record it came
 from. Arithmetic is Decimal, each line rounded ROUND_HALF_UP to 0.01 yuan; a positive balance is refunded, a negative
-one is due. This module only computes: it reads validated records and writes nothing.
+one is due. A partial move-out (some units of a tenant who leases several) settles only what
+belongs to the units leaving, and parking leases end on their own day: partial.py narrows the
+records to the case's scope before anything is computed. This module only computes: it reads
+validated records and writes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def cents(value: Decimal) -> Decimal:
 class SettlementLine:
     """One line of the statement: positive is owed to the tenant, negative is owed by them."""
 
-    code: str  # deposit, unpaid_fee, fee_credit (a prorated fee paid ahead), arrears, violation, damage, utility:electricity, unreturned:access_card, other
+    code: str  # deposit, unpaid_fee, fee_credit (a prorated fee paid ahead), arrears, violation, damage, utility:electricity, unreturned:access_card, parking, other
     item: str
     source: str
     amount: Decimal
@@ -93,7 +96,7 @@ def shortages(move_in, steps: dict[str, dict]) -> list[tuple[str, int, str, str]
         issued = getattr(move_in, issued_f)
         returned = entry["data"].get(returned_f) or 0
         if issued > returned:
-            out.append((fee, issued - returned, f"move_in.yaml {issued_f} / {entry['_file']} {returned_f}", tr(zh, en)))
+            out.append((fee, issued - returned, f"move_in.yaml {move_in.cite(issued_f)} / {entry['_file']} {returned_f}", tr(zh, en)))
     return out
 
 
@@ -180,17 +183,21 @@ def _prorated(st: Statement, p, sh) -> None:
                % (what, f"{p.paid:,}", _share_text(used), f"{p.amount:,}"), source, p.paid - owed)
 
 
-def _open_items(st: Statement, payments: list, violations: list, config=None, steps: dict | None = None) -> None:
+def _open_items(st: Statement, payments: list, violations: list, config=None, steps: dict | None = None, move_in=None) -> None:
     """Every open ledger item once; a violation counts only when it is money the ledger does not
     hold (a record with an amount and no `item`: a fine or an arrear kept before the ledger).
     A periodic fee (not a utility bill, a fine, a repair or a damage: those are owed whole) whose
-    period holds the move-out date is prorated by the building's rule, paid or not."""
+    period holds the move-out date is prorated by the building's rule, paid or not; a parking
+    space's fee (`space`) is prorated to its own lease's end instead (partial.lease_end)."""
+    from wuye.moveout.partial import lease_end, lease_of
     from wuye.moveout.proration import share
 
     ids = {p.id for p in payments}
     day = moveout_date(config, steps or {}) if config is not None else None
     for p in payments:
-        sh = share(config.moveout.proration, p.period, day) if day is not None and p.kind == "fee" and p.source == "fee" \
+        lease = lease_of(move_in, p.space) if p.space else None
+        when = lease_end(lease, day) if lease is not None and day is not None else day
+        sh = share(config.moveout.proration, p.period, when) if when is not None and p.kind == "fee" and p.source == "fee" \
             and p.meter is None and not p.written_off else None
         if sh is not None:
             _prorated(st, p, sh)
@@ -230,7 +237,7 @@ def _segments(meter: str, move_in, final: Decimal, eng_source: str) -> list[tupl
     changes = sorted(((i, c) for i, c in enumerate(move_in.meter_changes if move_in is not None else []) if c.meter == meter),
                      key=lambda x: x[1].date)
     start = getattr(move_in.meter_readings, meter) if move_in is not None else None
-    source = f"move_in.yaml meter_readings.{meter}"
+    source = f"move_in.yaml {move_in.cite('meter_readings') if move_in is not None else 'meter_readings'}.{meter}"
     out = []
     for n, (i, c) in enumerate(changes):
         out.append((n, start, source, c.old_final, f"move_in.yaml meter_changes[{i}] old_final", c.date))
@@ -282,16 +289,55 @@ def _utility_lines(st: Statement, config, payments: list, move_in, eng: dict) ->
             st.add(f"utility:{meter}", label, f"{base_source} / {end_source}", -(used * rate))
 
 
+def _parking_lines(st: Statement, config, payments: list, move_in, scope, steps: dict) -> None:
+    """A parking lease with a monthly fee whose last month the ledger has not billed (no item of
+    the space whose period holds the lease's end): the used part of that month, at the lease's
+    fee, by the building's rule (the whole month when it prorates nothing). A lease without a fee
+    (a store from before parking leases) adds nothing: its money is in the ledger, if anywhere."""
+    import datetime as dt
+
+    from wuye.moveout.partial import lease_end, leases_covered
+    from wuye.moveout.proration import period_bounds, share
+
+    planned = (steps.get("notice") or {}).get("data", {}).get("planned_date")
+    day = dt.date.fromisoformat(str(planned)) if planned else None
+    for lease in leases_covered(move_in, scope):
+        end = lease_end(lease, day)
+        if lease.monthly_fee is None or end is None:
+            continue
+        month = f"{end.year}-{end.month:02d}"
+        billed = [p for p in payments if p.space == lease.space and p.kind == "fee"
+                  and (b := period_bounds(p.period or "")) is not None and b[0] <= end <= b[1]]
+        if billed:
+            continue
+        source = f"move_in.yaml#parking:{lease.space} monthly_fee"
+        sh = share(config.moveout.proration, month, end)
+        if sh is None:
+            st.add("parking", tr("车位 %s %s 月租 %s", "parking %s %s monthly fee %s") % (lease.space, month, f"{lease.monthly_fee:,}"),
+                   source, -lease.monthly_fee)
+        else:
+            st.add("parking", tr("车位 %s %s %s × %s", "parking %s %s %s × %s") % (lease.space, month, _share_text(sh), f"{lease.monthly_fee:,}"),
+                   source, -(lease.monthly_fee * sh.used / sh.total))
+
+
 def compute(config, payments: list, violations: list, move_in, steps: dict[str, dict],
-            other_charges: list[tuple[str, Decimal]] = (), finance: list[tuple[str, str, str, Decimal]] = ()) -> Statement:
+            other_charges: list[tuple[str, Decimal]] = (), finance: list[tuple[str, str, str, Decimal]] = (),
+            scope=None) -> Statement:
     """The statement from the validated archive records and the case's latest step entries.
 
     `steps` maps a step id to its latest entry (its `data`, and `_file` naming the entry file).
     `finance` holds finance's withhold and forfeit lines (code, item, source, amount) as signed.
+    `scope` (partial.Scope, from case.yaml) is what the case covers: a partial move-out settles
+    only the units leaving (partial.py has the rules); None covers everything, as before.
     """
+    from wuye.moveout import partial
+
+    payments, violations = partial.narrow(scope, payments, violations, move_in, list(finance))
+    move_in = partial.view(move_in, scope)
     st = Statement()
     _deposit_lines(st, payments, list(finance))
-    _open_items(st, payments, violations, config, steps)
+    _open_items(st, payments, violations, config, steps, move_in)
+    _parking_lines(st, config, payments, move_in, scope, steps)
     eng = steps.get("engineering_inspection")
     if eng is not None:
         for i, d in enumerate(eng["data"].get("damages") or []):

@@ -192,16 +192,28 @@ def no_damage(ctx: Context):
 
 @standard("6", "租有车位的，已办理车位退租", "Parking lease ended, where one was rented")
 def parking_ended(ctx: Context):
-    spaces = list(ctx.move_in.parking_spaces) if ctx.move_in is not None else []
-    if not spaces:
+    from wuye.moveout.partial import leases_covered, scope_of
+
+    # The parking leases this case ends: those of the units leaving (or all, with the tenancy).
+    scope = scope_of(ctx.case.id, ctx.case.info)
+    leases = leases_covered(ctx.move_in, scope)
+    if not leases:
+        if scope.partial and ctx.move_in is not None and ctx.move_in.parking_spaces:
+            return True, tr("所迁单元未租车位（其余车位随租户）", "no parking goes with the units leaving (the others stay with the tenant)")
         return True, tr("未租车位", "no parking rented")
+    running = [p.space for p in leases if p.ended_on is None]
+    done = tr("车位 %s 已于 %s 退租", "parking %s ended on %s")
+    before = tr("；", "; ").join(done % (p.space, p.ended_on) for p in leases if p.ended_on is not None)
+    if not running:
+        return True, before
+    spaces = tr("、", ", ").join(running)
     h = ctx.signed("handover")
     if h is None:
-        return False, tr("待客服交接办理车位退租（%s）" % "、".join(spaces), "waiting for the handover to end the parking lease (%s)" % ", ".join(spaces))
+        return False, tr("待客服交接办理车位退租（%s）", "waiting for the handover to end the parking lease (%s)") % spaces
     if h["data"].get("parking_lease_terminated"):
-        return True, tr("车位 %s 已退租" % "、".join(spaces), "parking %s ended" % ", ".join(spaces))
-    return False, tr("车位 %s 未退租（交接时 parking_lease_terminated 应为 true）" % "、".join(spaces),
-                     "parking %s not ended (parking_lease_terminated must be true at handover)" % ", ".join(spaces))
+        return True, tr("车位 %s 已退租", "parking %s ended") % spaces + (tr("；", "; ") + before if before else "")
+    return False, tr("车位 %s 未退租（交接时 parking_lease_terminated 应为 true）",
+                     "parking %s not ended (parking_lease_terminated must be true at handover)") % spaces
 
 
 @standard("7", "客户顺利迁出大厦", "Tenant has moved out")
@@ -217,8 +229,11 @@ def context(store, wf, case, compute_statement: Callable) -> Context:
     from wuye.archive import dossier as archive
     from wuye.models.archive import BY_KEY
 
+    from wuye.moveout.partial import scope_of, view
+
     move_in, _ = archive.validate_file(store, case.tenant_id, BY_KEY["move_in"])
-    return Context(store, wf, case, case.latest_steps(), move_in, compute_statement)
+    # Counted as the case counts them: the units it moves out of (partial.py).
+    return Context(store, wf, case, case.latest_steps(), view(move_in, scope_of(case.id, case.info)), compute_statement)
 
 
 def evaluate(store, wf, case, compute_statement: Callable) -> list[dict]:

@@ -308,7 +308,9 @@ def _cell_text(value: Any, kind: str) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, list):
-        if kind == "json":
+        if kind == "plain_or_json" and all(isinstance(v, str) for v in value):
+            return "、".join(value)  # plain ids, as the ledgers write them
+        if kind in ("json", "plain_or_json"):
             return json.dumps(value, ensure_ascii=False, default=str)
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):

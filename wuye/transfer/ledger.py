@@ -352,7 +352,9 @@ def _kind(f, ann) -> tuple[str, dict[str, str]]:
     if typing.get_origin(base) is list:
         inner = typing.get_args(base)[0]
         if isinstance(inner, type) and issubclass(inner, BaseModel):
-            return "json", {}
+            # Records that may be written as plain ids (parking leases: `B2-031、B2-032`, as
+            # ledgers and stores from before the leases have them) read either way.
+            return ("plain_or_json" if getattr(inner, "PLAIN_ID", None) else "json"), {}
         inner_funcs = {getattr(m, "func", None).__name__ for m in getattr(inner, "__metadata__", ()) if getattr(m, "func", None)}
         return ("id_list" if "check_id" in inner_funcs else "text_list"), {}
     if "check_id" in funcs:
@@ -781,12 +783,19 @@ def norm_choice(v: Any, choices: dict[str, str] | None = None, **_) -> str | Non
                         "invalid value %r; choose one of: %s" % (s, ", ".join(listing))))
 
 
+def norm_plain_or_json(v: Any, **_) -> Any:
+    """A list of records as JSON (`[{"space": "B2-031", …}]`), or of plain ids as text (`B2-031、B2-032`)."""
+    if isinstance(v, str) and not v.strip().startswith(("[", "{")):
+        return norm_text_list(v)
+    return norm_json(v)
+
+
 NORMALISERS: dict[str, Callable[..., Any]] = {
     "text": norm_text, "id": norm_id, "id_list": norm_id_list, "unit_list": norm_unit_list, "text_list": norm_text_list,
     "phone": norm_phone, "uscc": norm_uscc, "idcard": norm_idcard, "money": norm_money,
     "reading": norm_reading, "reading_list": norm_reading_list, "int": norm_int, "bool": norm_bool,
     "date": norm_date, "datetime": norm_datetime, "date_range": norm_date_range, "period": norm_period,
-    "json": norm_json, "choice": norm_choice,
+    "json": norm_json, "plain_or_json": norm_plain_or_json, "choice": norm_choice,
 }
 
 

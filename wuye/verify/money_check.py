@@ -14,7 +14,6 @@ an office can find who made the change (`git show COMMIT`).
 from __future__ import annotations
 
 import hashlib
-import re
 from decimal import Decimal, InvalidOperation
 
 from wuye.errors import Problem, WuyeError
@@ -61,8 +60,12 @@ def _file(store: Store, ctx: Context, chain, tid: str, rel: str, cases: dict, ca
             return [], 0  # check_archive reports the file
         entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
         problems = []
-        for e in entries:
-            problems += item_problems(store, chain, tid, rel, text, e, cases)
+        for i, e in enumerate(entries):
+            found = item_problems(store, chain, tid, rel, e, cases)
+            if found:
+                line = yamlio.locate(text, ("entries", i))[0]
+                found = [Problem(p.path, p.message, line, p.col, code=p.code) for p in found]
+            problems += found
         return problems, len(entries)
 
     key = _key(ctx, rel, tid, case_ids)
@@ -83,13 +86,9 @@ def _key(ctx: Context, rel: str, tid: str, case_ids: list[str]) -> str | None:
     return h.hexdigest()
 
 
-def _line(text: str, entry_id) -> int | None:
-    m = re.search(rf"^\s*-?\s*id:\s*['\"]?{re.escape(str(entry_id))}['\"]?\s*$", text, re.M)
-    return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def item_problems(store: Store, chain, tid: str, rel: str, text: str, entry: dict, cases: dict) -> list[Problem]:
-    line = _line(text, entry.get("id"))
+def item_problems(store: Store, chain, tid: str, rel: str, entry: dict, cases: dict) -> list[Problem]:
+    """What is wrong with one ledger item (its line is the caller's to find: only for problems)."""
+    line = None
     eid = entry.get("id", "?")
 
     def bad(zh: str, en: str, code: str = "money.closing-bad") -> list[Problem]:

@@ -187,8 +187,8 @@ def _sum_problems(s, data: dict, lines) -> list[Problem]:
 class _Then:
     """The archive, settings and case entries a statement was computed from."""
 
-    def __init__(self, config, records: dict, raw: dict, steps: dict):
-        self.config, self.records, self.raw, self.steps = config, records, raw, steps
+    def __init__(self, config, records: dict, raw: dict, steps: dict, scope=None):
+        self.config, self.records, self.raw, self.steps, self.scope = config, records, raw, steps, scope
 
 
 def _archive_then(store: Store, case, s, commit: str | None, blobs: dict, chain=None):
@@ -249,7 +249,10 @@ def _archive_then(store: Store, case, s, commit: str | None, blobs: dict, chain=
     except WuyeError as err:
         return unreproducible("", str(err))
     then_case = moveout.Case(case.id, case.tenant_id, case.dir, case.info, entries)
-    return _Then(config, records, raw, then_case.latest_steps())
+    from wuye.moveout.partial import scope_of
+
+    # The units a case covers are written in case.yaml when it opens, and never changed after.
+    return _Then(config, records, raw, then_case.latest_steps(), scope_of(case.id, case.info))
 
 
 @contextmanager
@@ -281,7 +284,7 @@ def _compare(s, commit: str | None, lines, then: _Then) -> list[Problem]:
     for lang in ("zh", "en"):
         with _language(lang):
             try:
-                st = compute(then.config, payments, violations, then.records["move_in"], then.steps, other, finance)
+                st = compute(then.config, payments, violations, then.records["move_in"], then.steps, other, finance, then.scope)
             except WuyeError as e:
                 return [Problem(s.rel, tr("无法按%s的档案重新计算结算单：%s", "the statement cannot be recomputed from the archive %s: %s") % (where, e),
                                 code="statement.unreproducible")]
