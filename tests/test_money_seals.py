@@ -222,3 +222,52 @@ def test_migrate_seals_a_hand_kept_ledger_once_finance_has_checked_it(tenant, ru
     head = git(tenant.root, "rev-parse", "HEAD")
     r = run("migrate", "--as", "liuyang", env={"WUYE_LANG": "en"})
     assert r.exit_code == 0 and "nothing to migrate" in r.stderr and git(tenant.root, "rev-parse", "HEAD") == head
+
+
+def test_a_fine_is_a_ledger_item_so_waiving_the_record_by_hand_forgives_nothing(tenant, run):
+    """Customer service records a 300.00 fine (占用消防通道): the ledger gets the item, sealed by
+    the clerk as a charge; the violation record points at it. Marking the record waived with a text
+    editor leaves the tenant owing 300.00; marking the item paid breaks its seal."""
+    r = run("archive", "add", "T0001", "violations", "--set", "date=2026-11-20", "--set", "kind=violation",
+            "--set", "description=占用消防通道", "--set", "amount=300.00", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    item = yamlio.read(tenant.path(PAY), PAY)["entries"][0]
+    assert (item["id"], item["amount"], item["paid"], item["source"], item["source_ref"], item["seal"]["by"]) == (
+        "PAY-0001", "300.00", "0.00", "fine", "violations.yaml#VIO-0001", "wangli")
+    vio = yamlio.read(tenant.path("tenants/T0001/violations.yaml"), "v")["entries"][0]
+    assert vio["item"] == "PAY-0001"
+    assert problems(run) == (0, [])
+    assert json.loads(run("report", "arrears", "--json").stdout)["summary"]["total"] == "300.00"
+
+    path = tenant.path("tenants/T0001/violations.yaml")
+    path.write_text(path.read_text(encoding="utf-8").replace("status: open", "status: waived"), encoding="utf-8")
+    commit(tenant, "免了")
+    assert json.loads(run("report", "arrears", "--json").stdout)["summary"]["total"] == "300.00"
+
+    edit(tenant, lambda entries: entries[0].update(paid="300.00"))
+    c = commit(tenant)
+    code, found_ = problems(run)
+    assert code == 1 and found(found_, PAY, "money.seal-bad", "PAY-0001", c)
+
+
+def test_two_offices_recording_payments_offline_merge_and_still_verify(tenant, run, tmp_path):
+    """Finance records a payment in each of two clones; the merge renumbers this side's PAY-0001
+    to PAY-0002, and its seal still holds: the seal does not cover the id a merge may change."""
+    import subprocess
+
+    from wuye.archive import dossier as archive
+    from wuye.storage.store import Store
+    from wuye.sync.offices import configure
+
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(tenant.root), str(other))
+    configure(other)
+    archive.add(tenant, "T0001", "payments", "liuyang", sets=FEE)
+    archive.add(Store(other), "T0001", "payments", "liuyang", sets=DEPOSIT)
+    p = subprocess.run(["git", "-c", "user.name=某人", "-c", "user.email=someone@example.invalid", "pull", "-q", "--no-edit"],
+                       cwd=other, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    entries = yamlio.read(other / PAY, PAY)["entries"]
+    assert [(e["id"], e["kind"], e["seal"]["by"]) for e in entries] == [("PAY-0001", "fee", "liuyang"), ("PAY-0002", "deposit", "liuyang")]
+    r = run("verify", store=Store(other))
+    assert r.exit_code == 0, r.stdout + r.stderr

@@ -302,14 +302,17 @@ A_KEYS = ("unpaid_fees", "fee_items", "arrears", "arrears_items", "total", "olde
 
 def test_arrears_by_tenant_and_total(report):
     rep = report("arrears", "--period", "2025-11")
-    # The December bill (due 12-15) is not yet owed at the end of November.
+    # The December bill (due 12-15) is not yet owed at the end of November. The arrear (800.00)
+    # and the fine (300.00) recorded in violations.yaml are ledger items of their own, so T0001
+    # owes 3000.00 (November's rest) + 800.00 + 300.00 = 4100.00 in three items, and no arrear
+    # outside the ledger.
     assert [(r["tenant_id"], *_pick(r, A_KEYS).values()) for r in rep["tenants"]] == [
-        ("T0001", "3000.00", 1, "800.00", 1, "3800.00", "2025-09-01"),
+        ("T0001", "4100.00", 3, "0.00", 0, "4100.00", "2025-09-01"),
         ("T0002", "1200.50", 1, "0.00", 0, "1200.50", "2025-11-20")]
-    assert rep["summary"] == {"tenants": 2, "unpaid_fees": "4200.50", "arrears": "800.00", "total": "5000.50"}
-    rep = report("arrears")
-    assert rep["summary"] == {"tenants": 2, "unpaid_fees": "9200.50", "arrears": "800.00", "total": "10000.50"}
-    assert rep["tenants"][0]["total"] == "8800.00" and rep["tenants"][0]["fee_items"] == 2
+    assert rep["summary"] == {"tenants": 2, "unpaid_fees": "5300.50", "arrears": "0.00", "total": "5300.50"}
+    rep = report("arrears")  # and December's 5000.00: 9100.00 in four items
+    assert rep["summary"] == {"tenants": 2, "unpaid_fees": "10300.50", "arrears": "0.00", "total": "10300.50"}
+    assert rep["tenants"][0]["total"] == "9100.00" and rep["tenants"][0]["fee_items"] == 4
 
 
 @pytest.mark.parametrize("argv", [("report", "arrears"), ("report", "arrears", "--period", "2025-11"),
@@ -419,9 +422,9 @@ def test_the_workbook_holds_the_same_numbers(built, run, report, tmp_path, snaps
     ws = load_workbook(path)["按租户"]
     header = [c.value for c in ws[1]]
     first = dict(zip(header, [c.value for c in ws[2]]))
-    assert first["租户"] == "T0001" and first["合计"] == 3800.0 and first["未缴费用"] == 3000.0
+    assert first["租户"] == "T0001" and first["合计"] == 4100.0 and first["未缴费用"] == 4100.0
     assert ws.cell(2, header.index("合计") + 1).number_format == "#,##0.00"
-    assert report("arrears", "--period", "2025-11")["tenants"][0]["total"] == "3800.00"
+    assert report("arrears", "--period", "2025-11")["tenants"][0]["total"] == "4100.00"
 
     path = tmp_path / "sat.xlsx"
     run("report", "satisfaction", "--period", "2025", "--xlsx", path, store=built)

@@ -1,11 +1,12 @@
 """`wuye migrate`: bring a store written by an older wuye (or edited by hand) to the one ledger, sealed.
 
 Two steps, one commit, made by a member of finance or management who answers for the result:
-1. **Arrears into the ledger.** A violation record of kind `arrears` still open and pointing at no
-   ledger item is the old way of recording unpaid money. It is linked to the one unpaid fee item
-   of the same amount, when there is exactly one (and no other arrear links it): the same money,
-   now counted once. Otherwise a fee item is raised for it (source `other`, citing the record),
-   so that every amount owed is one item of the ledger and `report arrears` reads it there.
+1. **Arrears and fines into the ledger.** A violation record still open, with an amount and
+   pointing at no ledger item, is the old way of recording money owed. An arrear (kind `arrears`)
+   is linked to the one unpaid fee item of the same amount, when there is exactly one (and no other
+   record links it): the same money, now counted once. Otherwise, and for a fine, a fee item is
+   raised for it (source `fine` or `other`, citing the record), so that every amount owed is one
+   item of the sealed ledger and `report arrears` reads it there.
 2. **Seals.** Every ledger item without a valid seal (from before seals, edited by hand since,
    or raised by a member who may not handle what it now says) is sealed by the migrating member
    (trust/money.py). `--dry-run` lists them first: sealing is finance's word that each is right.
@@ -92,7 +93,7 @@ def _link_arrears(store, tid, vdoc, pdoc, result, new_ids, actor, append_entry, 
     changed = False
     linked = {str(v.get("item")) for v in vdoc["entries"] if v.get("item")}
     for v in vdoc["entries"]:
-        if v.get("kind") != "arrears" or v.get("status", "open") != "open" or v.get("item"):
+        if v.get("status", "open") != "open" or v.get("item"):
             continue
         amount = Decimal(str(v.get("amount") or "0"))
         if amount <= 0:
@@ -101,13 +102,14 @@ def _link_arrears(store, tid, vdoc, pdoc, result, new_ids, actor, append_entry, 
                 and str(e.get("id")) not in linked
                 and Decimal(str(e.get("amount") or 0)) - Decimal(str(e.get("paid") or 0)) == amount]
         vid = str(v.get("id"))
-        if len(same) == 1:
+        if len(same) == 1 and v.get("kind") == "arrears":  # an arrear is about a bill; a fine is a charge of its own
             v["item"] = str(same[0].get("id"))
             result.linked.append((tid, vid, v["item"]))
         else:
             entry = append_entry(pdoc, BY_KEY["payments"], {
                 "kind": "fee", "item": str(v.get("description")), "amount": str(amount), "paid": "0.00",
-                "due_date": v.get("date"), "source": "other", "source_ref": f"violations.yaml#{vid}",
+                "due_date": v.get("date"), "source": "fine" if v.get("kind") == "violation" else "other",
+                "source_ref": f"violations.yaml#{vid}",
                 "recorded_by": actor.id, "recorded_at": store.now()}, Payment.model_validate)
             v["item"] = entry.id
             new_ids.add(entry.id)

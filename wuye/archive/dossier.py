@@ -9,6 +9,7 @@ write is one commit through `Store.change`, and every file is valid before and a
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -600,6 +601,8 @@ def add(store: Store, tenant_id: str, category_name: str, actor_id: str | None,
         _may_write(actor, c)
         if c.key == "payments" and c.is_list:
             seal_new(store, tenant_id, actor, doc, new_ids)
+        if c.key == "violations":
+            raise_items(store, ch, tenant_id, actor, doc, new_ids)
         ch.summary = tr("archive %s: %s %s" % (tenant_id, c.title, what), "archive %s: %s, %s" % (tenant_id, c.key, what))
         ch.trailers = {"Wuye-Tenant": tenant_id, "Wuye-Category": c.key, "Wuye-Entry": ", ".join(new_ids), "Wuye-Actor": actor.id}
         ch.write_yaml(rel, doc)
@@ -617,6 +620,36 @@ def seal_new(store: Store, tenant_id: str, actor, doc, entry_ids: list[str], cha
     for entry in doc["entries"]:
         if str(entry.get("id")) in entry_ids:
             sealer.seal(tenant_id, entry)
+
+
+def raise_items(store: Store, ch, tenant_id: str, actor, vdoc, entry_ids: list[str]) -> None:
+    """A fine or an arrear recorded with an amount is money owed: one item of the ledger for it
+    (source `fine`, or `other` for an arrear, citing the record), sealed by whoever recorded it as
+    a charge with nothing received (trust/money.py), and the record points at it. So what the
+    tenant owes lives in the sealed ledger alone: waiving the record by hand forgives nothing, and
+    receiving the money is finance's, on the item."""
+    from wuye.models.archive import BY_KEY, Payment
+
+    wanted = [v for v in vdoc["entries"] if str(v.get("id")) in entry_ids and not v.get("item")
+              and v.get("status", "open") == "open" and Decimal(str(v.get("amount") or 0)) > 0]
+    if not wanted:
+        return
+    c = BY_KEY["payments"]
+    _, problems = validate_file(store, tenant_id, c)
+    if any(p.level == "error" for p in problems):
+        _refuse([Problem(p.path, p.message + tr("（记录罚款或欠费要写入此文件，请先修正）", " (a fine or arrear is entered here: fix it first)"),
+                         p.line, p.col, code=p.code) for p in problems if p.level == "error"])
+    pdoc = list_document(store, tenant_id, c)
+    raised = []
+    for v in wanted:
+        item = append_entry(pdoc, c, {
+            "kind": "fee", "item": str(v["description"]), "amount": str(v["amount"]), "paid": "0.00",
+            "due_date": v.get("date"), "source": "fine" if v.get("kind") == "violation" else "other",
+            "source_ref": f"violations.yaml#{v['id']}", "recorded_by": actor.id, "recorded_at": store.now()}, Payment.model_validate)
+        v["item"] = item.id
+        raised.append(item.id)
+    seal_new(store, tenant_id, actor, pdoc, raised, charges_only=True)
+    ch.write_yaml(store.tenant_rel(tenant_id, c.filename), pdoc)
 
 
 def _titles(c: ArchiveCategory, keys: list[str], lang: int) -> list[str]:

@@ -17,7 +17,7 @@ the values they replaced, so the seal is checked against the item as sealed), an
 tenant still owes at closing (source `settlement`). verify/money_check.py checks those against the
 case's signed entries.
 
-What is signed is the item as stored, without its seal and closing mark, with every value in its
+What is signed is the item as stored, without its seal, closing mark and id, with every value in its
 plain JSON form (dates and times in ISO 8601, money as written), canonicalised by RFC 8785: the
 bytes do not depend on the model's defaults, so a later version of wuye that adds a field with a
 default does not break a seal.
@@ -36,7 +36,10 @@ from wuye.trust import signing
 
 NAMESPACE = "wuye-money"
 MONEY_DEPARTMENTS = WRITERS["payments"]
-UNSIGNED = ("seal", "closed_by")
+# Not signed: the seal itself, closing's mark (judged against its case), and the item's id, which
+# `wuye sync` renumbers when two offices added items offline (sync/merging.py): what a statement
+# cites by id is checked against the item as it was when settled (verify/statements.py).
+UNSIGNED = ("seal", "closed_by", "id")
 # What a closing may change in an item (cases.closing_marks), restored from `closed_by.before`.
 CLOSING_FIELDS = ("paid", "paid_on", "receipt_no", "note", "deposit_status")
 _TOLERANCE = dt.timedelta(minutes=5)  # moveout/cases.SIGNED_AT_TOLERANCE: clocks of two offices
