@@ -941,6 +941,28 @@ def _reconcile(store: Store, ch, case: Case, now) -> None:
                 now_ = {k: (money.plain_value(entry[k]) if k in entry else None) for k in money.CLOSING_FIELDS}
                 entry["closed_by"] = {"case": case.id, "before": {k: v for k, v in was.items() if now_[k] != v}}
         ch.write_yaml(rel, doc)
+    _settle_linked_records(store, ch, case, by_file.get("payments.yaml", {}), day, note)
+
+
+def _settle_linked_records(store: Store, ch, case: Case, codes: dict[str, str], day: str, note: str) -> None:
+    """A fine or an arrear whose ledger item the statement settled is settled too: the money was
+    the item's, the record says what it was about (it is not money, so verify leaves it to us)."""
+    from wuye.storage import yamlio as y
+
+    paid = {eid for eid, code in codes.items() if code in ("unpaid_fee", "fee_credit")}
+    rel = store.tenant_rel(case.tenant_id, "violations.yaml")
+    if not paid or not store.path(rel).is_file():
+        return
+    pending = ch.pending(rel)
+    doc = y.load_roundtrip(pending.decode("utf-8") if pending is not None else store.read_text(rel))
+    changed = False
+    for v in doc.get("entries") or []:
+        if str(v.get("item")) in paid and v.get("status", "open") == "open":
+            v["status"], v["resolved_on"] = "settled", day
+            v["note"] = f"{v['note']}；{note}" if v.get("note") else note
+            changed = True
+    if changed:
+        ch.write_yaml(rel, doc)
 
 
 def _record_due(store: Store, ch, case: Case, signer: str, now) -> None:
