@@ -129,6 +129,12 @@ def refund_case(mo):
 
 def test_a_withhold_reduced_is_a_refund_paid_out_as_the_payout_records_one(mo, run):
     refund_case(mo)
+    # Finance's lines of the signed statement are kept unless new ones of their kind are given:
+    # a charge added keeps the 5000.00 withheld (135281.80 - 800.00 = 134481.80).
+    r = mo.run("moveout", "amend", mo.case, "--reason", "试算", "--charge", "清洁费=800.00", "--dry-run", "--json", "--as", "liuyang")
+    out = json.loads(r.stdout)
+    assert [(l["code"], l["amount"]) for l in out["lines"] if l["code"] in ("withhold", "other")] == [("withhold", "-5000.00"), ("other", "-800.00")]
+    assert (out["balance"], out["difference"]) == ("134481.80", "-800.00")
     r = amend(mo, "--withhold", "PAY-0001=2000.00:地毯污损，复核后清洗即可", reason="复核扣款")
     assert r.exit_code == 0, r.stderr
     d = mo.entry("amendment")["data"]

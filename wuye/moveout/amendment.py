@@ -240,8 +240,11 @@ def amend(store: Store, case_id: str, actor_id: str | None, reason: str, charges
                             % (case_id, case_id))
         settlement = case.latest(_settlement_step(wf))
         previous = case.latest(AMEND)
-        st = corrected(store, case, settlement, other, finance)
         base_lines, base_balance, base_entry = base_of(wf, case, previous.revision + 1 if previous else 1)
+        # As `settle --correct` does: finance's lines of the statement in effect are kept, each
+        # kind (other charges; withholds and forfeits) unless new ones of it are given.
+        kept_other, kept_finance = _finance_lines(base_lines)
+        st = corrected(store, case, settlement, other or kept_other, finance or kept_finance)
         lines = [l.to_json() for l in st.lines]
         diff = changes(base_lines, lines)
         if not diff:
