@@ -320,9 +320,9 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     for e in case.entries:
         out += entry_problems(store, wf, case, e, chain)
     out += seal_problems(wf, case) + cancel_problems(wf, case) + separation_problems(wf, case)
-    from wuye.moveout import amendment
+    from wuye.moveout import amendment_check
 
-    out += amendment.problems(store, wf, case, out, chain)
+    out += amendment_check.problems(store, wf, case, out, chain)
     from wuye.moveout import blocks
 
     out += blocks.problems(wf, case)
@@ -371,12 +371,12 @@ def seal_problems(wf, case: Case) -> list[Problem]:
     """A case whose closing step is signed is sealed by that entry (its first revision: it closes
     the case, so nothing can come after it): every other entry of the case must be one it seals,
     with the digest it seals. An amendment, its approval and its refund's payout (amendment.py) are
-    the entries allowed after it, each judged there."""
+    the entries allowed after it, each judged by amendment_check.py."""
     closing = case.revisions(wf.closing.id)
     if not closing:
         return []
     seal = closing[0]
-    from wuye.moveout.amendment import after_seal
+    from wuye.moveout.amendment_check import after_seal
 
     sealed = Case(case.id, case.tenant_id, case.dir, case.info, [e for e in case.entries if not after_seal(e)])
     return _seal_findings(
@@ -826,7 +826,7 @@ def cancel(store: Store, case_id: str, actor_id: str | None, reason: str) -> Sig
         # Once finance has signed the settlement, the money is computed and signed (a refund or an
         # amount due may already be moving, a payout voucher issued): withdrawing the case then
         # would leave a signed statement with nothing to answer for it. Such a case goes on to
-        # release, or waits for the management-signed amendment the money rules will define.
+        # release, and a mistake in it is then amended (amendment.py), approved by management.
         late = [s for s in wf.cancel_blockers if case.latest(s) is not None]
         if late:
             entry = case.latest(late[0])
@@ -1290,9 +1290,9 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
            "units": case.info.get("units") or [], "units_kept": case.info.get("units_kept") or [], "status": case.info.get("status"),
            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
            "problems": [p.to_json() for p in problems]}
-    from wuye.moveout import amendment
+    from wuye.moveout import amendment_check
 
-    out["amendments"] = amendment.board(store, case)
+    out["amendments"] = amendment_check.board(store, case)
     gone = case.cancellation
     if gone is not None:
         signer = gone.data.get("signer")
