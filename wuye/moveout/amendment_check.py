@@ -366,13 +366,13 @@ def board(store: Store, case) -> list[dict]:
     rows = []
     for e in case.revisions(AMEND):
         d = _data(e)
-        row = {"file": e.file, "revision": e.revision, "signer": e.data.get("signer"), "signer_name": _signer_name(store, e.data.get("signer")),
+        row = {"file": e.file, "revision": e.revision, "signer": e.data.get("signer"), "signer_name": _signer_name(e.data.get("signer")),
                "signed_at": e.data.get("signed_at"), "reason": d.get("reason"), "amends_balance": d.get("amends_balance"),
                "balance": d.get("balance"), "difference": d.get("difference"), "changes": d.get("changes") or [], "digest": e.digest,
                "superseded": e is not case.latest(AMEND) and approval_of(case, e) is None}
         a = approval_of(case, e)
         if a is not None:
-            row["approval"] = {"file": a.file, "signer": a.data.get("signer"), "signer_name": _signer_name(store, a.data.get("signer")),
+            row["approval"] = {"file": a.file, "signer": a.data.get("signer"), "signer_name": _signer_name(a.data.get("signer")),
                                "signed_at": a.data.get("signed_at"), "note": _data(a).get("note"), "digest": a.digest}
             p = payout_of(case, a)
             if p is not None:
