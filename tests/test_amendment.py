@@ -70,6 +70,10 @@ def one_line(result) -> None:
 
 def test_a_forgotten_charge_becomes_a_receivable_once_another_manager_approves(mo, run, git_log):
     money_case(mo)
+    # Closing marked the deposit refunded and the fee paid: the corrected statement is computed from
+    # the archive as it was settled, or it would refund no deposit and charge no fee.
+    assert [(e["id"], e.get("deposit_status"), e["paid"]) for e in ledger(mo)][:2] == [("PAY-0001", "refunded", "142110.00"),
+                                                                                       ("PAY-0002", None, "1500.00")]
     before, payments_before = steps_bytes(mo), mo.store.path("tenants/T0001/payments.yaml").read_bytes()
     r = amend(mo, "--charge", "清洁费=800.00")
     assert r.exit_code == 0, r.stderr
