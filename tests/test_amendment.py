@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import git, refused, snapshot
+from conftest import snapshot
 from test_moveout import MoveOut
 from test_seal import LINES, TOTALS, digest_of, money_case, write_entry
 from test_verify import commit_by_hand, verify_json
@@ -356,3 +356,17 @@ def test_the_difference_line_by_line(signed, corrected, changes, difference):
     got = diff(signed, corrected)
     assert got == changes
     assert sum(Decimal(c["amount"]) for c in got) == Decimal(difference)
+
+
+def test_the_approved_amount_due_deleted_from_the_ledger_fails_verify(mo, run):
+    money_case(mo)
+    assert amend(mo, "--charge", "清洁费=800.00").exit_code == 0
+    assert approve(mo).exit_code == 0
+    path = mo.store.path("tenants/T0001/payments.yaml")
+    doc = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+    assert doc["entries"][-1]["amount"] == "800.00"
+    del doc["entries"][-1]
+    path.write_text(yamlio.dumps(doc), encoding="utf-8")
+    commit_by_hand(mo, "删除应补款")
+    failing(run, "tenants/T0001/payments.yaml", "amendment.effect-missing", mo.case, "800.00")
+

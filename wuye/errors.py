@@ -116,6 +116,7 @@ CODES: dict[str, tuple[str, str]] = {
     "amendment.self-approved": ("结案后的更正由更正人自己批准", "an amendment approved by the member who signed it"),
     "amendment.not-management": ("更正审批不是管理层签的", "an amendment's approval not signed by management"),
     "amendment.unsigned": ("结案后的更正或其审批没有有效签名（用 git 直接加入？）", "an amendment or its approval without a valid signature (added with plain git?)"),
+    "amendment.effect-missing": ("经批准的更正应补款不在缴费记录中", "the amount due by an approved amendment is missing from payments.yaml"),
     "amendment.mismatch": ("更正的结算单、所更正的结余或差额与重新计算的不符", "an amendment's statement, the balance it corrects or its difference differs from the one recomputed"),
     "separation.same-signer": ("须由不同的人签字的两个步骤由同一人签字", "one person signed two steps that must be signed by different people"),
     # verify: settlement statements against the archive they were computed from (verify.statements)

@@ -270,7 +270,41 @@ def problems(store: Store, wf, case, found: list[Problem], chain=None) -> list[P
         if codes.get(e.rel, set()) & (UNSIGNED | {"schema.invalid"}):
             continue
         out += _statement_problems(store, wf, case, e, chain)
-    return out
+    return out + _effect_problems(store, wf, case, by_digest)
+
+
+def _effect_problems(store: Store, wf, case, by_digest: dict) -> list[Problem]:
+    """Each approved amount due is an item of the ledger (source settlement, source_ref the case,
+    the amount), as `approve-amendment` writes it: one deleted by hand would forgive the debt."""
+    from collections import Counter
+
+    from wuye.storage import yamlio
+
+    wanted = Counter()
+    for a in case.revisions(APPROVE):
+        d = _money(_data(a).get("difference"))
+        if d is not None and d < 0 and by_digest.get((a.data.get("needs") or {}).get(AMEND)) is not None:
+            wanted[-d] += 1
+    if not wanted:
+        return []
+    rel = store.tenant_rel(case.tenant_id, "payments.yaml")
+    try:
+        doc = yamlio.read(store.path(rel), rel) if store.path(rel).is_file() else None
+    except WuyeError:
+        return []  # check_archive reports the file
+    have = Counter(_money(e.get("amount")) for e in (doc or {}).get("entries") or []
+                   if isinstance(e, dict) and e.get("source") == "settlement" and e.get("source_ref") == case.id)
+    settled = case.latest(_settlement_step(wf))
+    balance = _money(_data(settled).get("balance")) if settled is not None else None
+    if balance is not None and balance < 0:
+        have[-balance] -= 1  # closing's own item for the balance the settlement left due
+    missing = sorted(str(amount) for amount, n in wanted.items() if have[amount] < n)
+    if not missing:
+        return []
+    return [Problem(rel, tr("案件 %(case)s 经批准的更正应补款 %(amounts)s 元不在缴费记录中（source: settlement，source_ref: %(case)s）；被删除或改动了？",
+                            "the amount due of %(amounts)s yuan by the approved amendment of case %(case)s is not in payments.yaml "
+                            "(source: settlement, source_ref: %(case)s); deleted or changed?")
+                    % {"case": case.id, "amounts": "、".join(missing)}, code="amendment.effect-missing")]
 
 
 def _statement_problems(store: Store, wf, case, e, chain) -> list[Problem]:
