@@ -370,3 +370,17 @@ def test_the_approved_amount_due_deleted_from_the_ledger_fails_verify(mo, run):
     commit_by_hand(mo, "删除应补款")
     failing(run, "tenants/T0001/payments.yaml", "amendment.effect-missing", mo.case, "800.00")
 
+
+def test_todo_lists_the_approval_for_management_but_the_amender_and_then_the_refund_for_finance(mo, run):
+    refund_case(mo)
+
+    def waiting(*who):
+        r = run("todo", *who, "--json")
+        assert r.exit_code in (0, 3), r.stderr
+        return [t["step"] for t in json.loads(r.stdout)["moveouts"] if t["ref"] == mo.case]
+
+    assert amend(mo, "--withhold", "PAY-0001=2000.00:地毯污损", as_="sunhao").exit_code == 0
+    assert (waiting("--as", SECOND), waiting("--as", "sunhao"), waiting("--as", "liuyang")) == (["amendment_approval"], [], [])
+    assert approve(mo).exit_code == 0
+    assert (waiting("--as", SECOND), waiting("--as", "liuyang")) == ([], ["amendment_payout"])
+
