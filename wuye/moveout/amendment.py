@@ -124,7 +124,7 @@ def approve(store: Store, case_id: str, actor_id: str | None, note: str | None =
         rel, entry = cases.make_entry(store, case, wf, APPROVE, actor, department, data, correct=case.latest(APPROVE) is not None)
         ch.write_yaml(rel, cases._entry_doc(entry))
         if difference < 0:
-            _record_due(store, ch, case, amendment, entry, -difference)
+            _record_due(store, ch, case, actor, amendment, entry, -difference)
         ch.summary, ch.trailers = _message(case, APPROVE, actor, department, entry["revision"],
                                            tr("批准结案后更正，差额 %s 元", "amendment approved, difference %s yuan") % difference)
     cases._remember_board(store, case_id, case.tenant_id, case.dir)
@@ -185,10 +185,10 @@ def item_text() -> str:
     return tr("迁出结算更正应补款", "move-out amendment balance due")
 
 
-def _record_due(store: Store, ch, case, amendment, approval: dict, amount: Decimal) -> None:
+def _record_due(store: Store, ch, case, actor, amendment, approval: dict, amount: Decimal) -> None:
     """The amount an approved amendment adds to what the tenant owes: one open ledger item, which
     `report arrears` shows until it is paid."""
-    from wuye.archive.dossier import append_entry, list_document
+    from wuye.archive.dossier import append_entry, list_document, seal_new
     from wuye.models.archive import BY_KEY, Payment
 
     c = BY_KEY["payments"]
@@ -196,5 +196,8 @@ def _record_due(store: Store, ch, case, amendment, approval: dict, amount: Decim
     record = {"kind": "fee", "item": item_text(), "source": "settlement", "source_ref": case.id, "amount": str(amount),
               "due_date": approval["signed_at"][:10], "recorded_by": approval["signer"], "recorded_at": store.now(),
               "note": tr("结案后更正 %s，经 %s 批准", "amendment %s, approved by %s") % (amendment.file, approval["signer"])}
-    append_entry(doc, c, record, Payment.model_validate)
+    item = append_entry(doc, c, record, Payment.model_validate)
+    # Sealed by the approver (management handles money, trust/money.py): the ledger item is their
+    # word, as the approval is; verify judges the seal as every other item's.
+    seal_new(store, case.tenant_id, actor, doc, [item.id])
     ch.write_yaml(store.tenant_rel(case.tenant_id, c.filename), doc)
