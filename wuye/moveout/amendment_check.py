@@ -158,7 +158,10 @@ def corrected(store: Store, case, settlement, other=(), finance=(), chain=None):
                 raise WuyeError(tr("没收的押金 %s 不在结算时的缴费记录中", "the deposit %s to forfeit is not in payments.yaml as it was at settling") % ref)
             amount = -held[ref]
         lines.append((code, item, source, amount))
-    return compute(config, payments, violations, move_in, steps, list(other), lines)
+    from wuye.moveout.partial import scope_of
+
+    # A partial case's amendment corrects that case's statement: the same units, as settle scoped it.
+    return compute(config, payments, violations, move_in, steps, list(other), lines, scope_of(case.id, case.info))
 
 
 def _key(line: dict) -> tuple:
