@@ -253,6 +253,13 @@ SCENARIOS = [
      [], move_in("1000.0"), steps("1000.0", damages=[damage("450.00")]), [], [forfeit(1, "10000.00")],
      [("deposit", "payments.yaml#PAY-0001", "10000.00"), ("forfeit", "payments.yaml#PAY-0001 forfeit", "-10000.00"),
       ("unpaid_fee", "payments.yaml#PAY-0002", "-99.99"), ("damage", "engineering_inspection.yaml damages[0]", "-450.00")], "-549.99"),
+    ("an amendment after release: the archive as it was settled (deposit held, fee open), a forgotten charge added",
+     # 30000.00 - 1500.00 - 800.00 = 27700.00; the release signed 28500.00, so the amendment's difference
+     # is -800.00, owed once approved (the difference itself: tests/test_amendment.py)
+     [pay(1, "deposit", "租赁押金", "30000.00", "30000.00"), pay(2, "fee", "物业管理费", "1500.00", period="2026-11")],
+     [], move_in("1000.0"), steps("1000.0"), [("清洁费", Decimal("800.00"))], [],
+     [("deposit", "payments.yaml#PAY-0001", "30000.00"), ("unpaid_fee", "payments.yaml#PAY-0002", "-1500.00"),
+      ("other", "settle --charge", "-800.00")], "27700.00"),
     # The rows below carry a tenth element: the case's scope or the building's rule.
     ("a partial move-out of one of two units",
      # Out of 1202, keeping 1205: 1202's deposit and fee, its meter from its own move-in reading

@@ -111,6 +111,13 @@ CODES: dict[str, tuple[str, str]] = {
     "case.cancel-unsigned": ("case.yaml 标为已撤销，但没有签字的撤销条目", "case.yaml says cancelled, but no cancellation is signed"),
     "case.not-cancelled": ("撤销条目已签，但 case.yaml 未标为已撤销", "a cancellation is signed, but case.yaml does not say cancelled"),
     "case.seal-broken": ("封存的条目被替换或删除", "a sealed entry was replaced or deleted"),
+    # amendments of a closed case (moveout.amendment)
+    "amendment.unapproved": ("结案后的更正尚待管理层批准（差额尚未生效）", "an amendment of a closed case awaits management's approval (its difference has not taken effect)"),
+    "amendment.self-approved": ("结案后的更正由更正人自己批准", "an amendment approved by the member who signed it"),
+    "amendment.not-management": ("更正审批不是管理层签的", "an amendment's approval not signed by management"),
+    "amendment.unsigned": ("结案后的更正或其审批没有有效签名（用 git 直接加入？）", "an amendment or its approval without a valid signature (added with plain git?)"),
+    "amendment.effect-missing": ("经批准的更正应补款不在缴费记录中", "the amount due by an approved amendment is missing from payments.yaml"),
+    "amendment.mismatch": ("更正的结算单、所更正的结余或差额与重新计算的不符", "an amendment's statement, the balance it corrects or its difference differs from the one recomputed"),
     "separation.same-signer": ("须由不同的人签字的两个步骤由同一人签字", "one person signed two steps that must be signed by different people"),
     # verify: settlement statements against the archive they were computed from (verify.statements)
     "statement.mismatch": ("结算单与当时档案重新计算的结果不符", "a statement differs from the one recomputed from the archive of its time"),

@@ -1,4 +1,4 @@
-"""`wuye moveout`: open a case, sign its steps, settle, cancel it, see its board, print what was signed."""
+"""`wuye moveout`: open a case, sign its steps, settle, cancel it, amend a closed one, see its board, print what was signed."""
 
 from __future__ import annotations
 
@@ -148,6 +148,89 @@ def settle(
         say(tr("试算，未签字", "dry run; nothing signed"))
 
 
+@app.command("amend")
+def amend(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("已结案的案件编号", "case id of a closed case")),
+    reason: str = typer.Option(..., "--reason", help=tr("更正原因；签入条目", "why the settlement is amended; signed into the entry")),
+    charge: list[str] = typer.Option(None, "--charge", help=tr("更正后的其他扣款 项目=金额（可重复；给出时取代原签的全部其他扣款，不给则沿用）",
+                                                               "other charge of the corrected statement ITEM=AMOUNT (repeatable; replaces all the signed ones, kept when none is given)")),
+    withhold: list[str] = typer.Option(None, "--withhold", help=tr("扣留部分押金 押金编号=金额:理由（可重复；与 --forfeit 一起取代原签的扣留和没收）",
+                                                                   "withhold part of a deposit DEPOSIT=AMOUNT:REASON (repeatable; with --forfeit, replaces the signed withholds and forfeits)")),
+    forfeit: list[str] = typer.Option(None, "--forfeit", help=tr("没收押金 押金编号:理由（可重复）", "forfeit a deposit DEPOSIT:REASON (repeatable)")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=tr("只计算显示，不签字", "compute and print only; sign nothing")),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """结案后更正结算（财务或管理层签字，待管理层另一位成员批准） / amend the settlement of a closed case (finance or management; approved by another manager)."""
+    from wuye.moveout import amendment
+
+    store = open_store(ctx)
+    st, data, result = amendment.amend(store, case_id, as_, reason, charge or [], withhold or [], forfeit or [], dry_run)
+    if as_json:
+        print_json({**st.to_data(), "amends_balance": data["amends_balance"], "difference": data["difference"], "changes": data["changes"]})
+    else:
+        render_statement(st)
+        render_changes(data)
+    if result is not None:
+        _signed(result)
+        say(tr("待管理层批准：wuye moveout approve-amendment %s --as 经理", "awaiting approval: wuye moveout approve-amendment %s --as MANAGER") % case_id)
+    else:
+        say(tr("试算，未签字", "dry run; nothing signed"))
+
+
+def render_changes(data: dict) -> None:
+    from decimal import Decimal
+
+    rows = [[c["item"], c["source"], f"{Decimal(c['was']):,.2f}", f"{Decimal(c['now']):,.2f}", f"{Decimal(c['amount']):+,.2f}"]
+            for c in data["changes"]]
+    d = Decimal(data["difference"])
+    rows.append([tr("原签结余", "balance signed"), "", "", "", f"{Decimal(data['amends_balance']):,.2f}"])
+    rows.append([tr("差额：退还客户", "difference: refund to tenant") if d > 0 else tr("差额：客户应补", "difference: due from tenant")
+                 if d < 0 else tr("差额", "difference"), "", "", "", f"{d:+,.2f}"])
+    grid(tr("逐行差额", "Line-by-line difference"), [tr("项目", "item"), tr("来源", "source"), tr("原金额", "was"), tr("更正后", "now"),
+                                                  tr("差额（元）", "difference (yuan)")], rows, right={2, 3, 4}, footer=len(data["changes"]))
+
+
+@app.command("approve-amendment")
+def approve_amendment(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    note: str = typer.Option(None, "--note", help=tr("审批意见", "a note with the approval")),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """批准结案后的更正（管理层，非更正人本人）；差额生效 / approve the amendment (management, not the amender); its difference takes effect."""
+    from decimal import Decimal
+
+    from wuye.moveout import amendment
+
+    store = open_store(ctx)
+    result = amendment.approve(store, case_id, as_, note)
+    _signed(result)
+    d = Decimal(result.entry["data"]["difference"])
+    if d < 0:
+        say(tr("客户应补 %s 元已记入缴费记录（payments.yaml），待收取", "%s yuan due from the tenant entered in payments.yaml, to be collected") % f"{-d:,.2f}")
+    elif d > 0:
+        say(tr("应退客户 %s 元；支付后请财务记录：wuye moveout pay-amendment %s --set amount=%s …",
+               "%s yuan to refund; once paid, finance records it: wuye moveout pay-amendment %s --set amount=%s …") % (f"{d:,.2f}", case_id, d))
+
+
+@app.command("pay-amendment")
+def pay_amendment(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help=tr("案件编号", "case id")),
+    file: Path = typer.Option(None, "--file", help=FILE_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    as_: str = typer.Option(None, "--as", help=AS_HELP),
+):
+    """记录经批准的更正退款已支付（字段同「退款支付」，财务签字） / record the approved amendment's refund paid out (the payout step's fields; finance)."""
+    from wuye.moveout import amendment
+
+    store = open_store(ctx)
+    data, source = _data(file, set_, store, "payout")
+    _signed(amendment.pay(store, case_id, as_, data, source))
+
+
 def render_statement(st) -> None:
     rows = [[line.item, line.source, f"{line.amount:,.2f}"] for line in st.lines]
     b = st.balance
@@ -210,12 +293,39 @@ def status(
     if b["standards"]:
         grid(tr("管理标准", "Management standards"), ["", tr("标准", "standard"), tr("情况", "detail")],
              [["✓" if r["met"] else "✗", f"{r['number']}. {r['title']}", r["detail"]] for r in b["standards"]])
+    render_amendments(b.get("amendments") or [])
     for p in b["problems"]:
         say(f"{p['path']}: {p['message']}")
     if b["next"]:
         say(tr("下一步：", "next: ") + tr("；", "; ").join(tr("%s（%s）", "%s (%s)") % (n["title"], cell(n["signers"])) for n in b["next"]))
     if b["problems"]:
         raise typer.Exit(1)
+
+
+def render_amendments(rows: list[dict]) -> None:
+    """The amendments of a closed case, each with its approval (or that it awaits one)."""
+    from decimal import Decimal
+
+    from wuye.archive.privacy import mask_message  # the reason is free text
+
+    table_rows = []
+    for a in rows:
+        when = lambda v: (v or "").replace("T", " ")[:16]
+        if a.get("approval"):
+            ap = a["approval"]
+            state = tr("已批准：%s（%s）%s", "approved by %s (%s) %s") % (ap["signer_name"], ap["signer"], when(ap["signed_at"]))
+        elif a.get("superseded"):
+            state = tr("已被后一版取代", "superseded")
+        else:
+            state = tr("待管理层批准", "awaiting management's approval")
+        if a.get("payout"):
+            state += tr("；退款已于 %s 支付", "; refund paid out on %s") % a["payout"]["paid_on"]
+        table_rows.append([a["file"], f"{a['signer_name']} ({a['signer']}) {when(a['signed_at'])}", visible(mask_message(a.get("reason") or "")),
+                           f"{Decimal(a['amends_balance']):,.2f}", f"{Decimal(a['balance']):,.2f}", f"{Decimal(a['difference']):+,.2f}", state])
+    if table_rows:
+        grid(tr("结案后更正", "Amendments after closing"), [tr("条目", "entry"), tr("更正人", "amended by"), tr("原因", "reason"),
+             tr("原签结余", "balance signed"), tr("更正后结余", "corrected balance"), tr("差额", "difference"), tr("审批", "approval")],
+             table_rows, right={3, 4, 5})
 
 
 @app.command("list")

@@ -200,6 +200,8 @@ def moveout_tasks(store: Store, who: Whom, as_of: dt.datetime, names: dict[str, 
         case = moveout.load_case(store, cid, (tid, f"tenants/{tid}/moveout/{cid}"))
         problems += case.problems
         opened = _when(case.info.get("opened_at"))
+        if case.closed:
+            tasks += _amendment_tasks(wf, case, who, as_of, names)
         if case.closed or opened is None or opened > as_of:
             continue
         gone = case.cancellation  # withdrawn by then (a tenant who renewed): waits for nobody
@@ -234,6 +236,36 @@ def moveout_tasks(store: Store, who: Whom, as_of: dt.datetime, names: dict[str, 
                               dept, since.astimezone(as_of.tzinfo), due.astimezone(as_of.tzinfo) if due else None,
                               due is not None and as_of > due, step=sid, deadline_hours=spec.deadline_hours))
     return tasks, problems
+
+
+def _amendment_tasks(wf, case, who: Whom, as_of: dt.datetime, names: dict[str, str]) -> list[Task]:
+    """A closed case's amendment waiting for management's approval (never the amender's own
+    task), or its approved refund waiting for finance to pay it out."""
+    from wuye.moveout.amendment_check import AMEND, APPROVE, PAYOUT, _data, _money, approval_of, payout_of
+
+    latest = case.latest(AMEND)
+    when = _when(latest.data.get("signed_at")) if latest is not None else None
+    if when is None or when > as_of:
+        return []
+    approval = approval_of(case, latest)
+    if approval is None:
+        step, spec, since = APPROVE, wf.approval, when
+        if who.staff_id and who.staff_id == latest.data.get("signer"):
+            return []
+    else:
+        diff = _money(_data(approval).get("difference"))
+        since = _when(approval.data.get("signed_at"))
+        spec = wf.amendment_payout
+        # An amount due (negative) waits as an item of the ledger, not as a step.
+        if diff is None or diff <= 0 or spec is None or since is None or since > as_of or payout_of(case, approval) is not None:
+            return []
+        step = PAYOUT
+    mine = [d for d in spec.signers if d in who.departments]
+    if not mine:
+        return []
+    tid = case.tenant_id
+    return [Task("moveout", case.id, wf.title(step), tid, names.get(tid) or str(case.info.get("company") or tid), mine[0],
+                 since.astimezone(as_of.tzinfo), None, False, step=step)]
 
 
 # --- complaints and repairs -------------------------------------------------------------------

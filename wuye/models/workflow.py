@@ -70,6 +70,25 @@ class CancelSpec(Record):
     title_en: str | None = Field("Move-out cancelled", title="英文名称", description="撤销的英文名称")
 
 
+# The entry names of an amendment of a closed case and of management's approval of it
+# (steps/amendment.yaml, steps/amendment_approval.yaml, and the refund's payout
+# steps/amendment_payout.yaml; moveout/amendment.py): no step may take them.
+AMEND = "amendment"
+APPROVE = "amendment_approval"
+AMEND_PAYOUT = "amendment_payout"
+
+
+class AmendSpec(Record):
+    """Who may amend a closed case (结案后更正: a corrected statement, the difference a new item or a
+    refund) and who approves it. Finance, which signs statements, or management amends; management
+    approves, always a member other than the one who amended (moveout/amendment.py)."""
+
+    signers: list[Department] = Field(["finance", "management"], title="更正签字部门", description="可签结案后更正的部门", min_length=1)
+    approvers: list[Department] = Field(["management"], title="审批部门", description="可批准更正的部门（批准人不能是更正人本人）", min_length=1)
+    title: str = Field("结案后更正", title="中文名称", description="更正的中文名称", min_length=1)
+    title_en: str | None = Field("Amendment after closing", title="英文名称", description="更正的英文名称")
+
+
 class WorkflowFile(Record):
     """workflows/moveout.yaml: the move-out procedure of this building."""
 
@@ -81,6 +100,8 @@ class WorkflowFile(Record):
                                            description="每组中的步骤须由不同的人签字（如 [settlement, release]），兼任几个部门的人也不例外")
     cancel: CancelSpec = Field(default_factory=CancelSpec, title="撤销迁出",
                                description="谁可撤销已开案的迁出（结算签字之前）；未写时为租售部和管理层")
+    amend: AmendSpec = Field(default_factory=AmendSpec, title="结案后更正",
+                             description="谁可更正已结案案件的结算、谁批准；未写时财务部或管理层更正，管理层另一位成员批准")
 
 
 class MoveOutCase(Record):

@@ -320,6 +320,9 @@ def case_problems(store: Store, wf, case: Case, chain=None) -> list[Problem]:
     for e in case.entries:
         out += entry_problems(store, wf, case, e, chain)
     out += seal_problems(wf, case) + cancel_problems(wf, case) + separation_problems(wf, case)
+    from wuye.moveout import amendment_check
+
+    out += amendment_check.problems(store, wf, case, out, chain)
     from wuye.moveout import blocks
 
     out += blocks.problems(wf, case)
@@ -367,14 +370,17 @@ def case_workflow(store: Store, case_id: str):
 def seal_problems(wf, case: Case) -> list[Problem]:
     """A case whose closing step is signed is sealed by that entry (its first revision: it closes
     the case, so nothing can come after it): every other entry of the case must be one it seals,
-    with the digest it seals. No amendment of a closed case is allowed yet; when the money rules
-    define a management-signed reopening, it will be the one kind of entry allowed after it."""
+    with the digest it seals. An amendment, its approval and its refund's payout (amendment.py) are
+    the entries allowed after it, each judged by amendment_check.py."""
     closing = case.revisions(wf.closing.id)
     if not closing:
         return []
     seal = closing[0]
+    from wuye.moveout.amendment_check import after_seal
+
+    sealed = Case(case.id, case.tenant_id, case.dir, case.info, [e for e in case.entries if not after_seal(e)])
     return _seal_findings(
-        case, seal, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
+        sealed, seal, tr("结案条目没有封存案件的其余条目（seals）：无法确认结案后没有追加条目",
                        "the closing entry seals none of the case's other entries (seals): nothing shows the case unchanged since"),
         tr("案件已由 %s 结案封存，此条目不在封存之列（结案后追加的？）；已结案的案件不能再添加条目",
            "the case was closed and sealed by %s, which does not seal this entry (added after closing?); "
@@ -525,8 +531,9 @@ def _check_needs(wf, case: Case, step: str) -> None:
 def make_entry(store: Store, case: Case, wf, step: str, actor, department: str, data: dict, correct: bool,
                attached: list[dict] | None = None) -> tuple[str, dict]:
     """The new entry (relative path, content with signature) for a step of a case, or for its
-    cancellation (step CANCEL). `attached`: the files signed with it (evidence.place)."""
-    spec = wf.cancel if step == CANCEL else wf.step(step)
+    cancellation (step CANCEL), an amendment or its approval (amendment.py). `attached`: the files
+    signed with it (evidence.place)."""
+    spec = wf.entry_spec(step) or wf.step(step)
     previous = case.latest(step)
     if previous is not None and not correct:
         raise WuyeError(tr("「%s」已由 %s 于 %s 签字；如需更正请加 --correct" % (wf.title(step), previous.data.get("signer"), previous.data.get("signed_at")),
@@ -752,9 +759,11 @@ def sign(store: Store, case_id: str, step: str, actor_id: str | None, data: dict
     with store.change("", author=actor) as ch:
         case = verified_case(store, wf, case_id)
         if case.closed:
-            # No amendment of a closed case exists yet (a management-signed reopening is for the
-            # money rules to define); until then a closed case takes no entry, --correct included.
-            raise WuyeError(tr("案件 %s 已结案，不能再签字", "case %s is closed; nothing more can be signed") % case_id)
+            # A closed case is sealed: a mistake found afterwards is an amendment (amendment.py),
+            # approved by management, never a step signed or corrected after the seal.
+            raise WuyeError(tr("案件 %s 已结案，不能再签字；如结算有误，请用 `wuye moveout amend %s --reason 原因 --as 财务` 更正",
+                               "case %s is closed; nothing more can be signed; to correct its settlement, amend it with "
+                               "`wuye moveout amend %s --reason TEXT --as FINANCE`") % (case_id, case_id))
         _refuse_cancelled(case)
         _check_separation(wf, case, step, actor.id, store)
         from wuye.moveout import blocks
@@ -817,7 +826,7 @@ def cancel(store: Store, case_id: str, actor_id: str | None, reason: str) -> Sig
         # Once finance has signed the settlement, the money is computed and signed (a refund or an
         # amount due may already be moving, a payout voucher issued): withdrawing the case then
         # would leave a signed statement with nothing to answer for it. Such a case goes on to
-        # release, or waits for the management-signed amendment the money rules will define.
+        # release, and a mistake in it is then amended (amendment.py), approved by management.
         late = [s for s in wf.cancel_blockers if case.latest(s) is not None]
         if late:
             entry = case.latest(late[0])
@@ -1303,6 +1312,9 @@ def board(store: Store, case_id: str, where: tuple[str, str] | None = None, veri
            "units": case.info.get("units") or [], "units_kept": case.info.get("units_kept") or [], "status": case.info.get("status"),
            "steps": steps, "standards": rows, "next": [{"step": s["step"], "title": s["title"], "signers": s["signers"]} for s in nxt],
            "problems": [p.to_json() for p in problems]}
+    from wuye.moveout import amendment_check
+
+    out["amendments"] = amendment_check.board(store, case)
     gone = case.cancellation
     if gone is not None:
         signer = gone.data.get("signer")

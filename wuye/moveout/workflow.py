@@ -14,7 +14,7 @@ from functools import cached_property
 from wuye.storage import yamlio
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
-from wuye.models.workflow import CANCEL, FieldSpec, StepSpec, WorkflowFile, step_data_model
+from wuye.models.workflow import AMEND, APPROVE, AMEND_PAYOUT, CANCEL, FieldSpec, StepSpec, WorkflowFile, step_data_model
 from wuye.storage import layout
 from wuye.storage.store import Store
 
@@ -48,6 +48,51 @@ class Workflow:
         return StepSpec(id=CANCEL, title=c.title, title_en=c.title_en, signers=c.signers, needs=[],
                         fields=[FieldSpec(name="reason", type="text", title="撤销原因", title_en="reason", required=True)])
 
+    @cached_property
+    def amendment(self) -> StepSpec:
+        """The amendment of a closed case as a step of its own, outside the graph: signed by the
+        workflow's `amend.signers` after the closing entry, needing the settlement and the closing
+        entry (their digests: what it amends), recording the corrected statement, the balance it
+        corrects and the difference line by line (moveout/amendment.py computes them)."""
+        a = self.spec.amend
+        line = [FieldSpec(name="code", type="text", title="类别", required=True),
+                FieldSpec(name="item", type="text", title="项目", required=True),
+                FieldSpec(name="source", type="text", title="来源", required=True)]
+        return StepSpec(id=AMEND, title=a.title, title_en=a.title_en, signers=a.signers,
+                        needs=[s.id for s in self.spec.steps if s.computed][:1] + [self.closing.id], fields=[
+                            FieldSpec(name="reason", type="text", title="更正原因", title_en="reason", required=True),
+                            FieldSpec(name="lines", type="list", title="更正后的结算明细", required=True,
+                                      items=[*line, FieldSpec(name="amount", type="signed_money", title="金额", required=True)]),
+                            FieldSpec(name="credits", type="money", title="应退合计", required=True),
+                            FieldSpec(name="charges", type="money", title="应扣合计", required=True),
+                            FieldSpec(name="balance", type="signed_money", title="更正后结余", required=True),
+                            FieldSpec(name="amends_balance", type="signed_money", title="原签结余", required=True),
+                            FieldSpec(name="difference", type="signed_money", title="差额（正数退还，负数应补）", required=True),
+                            FieldSpec(name="changes", type="list", title="逐行差额", required=True, items=[
+                                *line, FieldSpec(name="was", type="signed_money", title="原金额", required=True),
+                                FieldSpec(name="now", type="signed_money", title="更正后金额", required=True),
+                                FieldSpec(name="amount", type="signed_money", title="差额", required=True)]),
+                        ])
+
+    @cached_property
+    def approval(self) -> StepSpec:
+        """Management's approval of an amendment: needs the amendment (its digest), records the
+        difference it lets take effect. Signed by a member other than the amender (amendment.py)."""
+        a = self.spec.amend
+        return StepSpec(id=APPROVE, title="更正审批", title_en="Amendment approved", signers=a.approvers, needs=[AMEND], fields=[
+            FieldSpec(name="difference", type="signed_money", title="批准的差额", title_en="difference approved", required=True),
+            FieldSpec(name="note", type="text", title="审批意见", title_en="note")])
+
+    @cached_property
+    def amendment_payout(self) -> StepSpec | None:
+        """The refund an approved amendment gives, paid out and recorded as the payout step
+        records one (its fields and signers), needing the approval; None without a payout step."""
+        p = self.steps.get("payout")
+        if p is None:
+            return None
+        return StepSpec(id=AMEND_PAYOUT, title="更正退款支付", title_en="Amendment refund paid out", signers=p.signers,
+                        needs=[APPROVE], fields=p.fields)
+
     @property
     def cancel_blockers(self) -> list[str]:
         """The steps after whose signing a case can no longer be cancelled: the computed one (the
@@ -57,8 +102,11 @@ class Workflow:
         return [s.id for s in self.spec.steps if s.computed or s.closes]
 
     def entry_spec(self, step_id: str) -> StepSpec | None:
-        """The spec an entry named `step_id` is judged by: a step, the cancellation, or None."""
-        return self.cancel if step_id == CANCEL else self.steps.get(step_id)
+        """The spec an entry named `step_id` is judged by: a step, the cancellation, an amendment
+        or its approval, or None."""
+        specials = {CANCEL: lambda: self.cancel, AMEND: lambda: self.amendment, APPROVE: lambda: self.approval,
+                    AMEND_PAYOUT: lambda: self.amendment_payout}
+        return specials[step_id]() if step_id in specials else self.steps.get(step_id)
 
     def step(self, step_id: str) -> StepSpec:
         if step_id not in self.steps:
@@ -91,9 +139,10 @@ def graph_problems(spec: WorkflowFile, rel: str, text: str | None) -> tuple[list
 
     ids = [s.id for s in spec.steps]
     for i, s in enumerate(spec.steps):
-        if s.id == CANCEL:
-            # steps/cancel.yaml is the cancellation's entry: a step of that name would be confused with it.
-            problems.append(Problem(rel, tr("步骤编号 %s 留给撤销迁出使用，请改名", "the step id %s is kept for the cancellation; rename the step") % s.id,
+        if s.id in (CANCEL, AMEND, APPROVE, AMEND_PAYOUT):
+            # steps/cancel.yaml is the cancellation's entry (amendment*.yaml an amendment's and its
+            # approval's): a step of that name would be confused with it.
+            problems.append(Problem(rel, tr("步骤编号 %s 留给撤销迁出或结案后更正使用，请改名", "the step id %s is kept for the cancellation or the amendment; rename the step") % s.id,
                                     *at("steps", i, "id"), code="workflow.invalid"))
         if ids.index(s.id) != i:
             problems.append(Problem(rel, tr("步骤 %s 重复", "step %s appears twice") % s.id, *at("steps", i, "id"), code="workflow.invalid"))

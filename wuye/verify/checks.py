@@ -186,6 +186,11 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
             except WuyeError as e:
                 return e.problems or [Problem(f"{case.dir}/case.yaml", str(e), code="authority.workflow-mismatch")], len(case.entries)
             found = moveout.case_problems(store, wf, case, ctx.chain())
+            # An amendment awaiting approval is a warning here, not a case problem: signing its
+            # approval verifies the case first (amendment_check.pending).
+            from wuye.moveout import amendment_check
+
+            found += amendment_check.pending(case)
             if case.cancellation is not None:
                 found = _name_commits(ctx, case, found)
             return found + history_problems(store, ctx, case), len(case.entries)
