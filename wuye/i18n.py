@@ -8,6 +8,7 @@ two texts side by side for reviewers and needs no catalogue files or gettext mac
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 
 def english() -> bool:
@@ -17,3 +18,19 @@ def english() -> bool:
 def tr(zh: str, en: str) -> str:
     """The message in the user's language (Chinese unless WUYE_LANG=en)."""
     return en if english() else zh
+
+
+@contextmanager
+def language(lang: str):
+    """Messages in `lang` ("zh" or "en") inside the block, the caller's setting put back after.
+    For recomputing what was written in a language not recorded with it (a signed statement's
+    item texts), once in each language."""
+    before = os.environ.get("WUYE_LANG")
+    os.environ["WUYE_LANG"] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["WUYE_LANG"]
+        else:
+            os.environ["WUYE_LANG"] = before

@@ -10,12 +10,10 @@ cycle), and reads the store and git history only.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from wuye.errors import Problem, WuyeError
-from wuye.i18n import tr
+from wuye.i18n import language, tr
 from wuye.storage.store import Store
 
 AMEND = "amendment"
@@ -209,21 +207,6 @@ def _finance_lines(lines: list[dict]):
 # --- verifying ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _language(lang: str):
-    # The amender's language is not recorded, and tr() reads WUYE_LANG: the statement is
-    # recomputed in each language in turn (as verify/statements.py does), the setting put back.
-    before = os.environ.get("WUYE_LANG")
-    os.environ["WUYE_LANG"] = lang
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["WUYE_LANG"]
-        else:
-            os.environ["WUYE_LANG"] = before
-
-
 def problems(store: Store, wf, case, found: list[Problem], chain=None) -> list[Problem]:
     """What is wrong with the amendments of a case, on top of `found` (every entry's own checks):
     each naming the case and the file. An amendment or approval not validly signed (added with
@@ -351,7 +334,7 @@ def _statement_problems(store: Store, wf, case, e, chain) -> list[Problem]:
     signed = [(l["code"], l["item"], l["source"], Decimal(l["amount"])) for l in lines]
     why = None
     for lang in ("zh", "en"):
-        with _language(lang):
+        with language(lang):
             try:
                 st = corrected(store, case, settlement, other, finance, chain)
             except WuyeError as err:

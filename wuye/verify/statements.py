@@ -27,11 +27,10 @@ import hashlib
 import json
 import os
 import re
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from wuye.errors import Problem, WuyeError
-from wuye.i18n import tr
+from wuye.i18n import language, tr
 from wuye.storage import git as audit
 from wuye.storage import yamlio
 from wuye.storage.store import Store
@@ -255,21 +254,6 @@ def _archive_then(store: Store, case, s, commit: str | None, blobs: dict, chain=
     return _Then(config, records, raw, then_case.latest_steps(), scope_of(case.id, case.info))
 
 
-@contextmanager
-def _language(lang: str):
-    # The settler's language is not recorded in the entry, and tr() reads WUYE_LANG: the statement
-    # is computed in each language in turn, and the caller's setting put back.
-    before = os.environ.get("WUYE_LANG")
-    os.environ["WUYE_LANG"] = lang
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["WUYE_LANG"]
-        else:
-            os.environ["WUYE_LANG"] = before
-
-
 def _compare(s, commit: str | None, lines, then: _Then) -> list[Problem]:
     from wuye.moveout.settlement import compute
 
@@ -282,7 +266,7 @@ def _compare(s, commit: str | None, lines, then: _Then) -> list[Problem]:
     where = tr("提交 %s 时", "at commit %s") % commit[:10] if commit else tr("现在", "now")
     results = []
     for lang in ("zh", "en"):
-        with _language(lang):
+        with language(lang):
             try:
                 st = compute(then.config, payments, violations, then.records["move_in"], then.steps, other, finance, then.scope)
             except WuyeError as e:
@@ -368,7 +352,7 @@ def _cited_changes(store: Store, case, s, data: dict, lines, then: _Then) -> lis
 def _note_in(lang: str, case_id: str) -> str:
     from wuye.moveout.cases import settlement_note
 
-    with _language(lang):
+    with language(lang):
         return settlement_note(case_id)
 
 
