@@ -271,3 +271,16 @@ def test_two_offices_recording_payments_offline_merge_and_still_verify(tenant, r
     assert [(e["id"], e["kind"], e["seal"]["by"]) for e in entries] == [("PAY-0001", "fee", "liuyang"), ("PAY-0002", "deposit", "liuyang")]
     r = run("verify", store=Store(other))
     assert r.exit_code == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("hostile", ["scalar.yaml", "ts-feb-30.yaml", "num-4301-digits.yaml", "profile-list.yaml", "bomb.yaml"])
+def test_migrate_refuses_a_ledger_it_cannot_read_and_changes_nothing(ledger, run, snapshot, refused, hostile):
+    from conftest import REPO_ROOT
+
+    ledger.path(PAY).write_bytes((REPO_ROOT / "tests" / "hostile" / hostile).read_bytes())
+    commit(ledger, "坏文件")
+    before = snapshot(ledger)
+    r = run("migrate", "--as", "liuyang")
+    refused(r, PAY)
+    assert "Traceback" not in r.stdout + r.stderr
+    assert snapshot(ledger) == before

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from wuye.errors import WuyeError
 from wuye.i18n import tr
 from wuye.storage.store import Store
 
@@ -35,7 +36,7 @@ class Migration:
 
 
 def migrate(store: Store, actor_id: str | None, dry_run: bool = False) -> Migration:
-    from wuye.archive.dossier import _may_write, append_entry, list_document
+    from wuye.archive.dossier import _may_write, append_entry, list_document, validate_file
     from wuye.models.archive import BY_KEY, Payment
     from wuye.trust import money
     from wuye.verify.context import Context
@@ -44,6 +45,13 @@ def migrate(store: Store, actor_id: str | None, dry_run: bool = False) -> Migrat
     actor = store.actor(actor_id)
     pay_c, vio_c = BY_KEY["payments"], BY_KEY["violations"]
     _may_write(actor, pay_c)
+    # Every ledger and violations file must read as its category first: sealing a file that does
+    # not would put finance's word on what nobody can check, so it is refused, naming each.
+    broken = [p for tid in store.tenant_ids() for c in (pay_c, vio_c)
+              for p in validate_file(store, tid, c)[1] if p.level == "error"]
+    if broken:
+        raise WuyeError(tr("无法迁移：以下档案文件有错误，请先修正（或撤销改动）：\n", "cannot migrate: fix these archive files first (or undo the change):\n")
+                        + "\n".join(str(p) for p in broken), broken)
     result = Migration(sealing=money.sealing_on(store))
     sealer = money.Sealer(store, actor) if result.sealing and not dry_run else None
     chain = Context(store).chain() if result.sealing else None

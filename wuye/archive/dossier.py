@@ -448,7 +448,7 @@ def list_document(store: Store, tenant_id: str, c: ArchiveCategory):
     append to: the file as it is (comments kept), or a new one headed by the category's name."""
     rel = store.tenant_rel(tenant_id, c.filename)
     path = store.path(rel)
-    doc = yamlio.load_roundtrip(store.read_text(rel)) if path.is_file() else None
+    doc = yamlio.load_roundtrip(store.read_text(rel), rel) if path.is_file() else None
     if doc is None:
         doc = _header(c)
     if doc.get("entries") is None:
