@@ -146,7 +146,9 @@ def _armored(compact: str) -> str:
 def restored(entry: Mapping) -> dict:
     """The item as sealed: a closing's changes undone from `closed_by.before` (None: absent)."""
     out = {k: v for k, v in entry.items() if k != "closed_by"}
-    before = (entry.get("closed_by") or {}).get("before") or {}
+    closed = entry.get("closed_by")
+    before = closed.get("before") if isinstance(closed, Mapping) else None
+    before = before if isinstance(before, Mapping) else {}  # a hand-made mark of another shape restores nothing
     for k in CLOSING_FIELDS:
         if k in before:
             if before[k] is None:
