@@ -196,7 +196,7 @@ def find_tenant(store: Store, query: str) -> str:
     as written (NFKC, so Ａ座８０１ finds A座801; a tenant still there before one who moved out);
     otherwise every profile is matched, and more than one match is refused with the candidates
     listed so the clerk can pick. The profiles are matched through
-    the search index (cache.tenant_index), which re-reads only the profiles changed since it was
+    the records index (index.tenant_index), which re-reads only the profiles changed since it was
     written, so a search over 10,000 tenants costs a look-up plus a stat of each profile.
     """
     from wuye.models.ids import ID_RE
@@ -205,7 +205,7 @@ def find_tenant(store: Store, query: str) -> str:
 
     if ID_RE.fullmatch(q) and store.tenant_exists(q):
         return q
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
 
     hits = _by_unit(store, q)
     if len(hits) == 1:
@@ -240,7 +240,7 @@ def _by_unit(store: Store, query: str) -> list[tuple[str, str]]:
     """(id, name) of the tenants whose 房号 is `query` as matched; those not moved out first,
     and only them when there are any (a unit's old tenant keeps it in its profile)."""
     from wuye.models.ids import unit_key
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
 
     key = unit_key(query)
     if not key:
@@ -667,7 +667,7 @@ def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
 def listing(store: Store) -> list[dict]:
     """One row per tenant: id, name, units, status, and how many of the twelve files exist.
     From the listing index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
 
     rows = []
     for tid, name, units, status in tenant_index(store, LISTING):

@@ -574,7 +574,7 @@ def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
 
 
 def arrears_report(store: Store, w: Window) -> Report:
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
 
     cutoff = w.end.date() if w.period else None
     rows = []
@@ -709,7 +709,7 @@ def moveouts_report(store: Store, w: Window) -> Report:
 
 def completeness_report(store: Store, w: Window) -> Report:
     from wuye.archive.dossier import present_categories
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
     from wuye.models.archive import CATEGORIES
     from wuye.models.archive_meta import status_label
 

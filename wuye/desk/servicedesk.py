@@ -883,7 +883,7 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
 def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[list[Item], list[Problem]]:
     """Every record of one kind (or of one tenant), validated; unreadable files become problems."""
     from wuye.archive.dossier import validated_entries
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
     from wuye.models.archive import BY_KEY
 
     c = BY_KEY[kind.category]

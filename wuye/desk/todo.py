@@ -385,7 +385,7 @@ def inquiry_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Tas
 def build(store: Store, staff_id: str | None = None, dept: str | None = None, as_of: str | None = None) -> Todo:
     """Everything waiting on `staff_id` or on `dept` as of `as_of` (default: now)."""
     from wuye.desk.servicedesk import parse_time
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
 
     who = whom(store, staff_id, dept)
     moment = parse_time(as_of, store.tz(), "--as-of") if as_of else store.now()
