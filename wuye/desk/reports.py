@@ -535,42 +535,76 @@ def training_report(store: Store, w: Window) -> Report:
 
 def _owed(root: str, wanted: list[tuple[str, dt.date | None]]) -> list:
     """[tenant id, errors, (unpaid fees, bills, arrears, items, oldest date) or None] for each
-    (tenant id, cutoff): what a tenant owes, from its payments and violations (validated once,
-    then read from the records index)."""
-    from wuye.archive.dossier import validated_entries
+    (tenant id, cutoff): what a tenant owes, from its payments and violations.
+
+    From the records index, each file kept as only what this sum reads of it (`_owed_facts`: a
+    few dates and amounts, not every validated entry), so that a warm report unpickles a list of
+    pairs per file rather than thousands of models."""
+    from wuye.storage.index import parsed
 
     store = Store(Path(root))
-    tz = store.tz()
+    files: dict[tuple[str, str], tuple] = {}
+    for key in ("payments", "violations"):
+        rels = [store.tenant_rel(tid, f"{key}.yaml") for tid, _ in wanted]
+        got = parsed(store.root, f"owed:{key}", rels, _owed_facts)
+        for (tid, _), rel in zip(wanted, rels):
+            files[tid, key] = got[rel] if got[rel] is not None else (None, [])
     out = []
-    # Every tenant's payments and violations at once, from the records index.
-    files = {(tid, key): (entries, found) for tid, key, entries, found in
-             validated_entries(store, [(tid, key) for tid, _ in wanted for key in ("payments", "violations")])}
     for tid, cutoff in wanted:
         payments, p1 = files[tid, "payments"]
         violations, p2 = files[tid, "violations"]
         fees, n_fees, dates = Decimal("0.00"), 0, []
-        for e in payments or []:
-            if e.kind != "fee" or e.unpaid <= 0:
-                continue
-            # A bill counts from its due date, else from the start of the period it is for.
-            when = e.due_date or (parse_period(e.period, tz).start.date() if e.period else None)
+        for when, unpaid in payments or ():
             if cutoff and when and when >= cutoff:
                 continue
-            fees += e.unpaid
+            fees += unpaid
             n_fees += 1
             if when:
                 dates.append(when)
         arrears, n_arrears = Decimal("0.00"), 0
-        for e in violations or []:
-            # A record about an item of the ledger is not money a second time: the item counts.
-            if e.kind != "arrears" or e.status != "open" or e.item is not None or (cutoff and e.date >= cutoff):
+        for when, amount in violations or ():
+            if cutoff and when >= cutoff:
                 continue
-            arrears += e.amount
+            arrears += amount
             n_arrears += 1
-            dates.append(e.date)
+            dates.append(when)
         owed = (fees, n_fees, arrears, n_arrears, min(dates, default=None)) if fees or arrears else None
-        out.append([tid, [p for p in p1 + p2 if p.level == "error"], owed])
+        out.append([tid, p1 + p2, owed])
     return out
+
+
+def _owed_facts(root: str, items: list) -> list:
+    """Of each (rel, bytes) of a payments or violations file, validated: ([(date or None,
+    amount)] of what it holds owing, errors). Payments: the fee items not paid in full, each
+    dated by its due date, else by the start of the period it is for. Violations: the open
+    arrears that are not about an item of the ledger (that item is the money; counting the
+    record too would count it twice)."""
+    from wuye.archive.dossier import _parse_entries
+
+    out = []
+    for (rel, _), (entries, errors) in zip(items, _parse_entries(root, items)):
+        if entries is None:
+            out.append((None, errors))
+        elif rel.endswith("/payments.yaml"):
+            out.append(([(e.due_date or (_period_start(e.period) if e.period else None), e.unpaid)
+                         for e in entries if e.kind == "fee" and e.unpaid > 0], errors))
+        else:
+            out.append(([(e.date, e.amount) for e in entries
+                         if e.kind == "arrears" and e.status == "open" and e.item is None], errors))
+    return out
+
+
+def _period_start(text: str) -> dt.date:
+    """The first day of a payment's period (2026, 2026-Q4, 2026-H2, 2026-10), as the model
+    admits them: the same day in every time zone."""
+    y, _, part = text.partition("-")
+    if not part:
+        return dt.date(int(y), 1, 1)
+    if part[0] == "Q":
+        return dt.date(int(y), 3 * int(part[1:]) - 2, 1)
+    if part[0] == "H":
+        return dt.date(int(y), 1 if part[1:] == "1" else 7, 1)
+    return dt.date(int(y), int(part), 1)
 
 
 def arrears_report(store: Store, w: Window) -> Report:
