@@ -209,19 +209,24 @@ class Fact:
     cost: Decimal
     department: str | None
     late: list[str] = field(default_factory=list)
+    clock: Any = None  # the record's Clock at the window's as-of moment
 
 
-def fact(item: Item, limits, w: Window) -> Fact:
+def fact(item: Item, limits, w: Window, hours: bool = True) -> Fact:
+    """What `item` contributes within `w`; without `hours` (a trend's rows, which show no
+    durations) the hours to respond, close and finish are left None."""
     clk = clock(item, limits, w.as_of)
-    events = [e for e in item.events if e.at is None or e.at <= w.as_of]
-    in_w = [e for e in events if w.contains(e.at)]
+    start, end, as_of = w.start, w.end, w.as_of
+    # The events in the window that have happened by the as-of moment (one pass: a report
+    # computes this for every record and every row of its trend).
+    in_w = [e for e in item.events if e.at is not None and start <= e.at < end and e.at <= as_of]
     closes = [e for e in in_w if e.action == "close"]
     dones = [e for e in in_w if e.action == "done"]
     response_hours = None
-    if clk.response_at is not None and w.contains(clk.response_at):
+    if hours and clk.response_at is not None and start <= clk.response_at < end:
         response_hours = _hours(item.received, clk.response_at)
-    received_in = w.contains(item.received)
-    late = [name for name, state in (("response", clk.response_state(w.as_of)), ("resolution", clk.resolution_state(w.as_of))) if state]
+    received_in = start <= item.received < end
+    late = [name for name, state in (("response", clk.response_state(as_of)), ("resolution", clk.resolution_state(as_of))) if state]
     return Fact(
         item=item,
         received=received_in,
@@ -230,14 +235,15 @@ def fact(item: Item, limits, w: Window) -> Fact:
         done=bool(dones),
         open=clk.status != "closed",
         overdue=received_in and bool(late),
-        overdue_open=clk.overdue(w.as_of),
+        overdue_open=clk.overdue(as_of),
         response_hours=response_hours,
-        close_hours=_hours(item.received, closes[-1].at) if closes else None,
-        done_hours=_hours(item.received, dones[-1].at) if dones else None,
+        close_hours=_hours(item.received, closes[-1].at) if closes and hours else None,
+        done_hours=_hours(item.received, dones[-1].at) if dones and hours else None,
         ratings=[e.satisfaction for e in closes if e.satisfaction is not None],
         cost=sum((e.cost for e in dones if e.cost is not None), Decimal("0.00")),
         department=clk.department,
         late=late,
+        clock=clk,
     )
 
 
@@ -289,8 +295,9 @@ def _aggregate(kind: Kind, facts: list[Fact]) -> dict:
     return row
 
 
-def _active_since(item: Item, start: dt.datetime) -> bool:
-    return item.received >= start or any(e.at is not None and e.at >= start for e in item.events)
+def _last_moment(item: Item) -> dt.datetime:
+    """The latest moment a record knows of: its receipt or its last timed event."""
+    return max([item.received, *(e.at for e in item.events if e.at is not None)])
 
 
 def _relevant(f: Fact) -> bool:
@@ -330,15 +337,15 @@ def service_report(store: Store, kind: Kind, w: Window) -> Report:
                                   Column("urgency", "紧急程度", "urgency"), ["urgent", "normal"]))
 
     trend_rows = []
+    lasts = [_last_moment(i) for i in items]
     for b in buckets(w, items[0].received if items else None, store.tz()):
         sw = sub_window(w, b)
         # A record whose every moment lies before the bucket counts for nothing in it (received,
         # closed, late and ratings are all events inside the window): skip it, or five years of
         # records are replayed once per month of the trend (26,000 repairs: 12 s).
-        bf = [fact(i, limits, sw) for i in items if i.received <= sw.as_of and _active_since(i, sw.start)]
-        agg = _aggregate(kind, bf)
-        trend_rows.append({"period": b.label, "received": agg["received"], "closed": agg["closed"],
-                           "overdue": agg["overdue"], "satisfaction": agg["satisfaction"]})
+        bf = [fact(i, limits, sw, hours=False) for i, last in zip(items, lasts) if i.received <= sw.as_of and last >= sw.start]
+        trend_rows.append({"period": b.label, "received": sum(f.received for f in bf), "closed": sum(f.closed for f in bf),
+                           "overdue": sum(f.overdue for f in bf), "satisfaction": _mean([r for f in bf for r in f.ratings], HUNDREDTH)})
     word = tr("受理", "received") if kind is COMPLAINT else tr("报修", "reported")
     sections.append(Section("trend", "趋势", "trend", [
         Column("period", "期间", "period"), Column("received", word, "received" if kind is COMPLAINT else "reported", "int"),
@@ -352,7 +359,7 @@ def service_report(store: Store, kind: Kind, w: Window) -> Report:
                 "id": f.item.ref, "tenant_id": f.item.tenant_id, "company": f.item.company,
                 kind.received_field: f.item.received.isoformat(),
                 "department": f.department, "department_label": dept_label(f.department),
-                "status": clock(f.item, limits, w.as_of).status,
+                "status": f.clock.status,
                 "missed": ", ".join(f.late), "waiting": ", ".join(f.overdue_open),
             })
     names = {"response": tr("回复", "response") if kind is COMPLAINT else tr("派工", "assignment"),
@@ -744,7 +751,7 @@ def moveouts_report(store: Store, w: Window) -> Report:
 def completeness_report(store: Store, w: Window) -> Report:
     from wuye.archive.dossier import present_categories
     from wuye.storage.index import LISTING, tenant_index
-    from wuye.models.archive import CATEGORIES
+    from wuye.models.archive_meta import CATEGORIES
     from wuye.models.archive_meta import status_label
 
     rows = []

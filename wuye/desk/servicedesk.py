@@ -858,7 +858,8 @@ def clock(item: Item, limits, as_of: dt.datetime) -> Clock:
     for e in item.events:
         if e.at is not None and e.at > as_of:
             break
-        status = kind.flow.get(status, {}).get(e.action, _status_after(kind, e.action, status))
+        moves = kind.flow.get(status)
+        status = moves[e.action] if moves is not None and e.action in moves else _status_after(kind, e.action, status)
         if e.action == "assign" and e.department:
             dept = e.department
         if e.action == kind.response_action and not responded:
