@@ -306,7 +306,7 @@ def _relevant(f: Fact) -> bool:
 
 
 def service_report(store: Store, kind: Kind, w: Window) -> Report:
-    items, problems = read_items(store, kind)
+    items, problems = read_items(store, kind, brief=True)
     limits = store.config.limits
     items = [i for i in items if i.received <= w.as_of]
     facts = [fact(i, limits, w) for i in items]
@@ -395,7 +395,7 @@ def ratings(store: Store, as_of: dt.datetime) -> tuple[list[Rating], list[Proble
     out: list[Rating] = []
     problems: list[Problem] = []
     for kind in (COMPLAINT, REPAIR):
-        items, found = read_items(store, kind)
+        items, found = read_items(store, kind, brief=True)
         problems += found
         for item in items:
             # An older entry may hold a rating but not when it was closed: it is dated by the

@@ -881,8 +881,14 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
     return status
 
 
-def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[list[Item], list[Problem]]:
-    """Every record of one kind (or of one tenant), validated; unreadable files become problems."""
+def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bool = False) -> tuple[list[Item], list[Problem]]:
+    """Every record of one kind (or of one tenant), validated; unreadable files become problems.
+
+    `brief` (the whole-store reports): each tenant's record is a `Brief` (its id, urgency and
+    channel) with its timeline, both kept in the records index by the file's blob id, so that a
+    warm report builds no models and replays no timeline construction for files that did not
+    change. The timeline also depends on the building's time zone and the staff's departments:
+    the rows are filed under a digest of wuye.yaml and every staff file's bytes (`_brief_kind`)."""
     from wuye.archive.dossier import validated_entries
     from wuye.storage.index import tenant_index
     from wuye.models.archive import BY_KEY
@@ -904,7 +910,15 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
         return dept_cache[sid]
 
     present = [(tid, c.key) for tid in tids if store.path(f"tenants/{tid}/{c.filename}").is_file()]
-    for tid, _, entries, found in validated_entries(store, present):
+    if brief:
+        from wuye.storage.index import parsed
+
+        rels = [store.tenant_rel(tid, c.filename) for tid, _ in present]
+        got = parsed(store.root, _brief_kind(store, kind), rels, _parse_briefs)
+        files = [(tid, *(got[rel] or (None, []))) for (tid, _), rel in zip(present, rels)]
+    else:
+        files = [(tid, entries, found) for tid, _, entries, found in validated_entries(store, present)]
+    for tid, entries, found in files:
         problems += found
         if entries is None:
             continue
@@ -912,6 +926,10 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
         if company is None:
             data = yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") if store.tenant_exists(tid) else {}
             company = str((data or {}).get("name", tid))
+        if brief:
+            for rec, received, events in entries:
+                items.append(Item(kind, tid, company, rec, display_ref(kind, tid, rec.id or "?"), [Event(*e) for e in events], received))
+            continue
         for rec in entries:
             item = Item(kind, tid, company, rec, display_ref(kind, tid, rec.id or "?"),
                         received=_aware(getattr(rec, kind.received_field), tz))
@@ -926,6 +944,70 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
             items.append(item)
     items.sort(key=lambda i: (i.received, i.ref))
     return items, problems
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What the reports read of a complaint or repair beside its timeline (read_items, brief)."""
+
+    id: str | None
+    urgent: bool = False
+    channel: str | None = None
+
+
+def _brief_kind(store: Store, kind: Kind) -> str:
+    """The index rows' kind for brief records: the category and a digest of what a timeline
+    reads besides the record (the zone in wuye.yaml, the departments in staff/)."""
+    import hashlib
+
+    from wuye.storage.layout import CONFIG
+
+    try:
+        staff = sorted(n for n in os.listdir(store.path("staff")) if n.endswith(".yaml"))
+    except OSError:
+        staff = []
+    h = hashlib.sha1()
+    for rel in [CONFIG, *(f"staff/{n}" for n in staff)]:
+        try:
+            raw = store.read_bytes(rel)
+        except OSError:  # absent, a link, a folder: a state of its own
+            raw = None
+        h.update(f"{rel} {len(raw) if raw is not None else '-'}\n".encode() + (raw or b""))
+    return f"brief:{kind.category}:{h.hexdigest()[:16]}"
+
+
+def _parse_briefs(root: str, items: list) -> list:
+    """Of each (rel, bytes) of a tenant's complaints or repairs file: ([(Brief, received,
+    events as tuples)], errors), the records validated as validated_entries validates them."""
+    from pathlib import Path
+
+    from wuye.archive.dossier import _parse_entries
+
+    store = Store(Path(root))
+    tz = store.tz()
+    dept_cache: dict[str, str | None] = {}
+
+    def staff_dept(sid: str) -> str | None:
+        if sid not in dept_cache:
+            try:
+                dept_cache[sid] = store.staff(sid).departments[0]
+            except WuyeError:
+                dept_cache[sid] = None
+        return dept_cache[sid]
+
+    out = []
+    for (rel, _), (entries, errors) in zip(items, _parse_entries(root, items)):
+        if entries is None:
+            out.append((None, errors))
+            continue
+        kind = COMPLAINT if rel.endswith(f"/{COMPLAINT.category}.yaml") else REPAIR
+        briefs = []
+        for rec in entries:
+            events = [(e.at, e.action, e.department, e.satisfaction, e.cost) for e in timeline(kind, rec, staff_dept, tz)]
+            briefs.append((Brief(rec.id, bool(getattr(rec, "urgent", False)), getattr(rec, "channel", None)),
+                           _aware(getattr(rec, kind.received_field), tz), events))
+        out.append((briefs, errors))
+    return out
 
 
 def _row(item: Item, limits, as_of: dt.datetime) -> dict:
