@@ -366,7 +366,7 @@ class Result:
 def _check_file(store: Store, tenant_id: str | None, kind: Kind, rel: str | None = None) -> None:
     """The file must be valid before the desk writes to it (as `archive add` insists)."""
     from wuye.archive.dossier import validate_file
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     if tenant_id is None:
         _, problems = _validate_common(store, rel)
@@ -452,7 +452,7 @@ def open_record(store: Store, kind: Kind, tenant: str | None, actor_id: str | No
     """Receive a complaint or a repair request: a new entry with its first event, one commit.
     A repair with no tenant (`tenant` None) is a common area's, kept in the year's register."""
     from wuye.archive.dossier import find_tenant, list_document, ordered
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     actor = store.actor(actor_id)
     common = tenant is None
@@ -884,14 +884,15 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
 def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bool = False) -> tuple[list[Item], list[Problem]]:
     """Every record of one kind (or of one tenant), validated; unreadable files become problems.
 
-    `brief` (the whole-store reports): each tenant's record is a `Brief` (its id, urgency and
-    channel) with its timeline, both kept in the records index by the file's blob id, so that a
-    warm report builds no models and replays no timeline construction for files that did not
-    change. The timeline also depends on the building's time zone and the staff's departments:
-    the rows are filed under a digest of wuye.yaml and every staff file's bytes (`_brief_kind`)."""
+    `brief` (the whole-store reports, `wuye todo`): each tenant's record is a `Brief` (its id,
+    urgency, channel and assignments) with its timeline, both kept in the records index by the
+    file's blob id, so that a warm report builds no models and no timelines for the files that
+    did not change. A timeline also depends on the building's time zone and the staff's
+    departments: the rows are filed under a digest of wuye.yaml and of every staff file's bytes
+    (`_brief_kind`)."""
     from wuye.archive.dossier import validated_entries
     from wuye.storage.index import tenant_index
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     c = BY_KEY[kind.category]
     names = {tid: name or tid for tid, name, _ in tenant_index(store)} if tenant_id is None else {}
@@ -947,12 +948,25 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bo
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """An `assign` step of a record's history, as `wuye todo` reads it (when, and to whom)."""
+
+    at: dt.datetime | None
+    assignee: str | None
+    action: str = "assign"
+
+
+@dataclass(frozen=True)
 class Brief:
-    """What the reports read of a complaint or repair beside its timeline (read_items, brief)."""
+    """What the reports and `wuye todo` read of a complaint or repair beside its timeline
+    (read_items, brief): its id, urgency and channel, whom its fields name, and whom its
+    history assigned it to."""
 
     id: str | None
     urgent: bool = False
     channel: str | None = None
+    assigned_to: str | None = None
+    history: tuple[Assignment, ...] = ()
 
 
 def _brief_kind(store: Store, kind: Kind) -> str:
@@ -1004,7 +1018,8 @@ def _parse_briefs(root: str, items: list) -> list:
         briefs = []
         for rec in entries:
             events = [(e.at, e.action, e.department, e.satisfaction, e.cost) for e in timeline(kind, rec, staff_dept, tz)]
-            briefs.append((Brief(rec.id, bool(getattr(rec, "urgent", False)), getattr(rec, "channel", None)),
+            assigned = tuple(Assignment(h.at, h.assignee) for h in rec.history if h.action == "assign")
+            briefs.append((Brief(rec.id, bool(getattr(rec, "urgent", False)), getattr(rec, "channel", None), rec.assigned_to, assigned),
                            _aware(getattr(rec, kind.received_field), tz), events))
         out.append((briefs, errors))
     return out
@@ -1056,7 +1071,7 @@ def listing(store: Store, kind: Kind, open_only: bool = False, overdue_only: boo
 def show(store: Store, kind: Kind, ref: str) -> dict:
     """One record: every field, its history, its limits and whether it is overdue now."""
     from wuye.archive.dossier import validate_file
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     tid, eid, rel = find_record(store, kind, ref)
     obj, problems = _validate_common(store, rel) if tid is None else validate_file(store, tid, BY_KEY[kind.category])

@@ -259,7 +259,7 @@ def record_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task
     problems: list[Problem] = []
     mine = set(who.departments)
     for kind in (COMPLAINT, REPAIR):
-        items, found = read_items(store, kind)
+        items, found = read_items(store, kind, brief=True)
         problems += found
         for item in items:
             if item.received is None or item.received > as_of:
