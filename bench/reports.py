@@ -21,7 +21,8 @@ and the floors, each a fresh Python process too:
                           workers (the target: no index within 1.2x)
   python -c 'import typer'  what any typer command costs before it does anything
 
-and prints the median of each with its ratios to its floors.
+and prints the median wall time of each, its CPU time (user + system, workers included: on a
+shared machine the steadier figure) and its ratios to its floors.
 
     python bench/reports.py                         # 1,000 tenants
     python bench/reports.py --tenants 10000 -n 3
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,6 +68,7 @@ CHANGED = {"report arrears": "payments", "report complaints": "complaints", "rep
            "report satisfaction": "repairs", "report completeness": "profile", "archive list": "profile",
            "report moveouts": None}
 
+TYPER = "python -c 'import typer'"
 SQLITE_FLOOR = """import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 n = 0
@@ -98,15 +101,18 @@ else:
 """
 
 
-def timed(argv: list[str], env: dict, cwd: str | None, before=None) -> float:
+def timed(argv: list[str], env: dict, cwd: str | None, before=None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the process and of the workers it waited for)."""
     if before:
         before()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {p.stderr[-500:]}")
-    return took
+    return took, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
 
 
 def main() -> None:
@@ -148,17 +154,18 @@ def main() -> None:
         # From the same checkout as wuye, so that it imports the same reader.
         cases[f"{name}: parallel cold parse"] = ([sys.executable, "-c", PARSE_FLOOR, str(root), str(jobs), *globs], env,
                                                  cwd or str(Path(__file__).resolve().parents[1]), None)
-    cases["python -c 'import typer'"] = ([sys.executable, "-c", "import typer"], env, None, None)
+    cases[TYPER] = ([sys.executable, "-c", "import typer"], env, None, None)
     for argv, e, c, _ in cases.values():  # fills the index (and warms the disk cache)
         timed(argv, e, c)
-    times: dict[str, list[float]] = {k: [] for k in cases}
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
     for _ in range(args.n):
         for k, (argv, e, c, before) in cases.items():
             times[k].append(timed(argv, e, c, before))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     print(f"{args.tenants} tenants, {info['files']} files; {make_store.machine()}; median of {args.n} runs each"
           + (f"; wuye from {cwd}" if cwd else ""))
-    typer = med["python -c 'import typer'"]
+    typer = med[TYPER]
     for name in commands:
         sq, cp = med.get(f"{name}: sqlite query"), med[f"{name}: parallel cold parse"]
         for what in ("warm", "1 file changed", "no index"):
@@ -170,8 +177,9 @@ def main() -> None:
                 floor = f"parallel cold parse {cp:6.3f} s  {m / cp:5.1f}x (target 1.2x)"
             else:
                 floor = f"sqlite query {sq:6.3f} s  {m / sq:5.1f}x (target 3x); minus import typer {max(m - typer, 0):6.3f} s"
-            print(f"  {k:<38} {m:7.3f} s   {floor}")
-    print(f"  {'python -c import typer':<38} {typer:7.3f} s")
+            print(f"  {k:<38} {m:7.3f} s (cpu {cpu[k]:6.3f} s)   {floor}")
+    print(f"  {TYPER:<38} {typer:7.3f} s (cpu {cpu[TYPER]:6.3f} s)")
+    print("  floors' cpu: " + ", ".join(f"{k} {v:.3f} s" for k, v in cpu.items() if ":" in k))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
