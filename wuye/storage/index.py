@@ -48,16 +48,16 @@ from typing import Any, Callable
 
 from wuye.storage import cache
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a row per (file, kind): one file is read by several kinds of work
 NAME = "index.sqlite"
 _RETIRED = ("tenants.json", "listing.json", "leases.json")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
-    rel TEXT PRIMARY KEY, kind TEXT NOT NULL,
+    rel TEXT NOT NULL, kind TEXT NOT NULL,
     ino INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER, seen INTEGER NOT NULL,
-    blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS files_kind ON files (kind);
+    blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL,
+    PRIMARY KEY (kind, rel));
 """
 
 # parse(root, [(rel, bytes)]) -> [(value, problems)], in order; module-level, so that it can run
@@ -133,7 +133,10 @@ def _open(p: Path) -> sqlite3.Connection:
             con.execute("BEGIN IMMEDIATE")
             row = con.execute("SELECT value FROM meta WHERE key='code'").fetchone()
             if row is None or row[0] != code:  # another process may have just done it
-                con.execute("DELETE FROM files")
+                con.execute("DROP TABLE IF EXISTS files")  # its shape may be another version's too
+                for statement in _TABLES.split(";"):  # one by one: executescript would commit first
+                    if statement.strip():
+                        con.execute(statement)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code,))
             con.execute("COMMIT")
             for old in _RETIRED:  # what the profiles were kept in before this index held them
@@ -256,7 +259,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             if writes or any(rel in rows for rel in absent):
                 con.execute("BEGIN IMMEDIATE")
                 con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
-                con.executemany("DELETE FROM files WHERE rel=?", [(rel,) for rel in absent if rel in rows])
+                con.executemany("DELETE FROM files WHERE kind=? AND rel=?", [(kind, rel) for rel in absent if rel in rows])
                 con.execute("COMMIT")
         except sqlite3.DatabaseError:
             pass  # locked past the timeout, or read-only: the answer stands, the index waits
