@@ -147,6 +147,18 @@ def test_a_pull_is_read(sample, tmp_path):
     assert after["complaints"]["summary"]["received"] < before["complaints"]["summary"]["received"]
 
 
+def test_a_file_read_by_two_kinds_of_work_keeps_a_row_for_each(sample):
+    # The reports keep a complaints file as briefs, `complaint list` as validated entries: one
+    # must not evict the other (each run would parse every file again).
+    rel = "tenants/T0001/complaints.yaml"
+    for _ in range(2):
+        assert report(sample, "complaints")["summary"]["received"] > 0
+        assert wuye(sample, "complaint", "list", "--json").returncode == 0
+    with sqlite3.connect(index_path(sample)) as con:
+        kinds = sorted(k for k, in con.execute("SELECT kind FROM files WHERE rel=?", (rel,)))
+    assert kinds[0].startswith("brief:complaints:") and kinds[1] == "entries:complaints" and len(kinds) == 2
+
+
 @pytest.mark.parametrize("damage", ["deleted", "garbage", "truncated", "other code"])
 def test_a_missing_damaged_or_foreign_index_is_rebuilt(sample, damage):
     first = same_as_files(sample, ["arrears", "repairs"])

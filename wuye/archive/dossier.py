@@ -207,18 +207,20 @@ def find_tenant(store: Store, query: str) -> str:
         return q
     from wuye.storage.index import tenant_index
 
-    hits = _by_unit(store, q)
+    # One read of the index for the 房号, the name and the pinyin initials alike.
+    profiles = tenant_index(store, ("name", "pinyin", "units", "status"))
+    hits = _by_unit(profiles, q)
     if len(hits) == 1:
         return hits[0][0]
     ql = q.lower()
-    for tid, name, pinyin in tenant_index(store) if not hits else ():
+    for tid, name, pinyin, _, _ in profiles if not hits else ():
         if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
             hits.append((tid, name))
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
         # A profile that cannot be read has no name to match: say which, rather than "no tenant".
-        for tid, name, _ in tenant_index(store):
+        for tid, name, *_ in profiles:
             rel = store.tenant_rel(tid, "profile.yaml")
             if not name and store.path(rel).is_file():
                 try:
@@ -236,16 +238,16 @@ def find_tenant(store: Store, query: str) -> str:
     )
 
 
-def _by_unit(store: Store, query: str) -> list[tuple[str, str]]:
-    """(id, name) of the tenants whose 房号 is `query` as matched; those not moved out first,
-    and only them when there are any (a unit's old tenant keeps it in its profile)."""
+def _by_unit(profiles: list[tuple], query: str) -> list[tuple[str, str]]:
+    """(id, name) of the tenants (of `profiles`: id, name, pinyin, units, status) whose 房号 is
+    `query` as matched; those not moved out first, and only them when there are any (a unit's
+    old tenant keeps it in its profile)."""
     from wuye.models.ids import unit_key
-    from wuye.storage.index import LISTING, tenant_index
 
     key = unit_key(query)
     if not key:
         return []
-    found = [(tid, name, status) for tid, name, units, status in tenant_index(store, LISTING)
+    found = [(tid, name, status) for tid, name, _, units, status in profiles
              if isinstance(units, list) and any(isinstance(u, str) and unit_key(u) == key for u in units)]
     current = [(tid, name) for tid, name, status in found if status != "moved_out"]
     return current or [(tid, name) for tid, name, _ in found]
