@@ -26,7 +26,7 @@ shared machine the steadier figure) and its ratios to its floors.
 
     python bench/reports.py                         # 1,000 tenants
     python bench/reports.py --tenants 10000 -n 3
-    python bench/reports.py --code /work/main       # another checkout's wuye (run from there)
+    python bench/reports.py --code ../other         # another checkout's wuye package, run from there
 
 Not a test: nothing is asserted. WUYE_BENCH_CASES=0 is set for the generator (make_store.py says why).
 """
