@@ -159,6 +159,22 @@ def test_a_file_read_by_two_kinds_of_work_keeps_a_row_for_each(sample):
     assert kinds[0].startswith("brief:complaints:") and kinds[1] == "entries:complaints" and len(kinds) == 2
 
 
+def test_briefs_follow_the_staff_files_and_the_old_ones_are_dropped(sample):
+    # A brief's timeline may name a department from staff/ (an older repair's assignee): its rows
+    # are filed under a digest of the staff files and wuye.yaml, and a change files them anew.
+    def kinds() -> list[str]:
+        with sqlite3.connect(index_path(sample)) as con:
+            return sorted(k for k, in con.execute("SELECT DISTINCT kind FROM files WHERE kind LIKE 'brief:repairs:%'"))
+
+    first = same_as_files(sample, ["repairs"])["repairs"]
+    (old,) = kinds()
+    staff = sorted((sample / "staff").glob("*.yaml"))[0]
+    staff.write_text(staff.read_text(encoding="utf-8") + "# 备注\n", encoding="utf-8")
+    assert same_as_files(sample, ["repairs"])["repairs"] == first
+    (new,) = kinds()
+    assert new != old  # filed anew, and the old rows gone
+
+
 @pytest.mark.parametrize("damage", ["deleted", "garbage", "truncated", "other code"])
 def test_a_missing_damaged_or_foreign_index_is_rebuilt(sample, damage):
     first = same_as_files(sample, ["arrears", "repairs"])

@@ -912,10 +912,12 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bo
 
     present = [(tid, c.key) for tid in tids if store.path(f"tenants/{tid}/{c.filename}").is_file()]
     if brief:
-        from wuye.storage.index import parsed
+        from wuye.storage.index import parsed, prune
 
         rels = [store.tenant_rel(tid, c.filename) for tid, _ in present]
-        got = parsed(store.root, _brief_kind(store, kind), rels, _parse_briefs)
+        brief_kind = _brief_kind(store, kind)
+        got = parsed(store.root, brief_kind, rels, _parse_briefs)
+        prune(store.root, f"brief:{kind.category}:", brief_kind)
         files = [(tid, *(got[rel] or (None, []))) for (tid, _), rel in zip(present, rels)]
     else:
         files = [(tid, entries, found) for tid, _, entries, found in validated_entries(store, present)]

@@ -268,6 +268,25 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
     return {rel: _loaded(v) for rel, v in out.items()}
 
 
+def prune(root: Path, family: str, keep: str) -> None:
+    """Delete the rows of the kinds named `family`… other than `keep`: rows filed under a digest
+    of what else they were computed from (servicedesk's briefs: the staff and the zone) are never
+    asked for again once that changes, and would otherwise stay for good."""
+    con = connect(Path(root))
+    if con is None:
+        return
+    try:
+        # A range on the primary key's first column (LIKE would scan the table).
+        where = "kind >= ? AND kind < ? AND kind != ?"
+        args = (family, family + "\U0010ffff", keep)
+        if con.execute(f"SELECT 1 FROM files WHERE {where} LIMIT 1", args).fetchone() is not None:
+            con.execute(f"DELETE FROM files WHERE {where}", args)
+    except sqlite3.DatabaseError:
+        pass  # locked or read-only: left for the next run
+    finally:
+        con.close()
+
+
 def _json(data) -> str:
     import json
 
