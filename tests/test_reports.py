@@ -395,6 +395,27 @@ def test_terminal_tables_show_the_numbers_and_a_bar_chart(built, run):
     assert "Repairs report" in r.stdout and "150.00" in r.stdout and "engineering" in r.stdout.lower()
 
 
+def test_a_long_section_is_printed_as_plain_columns(built, run, monkeypatch):
+    # Past output.LONG_LISTING rows (every tenant of a company) a section is plain text, one line
+    # a row, as `archive list` prints it: rich laid 10,000 rows out in seconds (issue 19).
+    from wuye.cli import output
+
+    monkeypatch.setattr(output, "LONG_LISTING", 2)
+    r = run("report", "completeness", store=built, env={"WUYE_LANG": "en"})
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    by_tenant = lines[lines.index("by tenant"):]
+    assert by_tenant[1].split() == ["tenant", "company", "status", "categories", "complete", "(%)", "missing"]
+    assert by_tenant[2].startswith("------")
+    row = next(line for line in by_tenant if line.startswith("T0003"))
+    assert row.split()[2:7] == ["moved", "out", "5", "41.7", "renovation,"]  # status, categories, %, missing
+    assert row.endswith(", engineering") and "│" not in row
+    # The twelve categories, too, with their bars; the three-line summary stays a table.
+    cats = lines[lines.index("by category"):lines.index("by tenant")]
+    assert any(line.startswith("1 ") and "█" in line for line in cats)
+    assert "│" in r.stdout.split("by category")[0]
+
+
 def test_the_workbook_holds_the_same_numbers(built, run, report, tmp_path, snapshot):
     from openpyxl import load_workbook
 

@@ -197,7 +197,7 @@ def find_tenant(store: Store, query: str) -> str:
     as written (NFKC, so Ａ座８０１ finds A座801; a tenant still there before one who moved out);
     otherwise every profile is matched, and more than one match is refused with the candidates
     listed so the clerk can pick. The profiles are matched through
-    the search index (cache.tenant_index), which re-reads only the profiles changed since it was
+    the records index (index.tenant_index), which re-reads only the profiles changed since it was
     written, so a search over 10,000 tenants costs a look-up plus a stat of each profile.
     """
     from wuye.models.ids import ID_RE
@@ -206,20 +206,22 @@ def find_tenant(store: Store, query: str) -> str:
 
     if ID_RE.fullmatch(q) and store.tenant_exists(q):
         return q
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
 
-    hits = _by_unit(store, q)
+    # One read of the index for the 房号, the name and the pinyin initials alike.
+    profiles = tenant_index(store, ("name", "pinyin", "units", "status"))
+    hits = _by_unit(profiles, q)
     if len(hits) == 1:
         return hits[0][0]
     ql = q.lower()
-    for tid, name, pinyin in tenant_index(store) if not hits else ():
+    for tid, name, pinyin, _, _ in profiles if not hits else ():
         if tid.lower() == ql or (q and q in name) or (ql.isascii() and ql and ql in pinyin):
             hits.append((tid, name))
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
         # A profile that cannot be read has no name to match: say which, rather than "no tenant".
-        for tid, name, _ in tenant_index(store):
+        for tid, name, *_ in profiles:
             rel = store.tenant_rel(tid, "profile.yaml")
             if not name and store.path(rel).is_file():
                 try:
@@ -237,16 +239,16 @@ def find_tenant(store: Store, query: str) -> str:
     )
 
 
-def _by_unit(store: Store, query: str) -> list[tuple[str, str]]:
-    """(id, name) of the tenants whose 房号 is `query` as matched; those not moved out first,
-    and only them when there are any (a unit's old tenant keeps it in its profile)."""
+def _by_unit(profiles: list[tuple], query: str) -> list[tuple[str, str]]:
+    """(id, name) of the tenants (of `profiles`: id, name, pinyin, units, status) whose 房号 is
+    `query` as matched; those not moved out first, and only them when there are any (a unit's
+    old tenant keeps it in its profile)."""
     from wuye.models.ids import unit_key
-    from wuye.storage.cache import LISTING, tenant_index
 
     key = unit_key(query)
     if not key:
         return []
-    found = [(tid, name, status) for tid, name, units, status in tenant_index(store, LISTING)
+    found = [(tid, name, status) for tid, name, _, units, status in profiles
              if isinstance(units, list) and any(isinstance(u, str) and unit_key(u) == key for u in units)]
     current = [(tid, name) for tid, name, status in found if status != "moved_out"]
     return current or [(tid, name) for tid, name, _ in found]
@@ -715,7 +717,7 @@ def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
 def listing(store: Store) -> list[dict]:
     """One row per tenant: id, name, units, status, and how many of the twelve files exist.
     From the listing index, so 10,000 tenants cost a listing of each folder, not 10,000 reads."""
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
 
     rows = []
     for tid, name, units, status in tenant_index(store, LISTING):

@@ -385,7 +385,7 @@ def read_all(store: Store) -> tuple[list, list[Problem]]:
 
 
 def _names(store: Store) -> dict[str, str]:
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
 
     return {tid: name or tid for tid, name, _ in tenant_index(store)}
 

@@ -43,7 +43,7 @@ def horizon(store: Store, within: int | str | None) -> int:
 
 def expiring(store: Store, day: dt.date, within: int) -> list[Expiry]:
     """Active tenants whose lease ends on or before `day` + `within` days, soonest first."""
-    from wuye.storage.cache import LEASES, tenant_index
+    from wuye.storage.index import LEASES, tenant_index
 
     last = day + dt.timedelta(days=within)
     out = []

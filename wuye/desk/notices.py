@@ -46,7 +46,7 @@ def recipients(store: Store, to: list[str]) -> tuple[list[str], bool]:
     """`all` (every tenant not moved out) or the tenants named (ids, names or pinyin), in order;
     and whether it was `all`."""
     from wuye.archive.dossier import find_tenant
-    from wuye.storage.cache import LISTING, tenant_index
+    from wuye.storage.index import LISTING, tenant_index
 
     names = [t.strip() for item in to for t in str(item).replace("，", ",").split(",") if t.strip()]
     if not names:

@@ -366,7 +366,7 @@ class Result:
 def _check_file(store: Store, tenant_id: str | None, kind: Kind, rel: str | None = None) -> None:
     """The file must be valid before the desk writes to it (as `archive add` insists)."""
     from wuye.archive.dossier import validate_file
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     if tenant_id is None:
         _, problems = _validate_common(store, rel)
@@ -452,7 +452,7 @@ def open_record(store: Store, kind: Kind, tenant: str | None, actor_id: str | No
     """Receive a complaint or a repair request: a new entry with its first event, one commit.
     A repair with no tenant (`tenant` None) is a common area's, kept in the year's register."""
     from wuye.archive.dossier import find_tenant, list_document, ordered
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     actor = store.actor(actor_id)
     common = tenant is None
@@ -858,7 +858,8 @@ def clock(item: Item, limits, as_of: dt.datetime) -> Clock:
     for e in item.events:
         if e.at is not None and e.at > as_of:
             break
-        status = kind.flow.get(status, {}).get(e.action, _status_after(kind, e.action, status))
+        moves = kind.flow.get(status)
+        status = moves[e.action] if moves is not None and e.action in moves else _status_after(kind, e.action, status)
         if e.action == "assign" and e.department:
             dept = e.department
         if e.action == kind.response_action and not responded:
@@ -880,11 +881,18 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
     return status
 
 
-def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[list[Item], list[Problem]]:
-    """Every record of one kind (or of one tenant), validated; unreadable files become problems."""
+def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bool = False) -> tuple[list[Item], list[Problem]]:
+    """Every record of one kind (or of one tenant), validated; unreadable files become problems.
+
+    `brief` (the whole-store reports, `wuye todo`): each tenant's record is a `Brief` (its id,
+    urgency, channel and assignments) with its timeline, both kept in the records index by the
+    file's blob id, so that a warm report builds no models and no timelines for the files that
+    did not change. A timeline also depends on the building's time zone and the staff's
+    departments: the rows are filed under a digest of wuye.yaml and of every staff file's bytes
+    (`_brief_kind`)."""
     from wuye.archive.dossier import validated_entries
-    from wuye.storage.cache import tenant_index
-    from wuye.models.archive import BY_KEY
+    from wuye.storage.index import tenant_index
+    from wuye.models.archive_meta import BY_KEY
 
     c = BY_KEY[kind.category]
     names = {tid: name or tid for tid, name, _ in tenant_index(store)} if tenant_id is None else {}
@@ -903,7 +911,17 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
         return dept_cache[sid]
 
     present = [(tid, c.key) for tid in tids if store.path(f"tenants/{tid}/{c.filename}").is_file()]
-    for tid, _, entries, found in validated_entries(store, present):
+    if brief:
+        from wuye.storage.index import parsed, prune
+
+        rels = [store.tenant_rel(tid, c.filename) for tid, _ in present]
+        brief_kind = _brief_kind(store, kind)
+        got = parsed(store.root, brief_kind, rels, _parse_briefs)
+        prune(store.root, f"brief:{kind.category}:", brief_kind)
+        files = [(tid, *(got[rel] or (None, []))) for (tid, _), rel in zip(present, rels)]
+    else:
+        files = [(tid, entries, found) for tid, _, entries, found in validated_entries(store, present)]
+    for tid, entries, found in files:
         problems += found
         if entries is None:
             continue
@@ -911,6 +929,10 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
         if company is None:
             data = yamlio.read(store.path(f"tenants/{tid}/profile.yaml"), "profile") if store.tenant_exists(tid) else {}
             company = str((data or {}).get("name", tid))
+        if brief:
+            for rec, received, events in entries:
+                items.append(Item(kind, tid, company, rec, display_ref(kind, tid, rec.id or "?"), [Event(*e) for e in events], received))
+            continue
         for rec in entries:
             item = Item(kind, tid, company, rec, display_ref(kind, tid, rec.id or "?"),
                         received=_aware(getattr(rec, kind.received_field), tz))
@@ -925,6 +947,84 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None) -> tuple[
             items.append(item)
     items.sort(key=lambda i: (i.received, i.ref))
     return items, problems
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An `assign` step of a record's history, as `wuye todo` reads it (when, and to whom)."""
+
+    at: dt.datetime | None
+    assignee: str | None
+    action: str = "assign"
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What the reports and `wuye todo` read of a complaint or repair beside its timeline
+    (read_items, brief): its id, urgency and channel, whom its fields name, and whom its
+    history assigned it to."""
+
+    id: str | None
+    urgent: bool = False
+    channel: str | None = None
+    assigned_to: str | None = None
+    history: tuple[Assignment, ...] = ()
+
+
+def _brief_kind(store: Store, kind: Kind) -> str:
+    """The index rows' kind for brief records: the category and a digest of what a timeline
+    reads besides the record (the zone in wuye.yaml, the departments in staff/)."""
+    import hashlib
+
+    from wuye.storage.layout import CONFIG
+
+    try:
+        staff = sorted(n for n in os.listdir(store.path("staff")) if n.endswith(".yaml"))
+    except OSError:
+        staff = []
+    h = hashlib.sha1()
+    for rel in [CONFIG, *(f"staff/{n}" for n in staff)]:
+        try:
+            raw = store.read_bytes(rel)
+        except OSError:  # absent, a link, a folder: a state of its own
+            raw = None
+        h.update(f"{rel} {len(raw) if raw is not None else '-'}\n".encode() + (raw or b""))
+    return f"brief:{kind.category}:{h.hexdigest()[:16]}"
+
+
+def _parse_briefs(root: str, items: list) -> list:
+    """Of each (rel, bytes) of a tenant's complaints or repairs file: ([(Brief, received,
+    events as tuples)], errors), the records validated as validated_entries validates them."""
+    from pathlib import Path
+
+    from wuye.archive.dossier import _parse_entries
+
+    store = Store(Path(root))
+    tz = store.tz()
+    dept_cache: dict[str, str | None] = {}
+
+    def staff_dept(sid: str) -> str | None:
+        if sid not in dept_cache:
+            try:
+                dept_cache[sid] = store.staff(sid).departments[0]
+            except WuyeError:
+                dept_cache[sid] = None
+        return dept_cache[sid]
+
+    out = []
+    for (rel, _), (entries, errors) in zip(items, _parse_entries(root, items)):
+        if entries is None:
+            out.append((None, errors))
+            continue
+        kind = COMPLAINT if rel.endswith(f"/{COMPLAINT.category}.yaml") else REPAIR
+        briefs = []
+        for rec in entries:
+            events = [(e.at, e.action, e.department, e.satisfaction, e.cost) for e in timeline(kind, rec, staff_dept, tz)]
+            assigned = tuple(Assignment(h.at, h.assignee) for h in rec.history if h.action == "assign")
+            briefs.append((Brief(rec.id, bool(getattr(rec, "urgent", False)), getattr(rec, "channel", None), rec.assigned_to, assigned),
+                           _aware(getattr(rec, kind.received_field), tz), events))
+        out.append((briefs, errors))
+    return out
 
 
 def _row(item: Item, limits, as_of: dt.datetime) -> dict:
@@ -973,7 +1073,7 @@ def listing(store: Store, kind: Kind, open_only: bool = False, overdue_only: boo
 def show(store: Store, kind: Kind, ref: str) -> dict:
     """One record: every field, its history, its limits and whether it is overdue now."""
     from wuye.archive.dossier import validate_file
-    from wuye.models.archive import BY_KEY
+    from wuye.models.archive_meta import BY_KEY
 
     tid, eid, rel = find_record(store, kind, ref)
     obj, problems = _validate_common(store, rel) if tid is None else validate_file(store, tid, BY_KEY[kind.category])

@@ -291,7 +291,7 @@ def record_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Task
     problems: list[Problem] = []
     mine = set(who.departments)
     for kind in (COMPLAINT, REPAIR):
-        items, found = read_items(store, kind)
+        items, found = read_items(store, kind, brief=True)
         problems += found
         for item in items:
             if item.received is None or item.received > as_of:
@@ -417,7 +417,7 @@ def inquiry_tasks(store: Store, who: Whom, as_of: dt.datetime) -> tuple[list[Tas
 def build(store: Store, staff_id: str | None = None, dept: str | None = None, as_of: str | None = None) -> Todo:
     """Everything waiting on `staff_id` or on `dept` as of `as_of` (default: now)."""
     from wuye.desk.servicedesk import parse_time
-    from wuye.storage.cache import tenant_index
+    from wuye.storage.index import tenant_index
 
     who = whom(store, staff_id, dept)
     moment = parse_time(as_of, store.tz(), "--as-of") if as_of else store.now()

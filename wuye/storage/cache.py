@@ -1,7 +1,7 @@
 """Derived data for whole-store work, kept under `.git/wuye/cache/`: never committed, never pushed,
 rebuilt when missing, stale or damaged, and never trusted over the files.
 
-Three caches, each one JSON file written whole (temp file, then rename), so a reader sees the old
+Two caches, each one JSON file written whole (temp file, then rename), so a reader sees the old
 file or the new one, never half of one; a file that does not parse, or is of another version, is
 ignored and rebuilt. Each records the *code fingerprint* (the size and mtime of every module of
 wuye and of the libraries whose checks it runs, and the Python version) and the message language,
@@ -25,15 +25,6 @@ date: "in the future" clears as days pass, while a record accepted once is never
   is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
   always seen.
 
-`tenants.json` -- the counter's search index: company name and pinyin initials by tenant; and
-  `listing.json`, the same for name, units and status (what `archive list`, reports and notices
-  to all need of each). A
-  look-up must not import git, so freshness is checked with plain file IO: a profile is re-read
-  unless its inode, size, mtime and ctime are those recorded and neither time is within two
-  seconds of when the index was written (a file changed in the same clock tick as it was recorded
-  would otherwise look unchanged: git's "racily clean" case). Listing tenants/ on every search
-  sees tenants added or removed. About 10,000 stat calls: a few tens of milliseconds.
-
 `boards.json` -- what `wuye moveout status` shows for a case, keyed by a hash of the content of
   every file the board is computed from (the case's files, the workflow, wuye.yaml, all staff,
   and the tenant's move_in, payments and violations), each read and hashed on every call: a
@@ -42,8 +33,10 @@ date: "in the future" clears as days pass, while a record accepted once is never
   records): when only the records changed, the signatures are known sound on these bytes and
   only the standards are computed again.
 
-Beside them, `.git/wuye/index.sqlite` (storage/index.py) keeps the validated entries of the list
-categories by blob id for reports, listings of complaints and repairs, and the export.
+Beside them, `.git/wuye/index.sqlite` (storage/index.py) keeps by blob id what whole-store work
+reads of each file: the validated entries of the list categories (reports, listings of complaints
+and repairs, the export) and each tenant's name, pinyin initials, units, status and lease end (the
+counter's search, `archive list`, notices to all, todo, lease reminders).
 
 The caches are local state, as trusted as `.git/` itself (like the last verified HEAD kept beside
 them): whoever can write `.git/` can also replace its hooks, or wuye. `WUYE_NO_CACHE=1` makes every
@@ -57,7 +50,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -168,11 +160,7 @@ def _valid(entry: Any, size: int) -> bool:
     return isinstance(entry, list) and len(entry) == size
 
 
-# --- the counter's search index ---------------------------------------------------------------
-
-
-def _signature(st: os.stat_result) -> list[int]:
-    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+# --- stat relative to an open folder -------------------------------------------------------
 
 
 def _stat_in(base: str):
@@ -185,84 +173,6 @@ def _stat_in(base: str):
     if not os.path.isdir(base):
         raise NotADirectoryError(base)
     return None, lambda rel: os.stat(f"{base}/{rel}")
-
-
-# What each index keeps of a profile, and its value when the profile lacks it. Search stays lean
-# (the index is read on every search at the counter); the listing's fields live in a file of
-# their own, so its units and status cost a search nothing.
-SEARCH = {"name": "", "pinyin": ""}
-LISTING = {"name": "", "units": [], "status": "active"}
-LEASES = {"name": "", "units": [], "status": "active", "lease_end": ""}  # lease-expiry reminders
-
-
-def tenant_index(store, fields: dict = SEARCH) -> list[tuple]:
-    """(tenant id, *the profile's values of `fields`) for every tenant folder: by default the
-    company name and pinyin initials (search); with LISTING the name, units and status (what
-    `archive list`, reports and notices to all tenants need of each).
-
-    Reads only the profiles that changed since the index was written (plain file IO, no git);
-    a tenant without a readable profile gets each field's default.
-    """
-    from wuye.storage import yamlio
-    from wuye.errors import WuyeError
-
-    name = "listing.json" if fields is LISTING else "leases.json" if fields is LEASES else "tenants.json"
-    width = 4 + len(fields)
-    data = _load(store.root, name)
-    old = data.get("tenants") if data is not None else None
-    old = old if isinstance(old, dict) else {}
-    written = data.get("written_ns", 0) if data is not None else 0
-    racy = (written if isinstance(written, int) else 0) - RACY_NS
-    rows: list[tuple] = []
-    fresh: dict[str, list] = {}
-    changed = False
-    base = f"{store.root}/tenants"
-    tids = store.tenant_ids()
-    try:
-        fd, stat = _stat_in(base)
-    except OSError:
-        return []
-    try:
-        for tid in tids:
-            try:  # relative to the open folder: no path objects, one syscall (10,000 of them)
-                st = stat(f"{tid}/profile.yaml")
-            except OSError:
-                st = None
-            e = old.get(tid)
-            # [inode, size, mtime, ctime, *values]: reused only if the file's signature is the
-            # one recorded and not within the racy window of when it was recorded.
-            if (st is not None and e.__class__ is list and len(e) == width and e[2] == st.st_mtime_ns
-                    and e[3] == st.st_ctime_ns and e[1] == st.st_size and e[0] == st.st_ino
-                    and st.st_mtime_ns < racy and st.st_ctime_ns < racy):
-                row = e
-            else:
-                changed = True
-                profile: Any = {}
-                if st is not None:
-                    rel = f"tenants/{tid}/profile.yaml"
-                    try:
-                        profile = yamlio.read(Path(base, tid, "profile.yaml"), rel) or {}
-                    except WuyeError:
-                        profile = {}
-                if not isinstance(profile, dict):
-                    profile = {}
-                sig = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns] if st is not None else [None] * 4
-                row = sig + [_field(profile, key, default) for key, default in fields.items()]
-            fresh[tid] = row
-            rows.append((tid, *row[4:]))
-    finally:
-        if fd is not None:
-            os.close(fd)
-    if changed or len(fresh) != len(old):
-        _save(store.root, name, {"written_ns": time.time_ns(), "tenants": fresh})
-    return rows
-
-
-def _field(profile: dict, key: str, default):
-    value = profile.get(key, default)
-    if isinstance(default, list):
-        return [str(v) for v in value] if isinstance(value, list) else []
-    return str(value)
 
 
 # --- git's view of the working tree -------------------------------------------------------------

@@ -1,8 +1,12 @@
 """The records index: what whole-store work has parsed of each file, kept in SQLite under
 `.git/wuye/index.sqlite` (stdlib sqlite3, WAL), never committed, never pushed.
 
-Reports, listings and todo read every tenant's payments, complaints, repairs...: parsing and
-validating 20,000 YAML files is seconds, reading their parsed rows from SQLite milliseconds. A row
+Reports, listings, search, notices and todo read every tenant's profile, payments, complaints,
+repairs...: parsing and validating 20,000 YAML files is seconds, reading their parsed rows from
+SQLite milliseconds. Two kinds of rows: a list category's validated entries (`parsed`, for
+reports and listings) and each profile's name, pinyin initials, units, status and lease end
+(`tenant_index`, for the counter's search, `archive list`, notices to all, todo); they replace
+the JSON files tenants.json, listing.json and leases.json, which a fresh index deletes. A row
 holds one file's parse as the validation produced it (the caller's `parse`, pickled) with the
 problems it found, the git blob id of the bytes it was parsed from and the file's stat signature
 (inode, size, mtime, ctime) taken *before* those bytes were read.
@@ -33,6 +37,7 @@ are parsed again in the other one. Nothing signed is decided from it: verify rea
 from __future__ import annotations
 
 import fcntl
+import operator
 import os
 import pickle
 import sqlite3
@@ -43,15 +48,16 @@ from typing import Any, Callable
 
 from wuye.storage import cache
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a row per (file, kind): one file is read by several kinds of work
 NAME = "index.sqlite"
+_RETIRED = ("tenants.json", "listing.json", "leases.json")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
-    rel TEXT PRIMARY KEY, kind TEXT NOT NULL,
+    rel TEXT NOT NULL, kind TEXT NOT NULL,
     ino INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER, seen INTEGER NOT NULL,
-    blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS files_kind ON files (kind);
+    blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL,
+    PRIMARY KEY (kind, rel));
 """
 
 # parse(root, [(rel, bytes)]) -> [(value, problems)], in order; module-level, so that it can run
@@ -127,9 +133,17 @@ def _open(p: Path) -> sqlite3.Connection:
             con.execute("BEGIN IMMEDIATE")
             row = con.execute("SELECT value FROM meta WHERE key='code'").fetchone()
             if row is None or row[0] != code:  # another process may have just done it
-                con.execute("DELETE FROM files")
+                con.execute("DROP TABLE IF EXISTS files")  # its shape may be another version's too
+                for statement in _TABLES.split(";"):  # one by one: executescript would commit first
+                    if statement.strip():
+                        con.execute(statement)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code,))
             con.execute("COMMIT")
+            for old in _RETIRED:  # what the profiles were kept in before this index held them
+                try:
+                    os.unlink(p.parent / "cache" / old)
+                except OSError:
+                    pass
         return con
     except BaseException:
         con.close()
@@ -187,6 +201,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             _remove(path(root))
     lang = cache.lang()
     now = time.time_ns()
+    racy = cache.RACY_NS
     todo: list[tuple[str, bytes | None]] = []  # (rel, its bytes, or None: let `parse` read and refuse it)
     sigs: dict[str, tuple] = {}
     blobs: dict[str, str] = {}
@@ -204,12 +219,14 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             if not stat_mod.S_ISREG(st.st_mode):  # a link or a folder: the parser refuses it, every time
                 todo.append((rel, None))
                 continue
-            sig = _signature(st)
             r = rows.get(rel)
-            usable = r is not None and (not r[9] or r[9] == "[]" or r[7] == lang)
-            if usable and r[1:5] == sig and st.st_mtime_ns < r[5] - cache.RACY_NS and st.st_ctime_ns < r[5] - cache.RACY_NS:
+            usable = r is not None and (r[9] == "[]" or not r[9] or r[7] == lang)
+            # Compared field by field, the cheapest first (10,000 files on every search).
+            if (usable and r[3] == st.st_mtime_ns and r[4] == st.st_ctime_ns and r[2] == st.st_size and r[1] == st.st_ino
+                    and st.st_mtime_ns < r[5] - racy and st.st_ctime_ns < r[5] - racy):
                 out[rel] = (r[8], r[9])
                 continue
+            sig = _signature(st)
             try:
                 raw = read_bytes(root, rel)
             except OSError:
@@ -242,13 +259,32 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             if writes or any(rel in rows for rel in absent):
                 con.execute("BEGIN IMMEDIATE")
                 con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
-                con.executemany("DELETE FROM files WHERE rel=?", [(rel,) for rel in absent if rel in rows])
+                con.executemany("DELETE FROM files WHERE kind=? AND rel=?", [(kind, rel) for rel in absent if rel in rows])
                 con.execute("COMMIT")
         except sqlite3.DatabaseError:
             pass  # locked past the timeout, or read-only: the answer stands, the index waits
         finally:
             con.close()
     return {rel: _loaded(v) for rel, v in out.items()}
+
+
+def prune(root: Path, family: str, keep: str) -> None:
+    """Delete the rows of the kinds named `family`… other than `keep`: rows filed under a digest
+    of what else they were computed from (servicedesk's briefs: the staff and the zone) are never
+    asked for again once that changes, and would otherwise stay for good."""
+    con = connect(Path(root))
+    if con is None:
+        return
+    try:
+        # A range on the primary key's first column (LIKE would scan the table).
+        where = "kind >= ? AND kind < ? AND kind != ?"
+        args = (family, family + "\U0010ffff", keep)
+        if con.execute(f"SELECT 1 FROM files WHERE {where} LIMIT 1", args).fetchone() is not None:
+            con.execute(f"DELETE FROM files WHERE {where}", args)
+    except sqlite3.DatabaseError:
+        pass  # locked or read-only: left for the next run
+    finally:
+        con.close()
 
 
 def _json(data) -> str:
@@ -262,10 +298,68 @@ def _loaded(v):
     if v is None:
         return None
     value, problems = v
-    if isinstance(value, bytes):
+    if value.__class__ is bytes:
         value = pickle.loads(value)
-    if isinstance(problems, str):
-        import json
+    if problems.__class__ is str:  # most files have none: no JSON parse for them
+        if problems == "[]":
+            problems = []
+        else:
+            import json
 
-        problems = cache.problems_from_json(json.loads(problems))
+            problems = cache.problems_from_json(json.loads(problems))
     return value, problems
+
+
+# --- the tenants' profiles: search at the counter, listings, notices, todo ----------------------
+
+# What is kept of each profile, and its value when the profile lacks it or cannot be read. One row
+# per profile holds them all; each caller takes the fields it needs.
+PROFILE = {"name": "", "pinyin": "", "units": [], "status": "active", "lease_end": ""}
+SEARCH = ("name", "pinyin")  # the counter's search
+LISTING = ("name", "units", "status")  # `archive list`, reports, notices to all
+LEASES = ("name", "units", "status", "lease_end")  # lease-expiry reminders
+
+
+def tenant_index(store, fields: tuple[str, ...] = SEARCH) -> list[tuple]:
+    """(tenant id, *the profile's values of `fields`) for every tenant folder, in id order: by
+    default the company name and pinyin initials; a tenant without a readable profile gets each
+    field's default. From the index: only the profiles changed since they were last read are
+    read again (plain file IO, no git), so a search over 10,000 tenants costs a stat of each."""
+    tids = store.tenant_ids()
+    rels = [f"tenants/{tid}/profile.yaml" for tid in tids]
+    got = parsed(store.root, "profile", rels, _parse_profiles)
+    keys = list(PROFILE)
+    take = operator.itemgetter(*(keys.index(f) for f in fields))
+    out = []
+    for tid, rel in zip(tids, rels):
+        v = got[rel]
+        values = take(v[0] if v is not None else _profile_fields({}))
+        out.append((tid, *values) if len(fields) > 1 else (tid, values))
+    return out
+
+
+def _profile_fields(profile: dict) -> tuple:
+    out = []
+    for key, default in PROFILE.items():
+        value = profile.get(key, default)
+        if isinstance(default, list):
+            out.append([str(v) for v in value] if isinstance(value, list) else [])
+        else:
+            out.append(str(value))
+    return tuple(out)
+
+
+def _parse_profiles(root: str, items: list[tuple[str, bytes | None]]) -> list:
+    """(the fields of PROFILE, no problems) of each (rel, bytes) of a profile; read without
+    validating, as a look-up reads it: an unreadable profile has every field's default."""
+    from wuye.errors import WuyeError
+    from wuye.storage import yamlio
+
+    out = []
+    for rel, raw in items:
+        try:
+            data = yamlio.read(Path(root, rel), rel) if raw is None else yamlio.loads(yamlio.text_of(raw, rel), rel)
+        except WuyeError:
+            data = {}
+        out.append((_profile_fields(data if isinstance(data, dict) else {}), []))
+    return out
