@@ -112,6 +112,13 @@ def test_each_accepted_push_gets_a_receipt_chained_to_the_one_before_and_checkab
     assert first["previous"] is None and first["old"] == "0" * 40
     assert second["ref"] == "refs/heads/main" and second["new"] == offices.central_head() == git(a, "rev-parse", "HEAD").strip()
     assert second["old"] == first["new"]
+    # The message names both object ids whole: twelve digits of an abbreviation (029086071588)
+    # would read as a phone number to the suite's personal-data scan, and to an auditor's.
+    from commit_scan import personal_numbers
+
+    message = git(offices.central, "log", "-1", "--format=%s", commits[1]).strip()
+    assert message == f"receipt: refs/heads/main {second['old']}..{second['new']}"
+    assert personal_numbers("receipt: refs/heads/main " + "0290860715881" + "1" * 27 + ".." + "0" * 40) == []
     raw_first = git(offices.central, "cat-file", "blob", f"{commits[0]}:receipt.json").encode()
     assert second["previous"] == signing.digest(raw_first)
     assert datetime.fromisoformat(second["time"]).utcoffset() is not None
