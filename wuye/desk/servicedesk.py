@@ -881,6 +881,18 @@ def _status_after(kind: Kind, action: str, status: str) -> str:
     return status
 
 
+
+def _first_department(store: Store, cache: dict[str, str | None]):
+    """A staff member's first department (None when unknown), each looked up once per run."""
+    def lookup(sid: str) -> str | None:
+        if sid not in cache:
+            try:
+                cache[sid] = store.staff(sid).departments[0]
+            except WuyeError:
+                cache[sid] = None
+        return cache[sid]
+    return lookup
+
 def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bool = False) -> tuple[list[Item], list[Problem]]:
     """Every record of one kind (or of one tenant), validated; unreadable files become problems.
 
@@ -902,13 +914,7 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bo
     dept_cache: dict[str, str | None] = {}
     tz = store.tz()
 
-    def staff_dept(sid: str) -> str | None:
-        if sid not in dept_cache:
-            try:
-                dept_cache[sid] = store.staff(sid).departments[0]
-            except WuyeError:
-                dept_cache[sid] = None
-        return dept_cache[sid]
+    staff_dept = _first_department(store, dept_cache)
 
     present = [(tid, c.key) for tid in tids if store.path(f"tenants/{tid}/{c.filename}").is_file()]
     if brief:
@@ -1003,13 +1009,7 @@ def _parse_briefs(root: str, items: list) -> list:
     tz = store.tz()
     dept_cache: dict[str, str | None] = {}
 
-    def staff_dept(sid: str) -> str | None:
-        if sid not in dept_cache:
-            try:
-                dept_cache[sid] = store.staff(sid).departments[0]
-            except WuyeError:
-                dept_cache[sid] = None
-        return dept_cache[sid]
+    staff_dept = _first_department(store, dept_cache)
 
     out = []
     for (rel, _), (entries, errors) in zip(items, _parse_entries(root, items)):

@@ -144,18 +144,11 @@ def corrected(store: Store, case, settlement, other=(), finance=(), chain=None):
     """The corrected statement: `settle`'s computation over the archive of the settlement, with
     these other charges (item, amount) and finance lines (code, item, source, amount; a forfeit's
     amount None: the whole deposit)."""
-    from wuye.moveout.settlement import compute
+    from wuye.moveout.settlement import compute, whole_forfeits
 
     config, payments, violations, move_in, steps = basis(store, case, settlement, chain)
-    held = {p.id: p.amount for p in payments if p.kind == "deposit"}
-    lines = []
-    for code, item, source, amount in finance:
-        if amount is None:
-            ref = source.partition("#")[2].split(" ", 1)[0]
-            if ref not in held:
-                raise WuyeError(tr("没收的押金 %s 不在结算时的缴费记录中", "the deposit %s to forfeit is not in payments.yaml as it was at settling") % ref)
-            amount = -held[ref]
-        lines.append((code, item, source, amount))
+    lines = whole_forfeits(finance, payments, tr("没收的押金 %s 不在结算时的缴费记录中",
+                                                 "the deposit %s to forfeit is not in payments.yaml as it was at settling"))
     from wuye.moveout.partial import scope_of
 
     # A partial case's amendment corrects that case's statement: the same units, as settle scoped it.

@@ -1175,17 +1175,11 @@ def _forfeit_amounts(store: Store, case: Case, lines: list) -> list[tuple[str, s
 
     if all(amount is not None for *_, amount in lines):
         return lines
+    from wuye.moveout.settlement import whole_forfeits
+
     payments, _ = archive.validate_file(store, case.tenant_id, BY_KEY["payments"])
-    held = {p.id: p.amount for p in (payments.entries if payments else []) if p.kind == "deposit"}
-    out = []
-    for code, item, source, amount in lines:
-        if amount is None:
-            ref = source.partition("#")[2].split(" ", 1)[0]
-            if ref not in held:
-                raise WuyeError(tr("没收的押金 %s 不在缴费记录中", "the deposit %s to forfeit is not in payments.yaml") % ref)
-            amount = -held[ref]
-        out.append((code, item, source, amount))
-    return out
+    return whole_forfeits(lines, payments.entries if payments else [],
+                          tr("没收的押金 %s 不在缴费记录中", "the deposit %s to forfeit is not in payments.yaml"))
 
 
 def settle(store: Store, case_id: str, actor_id: str | None, dry_run: bool = False, charges: list[str] = (),

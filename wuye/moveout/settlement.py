@@ -320,6 +320,21 @@ def _parking_lines(st: Statement, config, payments: list, move_in, scope, steps:
                    source, -(lease.monthly_fee * sh.used / sh.total))
 
 
+def whole_forfeits(lines: list, payments: list, missing: str) -> list[tuple[str, str, str, Decimal]]:
+    """Finance's lines with each forfeit that names no amount taking the whole deposit it names
+    (refused, with `missing` % the deposit id, when the payments hold no such deposit)."""
+    held = {p.id: p.amount for p in payments if p.kind == "deposit"}
+    out = []
+    for code, item, source, amount in lines:
+        if amount is None:
+            ref = source.partition("#")[2].split(" ", 1)[0]
+            if ref not in held:
+                raise WuyeError(missing % ref)
+            amount = -held[ref]
+        out.append((code, item, source, amount))
+    return out
+
+
 def compute(config, payments: list, violations: list, move_in, steps: dict[str, dict],
             other_charges: list[tuple[str, Decimal]] = (), finance: list[tuple[str, str, str, Decimal]] = (),
             scope=None) -> Statement:
