@@ -648,8 +648,9 @@ def arrears_report(store: Store, w: Window) -> Report:
     rows.sort(key=lambda r: (-r["total"], r["tenant_id"]))
     from wuye.models.archive_meta import status_label
 
+    labels = {status: status_label(status) for status in {r["status"] for r in rows}}  # once each, not per row
     for r in rows:
-        r["status_label"] = status_label(r["status"])
+        r["status_label"] = labels[r["status"]]
     columns = [Column("tenant_id", "租户", "tenant"), Column("company", "公司", "company"), Column("status_label", "状态", "status"),
                Column("unpaid_fees", "未缴费用", "unpaid fees", "money"), Column("fee_items", "未缴笔数", "unpaid bills", "int"),
                Column("arrears", "欠费", "arrears", "money"), Column("arrears_items", "欠费笔数", "arrears items", "int"),

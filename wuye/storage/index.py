@@ -200,6 +200,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             con = None
             _remove(path(root))
     lang = cache.lang()
+    loads = pickle.loads
     now = time.time_ns()
     racy = cache.RACY_NS
     todo: list[tuple[str, bytes | None]] = []  # (rel, its bytes, or None: let `parse` read and refuse it)
@@ -224,7 +225,9 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             # Compared field by field, the cheapest first (10,000 files on every search).
             if (usable and r[3] == st.st_mtime_ns and r[4] == st.st_ctime_ns and r[2] == st.st_size and r[1] == st.st_ino
                     and st.st_mtime_ns < r[5] - racy and st.st_ctime_ns < r[5] - racy):
-                out[rel] = (r[8], r[9])
+                # Most files: unpickled here, no JSON for an empty list of problems.
+                value, problems = r[8], r[9]
+                out[rel] = (loads(value) if value.__class__ is bytes else value, [] if problems == "[]" else _problems(problems))
                 continue
             sig = _signature(st)
             try:
@@ -235,7 +238,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             b = cache.blob_id(raw)
             sigs[rel], blobs[rel] = sig, b
             if usable and r[6] == b:
-                out[rel] = (r[8], r[9])
+                out[rel] = _loaded((r[8], r[9]))
                 writes.append((rel, kind, *sig, now, b, r[7], r[8], r[9]))
             else:
                 todo.append((rel, raw))
@@ -265,7 +268,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
             pass  # locked past the timeout, or read-only: the answer stands, the index waits
         finally:
             con.close()
-    return {rel: _loaded(v) for rel, v in out.items()}
+    return out
 
 
 def prune(root: Path, family: str, keep: str) -> None:
@@ -295,19 +298,14 @@ def _json(data) -> str:
 
 def _loaded(v):
     """A row's (value, problems) as the caller's parse returned them."""
-    if v is None:
-        return None
     value, problems = v
-    if value.__class__ is bytes:
-        value = pickle.loads(value)
-    if problems.__class__ is str:  # most files have none: no JSON parse for them
-        if problems == "[]":
-            problems = []
-        else:
-            import json
+    return (pickle.loads(value) if value.__class__ is bytes else value, [] if problems == "[]" else _problems(problems))
 
-            problems = cache.problems_from_json(json.loads(problems))
-    return value, problems
+
+def _problems(text: str) -> list:
+    import json
+
+    return cache.problems_from_json(json.loads(text)) if text else []
 
 
 # --- the tenants' profiles: search at the counter, listings, notices, todo ----------------------
