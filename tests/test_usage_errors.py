@@ -100,3 +100,35 @@ def test_every_commands_help_is_in_chinese_and_in_english(run, monkeypatch):
     for path in (["archive", "show"], ["moveout", "settle"], ["log"], []):
         r = run(*path, "--help", store=None)
         assert r.stdout.startswith("Usage: wuye") and "Options:" in r.stdout and "显示本帮助" not in r.stdout
+
+
+def test_each_command_word_mounts_the_module_that_has_it():
+    """`wuye NOUN` mounts only the module MODULES names for NOUN (wuye/cli/__init__.py): every
+    command of the whole tree must be in the table, and found in that module alone."""
+    import subprocess
+    import sys
+
+    from typer.main import get_command
+
+    from wuye.cli import MODULES, app
+
+    words = sorted(get_command(app).commands)
+    assert sorted(MODULES) == words
+    probe = ("import sys; from typer.main import get_command; import wuye.cli as c; "
+             "c._mount([c.MODULES[sys.argv[1]]]); print(sorted(get_command(c._root).commands))")
+    for word in ("archive", "complaint", "report", "remote", "verify"):
+        p = subprocess.run([sys.executable, "-c", probe, word], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        got = eval(p.stdout)  # a list of names printed by the probe
+        assert word in got
+        assert set(got) == {w for w in words if MODULES[w] == MODULES[word]}
+
+
+def test_the_command_word_is_found_after_the_store_option():
+    from wuye.cli import _noun
+
+    assert _noun(["--store", "/tmp/x", "archive", "show"]) == "archive"
+    assert _noun(["--store=/tmp/x", "report", "arrears"]) == "report"
+    assert _noun(["--help"]) is None
+    assert _noun([]) is None
+    assert _noun(["--store", "archive"]) is None  # "archive" was the store's path

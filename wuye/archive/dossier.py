@@ -707,7 +707,8 @@ def roundtrip_merge(old, new):
 def present_categories(store: Store, tenant_id: str) -> list[ArchiveCategory]:
     """The categories of which a tenant's folder holds a file (one listing of the folder)."""
     try:
-        with os.scandir(store.path(f"tenants/{tenant_id}")) as it:
+        # A plain path: listings and the completeness report list 10,000 folders.
+        with os.scandir(f"{store.root}/tenants/{tenant_id}") as it:
             names = {e.name for e in it if e.is_file()}
     except OSError:
         return []

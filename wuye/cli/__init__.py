@@ -77,7 +77,7 @@ class WuyeGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(
+_root = typer.Typer(
     cls=WuyeGroup,
     no_args_is_help=True,
     add_completion=False,
@@ -88,7 +88,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@_root.callback()
 def root(
     ctx: typer.Context,
     store: str = typer.Option(None, "--store", help=tr("档案库路径（默认：WUYE_STORE，或向上查找 wuye.yaml）",
@@ -97,33 +97,64 @@ def root(
     ctx.obj = {"store": store}
 
 
-def _mount() -> None:
-    from wuye.cli import (archive, desk, inquiry, misc, moveout, parking, printing, registers, report, staff, sync, todo,
-                          transfer, trust, units)
-
-    misc.register(app)
-    app.add_typer(staff.app, name="staff")
-    app.add_typer(trust.app, name="trust")
-    app.add_typer(archive.app, name="archive")
-    app.add_typer(units.app, name="unit")
-    app.add_typer(moveout.app, name="moveout")
-    app.add_typer(parking.app, name="parking")
-    app.add_typer(desk.complaint_app, name="complaint")
-    app.add_typer(desk.repair_app, name="repair")
-    app.add_typer(desk.notice_app, name="notice")
-    app.add_typer(desk.survey_app, name="survey")
-    app.add_typer(registers.training_app, name="training")
-    app.add_typer(registers.improve_app, name="improve")
-    app.add_typer(inquiry.app, name="inquiry")
-    report.register(app)
-    todo.register(app)
-    printing.register(app)
-    transfer.register(app)
-    sync.register(app)
+# The module that registers each command of the root. `wuye NOUN …` mounts only NOUN's module:
+# typer builds the click command of everything mounted on every run, and each module imports its
+# own; `wuye`, `wuye --help` and a word not here mount them all (the root's help lists every
+# command, a usage error suggests the nearest). tests/test_usage_errors.py checks this table
+# against the whole tree.
+MODULES = {
+    "init": "misc", "log": "misc", "demo": "misc", "verify": "misc", "doctor": "misc", "migrate": "misc", "schema": "misc",
+    "staff": "staff", "trust": "trust", "archive": "archive", "unit": "units", "moveout": "moveout", "parking": "parking",
+    "complaint": "desk", "repair": "desk", "notice": "desk", "survey": "desk",
+    "training": "registers", "improve": "registers", "inquiry": "inquiry",
+    "report": "report", "todo": "todo", "print": "printing", "verify-print": "printing",
+    "import": "transfer", "export": "transfer", "sync": "sync", "merge-driver": "sync", "remote": "sync",
+}
+_MOUNTED: set[str] = set()
 
 
-_mount()
+def _mount(modules) -> None:
+    import importlib
+
+    for name in dict.fromkeys(MODULES.values()):  # in this order: the root's help lists them so
+        if name not in modules or name in _MOUNTED:
+            continue
+        module = importlib.import_module(f"wuye.cli.{name}")
+        if hasattr(module, "register"):  # commands of the root
+            module.register(_root)
+        elif name == "desk":
+            for noun in ("complaint", "repair", "notice", "survey"):
+                _root.add_typer(getattr(module, f"{noun}_app"), name=noun)
+        elif name == "registers":
+            _root.add_typer(module.training_app, name="training")
+            _root.add_typer(module.improve_app, name="improve")
+        else:  # one noun: its own sub-app
+            _root.add_typer(module.app, name=next(k for k, v in MODULES.items() if v == name))
+        _MOUNTED.add(name)
+
+
+def _noun(argv: list[str]) -> str | None:
+    """The command word of a command line: the first word that is not the root's --store (or its
+    value); None when the line asks for the root's help or has no command."""
+    words = iter(argv)
+    for word in words:
+        if word == "--store":
+            next(words, None)
+        elif not word.startswith("--store="):
+            return None if word.startswith("-") else word
+    return None
+
+
+def __getattr__(name: str):
+    if name == "app":  # the whole tree, for tests and tools that drive it in-process
+        _mount(set(MODULES.values()))
+        return _root
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app()
+    import sys
+
+    noun = _noun(sys.argv[1:])
+    _mount([MODULES[noun]] if noun in MODULES else set(MODULES.values()))
+    _root()

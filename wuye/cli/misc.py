@@ -106,9 +106,12 @@ def demo(
     keep: Path = typer.Option(None, "--keep", help=tr("把演示档案库保留在此目录", "keep the demo store in this folder")),
 ):
     """用 records/ 中的示例大厦演示一遍 / run the demo on the sample building in records/."""
+    from typer.main import get_command
+
+    from wuye.cli import app  # the whole tree: `wuye demo` mounted only this module's commands
     from wuye.cli.demo import run
 
-    run(keep, ctx.find_root().command)
+    run(keep, get_command(app))
 
 
 def register(app: typer.Typer) -> None:
