@@ -224,7 +224,8 @@ def fact(item: Item, limits, w: Window) -> Fact:
     if clk.response_at is not None and start <= clk.response_at < end:
         response_hours = _hours(item.received, clk.response_at)
     received_in = start <= item.received < end
-    late = [name for name, state in (("response", clk.response_state(as_of)), ("resolution", clk.resolution_state(as_of))) if state]
+    states = (("response", clk.response_state(as_of)), ("resolution", clk.resolution_state(as_of)))
+    late = [name for name, state in states if state]
     return Fact(
         item=item,
         received=received_in,
@@ -233,7 +234,7 @@ def fact(item: Item, limits, w: Window) -> Fact:
         done=bool(dones),
         open=clk.status != "closed",
         overdue=received_in and bool(late),
-        overdue_open=clk.overdue(as_of),
+        overdue_open=[] if clk.status == "closed" else [name for name, state in states if state == "overdue"],  # clk.overdue
         response_hours=response_hours,
         close_hours=_hours(item.received, closes[-1].at) if closes else None,
         done_hours=_hours(item.received, dones[-1].at) if dones else None,
