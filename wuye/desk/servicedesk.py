@@ -30,6 +30,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
@@ -712,7 +713,7 @@ class Event(NamedTuple):
     cost: Decimal | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per record of a whole-store report
 class Item:
     """A complaint or repair as read for listings and reports."""
 
@@ -796,7 +797,7 @@ def _in_time_order(legacy: list[Event], history: list[Event]) -> list[Event]:
     return [k[3] for k in keyed]
 
 
-@dataclass
+@dataclass(slots=True)
 class Clock:
     """A record's state at a moment, replayed from its events, and its time limits."""
 
@@ -963,7 +964,7 @@ def read_items(store: Store, kind: Kind, tenant_id: str | None = None, brief: bo
             item = Item(kind, None, common_label(), rec, rec.id or "?", received=_aware(getattr(rec, kind.received_field), tz))
             item.events = timeline(kind, rec, staff_dept, tz)
             items.append(item)
-    items.sort(key=lambda i: (i.received, i.ref))
+    items.sort(key=attrgetter("received", "ref"))
     return items, problems
 
 
@@ -1145,6 +1146,10 @@ def _survey_entries(store: Store, tid: str) -> list[Survey]:
         raw = store.read_bytes(rel)
     except (FileNotFoundError, NotADirectoryError):
         return []
+    return _surveys_in(raw, rel, tid)
+
+
+def _surveys_in(raw: bytes, rel: str, tid: str) -> list[Survey]:
     if SURVEY_PREFIX.encode("utf-8") not in raw:
         return []
     out = []
@@ -1162,10 +1167,39 @@ def _survey_entries(store: Store, tid: str) -> list[Survey]:
     return out
 
 
-def surveys(store: Store, tenant_id: str | None = None) -> list[Survey]:
+def _parse_surveys(root: str, items: list) -> list:
+    """([Survey] or None, problems) of each (rel, bytes) of a supplement file, for the records
+    index: the satisfaction report reads every tenant's answers, a stat of each file when warm."""
+    from pathlib import Path
+
     out = []
-    for tid in [tenant_id] if tenant_id else store.tenant_ids():
-        out += _survey_entries(store, tid)
+    for rel, raw in items:
+        tid = rel.split("/")[1]
+        try:
+            got = _surveys_in(raw, rel, tid) if raw is not None else _survey_entries(Store(Path(root)), tid)
+        except WuyeError as e:
+            out.append((None, e.problems or [Problem(rel, str(e))]))
+            continue
+        out.append((got, []))
+    return out
+
+
+def surveys(store: Store, tenant_id: str | None = None) -> list[Survey]:
+    if tenant_id:
+        return _survey_entries(store, tenant_id)
+    from wuye.storage.index import parsed
+
+    rels = [f"tenants/{tid}/supplement.yaml" for tid in store.tenant_ids()]
+    out: list[Survey] = []
+    found_in = parsed(store.root, "surveys", rels, _parse_surveys)
+    for rel in rels:  # in tenant order
+        got = found_in[rel]
+        if got is None:
+            continue
+        found, problems = got
+        if found is None:  # refused as reading the file refuses it
+            raise WuyeError("\n".join(str(p) for p in problems), problems)
+        out += found
     return out
 
 
