@@ -57,6 +57,25 @@ LOCAL_CONFIG = {"core.splitIndex": "true", "core.untrackedCache": "true", "core.
 STEPS = ["archive add", "complaint open", "complaint assign", "complaint respond", "complaint resolve",
          "complaint close", "repair open", "repair assign", "repair done", "repair close", "moveout sign"]
 FLOOR = "python -c pass"
+# The file each kind of command rewrites.
+CATEGORIES = {"archive add": "supplement", "complaint": "complaints", "repair": "repairs"}
+
+
+def sizes(root: Path, category: str) -> dict[str, int]:
+    """{tenant id: size of its <category>.yaml} (0 if it has none)."""
+    out = {}
+    for d in os.scandir(root / "tenants"):
+        try:
+            out[d.name] = os.stat(f"{d.path}/{category}.yaml").st_size
+        except OSError:
+            out[d.name] = 0
+    return out
+
+
+def typical_sizes(info: dict) -> dict[str, int]:
+    """The median size of each category's files in a store (the smallest: the one every store's
+    chosen tenants are matched to)."""
+    return {c: int(statistics.median(sizes(Path(info["store"]), c).values())) for c in CATEGORIES.values()}
 
 
 def timed(argv: list[str], env: dict, cwd: str | None) -> tuple[float, float, str]:
@@ -81,7 +100,7 @@ def manifest(n: int, caches: list[Path]) -> dict:
 class Target:
     """One clone of one bench store, run by one checkout's wuye."""
 
-    def __init__(self, label: str, code: str | None, n: int, info: dict, tmp: Path):
+    def __init__(self, label: str, code: str | None, n: int, info: dict, tmp: Path, typical: dict[str, int]):
         self.label, self.code, self.n, self.info = label, code, n, info
         self.root = tmp / f"{label}-{n}"
         subprocess.run(["git", "clone", "-q", info["store"], str(self.root)], check=True)
@@ -91,14 +110,23 @@ class Target:
         self.env = make_store.bench_env(info["keys"], WUYE_LANG="en", WUYE_USER="wangli")
         self.wuye = ([sys.executable, "-m", "wuye"] if code else make_store.wuye_command()) + ["--store", str(self.root)]
         tenants = sorted(p.name for p in (self.root / "tenants").iterdir())
-        self.add_tenant = info["add_tenant"]
-        # The desk works on tenants of their own, so that each file grows only by its own steps.
-        self.complaint_tenant, self.repair_tenant, self.case_tenant = (
-            tenants[len(tenants) // 3], tenants[len(tenants) // 3 + 1], tenants[len(tenants) // 3 + 2])
+        # Each command works on a tenant of its own (so that each file grows only by its own steps)
+        # whose file is as large as the typical one of the smallest store: a write's cost follows
+        # the size of the file it rewrites, and the generator gives each tenant its own history.
+        self.sizes = {c: sizes(self.root, c) for c in CATEGORIES.values()}
+        self.chosen: list[str] = []
+        self.add_tenant, self.complaint_tenant, self.repair_tenant = (
+            self._pick(CATEGORIES[k], typical[CATEGORIES[k]]) for k in ("archive add", "complaint", "repair"))
+        self.case_tenant = next(t for t in tenants[len(tenants) // 3:] if t not in self.chosen)
         self.case = self._case()
         self.cards = self._cards()
         self.ids: dict[str, str] = {}
         self.runs = 0
+
+    def _pick(self, category: str, size: int) -> str:
+        tid = min((t for t in self.sizes[category] if t not in self.chosen), key=lambda t: (abs(self.sizes[category][t] - size), t))
+        self.chosen.append(tid)
+        return tid
 
     def run(self, *args: str) -> tuple[float, float, str]:
         return timed([*self.wuye, *args], self.env, self.code)
@@ -166,7 +194,8 @@ def main() -> None:
     variants = [("this", None)] + ([("other", str(Path(args.code).resolve()))] if args.code else [])
     started = time.perf_counter()
     try:
-        targets = [Target(label, code, n, infos[n], tmp) for label, code in variants for n in args.sizes]
+        typical = typical_sizes(infos[min(args.sizes)])
+        targets = [Target(label, code, n, infos[n], tmp, typical) for label, code in variants for n in args.sizes]
         for t in targets:  # untimed: fills the records index, warms the disk cache
             for s in STEPS:
                 t.step(s)
@@ -178,14 +207,14 @@ def main() -> None:
                     times[(t.label, t.n, s)].append(t.step(s))
             floor.append(timed([sys.executable, "-c", "pass"], make_store.bench_env(), None)[:2])
         elapsed = time.perf_counter() - started
-        report(args, infos, variants, times, floor, elapsed)
+        report(args, infos, variants, targets, times, floor, elapsed)
         if args.profile:
             profile(args.profile, [t for t in targets if t.n == max(args.sizes)])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args, infos, variants, times, floor, elapsed) -> None:
+def report(args, infos, variants, targets, times, floor, elapsed) -> None:
     med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     small, big = min(args.sizes), max(args.sizes)
@@ -206,6 +235,12 @@ def report(args, infos, variants, times, floor, elapsed) -> None:
                        f"{med[(label, big, s)] / med[add]:.2f}× ({cpu[(label, big, s)] / cpu[add]:.2f}×)")
             rows.append(row)
         files = ", ".join(f"{n:,} tenants {infos[n]['files']:,} files" for n in args.sizes)
+        for t in targets:
+            if t.label == label:
+                print(f"{t.n:,} tenants, {label}: " + ", ".join(
+                    f"{k} on {tid} ({t.sizes[CATEGORIES[k]][tid]:,} bytes)" for k, tid in
+                    (("archive add", t.add_tenant), ("complaint", t.complaint_tenant), ("repair", t.repair_tenant)))
+                    + f", moveout on {t.case_tenant} ({t.case})")
         make_store.table(headers, rows, f"wuye of {who}; {files}; median of {args.n} fresh processes each, round-robin "
                                         f"({elapsed:.0f} s in all); targets: {big:,} ÷ {small:,} ≤ 1.2×, ÷ archive add ≤ 1.2×")
     print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
