@@ -305,8 +305,8 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
     hits = []
     for t, rel in files:
         if rows is not None and t is not None:
-            row = rows.get(rel)
-            if row is None or (row[0] is not None and eid not in row[0]):
+            text = rows.get(rel)
+            if text is None or not _may_hold(text, eid):
                 continue  # absent, or its entries have other ids
         try:
             raw = store.read_bytes(rel)
@@ -354,21 +354,28 @@ def _next_id(store: Store, kind: Kind, year: int) -> str:
         # A link is no tenant (Store.tenant_ids); folders whose names start with a dot still count
         # here, as they always have: numbering errs on the side of never repeating.
         rels = [f"tenants/{d.name}/{kind.category}.yaml" for d in os.scandir(tenants) if d.is_dir(follow_symlinks=False)]
-        for rel, row in _id_rows(store, kind, rels).items():
-            if row is None:
+        for rel, text in _id_rows(store, kind, rels).items():
+            if text is None:
                 continue  # no such file
-            top = max(top, row[1].get(key, 0) if row[1] is not None else _highest(_read_or_empty(store, rel), key))
+            n = _top(text, key)
+            top = max(top, n if n is not None else _highest(_read_or_empty(store, rel), key))
     for _, rel in _files(store, kind, [], True):  # a common-area repair takes a number of the same sequence
         top = max(top, _highest(store.read_bytes(rel), key))
     return f"{kind.prefix}-{year}-{top + 1:04d}"
 
 
 # What the desk keeps of each tenant's complaints.yaml / repairs.yaml in the records index
-# (storage/index.py): the ids of its entries and, by TS-/BX-<year>, the highest number its bytes
-# mention. A stat of each file tells the index whether to read it again, so finding a record or
-# numbering a new one costs 10,000 stats instead of 10,000 reads. The index decides only where to
-# look and which numbers are taken; the record itself is always read from its file.
+# (storage/index.py `texts`): the ids of its entries and, by TS-/BX-<year>, the highest number its
+# bytes mention. A stat of each file tells the index whether to read it again, so finding a record
+# or numbering a new one costs 10,000 stats instead of 10,000 reads. The index decides only where
+# to look and which numbers are taken; the record itself is always read from its file.
+#
+# The text of a file is three parts, one a line: its numbers (`TS-2026=42 BX-2025=3`, or `?` if
+# the bytes could not be read), `=` (or `?` when the file is not readable YAML of a list category:
+# only the file itself can then say what it holds), then one entry id a line. An id looked for is
+# a valid id (check_id: no `=`, `?`, space or newline), so `\n<id>\n` can only match an id line.
 _NUMBER_RE = re.compile(rb"\b(TS|BX)-(\d{4})-(\d{4,})\b")
+_UNKNOWN = "?\n?\n"
 
 
 def _highest(raw: bytes, key: str) -> int:
@@ -385,54 +392,67 @@ def _read_or_empty(store: Store, rel: str) -> bytes:
         return b""
 
 
-def _numbers(raw: bytes) -> dict[str, int]:
-    """{"TS-2026": the highest TS-2026-<n> mentioned, ...} of a file's bytes."""
+def _numbers(raw: bytes) -> str:
+    """`TS-2026=42 BX-2025=3`: the highest number of each sequence mentioned in a file's bytes."""
     highest: dict[str, int] = {}
     for m in _NUMBER_RE.finditer(raw):
         key = f"{m.group(1).decode()}-{m.group(2).decode()}"
         highest[key] = max(highest.get(key, 0), int(m.group(3)))
-    return highest
+    return " ".join(f"{k}={v}" for k, v in sorted(highest.items()))
 
 
-def _parse_ids(root: str, items: list[tuple[str, bytes | None]]) -> list:
-    """((entry ids, or None if the file is not readable YAML), {"TS-2026": highest number}, or
-    None for both when the bytes could not be read) of each (rel, bytes), with no problems: what
-    `_id_rows` keeps. Module-level, for the index's worker processes."""
+def _parse_ids(root: str, items: list[tuple[str, bytes | None]]) -> list[str]:
+    """The text (above) of each (rel, bytes); module-level, for the index's worker processes."""
     out = []
     for rel, raw in items:
         if raw is None:  # a link or an unreadable file: the caller reads it itself, and refuses it
-            out.append(((None, None), []))
+            out.append(_UNKNOWN)
             continue
-        highest = _numbers(raw)
         try:
-            ids = tuple(sorted({str(e.get("id")) for e in _entries(raw, rel)}))
+            ids = "=\n" + "".join(f"{e.get('id')}\n" for e in _entries(raw, rel))
         except Exception:  # noqa: BLE001 (not YAML, or not the shape of a list category)
-            ids = None  # only the file itself can say: find_record reads it (and names its error)
-        out.append(((ids, highest), []))
+            ids = "?\n"
+        out.append(f"{_numbers(raw)}\n{ids}")
     return out
 
 
-def _id_rows(store: Store, kind: Kind, rels: list[str]) -> dict[str, tuple | None]:
-    """{rel: (entry ids or None, {"TS-2026": n} or None), or None if the file is absent} of each
-    tenant's `kind` file. From the records index where the file is unchanged; with the index off
-    (WUYE_NO_CACHE) each file is read directly, its ids left to the caller's own read."""
+def _top(text: str, key: str) -> int | None:
+    """The highest number of sequence `key` (`TS-2026`) in a file's text; None if unknown."""
+    line = text[:text.index("\n")]
+    if line == "?":
+        return None
+    at = line.find(key + "=")
+    if at < 0:
+        return 0
+    end = line.find(" ", at)
+    return int(line[at + len(key) + 1:end if end >= 0 else len(line)])
+
+
+def _may_hold(text: str, eid: str) -> bool:
+    """Whether a file's text has `eid` among its entry ids, or cannot say."""
+    first = text.index("\n")
+    return text[first + 1] == "?" or f"\n{eid}\n" in text[first + 2:]
+
+
+def _id_rows(store: Store, kind: Kind, rels: list[str]) -> dict[str, str | None]:
+    """{rel: its text (above), or None if the file is absent} of each tenant's `kind` file, from the
+    records index where the file is unchanged. With the index off (WUYE_NO_CACHE) each file is read
+    for its numbers only (its ids are left to the caller's own read): cheaper than the YAML parse."""
     from wuye.storage import cache
 
     if not cache.enabled():
-        # Reading each file for its numbers is cheaper than the YAML parse the index would do.
-        out: dict[str, tuple | None] = {}
+        out: dict[str, str | None] = {}
         for rel in rels:
             try:
                 raw = store.read_bytes(rel)
             except (FileNotFoundError, NotADirectoryError):
                 out[rel] = None
                 continue
-            out[rel] = (None, _numbers(raw))
+            out[rel] = f"{_numbers(raw)}\n?\n"
         return out
-    from wuye.storage.index import parsed
+    from wuye.storage.index import texts
 
-    got = parsed(store.root, f"desk-ids:{kind.category}", rels, _parse_ids)
-    return {rel: (None if v is None else v[0]) for rel, v in got.items()}
+    return texts(store.root, f"desk-ids:{kind.category}", rels, _parse_ids)
 
 
 # --- writing ---------------------------------------------------------------------------------
