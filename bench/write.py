@@ -13,6 +13,10 @@ all alike):
   moveout sign <case> return_pass --correct     a signed correction of an open case
   python -c pass                                the machine's floor
 
+Each command works on a tenant of its own, chosen in every store so that the file it rewrites is
+as large as the median one of the smallest store (a write's cost follows the size of the file it
+rewrites, and the generator gives every tenant a history of its own); the tenants are printed.
+
 The bench stores have no move-out cases (make_store.py writes no authority chain with
 WUYE_BENCH_CASES=0), so each clone gets one here, untimed, through the CLI: `wuye trust init`
 founds the chain from the clone's staff, then a case is opened and signed up to return_pass.

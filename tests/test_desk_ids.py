@@ -202,3 +202,41 @@ def test_a_second_offices_ids_after_a_merge_still_work(two, run, tmp_path, refus
         assert r.exit_code == 0, (tid, r.stderr)
         assert git_log(b)[0].files == [f"tenants/{tid}/complaints.yaml"]
     assert _open(run, "T0003", f"{Y}-05-04T09:00", b) == f"TS-{Y}-0004"
+
+
+def test_index_texts_reads_a_file_again_only_when_it_changed(tmp_path):
+    """storage/index.py `texts`, which the desk reads its ids through: a row is trusted on its stat
+    signature once aged, a same-size edit with its mtime put back is still seen (ctime), an
+    unchanged rewrite keeps the row by blob id, an absent file is None and its row dropped, a link
+    is handed to the parse as None and never remembered."""
+    from wuye.storage import index
+
+    root = tmp_path / "store"
+    (root / "t").mkdir(parents=True)
+    git(tmp_path, "init", "-q", str(root))
+    (root / "t" / "a.yaml").write_text("one\n", encoding="utf-8")
+    (root / "t" / "b.yaml").write_text("two\n", encoding="utf-8")
+    (root / "t" / "link.yaml").symlink_to("a.yaml")
+    rels = ["t/a.yaml", "t/b.yaml", "t/gone.yaml", "t/link.yaml"]
+    seen: list[tuple[str, bytes | None]] = []
+
+    def parse(_root, items):
+        seen.extend(items)
+        return ["-" if raw is None else raw.decode().upper() for _, raw in items]
+
+    assert index.texts(root, "test:texts", rels, parse) == {"t/a.yaml": "ONE\n", "t/b.yaml": "TWO\n", "t/gone.yaml": None,
+                                                            "t/link.yaml": "-"}
+    assert sorted(seen) == [("t/a.yaml", b"one\n"), ("t/b.yaml", b"two\n"), ("t/link.yaml", None)]
+    with sqlite3.connect(_index(root)) as con:
+        assert {r for r, in con.execute("SELECT rel FROM files WHERE kind='test:texts'")} == {"t/a.yaml", "t/b.yaml"}
+        con.execute("UPDATE files SET seen = seen + 60000000000 WHERE kind='test:texts'")
+    seen.clear()
+    _edit(root, "t/a.yaml", "one", "uno")  # same size, mtime put back
+    (root / "t" / "b.yaml").write_text("two\n", encoding="utf-8")  # rewritten, the same bytes
+    got = index.texts(root, "test:texts", rels, parse)
+    assert got["t/a.yaml"] == "UNO\n" and got["t/b.yaml"] == "TWO\n"
+    assert sorted(seen) == [("t/a.yaml", b"uno\n"), ("t/link.yaml", None)]  # b kept by its blob id
+    (root / "t" / "b.yaml").unlink()
+    assert index.texts(root, "test:texts", rels, parse)["t/b.yaml"] is None
+    with sqlite3.connect(_index(root)) as con:
+        assert {r for r, in con.execute("SELECT rel FROM files WHERE kind='test:texts'")} == {"t/a.yaml"}

@@ -298,6 +298,7 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
     except ValueError as e:
         raise WuyeError(str(e)) from None
     needle = eid.encode("utf-8")
+    line = f"\n{eid}\n"
     files = _files(store, kind, [tid] if sep else store.tenant_ids(), not sep)
     # Which tenants' files may hold it, from the records index (each file's entry ids, fresh by
     # stat and blob id); whatever it names is then read and checked below, as every file was.
@@ -306,8 +307,10 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
     for t, rel in files:
         if rows is not None and t is not None:
             text = rows.get(rel)
-            if text is None or not _may_hold(text, eid):
-                continue  # absent, or its entries have other ids
+            # Absent, or its entries have other ids; a `?` line (ids unknown, or an id that is
+            # itself `?`) only costs reading that file. (The texts' shape: above `_parse_ids`.)
+            if text is None or (line not in text and "\n?\n" not in text):
+                continue
         try:
             raw = store.read_bytes(rel)
         except (FileNotFoundError, NotADirectoryError):
@@ -426,12 +429,6 @@ def _top(text: str, key: str) -> int | None:
         return 0
     end = line.find(" ", at)
     return int(line[at + len(key) + 1:end if end >= 0 else len(line)])
-
-
-def _may_hold(text: str, eid: str) -> bool:
-    """Whether a file's text has `eid` among its entry ids, or cannot say."""
-    first = text.index("\n")
-    return text[first + 1] == "?" or f"\n{eid}\n" in text[first + 2:]
 
 
 def _id_rows(store: Store, kind: Kind, rels: list[str]) -> dict[str, str | None]:
