@@ -12,6 +12,10 @@ all alike):
   repair open / assign / done / close                     one repair walked through the desk
   moveout sign <case> return_pass --correct     a signed correction of an open case
   python -c pass                                the machine's floor
+  the floor of a look-up by id                  a fresh python that stats every tenant's
+                                                complaints.yaml and reads their rows from the
+                                                records index: what the index's freshness rule
+                                                costs any step that finds a record by id
 
 Each command works on a tenant of its own, chosen in every store so that the file it rewrites is
 as large as the median one of the smallest store (a write's cost follows the size of the file it
@@ -61,6 +65,27 @@ LOCAL_CONFIG = {"core.splitIndex": "true", "core.untrackedCache": "true", "core.
 STEPS = ["archive add", "complaint open", "complaint assign", "complaint respond", "complaint resolve",
          "complaint close", "repair open", "repair assign", "repair done", "repair close", "moveout sign"]
 FLOOR = "python -c pass"
+# What finding a record by id cannot do without, on a store of N tenants: a stat of every tenant's
+# complaints.yaml and a read of their rows from the records index (the index's freshness rule:
+# each file asked for is stat'ed, every time). Timed as a fresh process beside the commands.
+LOOKUP_FLOOR = """import os, sqlite3, sys
+root = sys.argv[1]
+con = sqlite3.connect(os.path.join(root, ".git", "wuye", "index.sqlite"))
+rows = {r[0]: r for r in con.execute("SELECT rel, ino, size, mtime, ctime, seen, value FROM files WHERE kind=?",
+                                     ("desk-ids:complaints",))}
+fd = os.open(root, os.O_RDONLY)
+tenants = sorted(e.name for e in os.scandir(os.path.join(root, "tenants")) if e.is_dir(follow_symlinks=False))
+fresh = 0
+for t in tenants:
+    rel = f"tenants/{t}/complaints.yaml"
+    try:
+        st = os.stat(rel, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        continue
+    r = rows.get(rel)
+    fresh += r is not None and r[3] == st.st_mtime_ns and r[4] == st.st_ctime_ns and r[2] == st.st_size and r[1] == st.st_ino
+print(fresh, len(rows))
+"""
 # The file each kind of command rewrites.
 CATEGORIES = {"archive add": "supplement", "complaint": "complaints", "repair": "repairs"}
 
@@ -205,25 +230,32 @@ def main() -> None:
                 t.step(s)
         times = {(t.label, t.n, s): [] for t in targets for s in STEPS}
         floor: list[tuple[float, float]] = []
+        lookup: dict[int, list[tuple[float, float]]] = {n: [] for n in args.sizes}
         for _ in range(args.n):
             for s in STEPS:
                 for t in targets:
                     times[(t.label, t.n, s)].append(t.step(s))
             floor.append(timed([sys.executable, "-c", "pass"], make_store.bench_env(), None)[:2])
+            for t in targets:
+                if t.code is None:
+                    lookup[t.n].append(timed([sys.executable, "-c", LOOKUP_FLOOR, str(t.root)], make_store.bench_env(), None)[:2])
         elapsed = time.perf_counter() - started
-        report(args, infos, variants, targets, times, floor, elapsed)
+        report(args, infos, variants, targets, times, floor, lookup, elapsed)
         if args.profile:
             profile(args.profile, [t for t in targets if t.n == max(args.sizes)])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args, infos, variants, targets, times, floor, elapsed) -> None:
+def report(args, infos, variants, targets, times, floor, lookup, elapsed) -> None:
     med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     small, big = min(args.sizes), max(args.sizes)
     print(f"machine: {make_store.machine()}")
     print(f"{FLOOR}: {statistics.median(w for w, _ in floor) * 1000:.0f} ms (cpu {statistics.median(c for _, c in floor) * 1000:.0f} ms)")
+    for n, runs in lookup.items():
+        print(f"floor of a look-up by id on {n:,} tenants (stat every complaints.yaml, read its index rows, in a fresh "
+              f"python): {statistics.median(w for w, _ in runs) * 1000:.0f} ms (cpu {statistics.median(c for _, c in runs) * 1000:.0f} ms)")
     for label, code in variants:
         who = "this checkout" if code is None else code
         headers = ["command"] + [f"{n:,} tenants: wall (cpu) ms" for n in args.sizes] + \
