@@ -388,7 +388,7 @@ def _plan(root: Path, paths: list[str], old: str | None, env: dict) -> tuple[str
             raise _Porcelain
         try:
             st = os.lstat(root / rel)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # gone, or under what is now a file
             files[rel] = None
             continue
         if stat.S_ISDIR(st.st_mode):
@@ -535,42 +535,41 @@ def _entries_of(tree: tuple[str, bytes] | None) -> dict:
     return entries
 
 
-# The modes git writes in a tree: a folder, a file, an executable, a link, a submodule.
-_MODES = (b"40000", b"100644", b"100755", b"120000", b"160000")
-
-
 def _splice(body: bytes, changes: dict[str, tuple[bool, tuple[str, str] | None]]) -> bytes | None:
     """`body` (a tree as git stores it) with each named entry's mode and id replaced, or the entry
     removed; `changes` is {name: (whether it is a folder, (mode, id) or None to remove)}. None when
     a change is anything else (a name HEAD's tree lacks, a file where it has a folder or the
     reverse, a folder left empty): the caller then lays the tree out whole, as before.
 
-    An entry is `<mode> <name>NUL<20-byte id>`. It is taken where ` <name>NUL` follows one of git's
-    modes that begins either the body or the 21st byte after a NUL: the only such places are entry
-    starts and places inside an entry's text or id, where a match would take a mode's tail that is
-    itself a mode (none is) or some 14 given bytes inside a hash."""
-    out = body
-    for name, (folder, spec) in changes.items():
-        raw = name.encode("utf-8", "surrogateescape")
-        needle = b" " + raw + b"\0"
-        found = None
-        at = out.find(needle)
-        while at >= 0 and found is None:
-            for mode in _MODES:
-                s = at - len(mode)
-                if s >= 0 and out[s:at] == mode and (s == 0 or (s >= 21 and out[s - 21] == 0)):
-                    found = (s, mode)
-                    break
-            else:
-                at = out.find(needle, at + 1)
-        if found is None or (found[1] == b"40000") != folder:
-            return None
-        s, e = found[0], at + len(needle) + 20
-        if e > len(out):
-            return None
-        new = b"" if spec is None else spec[0].encode() + needle + bytes.fromhex(spec[1])
-        out = out[:s] + new + out[e:]
-    return out or None
+    The entries (`<mode> <name>NUL<20-byte id>`) are walked from the first with two byte searches
+    each, taking nothing apart but the names compared (3 ms for 10,000 entries, where building
+    them all as text took 30), until every changed name is found: a name is only ever read where
+    an entry begins, whatever bytes the names and ids hold."""
+    wanted = {name.encode("utf-8", "surrogateescape"): name for name in changes}
+    spans: dict[str, tuple[int, bytes, int]] = {}
+    find, i, n = body.find, 0, len(body)
+    while i < n and len(spans) < len(wanted):
+        nul = find(b"\0", i)
+        sp = find(b" ", i, nul)
+        if nul < 0 or sp < 0 or nul + 21 > n:
+            return None  # not a tree as git writes one: the general path says so
+        name = wanted.get(body[sp + 1:nul])
+        if name is not None:
+            spans[name] = (i, body[i:sp], nul + 21)
+        i = nul + 21
+    if len(spans) < len(wanted):
+        return None
+    out, at = [], 0
+    for name, (start, mode, stop) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+        folder, spec = changes[name]
+        if (mode == b"40000") != folder:
+            return None  # a file where HEAD has a folder, or the reverse
+        out.append(body[at:start])
+        if spec is not None:
+            out.append(b"%s %s\0%s" % (spec[0].encode(), name.encode("utf-8", "surrogateescape"), bytes.fromhex(spec[1])))
+        at = stop
+    out.append(body[at:])
+    return b"".join(out) or None
 
 
 def _tree_id(body: bytes) -> str:
