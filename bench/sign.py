@@ -12,9 +12,10 @@ after one untimed warm-up:
                                                            on that store, for comparison
 
 plus `python -c pass` as the machine's floor. Each run is a real command that adds a commit, so
-the stores grow by a few commits while measured (as they would at the counter); at the end every
-store is put back as generated (`git reset --hard` to the generated HEAD, its verified mark
-restored). Targets (issue 7): a write on 10,000 tenants within 1.5x the same write on 100, and
+the clones grow by a few commits while measured (as they would at the counter). Each store is
+timed as a clone in a temporary folder (the bench store itself is never changed), so a store made
+with WUYE_BENCH_CASES=0 has no case to sign: bench/write.py opens one on its clone and times every
+other counter write as well. Targets (issue 7): a write on 10,000 tenants within 1.5x the same write on 100, and
 under 1 s.
 
     python bench/sign.py                 # 100, 1,000 and 10,000 tenants, 9 runs each
@@ -24,13 +25,16 @@ under 1 s.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_store  # noqa: E402  (the sibling script: store generation and shared helpers)
+import write  # noqa: E402  (bench/write.py: the settings a clone is given)
 
 
 def git(root: Path, *args: str, env: dict) -> str:
@@ -44,15 +48,23 @@ def main() -> None:
     args = ap.parse_args()
 
     stores = {n: make_store.ensure(n) for n in args.sizes}
-    tmp = Path(make_store.DEFAULT_CACHE) / "sign-inputs"
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-sign-"))
     plans = {}
     for n, info in stores.items():
-        root = Path(info["store"])
-        env = make_store.bench_env(info["keys"], WUYE_USER="wangli")
         open_cases = [c for k in ("return_pass", "engineering_inspection", "security_inspection", "settlement", "handover")
                       for c in info["cases"].get(k, [])]
+        if not open_cases:
+            sys.exit(f"bench: the store of {n} tenants has no open move-out case (made with WUYE_BENCH_CASES=0?); "
+                     "bench/write.py opens one on its clone")
         case = open_cases[0]
+        # A clone is timed, with the settings `wuye init` gives a store: the bench store itself is
+        # never changed (other benchmarks read it at the same time).
+        root = tmp / f"store-{n}"
+        subprocess.run(["git", "clone", "-q", info["store"], str(root)], check=True)
+        for key, value in write.LOCAL_CONFIG.items():
+            subprocess.run(["git", "-C", str(root), "config", key, value], check=True)
+        subprocess.run(["git", "-C", str(root), "update-index", "--split-index"], check=True)
+        env = make_store.bench_env(info["keys"], WUYE_USER="wangli")
         data = tmp / f"return_pass-{n}.yaml"
         data.write_text("access_cards_returned: 1\nnote: 补交一张（基准测试）\n", encoding="utf-8")
         wuye = [*make_store.wuye_command(), "--store", str(root)]
@@ -97,10 +109,7 @@ def main() -> None:
                 times[(n, "porcelain")].append(porcelain(plan))
             floor.append(make_store.Run([sys.executable, "-c", "pass"], make_store.bench_env()).seconds)
     finally:
-        for plan in plans.values():  # every store back as generated
-            git(plan["root"], "reset", "-q", "--hard", plan["head"], env=plan["env"])
-            if plan["marker"] is not None:
-                (plan["root"] / ".git" / "wuye" / "verified-head").write_bytes(plan["marker"])
+        shutil.rmtree(tmp, ignore_errors=True)  # the clones; the bench stores were never touched
     elapsed = time.perf_counter() - started
 
     smallest = min(args.sizes)

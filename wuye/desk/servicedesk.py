@@ -283,9 +283,12 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
     or of `T0001/CMP-0001` for an older per-file id.
 
     A plain id is looked for in every tenant's file (and, for a repair, in the common-area
-    registers); the raw bytes are searched first, so only the file that holds it is parsed.
+    registers). Which files hold it comes from the records index (`_id_rows`: the entry ids of
+    each file, re-read where the file changed), so a step costs a stat of each tenant's file,
+    not a read; the files it names are read and parsed here, so a hit is always the file's word.
     """
     from wuye.models.types import check_id
+    from wuye.storage import cache
 
     ref = str(ref).strip()
     tid, sep, eid = ref.replace(":", "/").rpartition("/")
@@ -296,8 +299,19 @@ def find_record(store: Store, kind: Kind, ref: str) -> tuple[str | None, str, st
     except ValueError as e:
         raise WuyeError(str(e)) from None
     needle = eid.encode("utf-8")
+    line = f"\n{eid}\n"
+    files = _files(store, kind, [tid] if sep else store.tenant_ids(), not sep)
+    # Which tenants' files may hold it, from the records index (each file's entry ids, fresh by
+    # stat and blob id); whatever it names is then read and checked below, as every file was.
+    rows = _id_rows(store, kind, [rel for t, rel in files if t is not None]) if not sep and cache.enabled() else None
     hits = []
-    for t, rel in _files(store, kind, [tid] if sep else store.tenant_ids(), not sep):
+    for t, rel in files:
+        if rows is not None and t is not None:
+            text = rows.get(rel)
+            # Absent, or its entries have other ids; a `?` line (ids unknown, or an id that is
+            # itself `?`) only costs reading that file. (The texts' shape: above `_parse_ids`.)
+            if text is None or (line not in text and "\n?\n" not in text):
+                continue
         try:
             raw = store.read_bytes(rel)
         except (FileNotFoundError, NotADirectoryError):
@@ -329,24 +343,114 @@ def display_ref(kind: Kind, tenant_id: str, entry_id: str) -> str:
 
 
 def _next_id(store: Store, kind: Kind, year: int) -> str:
-    """The next TS-/BX- number of `year` across the store (called under the store lock)."""
-    pattern = re.compile(rb"\b" + kind.prefix.encode() + rb"-" + str(year).encode() + rb"-(\d{4,})\b")
+    """The next TS-/BX- number of `year` across the store (called under the store lock).
+
+    The highest number of the year in any tenant's file, as the file's bytes say (any mention
+    counts, not only an entry's id, so a number cited anywhere is never handed out again), taken
+    from the records index (`_id_rows`): each file is stat'ed, and read again only if it changed.
+    Numbers stay store-wide because two offices merging must keep telling records apart: the
+    merge driver renumbers only within one file (sync/merging.py), and a plain id found in two
+    tenants' files is refused as ambiguous by `find_record`."""
+    key = f"{kind.prefix}-{year}"
     top = 0
     tenants = store.root / "tenants"
     if tenants.is_dir():
-        for d in os.scandir(tenants):
-            if not d.is_dir(follow_symlinks=False):
-                continue  # a link is no tenant (Store.tenant_ids)
-            try:
-                raw = store.read_bytes(f"tenants/{d.name}/{kind.category}.yaml")
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for m in pattern.finditer(raw):
-                top = max(top, int(m.group(1)))
+        # A link is no tenant (Store.tenant_ids); folders whose names start with a dot still count
+        # here, as they always have: numbering errs on the side of never repeating.
+        rels = [f"tenants/{d.name}/{kind.category}.yaml" for d in os.scandir(tenants) if d.is_dir(follow_symlinks=False)]
+        for rel, text in _id_rows(store, kind, rels).items():
+            if text is None:
+                continue  # no such file
+            n = _top(text, key)
+            top = max(top, n if n is not None else _highest(_read_or_empty(store, rel), key))
     for _, rel in _files(store, kind, [], True):  # a common-area repair takes a number of the same sequence
-        for m in pattern.finditer(store.read_bytes(rel)):
-            top = max(top, int(m.group(1)))
+        top = max(top, _highest(store.read_bytes(rel), key))
     return f"{kind.prefix}-{year}-{top + 1:04d}"
+
+
+# What the desk keeps of each tenant's complaints.yaml / repairs.yaml in the records index
+# (storage/index.py `texts`): the ids of its entries and, by TS-/BX-<year>, the highest number its
+# bytes mention. A stat of each file tells the index whether to read it again, so finding a record
+# or numbering a new one costs 10,000 stats instead of 10,000 reads. The index decides only where
+# to look and which numbers are taken; the record itself is always read from its file.
+#
+# The text of a file is three parts, one a line: its numbers (`TS-2026=42 BX-2025=3`, or `?` if
+# the bytes could not be read), `=` (or `?` when the file is not readable YAML of a list category:
+# only the file itself can then say what it holds), then one entry id a line. An id looked for is
+# a valid id (check_id: no `=`, `?`, space or newline), so `\n<id>\n` can only match an id line.
+_NUMBER_RE = re.compile(rb"\b(TS|BX)-(\d{4})-(\d{4,})\b")
+_UNKNOWN = "?\n?\n"
+
+
+def _highest(raw: bytes, key: str) -> int:
+    """The highest <key>-<n> number mentioned in `raw` (0 if none); `key` is `TS-2026`."""
+    prefix, _, year = key.partition("-")
+    pattern = re.compile(rb"\b" + prefix.encode() + rb"-" + year.encode() + rb"-(\d{4,})\b")
+    return max((int(m.group(1)) for m in pattern.finditer(raw)), default=0)
+
+
+def _read_or_empty(store: Store, rel: str) -> bytes:
+    try:
+        return store.read_bytes(rel)
+    except (FileNotFoundError, NotADirectoryError):
+        return b""
+
+
+def _numbers(raw: bytes) -> str:
+    """`TS-2026=42 BX-2025=3`: the highest number of each sequence mentioned in a file's bytes."""
+    highest: dict[str, int] = {}
+    for m in _NUMBER_RE.finditer(raw):
+        key = f"{m.group(1).decode()}-{m.group(2).decode()}"
+        highest[key] = max(highest.get(key, 0), int(m.group(3)))
+    return " ".join(f"{k}={v}" for k, v in sorted(highest.items()))
+
+
+def _parse_ids(root: str, items: list[tuple[str, bytes | None]]) -> list[str]:
+    """The text (above) of each (rel, bytes); module-level, for the index's worker processes."""
+    out = []
+    for rel, raw in items:
+        if raw is None:  # a link or an unreadable file: the caller reads it itself, and refuses it
+            out.append(_UNKNOWN)
+            continue
+        try:
+            ids = "=\n" + "".join(f"{e.get('id')}\n" for e in _entries(raw, rel))
+        except Exception:  # noqa: BLE001 (not YAML, or not the shape of a list category)
+            ids = "?\n"
+        out.append(f"{_numbers(raw)}\n{ids}")
+    return out
+
+
+def _top(text: str, key: str) -> int | None:
+    """The highest number of sequence `key` (`TS-2026`) in a file's text; None if unknown."""
+    line = text[:text.index("\n")]
+    if line == "?":
+        return None
+    at = line.find(key + "=")
+    if at < 0:
+        return 0
+    end = line.find(" ", at)
+    return int(line[at + len(key) + 1:end if end >= 0 else len(line)])
+
+
+def _id_rows(store: Store, kind: Kind, rels: list[str]) -> dict[str, str | None]:
+    """{rel: its text (above), or None if the file is absent} of each tenant's `kind` file, from the
+    records index where the file is unchanged. With the index off (WUYE_NO_CACHE) each file is read
+    for its numbers only (its ids are left to the caller's own read): cheaper than the YAML parse."""
+    from wuye.storage import cache
+
+    if not cache.enabled():
+        out: dict[str, str | None] = {}
+        for rel in rels:
+            try:
+                raw = store.read_bytes(rel)
+            except (FileNotFoundError, NotADirectoryError):
+                out[rel] = None
+                continue
+            out[rel] = f"{_numbers(raw)}\n?\n"
+        return out
+    from wuye.storage.index import texts
+
+    return texts(store.root, f"desk-ids:{kind.category}", rels, _parse_ids)
 
 
 # --- writing ---------------------------------------------------------------------------------

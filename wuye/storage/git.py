@@ -388,7 +388,7 @@ def _plan(root: Path, paths: list[str], old: str | None, env: dict) -> tuple[str
             raise _Porcelain
         try:
             st = os.lstat(root / rel)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # gone, or under what is now a file
             files[rel] = None
             continue
         if stat.S_ISDIR(st.st_mode):
@@ -425,9 +425,24 @@ def _plan(root: Path, paths: list[str], old: str | None, env: dict) -> tuple[str
             if d not in files or files[d] is not None:
                 raise _Porcelain  # HEAD holds a file where a path needs a folder, and keeps it
             trees[d] = None  # the file is removed in this very commit: the folder is new
-        entries = dict(trees.get(d) or {})
-        before = entries.pop("", (None, None))[1]
         prefix = d + "/" if d else ""
+        head_tree = trees.get(d)
+        if head_tree is not None:
+            # Most commits change entries a folder already has (a tenant's file, the tenant's
+            # folder in tenants/): those are replaced in git's own bytes, without parsing and
+            # re-sorting a folder of 10,000 tenants (30 ms of every write on a large store).
+            changes = {rel[len(prefix):]: (False, files[rel]) for rel in files_in.get(d, ())}
+            subs = {sub[len(prefix):]: (True, None if written[sub] is None else ("40000", written[sub]))
+                    for sub in subdirs_in.get(d, ())}
+            spliced = _splice(head_tree[1], {**changes, **subs}) if not changes.keys() & subs.keys() else None
+            if spliced is not None:
+                tree_id = _tree_id(spliced)
+                written[d] = tree_id
+                if tree_id != head_tree[0]:
+                    batch.append((tree_id, spliced))
+                continue
+        entries = _entries_of(head_tree)
+        before = entries.pop("", (None, None))[1]
         for rel in files_in.get(d, ()):
             spec = files[rel]
             name = rel[len(prefix):]
@@ -480,8 +495,9 @@ def _write_trees(root: Path, batch: list[tuple[str, bytes]], env: dict) -> None:
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def _read_trees(root: Path, old: str | None, dirs: list[str], env: dict) -> dict[str, dict | None]:
-    """The entries of each folder in HEAD: {name: (mode, sha)}, with "" naming the tree's own id."""
+def _read_trees(root: Path, old: str | None, dirs: list[str], env: dict) -> dict[str, tuple[str, bytes] | str | None]:
+    """Each folder in HEAD as git stores it: (its tree id, its raw body); "file" where HEAD has a
+    file there, None where it has nothing."""
     if old is None:
         return {}
     status, out, _ = call(root, "cat-file", "--batch", env=env, input="".join(f"{old}:{d}\n" for d in dirs).encode("utf-8"))
@@ -498,20 +514,68 @@ def _read_trees(root: Path, old: str | None, dirs: list[str], env: dict) -> dict
         sha, kind, size = header[0].decode(), header[1], int(header[2])
         body = out[pos:pos + size]
         pos += size + 1
-        if kind != b"tree":
-            trees[d] = "file"  # HEAD holds a file where a path needs a folder
-            continue
-        entries = {"": ("40000", sha)}
-        i = 0
-        while i < len(body):
-            sp = body.index(b" ", i)
-            nul = body.index(b"\0", sp)
-            mode = body[i:sp].decode()
-            name = body[sp + 1:nul].decode("utf-8", "surrogateescape")
-            entries[name] = (mode, body[nul + 1:nul + 21].hex())
-            i = nul + 21
-        trees[d] = entries
+        trees[d] = (sha, body) if kind == b"tree" else "file"  # "file": HEAD holds a file where a path needs a folder
     return trees
+
+
+def _entries_of(tree: tuple[str, bytes] | None) -> dict:
+    """A tree's entries, {name: (mode, sha)}, with "" naming the tree's own id (None: no entries)."""
+    if tree is None:
+        return {}
+    sha, body = tree
+    entries = {"": ("40000", sha)}
+    i = 0
+    while i < len(body):
+        sp = body.index(b" ", i)
+        nul = body.index(b"\0", sp)
+        mode = body[i:sp].decode()
+        name = body[sp + 1:nul].decode("utf-8", "surrogateescape")
+        entries[name] = (mode, body[nul + 1:nul + 21].hex())
+        i = nul + 21
+    return entries
+
+
+def _splice(body: bytes, changes: dict[str, tuple[bool, tuple[str, str] | None]]) -> bytes | None:
+    """`body` (a tree as git stores it) with each named entry's mode and id replaced, or the entry
+    removed; `changes` is {name: (whether it is a folder, (mode, id) or None to remove)}. None when
+    a change is anything else (a name HEAD's tree lacks, a file where it has a folder or the
+    reverse, a folder left empty): the caller then lays the tree out whole, as before.
+
+    The entries (`<mode> <name>NUL<20-byte id>`) are walked from the first with two byte searches
+    each, taking nothing apart but the names compared (3 ms for 10,000 entries, where building
+    them all as text took 30), until every changed name is found: a name is only ever read where
+    an entry begins, whatever bytes the names and ids hold."""
+    wanted = {name.encode("utf-8", "surrogateescape"): name for name in changes}
+    spans: dict[str, tuple[int, bytes, int]] = {}
+    find, i, n = body.find, 0, len(body)
+    while i < n and len(spans) < len(wanted):
+        nul = find(b"\0", i)
+        sp = find(b" ", i, nul)
+        if nul < 0 or sp < 0 or nul + 21 > n:
+            return None  # not a tree as git writes one: the general path says so
+        name = wanted.get(body[sp + 1:nul])
+        if name is not None:
+            spans[name] = (i, body[i:sp], nul + 21)
+        i = nul + 21
+    if len(spans) < len(wanted):
+        return None
+    out, at = [], 0
+    for name, (start, mode, stop) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+        folder, spec = changes[name]
+        if (mode == b"40000") != folder:
+            return None  # a file where HEAD has a folder, or the reverse
+        out.append(body[at:start])
+        if spec is not None:
+            out.append(b"%s %s\0%s" % (spec[0].encode(), name.encode("utf-8", "surrogateescape"), bytes.fromhex(spec[1])))
+        at = stop
+    out.append(body[at:])
+    return b"".join(out) or None
+
+
+def _tree_id(body: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha1(b"tree %d\0" % len(body) + body).hexdigest()
 
 
 def _tree(entries: dict) -> tuple[str, bytes]:
