@@ -178,6 +178,38 @@ def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
+def _rows(root: Path, kind: str, columns: str) -> tuple[sqlite3.Connection | None, dict[str, tuple]]:
+    """The open index (None when it cannot be used now) and its rows of `kind`, {rel: the
+    `columns`, rel first}."""
+    con = connect(root)
+    if con is None:
+        return None, {}
+    try:
+        return con, {r[0]: r for r in con.execute(f"SELECT {columns} FROM files WHERE kind=?", (kind,))}
+    except sqlite3.OperationalError:
+        con.close()
+    except sqlite3.DatabaseError:  # damaged since it was opened: built again next time
+        con.close()
+        _remove(path(root))
+    return None, {}
+
+
+def _store(con: sqlite3.Connection | None, kind: str, writes: list[tuple], gone: list[str]) -> None:
+    """Write the rows made or confirmed, delete those of files now absent, and close."""
+    if con is None:
+        return
+    try:
+        if writes or gone:
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
+            con.executemany("DELETE FROM files WHERE kind=? AND rel=?", [(kind, rel) for rel in gone])
+            con.execute("COMMIT")
+    except sqlite3.DatabaseError:
+        pass  # locked past the timeout, or read-only: the answer stands, the index waits
+    finally:
+        con.close()
+
+
 def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tuple[Any, list] | None]:
     """{rel: (value, problems) or None if the file is absent} for every rel, each from the index
     where the file is unchanged, else parsed by `parse` (in worker processes for a large batch)
@@ -186,19 +218,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
 
     root = Path(root)
     out: dict[str, tuple[Any, list] | None] = {}
-    con = connect(root)
-    rows: dict[str, tuple] = {}
-    if con is not None:
-        try:
-            rows = {r[0]: r for r in con.execute(
-                "SELECT rel, ino, size, mtime, ctime, seen, blob, lang, value, problems FROM files WHERE kind=?", (kind,))}
-        except sqlite3.OperationalError:
-            con.close()
-            con = None
-        except sqlite3.DatabaseError:  # damaged since it was opened: built again next time
-            con.close()
-            con = None
-            _remove(path(root))
+    con, rows = _rows(root, kind, "rel, ino, size, mtime, ctime, seen, blob, lang, value, problems")
     lang = cache.lang()
     loads = pickle.loads
     now = time.time_ns()
@@ -257,17 +277,7 @@ def parsed(root: Path, kind: str, rels: list[str], parse: Parse) -> dict[str, tu
                 except Exception:  # a value pickle cannot hold is only not remembered
                     continue
                 writes.append((rel, kind, *sigs[rel], now, blobs[rel], lang, blob, _json(problems_to_json(problems))))
-    if con is not None:
-        try:
-            if writes or any(rel in rows for rel in absent):
-                con.execute("BEGIN IMMEDIATE")
-                con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
-                con.executemany("DELETE FROM files WHERE kind=? AND rel=?", [(kind, rel) for rel in absent if rel in rows])
-                con.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            pass  # locked past the timeout, or read-only: the answer stands, the index waits
-        finally:
-            con.close()
+    _store(con, kind, writes, [rel for rel in absent if rel in rows])
     return out
 
 
@@ -282,20 +292,8 @@ def texts(root: Path, kind: str, rels: list[str], parse: Callable[[str, list], l
     from wuye.storage.reading import read_bytes
 
     root = Path(root)
-    con = connect(root)
-    rows: dict[str, tuple] = {}
-    if con is not None:
-        try:
-            # The blob ids only of the rows a stat finds changed (below): most are not read at all.
-            rows = {r[0]: r for r in con.execute(
-                "SELECT rel, ino, size, mtime, ctime, seen, value FROM files WHERE kind=?", (kind,))}
-        except sqlite3.OperationalError:
-            con.close()
-            con = None
-        except sqlite3.DatabaseError:  # damaged since it was opened: built again next time
-            con.close()
-            con = None
-            _remove(path(root))
+    # The blob ids only of the rows a stat finds changed (below): most are not read at all.
+    con, rows = _rows(root, kind, "rel, ino, size, mtime, ctime, seen, value")
     now = time.time_ns()
     racy = cache.RACY_NS
     out: dict[str, str | None] = {}
@@ -342,17 +340,7 @@ def texts(root: Path, kind: str, rels: list[str], parse: Callable[[str, list], l
             out[rel] = text
             if rel in sigs and text.__class__ is str:
                 writes.append((rel, kind, *sigs[rel], now, blobs[rel], None, text, "[]"))
-    if con is not None:
-        try:
-            if writes or any(rel in rows for rel in absent):
-                con.execute("BEGIN IMMEDIATE")
-                con.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", writes)
-                con.executemany("DELETE FROM files WHERE kind=? AND rel=?", [(kind, rel) for rel in absent if rel in rows])
-                con.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            pass  # locked past the timeout, or read-only: the answer stands, the index waits
-        finally:
-            con.close()
+    _store(con, kind, writes, [rel for rel in absent if rel in rows])
     return out
 
 
