@@ -206,7 +206,8 @@ def check_history(store: Store, ctx: Context) -> list[Problem]:
     """Signed entries are append-only in git too; and signed history is never rewritten."""
     report = Report()
     closing = ctx.workflow().closing.id if ctx.workflow is not None else "release"
-    _check_history(store, report, ctx.results, closing)
+    started, ctx.started_history = ctx.started_history, None  # its output is read once
+    _check_history(store, report, ctx.results, closing, started)
     return report.problems
 
 
@@ -228,7 +229,25 @@ CASE_FILE = re.compile(r"tenants/[^/]+/moveout/(?P<case>[^/]+)/case\.yaml")
 REGULAR = "100644"
 
 
-def _check_history(store: Store, report: Report, results=None, closing: str = "release") -> None:
+def start_history(store: Store, results=None):
+    """(HEAD, the `git log` arguments, the running git) of the history check, started now so that
+    git walks the history while the files are checked (the walk is seconds at 10,000 tenants,
+    and runs on git's own CPU time); None before the first commit."""
+    head = audit.head(store.root)
+    if head is None:
+        return None
+    since = results.history if results is not None else None
+    if since is not None and not _is_ancestor(store.root, since, head):
+        since = None  # rewritten, or gone: read it all
+    # -m: a merge commit is compared with each of its parents too, so a change slipped into a
+    # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
+    # showing no diff for merges.
+    argv = ["log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames", f"{since}..{head}" if since else head, "--",
+            "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"]
+    return head, argv, audit.start(store.root, *argv)
+
+
+def _check_history(store: Store, report: Report, results=None, closing: str = "release", started=None) -> None:
     """Signed entries are append-only in git too; and signed history is never rewritten.
 
     Every change git records to a step entry or a case.yaml is read (`--raw`: status, modes and
@@ -241,19 +260,13 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
 
     Commits already found clean (recorded in the cache) are not read again: only those since.
     """
-    head = audit.head(store.root)
-    if head is None:
+    started = started or start_history(store, results)
+    if started is None:
         return
-    since = results.history if results is not None else None
-    if since is not None and not _is_ancestor(store.root, since, head):
-        since = None  # rewritten, or gone: read it all
+    head, argv, running = started
     before = len(report.problems)
-    # -m: a merge commit is compared with each of its parents too, so a change slipped into a
-    # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
-    # showing no diff for merges.
-    out = audit.read(store.root, ["log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames",
-                                  f"{since}..{head}" if since else head, "--",
-                                  "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"])
+    out = running.result()
+    out = out.rstrip("\n") if out is not None else audit.read(store.root, argv)  # failed: again, to raise git's words
     problems = report.problems
     case_changes = []  # (commit, path, old blob, new blob, closing entry added, cancellation added: in the same diff)
     # One block per commit (per parent, for a merge): "<commit>\0" then ":<old mode> <new mode>
@@ -378,6 +391,7 @@ def verify(store: Store, root: str | None = None) -> Report:
                            "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
                         % (root, pinned, audit.common_dir(store.root) / pins.FILE))
     ctx = Context(store, pinned or root)
+    ctx.started_history = start_history(store, ctx.results)
     report = Report(counts=ctx.counts)
     for check in CHECKS:
         report.problems += check(store, ctx)

@@ -65,6 +65,8 @@ class Context:
         self._case_common: str | None = None
         self._case_dirs: list[tuple[str, str]] | None = None
         self._archive: dict[bool, list] = {}
+        # The history check's `git log`, started by verify() before the files are checked.
+        self.started_history = None
 
     # --- the authority chain and the history of signed files ---------------------------------
 
