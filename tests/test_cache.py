@@ -30,6 +30,24 @@ def cache_file(store, name: str):
     return store.root / ".git" / "wuye" / "cache" / name
 
 
+def rows(store, sql: str, *args) -> list[tuple]:
+    """Rows of the verdicts' and boards' tables (storage/cache.py) in the records index's database."""
+    con = sqlite3.connect(index_file(store))
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def verdict_files(store) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in rows(store, "SELECT rel, blob, deps, attachments_ok FROM verdict_files")}
+
+
+def kept_board(store, case_id: str) -> dict | None:
+    got = rows(store, "SELECT board FROM boards WHERE case_id=?", case_id)
+    return json.loads(got[0][0]) if got else None
+
+
 def index_file(store) -> Path:
     return store.root / ".git" / "wuye" / "index.sqlite"
 
@@ -265,6 +283,7 @@ def test_no_cache_is_written_with_wuye_no_cache(tenant, run, monkeypatch):
     assert run("archive", "show", "bykj").exit_code == 0
     assert run("verify").exit_code == 0
     assert not (tenant.root / ".git" / "wuye" / "cache").exists()
+    assert not index_file(tenant).exists()
 
 
 # --- verify with a warm cache ---------------------------------------------------------------------
@@ -285,7 +304,7 @@ def test_every_attack_is_caught_with_a_warm_cache(attack, mo, run, tmp_path, mon
         r = run("verify")
         assert r.exit_code == 0, r.stdout
         assert run("moveout", "status", case).exit_code == 0
-        assert cache_file(self.store, "verify.json").is_file() and cache_file(self.store, "boards.json").is_file()
+        assert verdict_files(self.store) and kept_board(self.store, case) is not None
         return case
 
     monkeypatch.setattr(MoveOut, "walk", walk_then_verify)
@@ -391,19 +410,20 @@ def test_a_payment_recorded_after_the_settlement_shows_on_a_warm_board(mo, run):
     assert {s["number"]: s["met"] for s in status["standards"]}["3"] is False
 
 
-@pytest.mark.parametrize("damage", [b"\x00\xff garbage", b'{"version": 1, "files": {', b"[1, 2]", None])
+@pytest.mark.parametrize("damage", [b"\x00\xff garbage", b"SQLite format 3\x00" + b"\x00" * 200, b"", None])
 def test_a_damaged_or_deleted_verify_cache_is_ignored_and_rebuilt(mo, run, damage):
     mo.walk("engineering_inspection")
     first = verify(run)
-    f = cache_file(mo.store, "verify.json")
-    assert first[0] == 0 and f.is_file()
+    f = index_file(mo.store)
+    assert first[0] == 0 and verdict_files(mo.store)
     if damage is None:
-        f.unlink()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{f}{suffix}").unlink(missing_ok=True)
     else:
         f.write_bytes(damage)
+        Path(f"{f}-wal").unlink(missing_ok=True)
     assert verify(run) == first
-    data = json.loads(f.read_text(encoding="utf-8"))
-    assert "tenants/T0001/profile.yaml" in data["files"] and data["cases"]
+    assert "tenants/T0001/profile.yaml" in verdict_files(mo.store) and rows(mo.store, "SELECT * FROM verdict_cases")
     # A broken entry then is still caught.
     mo.store.path(mo.step_rel("application")).write_text("case: [\n", encoding="utf-8")
     assert verify(run)[0] == 1
@@ -413,8 +433,7 @@ def test_signing_leaves_the_new_board_for_the_counter(mo, run, monkeypatch):
     # The signer's process computes the case's new board; the next status shows it as it is and
     # as a fresh computation (no cache) gives it.
     mo.walk("engineering_inspection")
-    boards = json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"]
-    kept = boards[mo.case][1]
+    kept = kept_board(mo.store, mo.case)
     assert {s["step"]: s["state"] for s in kept["steps"]}["engineering_inspection"] == "done"
     assert kept["problems"] == [] and kept["standards"]
     warm, r = mo.status()
@@ -451,7 +470,8 @@ def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
     from wuye.moveout import cases as moveout
 
     mo.walk("application")
-    cache_file(mo.store, "boards.json").unlink()
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("DELETE FROM boards")
     payments = mo.store.path("tenants/T0001/payments.yaml")
 
     def compute(where, verified):
@@ -462,16 +482,18 @@ def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
 
     board = cache.board(mo.store, mo.case, compute)
     assert board["case"] == mo.case and board["problems"] == []
-    assert not cache_file(mo.store, "boards.json").exists()
+    assert kept_board(mo.store, mo.case) is None
     # Unchanged while computed: kept.
     again = cache.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
-    assert json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"][mo.case][1] == again
+    assert kept_board(mo.store, mo.case) == again
 
 
 def test_a_damaged_board_cache_is_ignored(mo, run):
     mo.walk("application")
     status, _ = mo.status()
-    cache_file(mo.store, "boards.json").write_bytes(b"\x00 not json")
+    assert kept_board(mo.store, mo.case) == status
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("UPDATE boards SET board=?", ("\x00 not json",))
     again, r = mo.status()
     assert r.exit_code == 0 and again == status
 
@@ -480,13 +502,11 @@ def test_forged_results_for_other_content_are_not_used(mo, run):
     # Results are keyed by blob id: an entry recorded for other bytes does not vouch for these.
     mo.walk("application")
     assert run("verify").exit_code == 0
-    f = cache_file(mo.store, "verify.json")
-    data = json.loads(f.read_text(encoding="utf-8"))
     rel = "tenants/T0001/move_in.yaml"
     mo.store.path(rel).write_text("access_cards_issued: -1\n", encoding="utf-8")
-    assert data["files"][rel] == git(mo.store.root, "rev-parse", f"HEAD:{rel}").strip()  # clean: its blob id alone
-    data["files"][rel] = "0" * 40
-    f.write_text(json.dumps(data), encoding="utf-8")
+    assert verdict_files(mo.store)[rel][0] == git(mo.store.root, "rev-parse", f"HEAD:{rel}").strip()  # clean, by blob id
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("UPDATE verdict_files SET blob=? WHERE rel=?", ("0" * 40, rel))
     code, problems = verify(run)
     assert code == 1 and any(p["path"] == rel for p in problems)
 
@@ -494,7 +514,7 @@ def test_forged_results_for_other_content_are_not_used(mo, run):
 def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     mo.walk("return_pass")
     assert run("verify").exit_code == 0
-    recorded = json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"]
+    recorded = rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", cache.HISTORY)[0][0]
     assert recorded == git(mo.store.root, "rev-parse", "HEAD").strip()
     rel = mo.step_rel("return_pass")
     plain_git(mo.store.root, "rm", "-q", rel)
@@ -502,7 +522,7 @@ def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     code, problems = verify(run)
     assert code == 1 and any(p["path"] == rel and "被删除" in p["message"] for p in problems)
     # A failed history check does not move the mark: it keeps saying so.
-    assert json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"] == recorded
+    assert rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", cache.HISTORY)[0][0] == recorded
     assert verify(run)[0] == 1
 
 

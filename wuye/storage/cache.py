@@ -1,47 +1,54 @@
-"""Derived data for whole-store work, kept under `.git/wuye/cache/`: never committed, never pushed,
+"""Derived data for whole-store work, kept under `.git/wuye/`: never committed, never pushed,
 rebuilt when missing, stale or damaged, and never trusted over the files.
 
-Two caches, each one JSON file written whole (temp file, then rename), so a reader sees the old
-file or the new one, never half of one; a file that does not parse, or is of another version, is
-ignored and rebuilt. Each records the *code fingerprint* (the size and mtime of every module of
-wuye and of the libraries whose checks it runs, and the Python version) and the message language,
-so a new check, or a different language, never meets an old answer. Only clean results are
-reused: a result that found a problem is computed again next time (some checks depend on the
-date: "in the future" clears as days pass, while a record accepted once is never refused later).
+Two caches, each a few tables of the records index's SQLite database (`.git/wuye/index.sqlite`,
+storage/index.py, which creates them with its own and follows one set of rules for all: WAL, a
+writer waits for another, a damaged database is deleted and built again by a process that finds
+it alone, a locked or read-only one is skipped and everything checked). Each row is written or
+deleted by itself, so a run writes only what changed. The database records the *code
+fingerprint* (the size and mtime of every module of wuye and of the libraries whose checks it
+runs, and the Python version): another version of the code empties the tables, so a new check
+never meets an old answer. Only clean results are kept: a result that found a problem is
+computed again next time (some checks depend on the date: "in the future" clears as days pass,
+while a record accepted once is never refused later), so no verdict holds a message, and none
+depends on the language.
 
-`verify.json` -- what `wuye verify` and `wuye archive check` found, by git blob id.
-  A unit or archive file keeps its result while its blob id is the one it was checked as (and,
-  for verify, the blob ids of the attachments it names; one reached through a symlink is always
-  checked again). Blob ids come from `git ls-files -s` (the index) for tracked files that
-  `git diff-files` reports unmodified; any other file (modified, untracked, in conflict, a
-  symlink) is read, and its blob id computed from the very bytes that are then checked. `git
-  diff-files` compares size, mtime, ctime and inode with the index and re-reads a file written in
-  the same second as the index ("racily clean"): the test `git status` and `git commit -a` rely
-  on. ctime cannot be set back by `touch`, so restoring a file's mtime does not hide an edit. A
-  move-out case keeps its verdict while the blob ids of its case.yaml and of every name in steps/,
-  the workflow and every staff file are unchanged; the settings, workflow and staff checks while
-  their files are. Cached problems keep their code (errors.CODES). The caching layer around the
-  checks is verify/context.py. The history check resumes from the last commit it found clean, if that commit
-  is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
-  always seen.
+The verdicts (`verdict_files`, `verdict_cases`, `verdict_checks`) -- what `wuye verify` and
+  `wuye archive check` found clean, by git blob id. A unit or archive file keeps its verdict while
+  its blob id is the one it was checked as (and, for verify, the blob ids of the attachments it
+  names; one reached through a symlink is always checked again). Blob ids come from `git ls-files
+  -s` (the index) for tracked files that `git diff-files` reports unmodified; any other file
+  (modified, untracked, in conflict, a symlink) is read, and its blob id computed from the very
+  bytes that are then checked. `git diff-files` compares size, mtime, ctime and inode with the
+  index and re-reads a file written in the same second as the index ("racily clean"): the test
+  `git status` and `git commit -a` rely on. ctime cannot be set back by `touch`, so restoring a
+  file's mtime does not hide an edit; a `git checkout` of an older commit changes the blob ids
+  the index names. A move-out case keeps its verdict while the blob ids of its case.yaml and of
+  every name in steps/, the workflow and every staff file are unchanged; the settings, workflow
+  and staff checks while their files are. The caching layer around the checks is
+  verify/context.py. The history check resumes from the last commit it found clean, if that
+  commit is still an ancestor of HEAD. The folders are listed on every run, so new and removed
+  files are always seen. Two runs at once: each row is a pure function of the bytes it names, so
+  whichever writes a row last, every row stays true.
 
-`boards.json` -- what `wuye moveout status` shows for a case, keyed by a hash of the content of
+`boards` -- what `wuye moveout status` shows for a case, keyed by a hash of the content of
   every file the board is computed from (the case's files, the workflow, wuye.yaml, all staff,
   and the tenant's move_in, payments and violations), each read and hashed on every call: a
-  cached board is used only when none of those bytes changed, and only a board without problems
-  is kept. Beside it, the hash of the files its signature checks read (all but the tenant's
-  records): when only the records changed, the signatures are known sound on these bytes and
-  only the standards are computed again.
+  cached board is used only when none of those bytes changed, in the language it was shown in,
+  and only a board without problems is kept (the last BOARDS_KEPT of them). Beside it, the hash
+  of the files its signature checks read (all but the tenant's records): when only the records
+  changed, the signatures are known sound on these bytes and only the standards are computed
+  again.
 
-Beside them, `.git/wuye/index.sqlite` (storage/index.py) keeps by blob id what whole-store work
-reads of each file: the validated entries of the list categories (reports, listings of complaints
-and repairs, the export) and each tenant's name, pinyin initials, units, status and lease end (the
-counter's search, `archive list`, notices to all, todo, lease reminders).
+Beside them in the same database, the records index (storage/index.py) keeps by blob id what
+whole-store work reads of each file: the validated entries of the list categories (reports,
+listings of complaints and repairs, the export) and each tenant's name, pinyin initials, units,
+status and lease end (the counter's search, `archive list`, notices to all, todo, lease reminders).
 
 The caches are local state, as trusted as `.git/` itself (like the last verified HEAD kept beside
 them): whoever can write `.git/` can also replace its hooks, or wuye. `WUYE_NO_CACHE=1` makes every
-command read everything, and neither use nor write a cache. Deleting `.git/wuye/cache/` is always
-safe. Two commands writing a cache at once: the last rename wins, and each file is whole.
+command read everything, and neither use nor write a cache. Deleting `.git/wuye/index.sqlite`
+(with its -wal and -shm) while no wuye runs is always safe.
 """
 
 from __future__ import annotations
@@ -51,10 +58,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from wuye.storage import layout
-from wuye.storage.atomic import write_atomic
 
 CACHE_VERSION = 2  # 2: problems carry their code (six fields, not five)
 DIR = ("wuye", "cache")
@@ -125,39 +131,68 @@ def fingerprint() -> str:
     return _FINGERPRINT
 
 
-def _load(root: Path, name: str) -> dict | None:
-    """A cache file's content if it is whole, ours and of this code and language; else None."""
-    d = _dir(root) if enabled() else None
-    if d is None:
-        return None
-    try:
-        with open(d / name, "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):  # missing, unreadable, truncated, garbage: rebuilt
-        return None
-    if (not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("code") != fingerprint()
-            or data.get("lang") != lang()):
-        return None
-    return data
+# --- the verdicts' and boards' tables, in the records index's database ------------------------------
+
+# Created by storage/index.py with its own tables, and emptied with them when the code changes (the
+# fingerprint above is its code key): one database, one set of rules for opening, locking and
+# rebuilding it. Only clean verdicts are kept, so no row holds a message (nor depends on the
+# language); a board is kept with the language it was shown in.
+TABLES = """
+CREATE TABLE IF NOT EXISTS verdict_files (
+    rel TEXT PRIMARY KEY, blob TEXT NOT NULL, deps TEXT, attachments_ok INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdict_cases (cdir TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdict_checks (name TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS boards (
+    case_id TEXT PRIMARY KEY, key TEXT NOT NULL, signed TEXT NOT NULL, lang TEXT NOT NULL, board TEXT NOT NULL,
+    used INTEGER NOT NULL);
+"""
+TABLE_NAMES = ("verdict_files", "verdict_cases", "verdict_checks", "boards")
+HISTORY = "#history"  # verdict_checks' row of the last commit the history check found clean
 
 
-def _save(root: Path, name: str, data: dict) -> None:
-    """Write a cache file whole (temp file, rename); a store we may not write to keeps no cache."""
-    d = _dir(root) if enabled() else None
-    if d is None:
+def _connect(root: Path):
+    """The records index's open database (index.connect: rebuilt when damaged or of other code),
+    or None: WUYE_NO_CACHE, no repository, locked, read-only."""
+    from wuye.storage import index
+
+    return index.connect(Path(root))
+
+
+def _damaged(root: Path, con, e: Exception) -> None:
+    """A query failed on an open database: closed, and deleted if it is damaged (not merely
+    locked or read-only), to be built again by the next command that finds it alone."""
+    import sqlite3
+
+    from wuye.storage import index
+
+    con.close()
+    if not isinstance(e, sqlite3.OperationalError):
+        index._remove(index.path(Path(root)))
+
+
+def _write(root: Path, statements: list[tuple[str, list]]) -> None:
+    """Run (sql, rows) pairs in one transaction; a locked or read-only database keeps what it had."""
+    import sqlite3
+
+    if not any(rows for _, rows in statements):
         return
-    text = json.dumps({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data},
-                      ensure_ascii=False, separators=(",", ":"))
+    con = _connect(root)
+    if con is None:
+        return
     try:
-        d.mkdir(parents=True, exist_ok=True)
-        # No fsync: a cache lost in a crash is only computed again.
-        write_atomic(d / name, text.encode("utf-8"), tmp=d / f".{name}.{os.getpid()}.tmp", mode=0o666, sync=False)
-    except OSError:
-        pass
+        con.execute("BEGIN IMMEDIATE")
+        for sql, rows in statements:
+            if rows:
+                con.executemany(sql, rows)
+        con.execute("COMMIT")
+    except sqlite3.DatabaseError as e:
+        _damaged(root, con, e)
+        return
+    con.close()
 
 
-def _valid(entry: Any, size: int) -> bool:
-    return isinstance(entry, list) and len(entry) == size
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- stat relative to an open folder -------------------------------------------------------
@@ -190,26 +225,37 @@ class Snapshot:
 
     @classmethod
     def take(cls, root: Path) -> "Snapshot":
+        return cls.begin(root)()
+
+    @classmethod
+    def begin(cls, root: Path) -> Callable[[], "Snapshot"]:
+        """Start git's two listings now; the returned function waits for them and gives the
+        snapshot (the caller reads the verdicts meanwhile: both listings and that read are a
+        few tenths of a second each at 10,000 tenants)."""
         import re
 
-        from wuye.storage.git import NotARepository, run
+        from wuye.storage.git import NotARepository, start
 
         root = Path(root)
         if not enabled():
-            return cls(root)
+            return lambda: cls(root)
         try:
-            listing = run(root, "ls-files", "-s", "-z", check=False, text=False)
-            dirty = run(root, "diff-files", "--name-only", "-z", check=False, text=False)
+            listing = start(root, "ls-files", "-s", "-z")
+            dirty = start(root, "diff-files", "--name-only", "-z")
         except NotARepository:
-            return cls(root)
-        if listing is None or dirty is None:
-            return cls(root)
-        changed = set(dirty.split(b"\0"))
-        # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
-        blobs = {path.decode("utf-8", "surrogateescape"): sha.decode()
-                 for sha, path in re.findall(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", listing)
-                 if path not in changed}
-        return cls(root, blobs)
+            return lambda: cls(root)
+
+        def finish() -> "Snapshot":
+            got, changed = listing.result(raw=True), dirty.result(raw=True)
+            if got is None or changed is None:
+                return cls(root)
+            changed = set(changed.split(b"\0"))
+            # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
+            blobs = {path.decode("utf-8", "surrogateescape"): sha.decode()
+                     for sha, path in re.findall(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", got)
+                     if path not in changed}
+            return cls(root, blobs)
+        return finish
 
     def blob(self, rel: str) -> str | None:
         """The blob id of a file as it is now, hashing it if git cannot vouch for it; None if absent."""
@@ -230,50 +276,99 @@ class Snapshot:
 
 
 class Results:
-    """Per-file and per-case results of the checks, by the blob ids they were computed from.
+    """The clean verdicts of the checks, by the blob ids they were computed from.
 
-    A file's entry is its blob id alone when it had nothing to report (most files: a compact
-    cache), else [blob id, problems, ...] as the check that made it decides.
+    Read whole when a run starts (one query per table), written at its end as the rows that
+    changed: a verdict new or different, one no longer clean, and (for a run that visited them
+    all) those of files and cases that are gone. A warm run over an unchanged store writes
+    nothing; a run after a one-file change writes one row.
+
+    `files`: {rel: (blob id, the attachments' [[path, blob id], ...] as JSON or None, whether the
+    attachments were sound)}, for files whose own check found nothing. `cases`: {case folder (or
+    "<folder>#statements"): (key, signed entries)}. `settings`: {check name: [key, [], count]},
+    the settings, workflow, staff and layout checks, which layout_check.py reads and sets as a
+    dict. `history`: the last commit the history check found clean.
     """
 
     def __init__(self, root: Path):
+        import sqlite3
+
         self.root = Path(root)
-        data = _load(self.root, "verify.json")
-        get = data.get if data is not None else {}.get
-        files, cases, settings, clean = get("files"), get("cases"), get("settings"), get("history")
-        self.files: dict[str, Any] = files if isinstance(files, dict) else {}
-        self.cases: dict[str, list] = cases if isinstance(cases, dict) else {}
-        # {check name: [key, problems, count]}: the settings, workflow and staff checks' results.
-        self.settings: dict[str, list] = settings if isinstance(settings, dict) else {}
-        self.history: str | None = clean if isinstance(clean, str) else None
-        self.new_files: dict[str, Any] = {}
-        self.new_cases: dict[str, list] = {}
-        self.changed = data is None
+        self.files: dict[str, tuple] = {}
+        self.cases: dict[str, tuple] = {}
+        self.settings: dict[str, list] = {}
+        self.history: str | None = None
+        con = _connect(self.root)
+        if con is not None:
+            try:
+                self.files = {r[0]: r[1:] for r in con.execute("SELECT rel, blob, deps, attachments_ok FROM verdict_files")}
+                self.cases = {r[0]: r[1:] for r in con.execute("SELECT cdir, key, count FROM verdict_cases")}
+                for name, key, count in con.execute("SELECT name, key, count FROM verdict_checks"):
+                    if name == HISTORY:
+                        self.history = key
+                    else:
+                        self.settings[name] = [key, [], count]
+                con.close()
+            except sqlite3.DatabaseError as e:
+                self.files, self.cases, self.settings, self.history = {}, {}, {}, None
+                _damaged(self.root, con, e)
+        self._settings = {k: list(v) for k, v in self.settings.items()}
+        self._history = self.history
+        self.seen_files: set[str] = set()
+        self.seen_cases: set[str] = set()
+        self.new_files: dict[str, tuple | None] = {}  # None: not clean, so no row
+        self.new_cases: dict[str, tuple | None] = {}
+        self.changed = False  # set by callers that change `settings` or `history`; save() compares anyway
 
     def put_file(self, rel: str, entry: list) -> None:
-        """Record a file's result: [blob id, problems, *more]; just the blob id when all is empty."""
-        self.new_files[rel] = entry[0] if entry[0] is not None and not any(entry[1:]) else entry
-        self.changed = True
+        """Record a file's result: [blob id, problems, *(attachment deps, attachment problems)]."""
+        blob, problems = entry[0], entry[1]
+        deps = entry[2] if len(entry) > 2 else []
+        attachments = entry[3] if len(entry) > 3 else []
+        self.new_files[rel] = (blob, _json(deps) if deps else None, 0 if attachments else 1) \
+            if blob is not None and not problems else None
 
     def case(self, cdir: str, key: str) -> list | None:
+        """[[], signed entries] if the case was found clean with this key, else None."""
+        self.seen_cases.add(cdir)
         e = self.cases.get(cdir)
-        if _valid(e, 2) and e[0] == key and _valid(e[1], 2):
-            self.new_cases[cdir] = e
-            return e[1]
+        if e is not None and e[0] == key and isinstance(e[1], int):
+            return [[], e[1]]
         return None
 
     def put_case(self, cdir: str, key: str, result: list) -> None:
-        self.new_cases[cdir] = [key, result]
-        self.changed = True
+        self.seen_cases.add(cdir)
+        problems, n = result
+        self.new_cases[cdir] = (key, n) if not problems and isinstance(n, int) else None
 
     def save(self, prune_files: bool = True, prune_cases: bool = True) -> None:
-        """Write what this run used or found. Pruning drops the entries this run did not visit
-        (files and cases that are gone): only a run that visited them all may prune."""
-        files = self.new_files if prune_files else {**self.files, **self.new_files}
-        cases = self.new_cases if prune_cases else {**self.cases, **self.new_cases}
-        if self.changed or len(files) != len(self.files) or len(cases) != len(self.cases):
-            _save(self.root, "verify.json", {"files": files, "cases": cases, "settings": self.settings,
-                                              "history": self.history})
+        """Write the rows that changed. Pruning drops the rows this run did not visit (files and
+        cases that are gone): only a run that visited them all may prune."""
+        put_files = [(rel, *row) for rel, row in self.new_files.items() if row is not None and self.files.get(rel) != row]
+        drop_files = [(rel,) for rel, row in self.new_files.items() if row is None and rel in self.files]
+        if prune_files:
+            drop_files += [(rel,) for rel in self.files if rel not in self.seen_files and rel not in self.new_files]
+        put_cases = [(c, *row) for c, row in self.new_cases.items() if row is not None and self.cases.get(c) != row]
+        drop_cases = [(c,) for c, row in self.new_cases.items() if row is None and c in self.cases]
+        if prune_cases:
+            drop_cases += [(c,) for c in self.cases if c not in self.seen_cases]
+        put_checks, drop_checks = [], []
+        for name, v in self.settings.items():
+            if v == self._settings.get(name):
+                continue
+            if isinstance(v, list) and len(v) == 3 and not v[1] and isinstance(v[0], str) and isinstance(v[2], int):
+                put_checks.append((name, v[0], v[2]))
+            elif name in self._settings:
+                drop_checks.append((name,))
+        if self.history is not None and self.history != self._history:
+            put_checks.append((HISTORY, self.history, 0))
+        _write(self.root, [
+            ("INSERT OR REPLACE INTO verdict_files VALUES (?,?,?,?)", put_files),
+            ("DELETE FROM verdict_files WHERE rel=?", drop_files),
+            ("INSERT OR REPLACE INTO verdict_cases VALUES (?,?,?)", put_cases),
+            ("DELETE FROM verdict_cases WHERE cdir=?", drop_cases),
+            ("INSERT OR REPLACE INTO verdict_checks VALUES (?,?,?)", put_checks),
+            ("DELETE FROM verdict_checks WHERE name=?", drop_checks)])
 
 
 def problems_to_json(problems) -> list:
@@ -427,15 +522,35 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool],
     tenant_id = hits[0].parent.parent.parent.name
     cdir = f"tenants/{tenant_id}/moveout/{case_id}"
     signed, key = board_keys(store, tenant_id, cdir)
-    data = _load(store.root, "boards.json")
-    boards = data.get("boards") if data is not None else None
-    boards = boards if isinstance(boards, dict) else {}
-    hit = boards.get(case_id)
-    if _valid(hit, 3) and hit[0] == key and isinstance(hit[1], dict):
-        return hit[1]
-    b = compute((tenant_id, cdir), _valid(hit, 3) and hit[2] == signed)
-    _keep_board(store, case_id, tenant_id, cdir, (signed, key), b, boards)
+    hit = _board_row(store.root, case_id)
+    if hit is not None and hit[0] == key and hit[2] == lang():
+        try:
+            b = json.loads(hit[3])
+        except ValueError:
+            b = None
+        if isinstance(b, dict):
+            return b
+    b = compute((tenant_id, cdir), hit is not None and hit[1] == signed)
+    _keep_board(store, case_id, tenant_id, cdir, (signed, key), b)
     return b
+
+
+def _board_row(root: Path, case_id: str) -> tuple | None:
+    """(key, signed, lang, board JSON) of the case's kept board, or None."""
+    import sqlite3
+
+    if not enabled():
+        return None
+    con = _connect(root)
+    if con is None:
+        return None
+    try:
+        row = con.execute("SELECT key, signed, lang, board FROM boards WHERE case_id=?", (case_id,)).fetchone()
+    except sqlite3.DatabaseError as e:
+        _damaged(root, con, e)
+        return None
+    con.close()
+    return row
 
 
 def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Callable[[], dict]) -> None:
@@ -443,24 +558,25 @@ def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Call
     models and the signature checks loaded already, so the next look-up at the counter need not."""
     if not enabled():
         return
-    signed, key = board_keys(store, tenant_id, cdir)
-    data = _load(store.root, "boards.json")
-    boards = data.get("boards") if data is not None else None
-    _keep_board(store, case_id, tenant_id, cdir, (signed, key), compute(), boards if isinstance(boards, dict) else {})
+    _keep_board(store, case_id, tenant_id, cdir, board_keys(store, tenant_id, cdir), compute())
 
 
-def _keep_board(store, case_id: str, tenant_id: str, cdir: str, keys: tuple[str, str], b: dict, boards: dict) -> None:
+def _keep_board(store, case_id: str, tenant_id: str, cdir: str, keys: tuple[str, str], b: dict) -> None:
     # Only a sound board is kept (problems may clear with time), only one that JSON holds exactly
     # (a hand-edited file can hold a date where text is expected), and only if its files are
     # still the bytes `keys` were taken from: a writer may have changed one while it was computed.
+    import time
+
+    if not enabled():
+        return
     try:
-        exact = json.loads(json.dumps(b, ensure_ascii=False)) == b
+        text = _json(b)
+        exact = json.loads(text) == b
     except (TypeError, ValueError):
         exact = False
     if exact and not b.get("problems") and board_keys(store, tenant_id, cdir) == keys:
         signed, key = keys
-        boards.pop(case_id, None)
-        boards[case_id] = [key, b, signed]
-        while len(boards) > BOARDS_KEPT:  # the oldest looked-at cases go first
-            boards.pop(next(iter(boards)))
-        _save(store.root, "boards.json", {"boards": boards})
+        # The most recently kept BOARDS_KEPT stay; the rest (cases looked at long ago) go.
+        _write(store.root, [("INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?)", [(case_id, key, signed, lang(), text, time.time_ns())]),
+                            ("DELETE FROM boards WHERE used < (SELECT used FROM boards ORDER BY used DESC LIMIT 1 OFFSET ?)",
+                             [(BOARDS_KEPT - 1,)])])

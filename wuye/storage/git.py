@@ -223,7 +223,7 @@ class Started:
         self._p = subprocess.Popen(["git", *users, *fixed, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
                                    stderr=self._err, env=environment(extra))
 
-    def result(self) -> str | None:
+    def result(self, raw: bool = False) -> str | bytes | None:
         status = self._p.wait()
         self._out.seek(0)
         self._err.seek(0)
@@ -231,8 +231,10 @@ class Started:
         self._out.close()
         self._err.close()
         if status != 0 and _DUBIOUS in err:  # the trusted-folder retry is call's: run it the usual way
-            return run(self.root, *self.args, check=False)
-        return _text(out) if status == 0 else None
+            return run(self.root, *self.args, check=False, text=not raw)
+        if status != 0:
+            return None
+        return out if raw else _text(out)
 
 
 def start(root: Path, *args: str) -> Started:

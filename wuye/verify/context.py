@@ -36,6 +36,15 @@ AUTHORITY_DIR = layout.AUTHORITY_DIR  # from the layout, not from workflow: that
 ALLOWED_SIGNERS_FILE = layout.ALLOWED_SIGNERS
 
 
+def _deps(text: str):
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def yaml_names(d: Path) -> list[str]:
     """What `sorted(d.glob("*.yaml"))` names, from one listing."""
     try:
@@ -55,8 +64,10 @@ class Context:
         self._history = None
         self._closed_keys = None
         self._witnessed: dict[str, object] | None = None
-        self.results = cache.Results(store.root) if cache.enabled() else None
-        self.snap = cache.Snapshot.take(store.root) if self.results is not None else None
+        # git lists the index and the modified files while the verdicts are read.
+        snap = cache.Snapshot.begin(store.root) if cache.enabled() else None
+        self.results = cache.Results(store.root) if snap is not None else None
+        self.snap = snap() if snap is not None else None
         self.counts: dict[str, int] = {}
         # A function giving the workflow, set by check_workflow; None while it is unusable (then
         # no case can be checked, and the cache keeps the cases' old entries).
@@ -114,41 +125,34 @@ class Context:
 
     def files(self, rels: list[str], check: Callable[[str, list], list], attachments: bool = True) -> dict:
         """{rel: (file problems, attachment problems)} for each file, `check(root, rels)` run on
-        those whose cached result cannot be reused (see files.py for what it returns)."""
+        those whose cached verdict cannot be reused (see files.py for what it returns)."""
         found = self._cached_files(rels, attachments)
         todo = [rel for rel, e in found.items() if e is None]
         for entry in cache.run_batches(check, self.store.root, todo):
             rel = entry.pop(0)
-            found[rel] = entry
+            found[rel] = (cache.problems_from_json(entry[1]), cache.problems_from_json(entry[3]) if len(entry) > 3 else [])
             if self.results is not None:
                 self.results.put_file(rel, entry)
-        none = ([], [])
-        return {rel: none if e.__class__ is str else
-                (cache.problems_from_json(e[1]), cache.problems_from_json(e[3]) if len(e) > 3 else [])
-                for rel, e in found.items()}
+        return found
 
     def _cached_files(self, rels: list[str], attachments: bool) -> dict:
-        """{rel: cached entry, or None where the file must be checked}. An entry is reused when the
-        file's blob id is the one it was checked as, it found nothing (a problem may clear with
-        time: "in the future" does), and, for verify, its attachments' blob ids are unchanged too."""
+        """{rel: ([], []) where the file was found clean before, or None where it must be checked}.
+        A verdict is reused when the file's blob id is the one it was checked as and, for verify,
+        its attachments were sound and their blob ids are unchanged too."""
         results, snap = self.results, self.snap
         if results is None or snap is None:
             return dict.fromkeys(rels)
-        old, keep, blobs, blob = results.files, results.new_files, snap.blobs, snap.blob
+        results.seen_files.update(rels)
+        rows, blobs, blob = results.files, snap.blobs, snap.blob
+        clean = ([], [])
         out = {}
         for rel in rels:
-            e = old.get(rel)
-            if e is not None:
-                b = blobs.get(rel) or blob(rel)
-                if e.__class__ is str:
-                    if e == b:
-                        out[rel] = keep[rel] = e
-                        continue
-                elif (isinstance(e, list) and len(e) == 4 and e[0] == b and not e[1]
-                      and (not attachments or (not e[3] and self._deps_unchanged(e[2])))):
-                    out[rel] = keep[rel] = e
-                    continue
-            out[rel] = None
+            row = rows.get(rel)
+            if row is not None and row[0] == (blobs.get(rel) or blob(rel)) and (
+                    not attachments or (row[2] == 1 and (row[1] is None or self._deps_unchanged(_deps(row[1]))))):
+                out[rel] = clean
+            else:
+                out[rel] = None
         return out
 
     def _deps_unchanged(self, deps) -> bool:
