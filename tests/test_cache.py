@@ -604,3 +604,110 @@ def test_a_name_the_plumbing_leaves_alone_is_committed_the_porcelain_way(tenant)
     assert sha == git(root, "rev-parse", "HEAD").strip()
     assert git(root, "-c", "core.quotePath=false", "show", "--name-only", "--format=", "HEAD").strip() == '"tenants/T0001/attachments/报价\\"终稿\\".txt"'
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+# --- the verdicts in SQLite: what a run writes, and what it trusts -------------------------------
+
+
+def _log_writes(store) -> None:
+    """A table and triggers, put into the database by the test, recording every row a wuye
+    process writes or deletes in the verdict tables from now on."""
+    with sqlite3.connect(index_file(store)) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS test_writes (what TEXT)")
+        for table, column in (("verdict_files", "rel"), ("verdict_cases", "cdir"), ("verdict_checks", "name")):
+            con.execute(f"CREATE TRIGGER IF NOT EXISTS test_{table}_i AFTER INSERT ON {table} "
+                        f"BEGIN INSERT INTO test_writes VALUES ('+' || new.{column}); END")
+            con.execute(f"CREATE TRIGGER IF NOT EXISTS test_{table}_d AFTER DELETE ON {table} "
+                        f"BEGIN INSERT INTO test_writes VALUES ('-' || old.{column}); END")
+    con.close()
+
+
+def _writes(store) -> list[str]:
+    got = [w for (w,) in rows(store, "SELECT what FROM test_writes")]
+    with sqlite3.connect(index_file(store)) as con:
+        con.execute("DELETE FROM test_writes")
+    con.close()
+    return got
+
+
+def test_a_warm_run_writes_no_row_and_a_one_file_change_writes_one(mo, run):
+    mo.walk("engineering_inspection")
+    assert run("verify").exit_code == 0
+    _log_writes(mo.store)
+    assert run("verify").exit_code == 0
+    assert _writes(mo.store) == []  # nothing changed: nothing written
+    rel = "tenants/T0001/profile.yaml"
+    path = mo.store.path(rel)
+    path.write_text(path.read_text(encoding="utf-8") + "# 手工备注\n", encoding="utf-8")
+    assert run("verify").exit_code == 0
+    assert _writes(mo.store) == [f"+{rel}"]  # the one file's new verdict (INSERT OR REPLACE: one row)
+    path.write_text(path.read_text(encoding="utf-8").replace("柏彦科技", ""), encoding="utf-8")
+    assert verify(run)[0] == 1
+    assert _writes(mo.store) == [f"-{rel}"]  # no longer clean: its row goes, nothing else moves
+    assert run("archive", "check").exit_code == 1
+    assert _writes(mo.store) == []
+
+
+def test_a_checkout_of_an_older_commit_is_checked_again(tenant, run):
+    # A bad phone committed with plain git, then fixed; verify is clean on the fix. Checking the
+    # older commit's file out (git's index names the older blob) must bring the problem back.
+    assert run("archive", "add", "T0001", "contacts", "--set", "name=李雷", "--set", "phone=13812345678", "--as", "wangli").exit_code == 0
+    rel = "tenants/T0001/contacts.yaml"
+    path = tenant.path(rel)
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("'13812345678'", "'12345'"), encoding="utf-8")
+    plain_git(tenant.root, "commit", "-q", "-am", "改坏电话")
+    path.write_text(good, encoding="utf-8")
+    plain_git(tenant.root, "commit", "-q", "-am", "改回电话")
+    assert run("verify").exit_code == 0
+    assert verdict_files(tenant)[rel][0] == git(tenant.root, "rev-parse", f"HEAD:{rel}").strip()
+    plain_git(tenant.root, "checkout", "-q", "HEAD~1", "--", rel)
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == rel and "phone" in p["message"] for p in problems)
+    plain_git(tenant.root, "checkout", "-q", "HEAD", "--", rel)
+    assert run("verify").exit_code == 0
+    plain_git(tenant.root, "checkout", "-q", "HEAD~1")  # the whole older commit, detached
+    assert verify(run)[0] == 1
+
+
+def test_another_code_version_empties_the_verdicts(tenant, run):
+    assert run("verify").exit_code == 0
+    rel = "tenants/T0001/profile.yaml"
+    with sqlite3.connect(index_file(tenant)) as con:
+        con.execute("INSERT INTO verdict_files VALUES ('tenants/T9999/profile.yaml', 'x', NULL, 1)")
+        con.execute("UPDATE meta SET value='another version' WHERE key='code'")
+    con.close()
+    assert run("archive", "check").exit_code == 0  # prunes nothing: only what it visited is kept as it was
+    files = verdict_files(tenant)
+    assert "tenants/T9999/profile.yaml" not in files and rel in files
+
+
+def test_two_verify_processes_at_once_stay_consistent(mo, run):
+    import subprocess
+    import sys
+
+    mo.walk("engineering_inspection")
+    root = mo.store.root
+    env = {k: v for k, v in os.environ.items() if k != "WUYE_NO_CACHE"}
+
+    def both(expect: int) -> None:
+        procs = [subprocess.Popen([sys.executable, "-m", "wuye", "--store", str(root), "verify", "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [expect, expect], [e for _, e in outs]
+        assert json.loads(outs[0][0]) == json.loads(outs[1][0])
+
+    rel = "tenants/T0001/contacts.yaml"
+    for rnd in range(3):
+        if rnd == 1:  # a broken file both find; then fixed again
+            (root / rel).write_text("entries:\n  - name: 李雷\n    phone: '12345'\n", encoding="utf-8")
+        elif rnd == 2:
+            (root / rel).unlink()
+        both(1 if rnd == 1 else 0)
+        # Every row names the blob the file holds now, and a run without the cache agrees.
+        for path, (blob, _, _) in verdict_files(mo.store).items():
+            assert blob == git(root, "hash-object", path).strip(), path
+        assert (rel in verdict_files(mo.store)) is False
+        warm = run("verify", "--json")
+        cold = run("verify", "--json", env={"WUYE_NO_CACHE": "1"})
+        assert json.loads(warm.stdout) == json.loads(cold.stdout)
