@@ -22,7 +22,6 @@ Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import statistics

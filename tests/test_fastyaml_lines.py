@@ -139,3 +139,10 @@ def test_each_value_in_each_place_is_read_as_the_c_parser_reads_it(value):
             continue
         got = fastyaml._block(text)
         assert got is fastyaml._OTHER or same(got, expected), text
+
+
+def test_a_deeply_nested_document_goes_to_the_c_parsers_path_and_is_refused_there():
+    text = "".join("  " * i + "a:\n" for i in range(600))
+    assert fastyaml._block(text) is fastyaml._OTHER  # no recursion here, however deep
+    with pytest.raises(WuyeError):
+        yamlio.loads(text, "f.yaml")

@@ -212,6 +212,10 @@ def parse(text: str) -> Any:
 # agree wherever this one reads a document, and that it does read the store's files.
 
 _OTHER = object()  # "not in the store's layout: parse it the general way"
+# Deeper than any record nests (and than yamlio's depth limit lets through): the C parser's path,
+# whose event scan refuses deep nesting with its position, takes it; the line reader never recurses
+# more than a few dozen levels.
+_MAX_INDENT = 64
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: ([^ ].*))?")
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")  # line breaks to the C parser (yamlio refuses them first)
 _PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -240,9 +244,10 @@ def _block(text: str) -> Any:
             if rest and line[-1] == " ":  # a comment's trailing spaces are nothing, but rare: leave it
                 return _OTHER
             continue
-        if line[-1] == " ":
+        indent = len(line) - len(rest)
+        if line[-1] == " " or indent > _MAX_INDENT:
             return _OTHER
-        lines.append((len(line) - len(rest), rest))
+        lines.append((indent, rest))
     if not lines or lines[0][0] != 0:
         return _OTHER
     tables = getattr(_loader_class(), "plain")
