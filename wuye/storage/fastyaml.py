@@ -223,8 +223,10 @@ _PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
 
 # What plain values and keys were read as, by their text, for this process: the same names, dates
 # and kinds recur in thousands of files. Each holds only immutable results (text, numbers, dates,
-# true/false, null), so sharing one object between documents is safe.
-_MEMO_MAX = 200_000
+# true/false, null), so sharing one object between documents is safe. Short values only (a date,
+# a kind, a staff id), and a bounded number of them: a worker reading 60,000 files keeps a few MB.
+_MEMO_MAX = 50_000
+_MEMO_LEN = 24
 _PLAIN: dict[str, Any] = {}
 _TEXT_KEYS: set[str] = set()
 
@@ -351,7 +353,7 @@ class _Lines:
         if c in _PLAIN_FIRST or ": " in value or " #" in value or value[-1] == ":":
             raise _NotPlain
         got = self.plain(value)
-        if len(_PLAIN) < _MEMO_MAX:
+        if len(value) <= _MEMO_LEN and len(_PLAIN) < _MEMO_MAX:
             _PLAIN[value] = got  # immutable: text, a number, a date, true/false or null
         return got
 

@@ -242,7 +242,11 @@ def start_history(store: Store, results=None):
     # -m: a merge commit is compared with each of its parents too, so a change slipped into a
     # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
     # showing no diff for merges.
-    argv = ["log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames", f"{since}..{head}" if since else head, "--",
+    # A delta-base cache of 16 MiB, not git's 96: the walk runs beside the file checks' workers,
+    # and at 10,000 tenants git's default would add some 110 MB to the run's peak for a few
+    # tenths of a second of git's time.
+    argv = ["-c", "core.deltaBaseCacheLimit=16m",
+            "log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames", f"{since}..{head}" if since else head, "--",
             "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"]
     return head, argv, audit.start(store.root, *argv)
 
