@@ -20,7 +20,7 @@ from conftest import git, same_value
 from test_moveout import MoveOut, plain_git
 
 import test_verify
-from wuye.storage import cache
+from wuye.storage import cache, verdicts
 from wuye.storage import fastyaml
 from wuye.storage import yamlio
 from wuye.errors import WuyeError
@@ -480,11 +480,11 @@ def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
                             encoding="utf-8")
         return b
 
-    board = cache.board(mo.store, mo.case, compute)
+    board = verdicts.board(mo.store, mo.case, compute)
     assert board["case"] == mo.case and board["problems"] == []
     assert kept_board(mo.store, mo.case) is None
     # Unchanged while computed: kept.
-    again = cache.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
+    again = verdicts.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
     assert kept_board(mo.store, mo.case) == again
 
 
@@ -514,7 +514,7 @@ def test_forged_results_for_other_content_are_not_used(mo, run):
 def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     mo.walk("return_pass")
     assert run("verify").exit_code == 0
-    recorded = rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", cache.HISTORY)[0][0]
+    recorded = rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", verdicts.HISTORY)[0][0]
     assert recorded == git(mo.store.root, "rev-parse", "HEAD").strip()
     rel = mo.step_rel("return_pass")
     plain_git(mo.store.root, "rm", "-q", rel)
@@ -522,7 +522,7 @@ def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     code, problems = verify(run)
     assert code == 1 and any(p["path"] == rel and "被删除" in p["message"] for p in problems)
     # A failed history check does not move the mark: it keeps saying so.
-    assert rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", cache.HISTORY)[0][0] == recorded
+    assert rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", verdicts.HISTORY)[0][0] == recorded
     assert verify(run)[0] == 1
 
 

@@ -167,9 +167,6 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     """Every case verified (moveout.case_problems), when the workflow is usable."""
     if ctx.workflow is None:
         return []
-    from wuye.moveout import cases as moveout
-    from wuye.moveout import workflow
-
     cases = ctx.case_dirs()
     ctx.counts["cases"] = len(cases)
     uses = Counter(cid for _, cid in cases)
@@ -177,6 +174,9 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     entries = 0
     for tid, cid in cases:
         def check(tid=tid, cid=cid):
+            from wuye.moveout import cases as moveout  # here: a run with every case found clean builds no models
+            from wuye.moveout import workflow
+
             # A case id used twice is loaded by id, which refuses (as before); otherwise the
             # folder is known and the store need not be searched for it again.
             where = (tid, f"tenants/{tid}/moveout/{cid}") if uses[cid] == 1 else None
@@ -205,7 +205,9 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
 def check_history(store: Store, ctx: Context) -> list[Problem]:
     """Signed entries are append-only in git too; and signed history is never rewritten."""
     report = Report()
-    closing = ctx.workflow().closing.id if ctx.workflow is not None else "release"
+    # The closing step's id, only if a case.yaml changed: loading the workflow builds its models,
+    # which a warm run (no new commits) never needs.
+    closing = (lambda: ctx.workflow().closing.id) if ctx.workflow is not None else "release"
     started, ctx.started_history = ctx.started_history, None  # its output is read once
     _check_history(store, report, ctx.results, closing, started)
     return report.problems
@@ -251,7 +253,7 @@ def start_history(store: Store, results=None):
     return head, argv, audit.start(store.root, *argv)
 
 
-def _check_history(store: Store, report: Report, results=None, closing: str = "release", started=None) -> None:
+def _check_history(store: Store, report: Report, results=None, closing="release", started=None) -> None:
     """Signed entries are append-only in git too; and signed history is never rewritten.
 
     Every change git records to a step entry or a case.yaml is read (`--raw`: status, modes and
@@ -263,6 +265,7 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
     included); any other change, or its deletion, is reported.
 
     Commits already found clean (recorded in the cache) are not read again: only those since.
+    `closing` is the closing step's id, or a function giving it (asked only when a case.yaml changed).
     """
     started = started or start_history(store, results)
     if started is None:
@@ -307,6 +310,8 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                                             code="history.case-changed"))
                 elif status.startswith("M") and old_blob != new_blob:
                     cdir = path.rsplit("/", 1)[0]
+                    if not isinstance(closing, str):
+                        closing = closing()
                     case_changes.append((short, path, old_blob, new_blob, f"{cdir}/steps/{closing}.yaml" in added,
                                          f"{cdir}/steps/{CANCEL}.yaml" in added))
                 continue

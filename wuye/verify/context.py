@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from wuye.errors import Problem
-from wuye.storage import cache
+from wuye.storage import cache, verdicts
 from wuye.storage.store import Store
 from wuye.storage import layout
 
@@ -66,7 +66,7 @@ class Context:
         self._witnessed: dict[str, object] | None = None
         # git lists the index and the modified files while the verdicts are read.
         snap = cache.Snapshot.begin(store.root) if cache.enabled() else None
-        self.results = cache.Results(store.root) if snap is not None else None
+        self.results = verdicts.Results(store.root) if snap is not None else None
         self.snap = snap() if snap is not None else None
         self.counts: dict[str, int] = {}
         # A function giving the workflow, set by check_workflow; None while it is unusable (then
