@@ -600,6 +600,23 @@ class Generator:
         self.commit(f"migrate: 封存 {len(result.sealed)} 项\n\nWuye-Action: migrate\nWuye-Actor: sunhong\n", "sunhong", self.sim_now)
         print(f"  ledger sealed: {len(result.sealed)} items in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
 
+    def seal_tenant(self, tid: str) -> None:
+        """Finance seals one tenant's ledger items before its case is settled (`wuye migrate`, the
+        real service, over that tenant alone): a statement cites sealed items, and sealing them
+        after the settlement would be a change to what it cited, which verify refuses."""
+        from wuye.admin.migrate import migrate
+        from wuye.trust import money
+
+        store = self.store
+        if not money.sealing_on(store):
+            return
+        store.tenant_ids = lambda: [tid]
+        try:
+            migrate(store, "sunhong")
+        finally:
+            del store.tenant_ids
+        self.commit(f"migrate: 封存 {tid} 的收费项目\n\nWuye-Action: migrate\nWuye-Actor: sunhong\n", "sunhong", self.sim_now)
+
     def plan_cases(self) -> list[tuple[Tenant, dt.date, str]]:
         """(tenant, start month, last step) of each case: closed ones over the years, open ones now."""
         early = [t for t in self.tenants if t.moved_in <= month_add(START, 11) and t.id != self.tenants[self.n // 2].id]
@@ -675,6 +692,7 @@ class Generator:
                             "receipt_no": f"SK-{day.year}-{rng.randrange(10**4):04d}"})
                     continue
                 if step == "settlement":
+                    self.seal_tenant(t.id)
                     moveout.settle(self.store, case, "sunhong", receipt_no=f"JS-{day.year}-{rng.randrange(10**4):04d}")
                     # A statement is judged by the archive at the commit that adds it (verify's
                     # statements check): its own commit, as `wuye moveout settle` makes, not one
