@@ -21,6 +21,7 @@ from test_moveout import MoveOut, plain_git
 
 import test_verify
 from wuye.storage import cache, verdicts
+from wuye.verify import money_check
 from wuye.storage import fastyaml
 from wuye.storage import yamlio
 from wuye.errors import WuyeError
@@ -532,10 +533,16 @@ def test_worker_processes_find_what_one_process_finds(mo, run, monkeypatch):
         assert run("archive", "new", tid, "--name", name, "--as", "wangli").exit_code == 0
     mo.store.path("tenants/T0002/profile.yaml").write_text("tenant_id: T0002\nname: ''\n", encoding="utf-8")
     mo.store.path("units/9999.yaml").write_text("id: 9998\n", encoding="utf-8")
+    # An unsealed ledger item written by hand: the money check (in workers too) reports it.
+    ledger = mo.store.path("tenants/T0003/payments.yaml")
+    ledger.write_text("entries:\n  - id: PAY-0001\n    kind: fee\n    item: 物业管理费\n    amount: '100.00'\n", encoding="utf-8")
     monkeypatch.setenv("WUYE_NO_CACHE", "1")
     alone = run("verify", "--json")
+    assert any(p["code"].startswith("money.") and p["path"] == "tenants/T0003/payments.yaml"
+               for p in json.loads(alone.stdout)["problems"]), alone.stdout
     monkeypatch.delenv("WUYE_NO_CACHE")
     monkeypatch.setattr(cache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(money_check, "PARALLEL_FILES", 1)
     monkeypatch.setenv("WUYE_JOBS", "2")
     forked = run("verify", "--json")
     assert forked.exit_code == alone.exit_code == 1

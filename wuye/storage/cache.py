@@ -253,30 +253,31 @@ def jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_batches(fn: Callable[[str, list], list], root: Path, tasks: list) -> list:
-    """`fn(root, tasks)` over all tasks, split across worker processes when there are many.
+def run_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many: int = PARALLEL_MIN) -> list:
+    """`fn(root, tasks)` over all tasks, split across worker processes when there are `many` or
+    more (PARALLEL_MIN files; fewer for costlier tasks).
 
     Workers are forked (Linux), so they share what the parent has imported; results come back in
     the order of `tasks`.
     """
     out: list = []
-    for part in iter_batches(fn, root, tasks):
+    for part in iter_batches(fn, root, tasks, many):
         out += part
     return out
 
 
-def iter_batches(fn: Callable[[str, list], list], root: Path, tasks: list):
+def iter_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many: int | None = None):
     """run_batches's results a batch at a time, in order: a caller that keeps only a little of
     each result need not hold them all at once (verify at 10,000 tenants: 120,000 of them)."""
     n = jobs()
-    if n < 2 or len(tasks) < PARALLEL_MIN or sys.platform != "linux":
+    if n < 2 or len(tasks) < (PARALLEL_MIN if many is None else many) or sys.platform != "linux":
         if tasks:
             yield fn(str(root), tasks)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    size = max(200, len(tasks) // (n * 8))
+    size = max(1, min(200, len(tasks) // n), len(tasks) // (n * 8))
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
         yield from pool.map(fn, [str(root)] * len(chunks), chunks)

@@ -219,15 +219,25 @@ class Context:
     def keyed(self, name: str, key: str, check: Callable[[], tuple[list[Problem], int]]) -> tuple[list[Problem], int]:
         """(problems, a count) of a check whose verdict depends on `key` alone (the caller's
         hash of what it reads); reused while the key is the one it was found clean with."""
-        if self.results is None:
-            return check()
-        hit = self.results.settings.get(name)
+        hit = self.keyed_hit(name, key)
+        if hit is not None:
+            return hit
+        problems, n = check()
+        self.keyed_put(name, key, problems, n)
+        return problems, n
+
+    def keyed_hit(self, name: str, key: str) -> tuple[list[Problem], int] | None:
+        """keyed's reuse alone: ([], count) if found clean with this key, else None."""
+        hit = self.results.settings.get(name) if self.results is not None else None
         if isinstance(hit, list) and len(hit) == 3 and hit[0] == key and not hit[1] and isinstance(hit[2], int):
             return [], hit[2]
-        problems, n = check()
-        self.results.settings[name] = [key, cache.problems_to_json(problems), n]
-        self.results.changed = True
-        return problems, n
+        return None
+
+    def keyed_put(self, name: str, key: str, problems: list[Problem], n: int) -> None:
+        """keyed's record of a verdict computed elsewhere (in worker processes)."""
+        if self.results is not None:
+            self.results.settings[name] = [key, cache.problems_to_json(problems), n]
+            self.results.changed = True
 
     def settings_key(self) -> str:
         """What the settings, workflow and staff checks read: their files' names and blob ids."""
