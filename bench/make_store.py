@@ -335,33 +335,36 @@ class Generator:
         self.write(ALLOWED_SIGNERS, allowed_signers_text(list(self.staff.values())))
         self.commit("staff: 登记员工 %d 人\n\nWuye-Actor: sunhao\n" % len(STAFF), "sunhao", SINCE + dt.timedelta(hours=1))
 
-    def change_staff(self, sid: str, when: dt.datetime, revoke: bool) -> None:
-        """Revoke a member, or rotate their key, at `when` (as `wuye staff revoke/key` would)."""
-        from wuye.trust import signing
-        from wuye.storage import yamlio
-        from wuye.models.store import StaffKey
-        from wuye.trust.staff import ALLOWED_SIGNERS, allowed_signers_text
+    def found_chain(self) -> None:
+        """The manager founds the authority chain from the staff just registered, as `wuye trust
+        init --as sunhao` does (wuye.trust.authority, the real service): staff changes, signed
+        move-out steps and the sealed ledger are then judged by it, as in an office."""
+        from wuye.trust import authority
 
-        member = self.staff[sid]
-        keys = [k if k.revoked_at else k.model_copy(update={"revoked_at": when}) for k in member.keys]
-        update = {"keys": keys}
+        store = self.open_store()
+        self.sim_now = SINCE + dt.timedelta(hours=1, minutes=30)
+        outcome = authority.trust_init(store, "sunhao")
+        assert outcome.complete, "the root waits for approval: the generator founds with one manager"
+        self.commit("authority 1: 孙浩 建立授权链的根\n\nWuye-Authority: 1\nWuye-Actor: sunhao\n", "sunhao", self.sim_now)
+
+    def change_staff(self, sid: str, when: dt.datetime, revoke: bool) -> None:
+        """Revoke a member, or rotate their key, at `when`: `wuye staff revoke` / `wuye staff key
+        --as sunhao`, the real services, each a new version of the authority chain."""
+        from wuye.trust import staff
+
+        # The services wait for the next whole second of the wall clock (staff._next_second);
+        # here time is the simulation's.
+        staff._next_second = lambda store: when
+        self.sim_now = when
         if revoke:
-            update["revoked_at"] = when
+            member = staff.revoke(self.store, sid, "sunhao")
+            what = "停用 %s 并吊销其密钥" % member.name
         else:
-            old = signing.private_key_path(sid)
-            old.rename(old.with_name(f"{sid}.retired-{when:%Y%m%d%H%M%S}"))
-            Path(str(old) + ".pub").unlink()
-            pem, public = signing.generate_key(f"{sid}@wuye")
-            signing.save_private_key(sid, pem, public)
-            keys.append(StaffKey(public_key=public, valid_from=when))
-        member = member.model_copy(update=update)
+            member = staff.issue_key(self.store, sid, actor_id="sunhao")
+            what = "为 %s 发放新签名密钥" % member.name
         self.staff[sid] = member
-        self.write(f"staff/{sid}.yaml", yamlio.dumps(yamlio.plain(member.model_dump())))
-        self.write(ALLOWED_SIGNERS, allowed_signers_text(list(self.staff.values())))
-        what = "停用 %s 并吊销其密钥" % member.name if revoke else "为 %s 发放新签名密钥" % member.name
         self.commit(f"staff {sid}: {what}\n\nWuye-Staff: {sid}\nWuye-Actor: sunhao\n", "sunhao", when)
-        if self.store is not None:
-            self.store._staff.clear()
+        self.store._staff.clear()
 
     def plan_tenants(self) -> None:
         from wuye.archive.dossier import pinyin_initials
@@ -597,6 +600,23 @@ class Generator:
         self.commit(f"migrate: 封存 {len(result.sealed)} 项\n\nWuye-Action: migrate\nWuye-Actor: sunhong\n", "sunhong", self.sim_now)
         print(f"  ledger sealed: {len(result.sealed)} items in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
 
+    def seal_tenant(self, tid: str) -> None:
+        """Finance seals one tenant's ledger items before its case is settled (`wuye migrate`, the
+        real service, over that tenant alone): a statement cites sealed items, and sealing them
+        after the settlement would be a change to what it cited, which verify refuses."""
+        from wuye.admin.migrate import migrate
+        from wuye.trust import money
+
+        store = self.store
+        if not money.sealing_on(store):
+            return
+        store.tenant_ids = lambda: [tid]
+        try:
+            migrate(store, "sunhong")
+        finally:
+            del store.tenant_ids
+        self.commit(f"migrate: 封存 {tid} 的收费项目\n\nWuye-Action: migrate\nWuye-Actor: sunhong\n", "sunhong", self.sim_now)
+
     def plan_cases(self) -> list[tuple[Tenant, dt.date, str]]:
         """(tenant, start month, last step) of each case: closed ones over the years, open ones now."""
         early = [t for t in self.tenants if t.moved_in <= month_add(START, 11) and t.id != self.tenants[self.n // 2].id]
@@ -621,7 +641,7 @@ class Generator:
         day = month + dt.timedelta(days=rng.randrange(0, 6))
         engineer = "liyong" if at(day) + dt.timedelta(days=10) < REVOKE_AT and rng.random() < 0.5 else "zhangwei"
         order = ("notice", "application", "return_pass", "engineering_inspection", "security_inspection",
-                 "settlement", "handover", "release")
+                 "settlement", "handover", "payout", "release")
         short = rng.random() < 0.15
         data = {
             "application": {"representative": self.person(), "representative_phone": self.mobile(), "form_received": True,
@@ -652,7 +672,27 @@ class Generator:
         for k, step in enumerate(order[1:order.index(last) + 1], start=1):
             self.sim_now = at(day + dt.timedelta(days=k), 10 + rng.randrange(7), rng.randrange(60))
             try:
+                if step == "payout":
+                    # Finance moves the settlement's money before release (the workflow's payout
+                    # or collection step): the refund paid out, or the amount due received.
+                    from decimal import Decimal
+
+                    from wuye.storage import yamlio
+
+                    steps = self.root / "tenants" / t.id / "moveout" / case / "steps"
+                    revs = sorted(steps.glob("settlement*.yaml"), key=lambda p: int(p.name.split(".")[1]) if p.name.count(".") == 2 else 1)
+                    balance = Decimal(yamlio.read(revs[-1], "x")["data"]["balance"])
+                    paid = self.sim_now.date().isoformat()
+                    if balance > 0:
+                        moveout.sign(self.store, case, "payout", "sunhong", {
+                            "amount": str(balance), "paid_on": paid, "method": "transfer", "voucher": f"FK-{day.year}-{rng.randrange(10**4):04d}"})
+                    elif balance < 0:
+                        moveout.sign(self.store, case, "collection", "sunhong", {
+                            "amount": str(-balance), "received_on": paid, "method": "transfer",
+                            "receipt_no": f"SK-{day.year}-{rng.randrange(10**4):04d}"})
+                    continue
                 if step == "settlement":
+                    self.seal_tenant(t.id)
                     moveout.settle(self.store, case, "sunhong", receipt_no=f"JS-{day.year}-{rng.randrange(10**4):04d}")
                     # A statement is judged by the archive at the commit that adds it (verify's
                     # statements check): its own commit, as `wuye moveout settle` makes, not one
@@ -665,7 +705,7 @@ class Generator:
                         values["released_on"] = self.sim_now.date().isoformat()
                     moveout.sign(self.store, case, step, signer[step], values)
             except WuyeError as e:  # a standard not met: the case stays where it is, as at the counter
-                print(f"  {case} stops before {step}: {str(e).splitlines()[0]}", file=sys.stderr)
+                print(f"  {case} stops before {step}: {' '.join(str(e).splitlines()[:3])}", file=sys.stderr)
                 return case, order[k - 1]
             if correct and step == "application":
                 self.sim_now += dt.timedelta(hours=2)
@@ -679,6 +719,7 @@ class Generator:
         self.store = None
         self.init()
         self.register_staff()
+        self.found_chain()
         self.plan_tenants()
         self.store = self.open_store()
         cases = {}
@@ -719,6 +760,11 @@ class Generator:
             for t, _, last in by_month.get(month, []) if os.environ.get("WUYE_BENCH_CASES", "1") != "0" else []:
                 want_correct = not corrected and last not in ("notice",)
                 case, reached = self.run_case(t, month, last, want_correct)
+                # Its entries committed now, at its last signing time: left for a later case's
+                # settlement commit (dated at that case's time) they would enter history before
+                # they were signed, which verify rightly refuses.
+                self.commit(f"moveout {case}: 签字至 {reached}\n\nWuye-Case: {case}\nWuye-Actor: wangli\n", "wangli",
+                            self.sim_now + dt.timedelta(minutes=1))
                 corrected = corrected or want_correct
                 key = "closed" if reached == "release" else reached
                 cases.setdefault(key, []).append(case)

@@ -163,7 +163,20 @@ def main() -> None:
     env = make_store.bench_env(keys)
     wuye = [*make_store.wuye_command(), "--store", str(store)]
     tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-show-"))
-    boards = store / ".git" / "wuye" / "cache" / "boards.json"
+    index_db = store / ".git" / "wuye" / "index.sqlite"
+
+    def forget_boards():  # the kept boards are rows of the records index's database (storage/verdicts.py)
+        import sqlite3
+
+        if index_db.exists():
+            con = sqlite3.connect(index_db)
+            try:
+                con.execute("DELETE FROM boards")
+                con.commit()
+            except sqlite3.OperationalError:  # no such table yet
+                pass
+            finally:
+                con.close()
     payments = next(store.glob(f"tenants/*/moveout/{case}/case.yaml")).parents[2] / "payments.yaml" if case else None
     original = payments.read_bytes() if payments is not None else b""
     toggle = [0]
@@ -185,7 +198,7 @@ def main() -> None:
                 ("status-records", f"wuye moveout status {case}, records changed", [*wuye, "moveout", "status", case],
                  records_change),
                 ("status-cold", f"wuye moveout status {case}, board not cached", [*wuye, "moveout", "status", case],
-                 lambda: boards.unlink(missing_ok=True)),
+                 forget_boards),
                 ("minimal-status", "minimal status (typer + ruamel C + rich)", [sys.executable, str(tmp / "minimal_status.py"), str(store), case], None),
             ]
         cases += [("typer", "python -c 'import typer'", [sys.executable, "-c", "import typer"], None),

@@ -20,7 +20,8 @@ from conftest import git, same_value
 from test_moveout import MoveOut, plain_git
 
 import test_verify
-from wuye.storage import cache
+from wuye.storage import cache, verdicts
+from wuye.verify import money_check
 from wuye.storage import fastyaml
 from wuye.storage import yamlio
 from wuye.errors import WuyeError
@@ -28,6 +29,24 @@ from wuye.errors import WuyeError
 
 def cache_file(store, name: str):
     return store.root / ".git" / "wuye" / "cache" / name
+
+
+def rows(store, sql: str, *args) -> list[tuple]:
+    """Rows of the verdicts' and boards' tables (storage/cache.py) in the records index's database."""
+    con = sqlite3.connect(index_file(store))
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def verdict_files(store) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in rows(store, "SELECT rel, blob, deps, attachments_ok FROM verdict_files")}
+
+
+def kept_board(store, case_id: str) -> dict | None:
+    got = rows(store, "SELECT board FROM boards WHERE case_id=?", case_id)
+    return json.loads(got[0][0]) if got else None
 
 
 def index_file(store) -> Path:
@@ -265,6 +284,7 @@ def test_no_cache_is_written_with_wuye_no_cache(tenant, run, monkeypatch):
     assert run("archive", "show", "bykj").exit_code == 0
     assert run("verify").exit_code == 0
     assert not (tenant.root / ".git" / "wuye" / "cache").exists()
+    assert not index_file(tenant).exists()
 
 
 # --- verify with a warm cache ---------------------------------------------------------------------
@@ -285,7 +305,7 @@ def test_every_attack_is_caught_with_a_warm_cache(attack, mo, run, tmp_path, mon
         r = run("verify")
         assert r.exit_code == 0, r.stdout
         assert run("moveout", "status", case).exit_code == 0
-        assert cache_file(self.store, "verify.json").is_file() and cache_file(self.store, "boards.json").is_file()
+        assert verdict_files(self.store) and kept_board(self.store, case) is not None
         return case
 
     monkeypatch.setattr(MoveOut, "walk", walk_then_verify)
@@ -391,19 +411,20 @@ def test_a_payment_recorded_after_the_settlement_shows_on_a_warm_board(mo, run):
     assert {s["number"]: s["met"] for s in status["standards"]}["3"] is False
 
 
-@pytest.mark.parametrize("damage", [b"\x00\xff garbage", b'{"version": 1, "files": {', b"[1, 2]", None])
+@pytest.mark.parametrize("damage", [b"\x00\xff garbage", b"SQLite format 3\x00" + b"\x00" * 200, b"", None])
 def test_a_damaged_or_deleted_verify_cache_is_ignored_and_rebuilt(mo, run, damage):
     mo.walk("engineering_inspection")
     first = verify(run)
-    f = cache_file(mo.store, "verify.json")
-    assert first[0] == 0 and f.is_file()
+    f = index_file(mo.store)
+    assert first[0] == 0 and verdict_files(mo.store)
     if damage is None:
-        f.unlink()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{f}{suffix}").unlink(missing_ok=True)
     else:
         f.write_bytes(damage)
+        Path(f"{f}-wal").unlink(missing_ok=True)
     assert verify(run) == first
-    data = json.loads(f.read_text(encoding="utf-8"))
-    assert "tenants/T0001/profile.yaml" in data["files"] and data["cases"]
+    assert "tenants/T0001/profile.yaml" in verdict_files(mo.store) and rows(mo.store, "SELECT * FROM verdict_cases")
     # A broken entry then is still caught.
     mo.store.path(mo.step_rel("application")).write_text("case: [\n", encoding="utf-8")
     assert verify(run)[0] == 1
@@ -413,8 +434,7 @@ def test_signing_leaves_the_new_board_for_the_counter(mo, run, monkeypatch):
     # The signer's process computes the case's new board; the next status shows it as it is and
     # as a fresh computation (no cache) gives it.
     mo.walk("engineering_inspection")
-    boards = json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"]
-    kept = boards[mo.case][1]
+    kept = kept_board(mo.store, mo.case)
     assert {s["step"]: s["state"] for s in kept["steps"]}["engineering_inspection"] == "done"
     assert kept["problems"] == [] and kept["standards"]
     warm, r = mo.status()
@@ -451,7 +471,8 @@ def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
     from wuye.moveout import cases as moveout
 
     mo.walk("application")
-    cache_file(mo.store, "boards.json").unlink()
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("DELETE FROM boards")
     payments = mo.store.path("tenants/T0001/payments.yaml")
 
     def compute(where, verified):
@@ -460,18 +481,20 @@ def test_a_board_whose_files_changed_while_it_was_computed_is_not_kept(mo, run):
                             encoding="utf-8")
         return b
 
-    board = cache.board(mo.store, mo.case, compute)
+    board = verdicts.board(mo.store, mo.case, compute)
     assert board["case"] == mo.case and board["problems"] == []
-    assert not cache_file(mo.store, "boards.json").exists()
+    assert kept_board(mo.store, mo.case) is None
     # Unchanged while computed: kept.
-    again = cache.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
-    assert json.loads(cache_file(mo.store, "boards.json").read_text(encoding="utf-8"))["boards"][mo.case][1] == again
+    again = verdicts.board(mo.store, mo.case, lambda where, verified: moveout.board(mo.store, mo.case, where, verified))
+    assert kept_board(mo.store, mo.case) == again
 
 
 def test_a_damaged_board_cache_is_ignored(mo, run):
     mo.walk("application")
     status, _ = mo.status()
-    cache_file(mo.store, "boards.json").write_bytes(b"\x00 not json")
+    assert kept_board(mo.store, mo.case) == status
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("UPDATE boards SET board=?", ("\x00 not json",))
     again, r = mo.status()
     assert r.exit_code == 0 and again == status
 
@@ -480,13 +503,11 @@ def test_forged_results_for_other_content_are_not_used(mo, run):
     # Results are keyed by blob id: an entry recorded for other bytes does not vouch for these.
     mo.walk("application")
     assert run("verify").exit_code == 0
-    f = cache_file(mo.store, "verify.json")
-    data = json.loads(f.read_text(encoding="utf-8"))
     rel = "tenants/T0001/move_in.yaml"
     mo.store.path(rel).write_text("access_cards_issued: -1\n", encoding="utf-8")
-    assert data["files"][rel] == git(mo.store.root, "rev-parse", f"HEAD:{rel}").strip()  # clean: its blob id alone
-    data["files"][rel] = "0" * 40
-    f.write_text(json.dumps(data), encoding="utf-8")
+    assert verdict_files(mo.store)[rel][0] == git(mo.store.root, "rev-parse", f"HEAD:{rel}").strip()  # clean, by blob id
+    with sqlite3.connect(index_file(mo.store)) as con:
+        con.execute("UPDATE verdict_files SET blob=? WHERE rel=?", ("0" * 40, rel))
     code, problems = verify(run)
     assert code == 1 and any(p["path"] == rel for p in problems)
 
@@ -494,7 +515,7 @@ def test_forged_results_for_other_content_are_not_used(mo, run):
 def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     mo.walk("return_pass")
     assert run("verify").exit_code == 0
-    recorded = json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"]
+    recorded = rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", verdicts.HISTORY)[0][0]
     assert recorded == git(mo.store.root, "rev-parse", "HEAD").strip()
     rel = mo.step_rel("return_pass")
     plain_git(mo.store.root, "rm", "-q", rel)
@@ -502,7 +523,7 @@ def test_the_history_is_read_again_from_the_last_clean_commit(mo, run):
     code, problems = verify(run)
     assert code == 1 and any(p["path"] == rel and "被删除" in p["message"] for p in problems)
     # A failed history check does not move the mark: it keeps saying so.
-    assert json.loads(cache_file(mo.store, "verify.json").read_text(encoding="utf-8"))["history"] == recorded
+    assert rows(mo.store, "SELECT key FROM verdict_checks WHERE name=?", verdicts.HISTORY)[0][0] == recorded
     assert verify(run)[0] == 1
 
 
@@ -512,10 +533,16 @@ def test_worker_processes_find_what_one_process_finds(mo, run, monkeypatch):
         assert run("archive", "new", tid, "--name", name, "--as", "wangli").exit_code == 0
     mo.store.path("tenants/T0002/profile.yaml").write_text("tenant_id: T0002\nname: ''\n", encoding="utf-8")
     mo.store.path("units/9999.yaml").write_text("id: 9998\n", encoding="utf-8")
+    # An unsealed ledger item written by hand: the money check (in workers too) reports it.
+    ledger = mo.store.path("tenants/T0003/payments.yaml")
+    ledger.write_text("entries:\n  - id: PAY-0001\n    kind: fee\n    item: 物业管理费\n    amount: '100.00'\n", encoding="utf-8")
     monkeypatch.setenv("WUYE_NO_CACHE", "1")
     alone = run("verify", "--json")
+    assert any(p["code"].startswith("money.") and p["path"] == "tenants/T0003/payments.yaml"
+               for p in json.loads(alone.stdout)["problems"]), alone.stdout
     monkeypatch.delenv("WUYE_NO_CACHE")
     monkeypatch.setattr(cache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(money_check, "PARALLEL_FILES", 1)
     monkeypatch.setenv("WUYE_JOBS", "2")
     forked = run("verify", "--json")
     assert forked.exit_code == alone.exit_code == 1
@@ -584,3 +611,110 @@ def test_a_name_the_plumbing_leaves_alone_is_committed_the_porcelain_way(tenant)
     assert sha == git(root, "rev-parse", "HEAD").strip()
     assert git(root, "-c", "core.quotePath=false", "show", "--name-only", "--format=", "HEAD").strip() == '"tenants/T0001/attachments/报价\\"终稿\\".txt"'
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+# --- the verdicts in SQLite: what a run writes, and what it trusts -------------------------------
+
+
+def _log_writes(store) -> None:
+    """A table and triggers, put into the database by the test, recording every row a wuye
+    process writes or deletes in the verdict tables from now on."""
+    with sqlite3.connect(index_file(store)) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS test_writes (what TEXT)")
+        for table, column in (("verdict_files", "rel"), ("verdict_cases", "cdir"), ("verdict_checks", "name")):
+            con.execute(f"CREATE TRIGGER IF NOT EXISTS test_{table}_i AFTER INSERT ON {table} "
+                        f"BEGIN INSERT INTO test_writes VALUES ('+' || new.{column}); END")
+            con.execute(f"CREATE TRIGGER IF NOT EXISTS test_{table}_d AFTER DELETE ON {table} "
+                        f"BEGIN INSERT INTO test_writes VALUES ('-' || old.{column}); END")
+    con.close()
+
+
+def _writes(store) -> list[str]:
+    got = [w for (w,) in rows(store, "SELECT what FROM test_writes")]
+    with sqlite3.connect(index_file(store)) as con:
+        con.execute("DELETE FROM test_writes")
+    con.close()
+    return got
+
+
+def test_a_warm_run_writes_no_row_and_a_one_file_change_writes_one(mo, run):
+    mo.walk("engineering_inspection")
+    assert run("verify").exit_code == 0
+    _log_writes(mo.store)
+    assert run("verify").exit_code == 0
+    assert _writes(mo.store) == []  # nothing changed: nothing written
+    rel = "tenants/T0001/profile.yaml"
+    path = mo.store.path(rel)
+    path.write_text(path.read_text(encoding="utf-8") + "# 手工备注\n", encoding="utf-8")
+    assert run("verify").exit_code == 0
+    assert _writes(mo.store) == [f"+{rel}"]  # the one file's new verdict (INSERT OR REPLACE: one row)
+    path.write_text(path.read_text(encoding="utf-8").replace("柏彦科技", ""), encoding="utf-8")
+    assert verify(run)[0] == 1
+    assert _writes(mo.store) == [f"-{rel}"]  # no longer clean: its row goes, nothing else moves
+    assert run("archive", "check").exit_code == 1
+    assert _writes(mo.store) == []
+
+
+def test_a_checkout_of_an_older_commit_is_checked_again(tenant, run):
+    # A bad phone committed with plain git, then fixed; verify is clean on the fix. Checking the
+    # older commit's file out (git's index names the older blob) must bring the problem back.
+    assert run("archive", "add", "T0001", "contacts", "--set", "name=李雷", "--set", "phone=13812345678", "--as", "wangli").exit_code == 0
+    rel = "tenants/T0001/contacts.yaml"
+    path = tenant.path(rel)
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("'13812345678'", "'12345'"), encoding="utf-8")
+    plain_git(tenant.root, "commit", "-q", "-am", "改坏电话")
+    path.write_text(good, encoding="utf-8")
+    plain_git(tenant.root, "commit", "-q", "-am", "改回电话")
+    assert run("verify").exit_code == 0
+    assert verdict_files(tenant)[rel][0] == git(tenant.root, "rev-parse", f"HEAD:{rel}").strip()
+    plain_git(tenant.root, "checkout", "-q", "HEAD~1", "--", rel)
+    code, problems = verify(run)
+    assert code == 1 and any(p["path"] == rel and "phone" in p["message"] for p in problems)
+    plain_git(tenant.root, "checkout", "-q", "HEAD", "--", rel)
+    assert run("verify").exit_code == 0
+    plain_git(tenant.root, "checkout", "-q", "HEAD~1")  # the whole older commit, detached
+    assert verify(run)[0] == 1
+
+
+def test_another_code_version_empties_the_verdicts(tenant, run):
+    assert run("verify").exit_code == 0
+    rel = "tenants/T0001/profile.yaml"
+    with sqlite3.connect(index_file(tenant)) as con:
+        con.execute("INSERT INTO verdict_files VALUES ('tenants/T9999/profile.yaml', 'x', NULL, 1)")
+        con.execute("UPDATE meta SET value='another version' WHERE key='code'")
+    con.close()
+    assert run("archive", "check").exit_code == 0  # prunes nothing: only what it visited is kept as it was
+    files = verdict_files(tenant)
+    assert "tenants/T9999/profile.yaml" not in files and rel in files
+
+
+def test_two_verify_processes_at_once_stay_consistent(mo, run):
+    import subprocess
+    import sys
+
+    mo.walk("engineering_inspection")
+    root = mo.store.root
+    env = {k: v for k, v in os.environ.items() if k != "WUYE_NO_CACHE"}
+
+    def both(expect: int) -> None:
+        procs = [subprocess.Popen([sys.executable, "-m", "wuye", "--store", str(root), "verify", "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [expect, expect], [e for _, e in outs]
+        assert json.loads(outs[0][0]) == json.loads(outs[1][0])
+
+    rel = "tenants/T0001/contacts.yaml"
+    for rnd in range(3):
+        if rnd == 1:  # a broken file both find; then fixed again
+            (root / rel).write_text("entries:\n  - name: 李雷\n    phone: '12345'\n", encoding="utf-8")
+        elif rnd == 2:
+            (root / rel).unlink()
+        both(1 if rnd == 1 else 0)
+        # Every row names the blob the file holds now, and a run without the cache agrees.
+        for path, (blob, _, _) in verdict_files(mo.store).items():
+            assert blob == git(root, "hash-object", path).strip(), path
+        assert (rel in verdict_files(mo.store)) is False
+        warm = run("verify", "--json")
+        cold = run("verify", "--json", env={"WUYE_NO_CACHE": "1"})
+        assert json.loads(warm.stdout) == json.loads(cold.stdout)

@@ -398,3 +398,74 @@ def test_two_offices_changing_the_authority_offline_is_a_conflict_for_a_person(o
     offices.do(c, "staff", "add", "lina", "--name", "李娜", "--dept", "security", "--key", private_key_path("lina"), "--as", "sunhao")
     offices.ok(offices.sync(c))
     _verified(run, c)
+
+
+# --- a fresh clone's first sync: nothing of its own to verify, nothing to integrate ---------------
+
+
+def _marker(root: Path) -> Path:
+    return root / ".git" / "wuye" / "verified-head"
+
+
+def test_a_fresh_clones_first_sync_verifies_nothing_and_changes_nothing(offices, run):
+    # The clone holds only the central's commits and a clean tree: nothing of its own can leave,
+    # and nothing new enters. So no verify runs (no verified marker is written: the sync vouches
+    # for nothing), and the store, the central and the marker stay as they were.
+    b = offices.clone("b")
+    _marker(b).unlink(missing_ok=True)
+    before, central = snapshot(b), offices.central_head()
+    r = offices.sync(b)
+    assert r.exit_code == 0, r.stderr
+    assert "已是最新" in r.stdout + r.stderr
+    assert not _marker(b).exists()
+    assert snapshot(b) == before and offices.central_head() == central
+    _verified(run, b)  # and the clone does verify, when asked
+
+
+def _hostile_commit(root: Path, mo: MoveOut) -> str:
+    """A signed entry edited and committed with plain git, as an attacker at the machine would."""
+    rel = mo.step_rel("notice")
+    path = root / rel
+    path.write_text(path.read_text(encoding="utf-8").replace("租约到期", "租约期满"), encoding="utf-8")
+    plain_git(root, "commit", "-q", "-am", "edit a signed entry")
+    return rel
+
+
+def test_a_hostile_local_commit_in_a_fresh_clone_is_still_refused(offices, run):
+    a = offices.a
+    offices.moveout(a).start()
+    offices.ok(offices.sync(a))
+    b = offices.clone("b")
+    rel = _hostile_commit(b, offices.moveout(b, case=_case_id(a)))
+    before, central = snapshot(b), offices.central_head()
+
+    r = offices.sync(b)
+    assert r.exit_code == 1 and "本地档案库未通过 wuye verify" in r.stderr and rel in r.stderr
+    assert snapshot(b) == before and offices.central_head() == central
+
+
+def test_a_hostile_remote_commit_is_still_refused_by_an_office_with_nothing_of_its_own(offices, run):
+    # The central was written to behind its hook (a plain `git fetch` into the bare repository):
+    # an office with no local commits fast-forwards to it only after verifying the result.
+    a = offices.a
+    offices.moveout(a).start()
+    offices.ok(offices.sync(a))
+    b = offices.clone("b")
+    rel = _hostile_commit(b, offices.moveout(b, case=_case_id(a)))
+    git(offices.central, "fetch", "-q", str(b), "+main:main")
+    assert offices.central_head() == git(b, "rev-parse", "HEAD").strip()
+    before = snapshot(a)
+
+    r = offices.sync(a)
+    assert r.exit_code == 1 and "整合后的结果未通过 wuye verify" in r.stderr and rel in r.stderr
+    assert snapshot(a) == before
+
+    c = offices.clone("c")  # a fresh clone of the hostile central: its sync vouches for nothing
+    _marker(c).unlink(missing_ok=True)
+    assert offices.sync(c).exit_code == 0 and not _marker(c).exists()
+    r = run("verify", store=c)
+    assert r.exit_code == 1 and rel in r.stdout + r.stderr
+
+
+def _case_id(root: Path) -> str:
+    return sorted(p.name for p in root.glob("tenants/T0001/moveout/*"))[-1]

@@ -257,13 +257,13 @@ def status(
     """案件进度、七项管理标准和下一步 / the case board, the seven standards, and what is next."""
     from rich.text import Text
 
-    from wuye.storage import cache
+    from wuye.storage import verdicts
     from wuye.moveout import cases as moveout
 
     store = open_store(ctx)
     # The board as last computed while none of the files it is computed from has changed: a
     # look-up at the counter then needs neither the models nor the signature checks.
-    b = cache.board(store, case_id, lambda where, verified: moveout.board(store, case_id, where, verified))
+    b = verdicts.board(store, case_id, lambda where, verified: moveout.board(store, case_id, where, verified))
     if as_json:
         print_json(b)
         return

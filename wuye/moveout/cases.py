@@ -742,10 +742,10 @@ def _check_notice(store: Store, wf, step: str, values: dict, profile) -> None:
 def _remember_board(store: Store, case_id: str, tenant_id: str, cdir: str) -> None:
     """Leave the case's new board in the cache for the next `moveout status`. The change is
     committed by now: a board that cannot be computed is simply not kept (status will say why)."""
-    from wuye.storage import cache
+    from wuye.storage import verdicts
 
     try:
-        cache.remember_board(store, case_id, tenant_id, cdir, lambda: board(store, case_id, (tenant_id, cdir)))
+        verdicts.remember_board(store, case_id, tenant_id, cdir, lambda: board(store, case_id, (tenant_id, cdir)))
     except WuyeError:
         pass
 
@@ -1286,7 +1286,7 @@ def _signer_name(store: Store, signer) -> str:
 def board(store: Store, case_id: str, where: tuple[str, str] | None = None, verified: bool = False) -> dict:
     """The status board: each step done / ready / blocked, the standards, and what comes next.
     `where` is as for `load_case`; `verified` when the cache has seen these very case files,
-    entries, workflow and staff pass every check (cache.board), so they are not checked again."""
+    entries, workflow and staff pass every check (verdicts.board), so they are not checked again."""
     from wuye.moveout import standards
     from wuye.moveout import workflow
     from wuye.trust.staff import dept_label

@@ -1,60 +1,66 @@
-"""Derived data for whole-store work, kept under `.git/wuye/cache/`: never committed, never pushed,
+"""Derived data for whole-store work, kept under `.git/wuye/`: never committed, never pushed,
 rebuilt when missing, stale or damaged, and never trusted over the files.
 
-Two caches, each one JSON file written whole (temp file, then rename), so a reader sees the old
-file or the new one, never half of one; a file that does not parse, or is of another version, is
-ignored and rebuilt. Each records the *code fingerprint* (the size and mtime of every module of
-wuye and of the libraries whose checks it runs, and the Python version) and the message language,
-so a new check, or a different language, never meets an old answer. Only clean results are
-reused: a result that found a problem is computed again next time (some checks depend on the
-date: "in the future" clears as days pass, while a record accepted once is never refused later).
+Two caches, each a few tables of the records index's SQLite database (`.git/wuye/index.sqlite`,
+declared here, read and written by storage/verdicts.py; storage/index.py creates them with its
+own and follows one set of rules for all: WAL, a
+writer waits for another, a damaged database is deleted and built again by a process that finds
+it alone, a locked or read-only one is skipped and everything checked). Each row is written or
+deleted by itself, so a run writes only what changed. The database records the *code
+fingerprint* (the size and mtime of every module of wuye and of the libraries whose checks it
+runs, and the Python version): another version of the code empties the tables, so a new check
+never meets an old answer. Only clean results are kept: a result that found a problem is
+computed again next time (some checks depend on the date: "in the future" clears as days pass,
+while a record accepted once is never refused later), so no verdict holds a message, and none
+depends on the language.
 
-`verify.json` -- what `wuye verify` and `wuye archive check` found, by git blob id.
-  A unit or archive file keeps its result while its blob id is the one it was checked as (and,
-  for verify, the blob ids of the attachments it names; one reached through a symlink is always
-  checked again). Blob ids come from `git ls-files -s` (the index) for tracked files that
-  `git diff-files` reports unmodified; any other file (modified, untracked, in conflict, a
-  symlink) is read, and its blob id computed from the very bytes that are then checked. `git
-  diff-files` compares size, mtime, ctime and inode with the index and re-reads a file written in
-  the same second as the index ("racily clean"): the test `git status` and `git commit -a` rely
-  on. ctime cannot be set back by `touch`, so restoring a file's mtime does not hide an edit. A
-  move-out case keeps its verdict while the blob ids of its case.yaml and of every name in steps/,
-  the workflow and every staff file are unchanged; the settings, workflow and staff checks while
-  their files are. Cached problems keep their code (errors.CODES). The caching layer around the
-  checks is verify/context.py. The history check resumes from the last commit it found clean, if that commit
-  is still an ancestor of HEAD. The folders are listed on every run, so new and removed files are
-  always seen.
+The verdicts (`verdict_files`, `verdict_cases`, `verdict_checks`) -- what `wuye verify` and
+  `wuye archive check` found clean, by git blob id. A unit or archive file keeps its verdict while
+  its blob id is the one it was checked as (and, for verify, the blob ids of the attachments it
+  names; one reached through a symlink is always checked again). Blob ids come from `git ls-files
+  -s` (the index) for tracked files that `git diff-files` reports unmodified; any other file
+  (modified, untracked, in conflict, a symlink) is read, and its blob id computed from the very
+  bytes that are then checked. `git diff-files` compares size, mtime, ctime and inode with the
+  index and re-reads a file written in the same second as the index ("racily clean"): the test
+  `git status` and `git commit -a` rely on. ctime cannot be set back by `touch`, so restoring a
+  file's mtime does not hide an edit; a `git checkout` of an older commit changes the blob ids
+  the index names. A move-out case keeps its verdict while the blob ids of its case.yaml and of
+  every name in steps/, the workflow and every staff file are unchanged; the settings, workflow
+  and staff checks while their files are. The caching layer around the checks is
+  verify/context.py. The history check resumes from the last commit it found clean, if that
+  commit is still an ancestor of HEAD. The folders are listed on every run, so new and removed
+  files are always seen. Two runs at once: each row is a pure function of the bytes it names, so
+  whichever writes a row last, every row stays true.
 
-`boards.json` -- what `wuye moveout status` shows for a case, keyed by a hash of the content of
+`boards` -- what `wuye moveout status` shows for a case, keyed by a hash of the content of
   every file the board is computed from (the case's files, the workflow, wuye.yaml, all staff,
   and the tenant's move_in, payments and violations), each read and hashed on every call: a
-  cached board is used only when none of those bytes changed, and only a board without problems
-  is kept. Beside it, the hash of the files its signature checks read (all but the tenant's
-  records): when only the records changed, the signatures are known sound on these bytes and
-  only the standards are computed again.
+  cached board is used only when none of those bytes changed, in the language it was shown in,
+  and only a board without problems is kept (the last BOARDS_KEPT of them). Beside it, the hash
+  of the files its signature checks read (all but the tenant's records): when only the records
+  changed, the signatures are known sound on these bytes and only the standards are computed
+  again.
 
-Beside them, `.git/wuye/index.sqlite` (storage/index.py) keeps by blob id what whole-store work
-reads of each file: the validated entries of the list categories (reports, listings of complaints
-and repairs, the export) and each tenant's name, pinyin initials, units, status and lease end (the
-counter's search, `archive list`, notices to all, todo, lease reminders).
+Beside them in the same database, the records index (storage/index.py) keeps by blob id what
+whole-store work reads of each file: the validated entries of the list categories (reports,
+listings of complaints and repairs, the export) and each tenant's name, pinyin initials, units,
+status and lease end (the counter's search, `archive list`, notices to all, todo, lease reminders).
 
 The caches are local state, as trusted as `.git/` itself (like the last verified HEAD kept beside
 them): whoever can write `.git/` can also replace its hooks, or wuye. `WUYE_NO_CACHE=1` makes every
-command read everything, and neither use nor write a cache. Deleting `.git/wuye/cache/` is always
-safe. Two commands writing a cache at once: the last rename wins, and each file is whole.
+command read everything, and neither use nor write a cache. Deleting `.git/wuye/index.sqlite`
+(with its -wal and -shm) while no wuye runs is always safe.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from wuye.storage import layout
-from wuye.storage.atomic import write_atomic
 
 CACHE_VERSION = 2  # 2: problems carry their code (six fields, not five)
 DIR = ("wuye", "cache")
@@ -125,39 +131,22 @@ def fingerprint() -> str:
     return _FINGERPRINT
 
 
-def _load(root: Path, name: str) -> dict | None:
-    """A cache file's content if it is whole, ours and of this code and language; else None."""
-    d = _dir(root) if enabled() else None
-    if d is None:
-        return None
-    try:
-        with open(d / name, "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):  # missing, unreadable, truncated, garbage: rebuilt
-        return None
-    if (not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("code") != fingerprint()
-            or data.get("lang") != lang()):
-        return None
-    return data
+# --- the verdicts' and boards' tables, in the records index's database ------------------------------
 
-
-def _save(root: Path, name: str, data: dict) -> None:
-    """Write a cache file whole (temp file, rename); a store we may not write to keeps no cache."""
-    d = _dir(root) if enabled() else None
-    if d is None:
-        return
-    text = json.dumps({"version": CACHE_VERSION, "code": fingerprint(), "lang": lang(), **data},
-                      ensure_ascii=False, separators=(",", ":"))
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        # No fsync: a cache lost in a crash is only computed again.
-        write_atomic(d / name, text.encode("utf-8"), tmp=d / f".{name}.{os.getpid()}.tmp", mode=0o666, sync=False)
-    except OSError:
-        pass
-
-
-def _valid(entry: Any, size: int) -> bool:
-    return isinstance(entry, list) and len(entry) == size
+# Created by storage/index.py with its own tables, and emptied with them when the code changes (the
+# fingerprint above is its code key): one database, one set of rules for opening, locking and
+# rebuilding it. Only clean verdicts are kept, so no row holds a message (nor depends on the
+# language); a board is kept with the language it was shown in.
+TABLES = """
+CREATE TABLE IF NOT EXISTS verdict_files (
+    rel TEXT PRIMARY KEY, blob TEXT NOT NULL, deps TEXT, attachments_ok INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdict_cases (cdir TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdict_checks (name TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS boards (
+    case_id TEXT PRIMARY KEY, key TEXT NOT NULL, signed TEXT NOT NULL, lang TEXT NOT NULL, board TEXT NOT NULL,
+    used INTEGER NOT NULL);
+"""
+TABLE_NAMES = ("verdict_files", "verdict_cases", "verdict_checks", "boards")  # read and written by storage/verdicts.py
 
 
 # --- stat relative to an open folder -------------------------------------------------------
@@ -190,26 +179,38 @@ class Snapshot:
 
     @classmethod
     def take(cls, root: Path) -> "Snapshot":
+        return cls.begin(root)()
+
+    @classmethod
+    def begin(cls, root: Path) -> Callable[[], "Snapshot"]:
+        """Start git's two listings now; the returned function waits for them and gives the
+        snapshot (the caller reads the verdicts meanwhile: both listings and that read are a
+        few tenths of a second each at 10,000 tenants)."""
         import re
 
-        from wuye.storage.git import NotARepository, run
+        from wuye.storage.git import NotARepository, start
 
         root = Path(root)
         if not enabled():
-            return cls(root)
+            return lambda: cls(root)
         try:
-            listing = run(root, "ls-files", "-s", "-z", check=False, text=False)
-            dirty = run(root, "diff-files", "--name-only", "-z", check=False, text=False)
+            listing = start(root, "ls-files", "-s", "-z")
+            dirty = start(root, "diff-files", "--name-only", "-z")
         except NotARepository:
-            return cls(root)
-        if listing is None or dirty is None:
-            return cls(root)
-        changed = set(dirty.split(b"\0"))
-        # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
-        blobs = {path.decode("utf-8", "surrogateescape"): sha.decode()
-                 for sha, path in re.findall(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", listing)
-                 if path not in changed}
-        return cls(root, blobs)
+            return lambda: cls(root)
+
+        def finish() -> "Snapshot":
+            got, changed = listing.result(raw=True), dirty.result(raw=True)
+            if got is None or changed is None:
+                return cls(root)
+            changed = set(changed.split(b"\0"))
+            # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
+            # finditer, not findall: 130,000 matches are not held as a list on top of the dict.
+            blobs = {m[2].decode("utf-8", "surrogateescape"): m[1].decode()
+                     for m in re.finditer(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", got)
+                     if m[2] not in changed}
+            return cls(root, blobs)
+        return finish
 
     def blob(self, rel: str) -> str | None:
         """The blob id of a file as it is now, hashing it if git cannot vouch for it; None if absent."""
@@ -227,53 +228,6 @@ class Snapshot:
 
 
 # --- results by blob, for verify and archive check ------------------------------------------------
-
-
-class Results:
-    """Per-file and per-case results of the checks, by the blob ids they were computed from.
-
-    A file's entry is its blob id alone when it had nothing to report (most files: a compact
-    cache), else [blob id, problems, ...] as the check that made it decides.
-    """
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        data = _load(self.root, "verify.json")
-        get = data.get if data is not None else {}.get
-        files, cases, settings, clean = get("files"), get("cases"), get("settings"), get("history")
-        self.files: dict[str, Any] = files if isinstance(files, dict) else {}
-        self.cases: dict[str, list] = cases if isinstance(cases, dict) else {}
-        # {check name: [key, problems, count]}: the settings, workflow and staff checks' results.
-        self.settings: dict[str, list] = settings if isinstance(settings, dict) else {}
-        self.history: str | None = clean if isinstance(clean, str) else None
-        self.new_files: dict[str, Any] = {}
-        self.new_cases: dict[str, list] = {}
-        self.changed = data is None
-
-    def put_file(self, rel: str, entry: list) -> None:
-        """Record a file's result: [blob id, problems, *more]; just the blob id when all is empty."""
-        self.new_files[rel] = entry[0] if entry[0] is not None and not any(entry[1:]) else entry
-        self.changed = True
-
-    def case(self, cdir: str, key: str) -> list | None:
-        e = self.cases.get(cdir)
-        if _valid(e, 2) and e[0] == key and _valid(e[1], 2):
-            self.new_cases[cdir] = e
-            return e[1]
-        return None
-
-    def put_case(self, cdir: str, key: str, result: list) -> None:
-        self.new_cases[cdir] = [key, result]
-        self.changed = True
-
-    def save(self, prune_files: bool = True, prune_cases: bool = True) -> None:
-        """Write what this run used or found. Pruning drops the entries this run did not visit
-        (files and cases that are gone): only a run that visited them all may prune."""
-        files = self.new_files if prune_files else {**self.files, **self.new_files}
-        cases = self.new_cases if prune_cases else {**self.cases, **self.new_cases}
-        if self.changed or len(files) != len(self.files) or len(cases) != len(self.cases):
-            _save(self.root, "verify.json", {"files": files, "cases": cases, "settings": self.settings,
-                                              "history": self.history})
 
 
 def problems_to_json(problems) -> list:
@@ -299,25 +253,34 @@ def jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_batches(fn: Callable[[str, list], list], root: Path, tasks: list) -> list:
-    """`fn(root, tasks)` over all tasks, split across worker processes when there are many.
+def run_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many: int = PARALLEL_MIN) -> list:
+    """`fn(root, tasks)` over all tasks, split across worker processes when there are `many` or
+    more (PARALLEL_MIN files; fewer for costlier tasks).
 
     Workers are forked (Linux), so they share what the parent has imported; results come back in
     the order of `tasks`.
     """
+    out: list = []
+    for part in iter_batches(fn, root, tasks, many):
+        out += part
+    return out
+
+
+def iter_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many: int | None = None):
+    """run_batches's results a batch at a time, in order: a caller that keeps only a little of
+    each result need not hold them all at once (verify at 10,000 tenants: 120,000 of them)."""
     n = jobs()
-    if n < 2 or len(tasks) < PARALLEL_MIN or sys.platform != "linux":
-        return fn(str(root), tasks)
+    if n < 2 or len(tasks) < (PARALLEL_MIN if many is None else many) or sys.platform != "linux":
+        if tasks:
+            yield fn(str(root), tasks)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    size = max(200, len(tasks) // (n * 8))
+    size = max(1, min(200, len(tasks) // n), len(tasks) // (n * 8))
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    out: list = []
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-        for part in pool.map(fn, [str(root)] * len(chunks), chunks):
-            out += part
-    return out
+        yield from pool.map(fn, [str(root)] * len(chunks), chunks)
 
 
 # --- the move-out board ----------------------------------------------------------------------------
@@ -408,59 +371,3 @@ def case_paths(root: Path, case_id: str) -> list[Path]:
         if fd is not None:
             os.close(fd)
     return [base / tid / "moveout" / case_id / "case.yaml" for tid in found]
-
-
-def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool], dict]) -> dict:
-    """The board of a case: the cached one if no file it depends on changed, else
-    `compute(where, verified)`.
-
-    The case is found as `moveout.find_case_dir` finds it, and `where` (tenant id, case folder)
-    handed on so that it is not searched for twice (10,000 stat calls each time); an id that is
-    invalid, unknown or used twice goes straight to `compute(None, False)`, which refuses it with
-    the usual message. `verified` says that the case's signatures were found sound on these very
-    bytes (only the tenant's records changed since, as when finance records a fee during the
-    move-out): the board then needs only the standards computed again, not the signatures.
-    """
-    hits = case_paths(store.root, case_id) if layout.CASE_ID.fullmatch(case_id) else []
-    if len(hits) != 1:
-        return compute(None, False)
-    tenant_id = hits[0].parent.parent.parent.name
-    cdir = f"tenants/{tenant_id}/moveout/{case_id}"
-    signed, key = board_keys(store, tenant_id, cdir)
-    data = _load(store.root, "boards.json")
-    boards = data.get("boards") if data is not None else None
-    boards = boards if isinstance(boards, dict) else {}
-    hit = boards.get(case_id)
-    if _valid(hit, 3) and hit[0] == key and isinstance(hit[1], dict):
-        return hit[1]
-    b = compute((tenant_id, cdir), _valid(hit, 3) and hit[2] == signed)
-    _keep_board(store, case_id, tenant_id, cdir, (signed, key), b, boards)
-    return b
-
-
-def remember_board(store, case_id: str, tenant_id: str, cdir: str, compute: Callable[[], dict]) -> None:
-    """Compute a case's board now and keep it: a command that has just changed the case has the
-    models and the signature checks loaded already, so the next look-up at the counter need not."""
-    if not enabled():
-        return
-    signed, key = board_keys(store, tenant_id, cdir)
-    data = _load(store.root, "boards.json")
-    boards = data.get("boards") if data is not None else None
-    _keep_board(store, case_id, tenant_id, cdir, (signed, key), compute(), boards if isinstance(boards, dict) else {})
-
-
-def _keep_board(store, case_id: str, tenant_id: str, cdir: str, keys: tuple[str, str], b: dict, boards: dict) -> None:
-    # Only a sound board is kept (problems may clear with time), only one that JSON holds exactly
-    # (a hand-edited file can hold a date where text is expected), and only if its files are
-    # still the bytes `keys` were taken from: a writer may have changed one while it was computed.
-    try:
-        exact = json.loads(json.dumps(b, ensure_ascii=False)) == b
-    except (TypeError, ValueError):
-        exact = False
-    if exact and not b.get("problems") and board_keys(store, tenant_id, cdir) == keys:
-        signed, key = keys
-        boards.pop(case_id, None)
-        boards[case_id] = [key, b, signed]
-        while len(boards) > BOARDS_KEPT:  # the oldest looked-at cases go first
-            boards.pop(next(iter(boards)))
-        _save(store.root, "boards.json", {"boards": boards})

@@ -167,6 +167,7 @@ def _loader_class():
                               % (what, shown(node.value)), node.start_mark) from None
 
     _LOADER = Loader
+    Loader.plain = (first_char, none_first, str_tag, scalars, kinds, ScalarNode)
     return Loader
 
 
@@ -183,6 +184,9 @@ def compose(text: str):
 def parse(text: str) -> Any:
     """The objects of a YAML document, as ruamel's safe C loader builds them, or a `Refusal`
     (`yamlio.loads` wraps this with the store's refusals and its error messages)."""
+    got = _block(text)
+    if got is not _OTHER:
+        return got
     loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
@@ -191,3 +195,179 @@ def parse(text: str) -> Any:
         return loader.build(node)
     finally:
         loader.dispose()
+
+
+# --- the store's own layout, read line by line -------------------------------------------------------
+#
+# Nearly every store file is what yamlio's writer makes of a record: a block mapping of plain keys,
+# block sequences of mappings, and values each on their key's line, plain or single-quoted. Such a
+# file is read here a line at a time, without the C parser's node objects (a third of the time of a
+# cold `wuye verify` went into making and walking them), each value resolved and built as `build`
+# above builds it (the same resolver table, ruamel's own constructors). Anything else -- a tab, a
+# carriage return, a double quote, a flow collection other than `[]` and `{}`, a block scalar, a
+# comment after a value, a value running onto the next line, a key that is not a plain word, a
+# duplicate key, an indentation that is not exactly one of the open levels, a number or date the
+# constructors refuse -- is not read here at all: the whole text goes to the C parser as before, so
+# every refusal and its position stay the C parser's. tests/test_cache.py checks that both readers
+# agree wherever this one reads a document, and that it does read the store's files.
+
+_OTHER = object()  # "not in the store's layout: parse it the general way"
+# Deeper than any record nests (and than yamlio's depth limit lets through): the C parser's path,
+# whose event scan refuses deep nesting with its position, takes it; the line reader never recurses
+# more than a few dozen levels.
+_MAX_INDENT = 64
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: ([^ ].*))?")
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")  # line breaks to the C parser (yamlio refuses them first)
+_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
+
+
+# What plain values and keys were read as, by their text, for this process: the same names, dates
+# and kinds recur in thousands of files. Each holds only immutable results (text, numbers, dates,
+# true/false, null), so sharing one object between documents is safe. Short values only (a date,
+# a kind, a staff id), and a bounded number of them: a worker reading 60,000 files keeps a few MB.
+_MEMO_MAX = 50_000
+_MEMO_LEN = 24
+_PLAIN: dict[str, Any] = {}
+_TEXT_KEYS: set[str] = set()
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _block(text: str) -> Any:
+    """The document's objects if it is in the store's own layout, else `_OTHER`."""
+    if "\t" in text or "\r" in text or '"' in text or _OTHER_BREAKS.search(text) is not None:
+        return _OTHER
+    lines = []
+    for line in text.split("\n"):
+        rest = line.lstrip(" ")
+        if not rest or rest[0] == "#":
+            if rest and line[-1] == " ":  # a comment's trailing spaces are nothing, but rare: leave it
+                return _OTHER
+            continue
+        indent = len(line) - len(rest)
+        if line[-1] == " " or indent > _MAX_INDENT:
+            return _OTHER
+        lines.append((indent, rest))
+    if not lines or lines[0][0] != 0:
+        return _OTHER
+    tables = getattr(_loader_class(), "plain")
+    reader = _Lines(lines, tables)
+    try:
+        value = reader.node(0, 0)
+    except _NotPlain:
+        return _OTHER
+    return value if reader.i == len(lines) else _OTHER
+
+
+class _Lines:
+    def __init__(self, lines: list, tables):
+        self.lines = lines
+        self.i = 0
+        self.first_char, self.none_first, self.str_tag, self.scalars, self.kinds, self.node_class = tables
+        self.constructor = None
+
+    def node(self, i: int, indent: int) -> Any:
+        """The collection that starts at line i (indented `indent`); self.i is left after it."""
+        rest = self.lines[i][1]
+        if rest[:2] == "- ":
+            return self.sequence(i, indent)
+        return self.mapping(i, indent, rest)
+
+    def mapping(self, i: int, indent: int, first: str) -> dict:
+        lines, n = self.lines, len(self.lines)
+        out: dict = {}
+        rest = first
+        while True:
+            m = _KEY_LINE.fullmatch(rest)
+            if m is None:
+                raise _NotPlain
+            key, value = m.groups()
+            if key in out or (key not in _TEXT_KEYS and not self.text_key(key)):
+                raise _NotPlain
+            i += 1
+            if value is not None:
+                out[key] = self.scalar(value)
+                if i < n and lines[i][0] > indent:  # the value runs on, or a stray line
+                    raise _NotPlain
+            elif i < n and (lines[i][0] > indent or (lines[i][0] == indent and lines[i][1][:2] == "- ")):
+                out[key] = self.node(i, lines[i][0])
+                i = self.i
+            else:
+                out[key] = None
+            if i >= n or lines[i][0] != indent:
+                if i < n and lines[i][0] > indent:
+                    raise _NotPlain
+                self.i = i
+                return out
+            rest = lines[i][1]
+
+    def sequence(self, i: int, indent: int) -> list:
+        lines, n = self.lines, len(self.lines)
+        out: list = []
+        while i < n and lines[i][0] == indent and lines[i][1][:2] == "- ":
+            item = lines[i][1][2:]
+            if not item or item[0] == " ":
+                raise _NotPlain
+            if _KEY_LINE.fullmatch(item) is not None:
+                out.append(self.mapping(i, indent + 2, item))
+                i = self.i
+            else:
+                out.append(self.scalar(item))
+                i += 1
+                if i < n and lines[i][0] > indent:
+                    raise _NotPlain
+        if i < n and lines[i][0] > indent:
+            raise _NotPlain
+        self.i = i
+        return out
+
+    def text_key(self, key: str) -> bool:
+        if self.tag(key) is not self.str_tag:
+            return False
+        if len(_TEXT_KEYS) < _MEMO_MAX:
+            _TEXT_KEYS.add(key)
+        return True
+
+    def tag(self, value: str):
+        for tag, match in self.first_char.get(value[0], self.none_first):
+            if match(value):
+                return tag
+        return self.str_tag
+
+    def scalar(self, value: str) -> Any:
+        c = value[0]
+        if c == "'":
+            inner = value[1:-1]
+            if len(value) < 2 or value[-1] != "'" or "'" in inner.replace("''", ""):
+                raise _NotPlain
+            return inner.replace("''", "'")
+        if value == "[]":
+            return []
+        if value == "{}":
+            return {}
+        got = _PLAIN.get(value, _OTHER)
+        if got is not _OTHER:
+            return got
+        if c in _PLAIN_FIRST or ": " in value or " #" in value or value[-1] == ":":
+            raise _NotPlain
+        got = self.plain(value)
+        if len(value) <= _MEMO_LEN and len(_PLAIN) < _MEMO_MAX:
+            _PLAIN[value] = got  # immutable: text, a number, a date, true/false or null
+        return got
+
+    def plain(self, value: str) -> Any:
+        tag = self.tag(value)
+        if tag is self.str_tag:
+            return value
+        construct = self.scalars.get(id(tag))
+        kind = self.kinds.get(id(tag))
+        if construct is None or (kind in ("int", "float") and len(value) > MAX_NUMBER):
+            raise _NotPlain
+        if self.constructor is None:
+            self.constructor = _loader_class()("")
+        try:
+            return construct(self.constructor, self.node_class(tag, value, None, None))
+        except (ValueError, OverflowError, TypeError):
+            raise _NotPlain from None

@@ -179,16 +179,7 @@ def call(root: Path | None, *args: str, input: bytes | None = None, env: dict[st
     """
     import subprocess
 
-    extra = dict(env or {})
-    if root is not None:
-        gd = git_dir(root)
-        extra["GIT_DIR"] = str(gd)
-        if gd != Path(root):
-            extra["GIT_WORK_TREE"] = str(root)
-        cwd = root
-    users = _user_settings(lambda key: key.startswith(_TRANSPORT_KEYS)) if args and args[0] in _TRANSPORT_COMMANDS else []
-    # wuye's own settings come last, so that none of the user's can turn hooks back on.
-    fixed = ["-c", f"core.hooksPath={NO_HOOKS}", "-c", "core.quotePath=false"]
+    users, fixed, cwd, extra = _invocation(root, args, env, cwd)
     stdin = None if input is not None else subprocess.DEVNULL
     p = subprocess.run(["git", *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin, env=environment(extra),
                        capture_output=True)
@@ -199,6 +190,56 @@ def call(root: Path | None, *args: str, input: bytes | None = None, env: dict[st
             p = subprocess.run(["git", *trusted, *users, *fixed, *args], cwd=cwd, input=input, stdin=stdin,
                                env=environment(extra), capture_output=True)
     return p.returncode, p.stdout, p.stderr
+
+
+def _invocation(root: Path | None, args: tuple, env: dict[str, str] | None, cwd: Path | None):
+    """What `call` runs git with: (the user's transport settings, wuye's fixed ones, cwd, env)."""
+    extra = dict(env or {})
+    if root is not None:
+        gd = git_dir(root)
+        extra["GIT_DIR"] = str(gd)
+        if gd != Path(root):
+            extra["GIT_WORK_TREE"] = str(root)
+        cwd = root
+    users = _user_settings(lambda key: key.startswith(_TRANSPORT_KEYS)) if args and args[0] in _TRANSPORT_COMMANDS else []
+    # wuye's own settings come last, so that none of the user's can turn hooks back on.
+    fixed = ["-c", f"core.hooksPath={NO_HOOKS}", "-c", "core.quotePath=false"]
+    return users, fixed, cwd, extra
+
+
+class Started:
+    """A read-only git command started by `start`, running while the caller does other work;
+    `result()` waits for it: what `run(root, *args, check=False)` would have returned."""
+
+    def __init__(self, root: Path, args: tuple):
+        import subprocess
+        import tempfile
+
+        self.root, self.args = root, args
+        users, fixed, cwd, extra = _invocation(root, args, None, None)
+        # Output to unlinked temporary files, not pipes: nobody reads a pipe while the caller
+        # works (or forks workers), and a full pipe would stop git.
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self._p = subprocess.Popen(["git", *users, *fixed, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
+                                   stderr=self._err, env=environment(extra))
+
+    def result(self, raw: bool = False) -> str | bytes | None:
+        status = self._p.wait()
+        self._out.seek(0)
+        self._err.seek(0)
+        out, err = self._out.read(), self._err.read()
+        self._out.close()
+        self._err.close()
+        if status != 0 and _DUBIOUS in err:  # the trusted-folder retry is call's: run it the usual way
+            return run(self.root, *self.args, check=False, text=not raw)
+        if status != 0:
+            return None
+        return out if raw else _text(out)
+
+
+def start(root: Path, *args: str) -> Started:
+    """`git <args>` (a command that only reads) started now, its output collected by `.result()`."""
+    return Started(root, args)
 
 
 def _text(raw: bytes) -> str:

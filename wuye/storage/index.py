@@ -50,7 +50,7 @@ from wuye.storage import cache
 
 SCHEMA = 2  # 2: a row per (file, kind): one file is read by several kinds of work
 NAME = "index.sqlite"
-_RETIRED = ("tenants.json", "listing.json", "leases.json")
+_RETIRED = ("tenants.json", "listing.json", "leases.json", "verify.json", "boards.json")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS files (
     ino INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER, seen INTEGER NOT NULL,
     blob TEXT NOT NULL, lang TEXT, value BLOB, problems TEXT NOT NULL,
     PRIMARY KEY (kind, rel));
-"""
+""" + cache.TABLES  # verify's verdicts and the move-out boards (storage/cache.py)
 
 # parse(root, [(rel, bytes)]) -> [(value, problems)], in order; module-level, so that it can run
 # in forked workers (cache.run_batches).
@@ -133,7 +133,8 @@ def _open(p: Path) -> sqlite3.Connection:
             con.execute("BEGIN IMMEDIATE")
             row = con.execute("SELECT value FROM meta WHERE key='code'").fetchone()
             if row is None or row[0] != code:  # another process may have just done it
-                con.execute("DROP TABLE IF EXISTS files")  # its shape may be another version's too
+                for table in ("files", *cache.TABLE_NAMES):  # their shapes may be another version's too
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _TABLES.split(";"):  # one by one: executescript would commit first
                     if statement.strip():
                         con.execute(statement)

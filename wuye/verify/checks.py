@@ -167,9 +167,6 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     """Every case verified (moveout.case_problems), when the workflow is usable."""
     if ctx.workflow is None:
         return []
-    from wuye.moveout import cases as moveout
-    from wuye.moveout import workflow
-
     cases = ctx.case_dirs()
     ctx.counts["cases"] = len(cases)
     uses = Counter(cid for _, cid in cases)
@@ -177,6 +174,9 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
     entries = 0
     for tid, cid in cases:
         def check(tid=tid, cid=cid):
+            from wuye.moveout import cases as moveout  # here: a run with every case found clean builds no models
+            from wuye.moveout import workflow
+
             # A case id used twice is loaded by id, which refuses (as before); otherwise the
             # folder is known and the store need not be searched for it again.
             where = (tid, f"tenants/{tid}/moveout/{cid}") if uses[cid] == 1 else None
@@ -205,8 +205,11 @@ def check_cases(store: Store, ctx: Context) -> list[Problem]:
 def check_history(store: Store, ctx: Context) -> list[Problem]:
     """Signed entries are append-only in git too; and signed history is never rewritten."""
     report = Report()
-    closing = ctx.workflow().closing.id if ctx.workflow is not None else "release"
-    _check_history(store, report, ctx.results, closing)
+    # The closing step's id, only if a case.yaml changed: loading the workflow builds its models,
+    # which a warm run (no new commits) never needs.
+    closing = (lambda: ctx.workflow().closing.id) if ctx.workflow is not None else "release"
+    started, ctx.started_history = ctx.started_history, None  # its output is read once
+    _check_history(store, report, ctx.results, closing, started)
     return report.problems
 
 
@@ -228,7 +231,29 @@ CASE_FILE = re.compile(r"tenants/[^/]+/moveout/(?P<case>[^/]+)/case\.yaml")
 REGULAR = "100644"
 
 
-def _check_history(store: Store, report: Report, results=None, closing: str = "release") -> None:
+def start_history(store: Store, results=None):
+    """(HEAD, the `git log` arguments, the running git) of the history check, started now so that
+    git walks the history while the files are checked (the walk is seconds at 10,000 tenants,
+    and runs on git's own CPU time); None before the first commit."""
+    head = audit.head(store.root)
+    if head is None:
+        return None
+    since = results.history if results is not None else None
+    if since is not None and not _is_ancestor(store.root, since, head):
+        since = None  # rewritten, or gone: read it all
+    # -m: a merge commit is compared with each of its parents too, so a change slipped into a
+    # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
+    # showing no diff for merges.
+    # A delta-base cache of 16 MiB, not git's 96: the walk runs beside the file checks' workers,
+    # and at 10,000 tenants git's default would add some 110 MB to the run's peak for a few
+    # tenths of a second of git's time.
+    argv = ["-c", "core.deltaBaseCacheLimit=16m",
+            "log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames", f"{since}..{head}" if since else head, "--",
+            "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"]
+    return head, argv, audit.start(store.root, *argv)
+
+
+def _check_history(store: Store, report: Report, results=None, closing="release", started=None) -> None:
     """Signed entries are append-only in git too; and signed history is never rewritten.
 
     Every change git records to a step entry or a case.yaml is read (`--raw`: status, modes and
@@ -240,20 +265,15 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
     included); any other change, or its deletion, is reported.
 
     Commits already found clean (recorded in the cache) are not read again: only those since.
+    `closing` is the closing step's id, or a function giving it (asked only when a case.yaml changed).
     """
-    head = audit.head(store.root)
-    if head is None:
+    started = started or start_history(store, results)
+    if started is None:
         return
-    since = results.history if results is not None else None
-    if since is not None and not _is_ancestor(store.root, since, head):
-        since = None  # rewritten, or gone: read it all
+    head, argv, running = started
     before = len(report.problems)
-    # -m: a merge commit is compared with each of its parents too, so a change slipped into a
-    # merge (or a signed entry dropped when resolving one) is not hidden by git log's default of
-    # showing no diff for merges.
-    out = audit.read(store.root, ["log", "-m", "-z", "--format=%x1e%h", "--raw", "--no-renames",
-                                  f"{since}..{head}" if since else head, "--",
-                                  "tenants/*/moveout/*/steps/*", "tenants/*/moveout/*/case.yaml", f"{layout.AUTHORITY_DIR}/*.yaml"])
+    out = running.result()
+    out = out.rstrip("\n") if out is not None else audit.read(store.root, argv)  # failed: again, to raise git's words
     problems = report.problems
     case_changes = []  # (commit, path, old blob, new blob, closing entry added, cancellation added: in the same diff)
     # One block per commit (per parent, for a merge): "<commit>\0" then ":<old mode> <new mode>
@@ -290,6 +310,8 @@ def _check_history(store: Store, report: Report, results=None, closing: str = "r
                                             code="history.case-changed"))
                 elif status.startswith("M") and old_blob != new_blob:
                     cdir = path.rsplit("/", 1)[0]
+                    if not isinstance(closing, str):
+                        closing = closing()
                     case_changes.append((short, path, old_blob, new_blob, f"{cdir}/steps/{closing}.yaml" in added,
                                          f"{cdir}/steps/{CANCEL}.yaml" in added))
                 continue
@@ -378,6 +400,7 @@ def verify(store: Store, root: str | None = None) -> Report:
                            "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
                         % (root, pinned, audit.common_dir(store.root) / pins.FILE))
     ctx = Context(store, pinned or root)
+    ctx.started_history = start_history(store, ctx.results)
     report = Report(counts=ctx.counts)
     for check in CHECKS:
         report.problems += check(store, ctx)

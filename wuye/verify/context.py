@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from wuye.errors import Problem
-from wuye.storage import cache
+from wuye.storage import cache, verdicts
 from wuye.storage.store import Store
 from wuye.storage import layout
 
@@ -34,6 +34,15 @@ from wuye.storage import layout
 WORKFLOW_FILE = layout.WORKFLOW
 AUTHORITY_DIR = layout.AUTHORITY_DIR  # from the layout, not from workflow: that would build its models
 ALLOWED_SIGNERS_FILE = layout.ALLOWED_SIGNERS
+
+
+def _deps(text: str):
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def yaml_names(d: Path) -> list[str]:
@@ -55,8 +64,10 @@ class Context:
         self._history = None
         self._closed_keys = None
         self._witnessed: dict[str, object] | None = None
-        self.results = cache.Results(store.root) if cache.enabled() else None
-        self.snap = cache.Snapshot.take(store.root) if self.results is not None else None
+        # git lists the index and the modified files while the verdicts are read.
+        snap = cache.Snapshot.begin(store.root) if cache.enabled() else None
+        self.results = verdicts.Results(store.root) if snap is not None else None
+        self.snap = snap() if snap is not None else None
         self.counts: dict[str, int] = {}
         # A function giving the workflow, set by check_workflow; None while it is unusable (then
         # no case can be checked, and the cache keeps the cases' old entries).
@@ -65,6 +76,8 @@ class Context:
         self._case_common: str | None = None
         self._case_dirs: list[tuple[str, str]] | None = None
         self._archive: dict[bool, list] = {}
+        # The history check's `git log`, started by verify() before the files are checked.
+        self.started_history = None
 
     # --- the authority chain and the history of signed files ---------------------------------
 
@@ -112,41 +125,42 @@ class Context:
 
     def files(self, rels: list[str], check: Callable[[str, list], list], attachments: bool = True) -> dict:
         """{rel: (file problems, attachment problems)} for each file, `check(root, rels)` run on
-        those whose cached result cannot be reused (see files.py for what it returns)."""
+        those whose cached verdict cannot be reused (see files.py for what it returns)."""
         found = self._cached_files(rels, attachments)
         todo = [rel for rel, e in found.items() if e is None]
-        for entry in cache.run_batches(check, self.store.root, todo):
-            rel = entry.pop(0)
-            found[rel] = entry
-            if self.results is not None:
-                self.results.put_file(rel, entry)
-        none = ([], [])
-        return {rel: none if e.__class__ is str else
-                (cache.problems_from_json(e[1]), cache.problems_from_json(e[3]) if len(e) > 3 else [])
-                for rel, e in found.items()}
+        clean = ([], [])  # shared by every file that had nothing to report (120,000 of them, cold)
+        for batch in cache.iter_batches(check, self.store.root, todo):
+            for entry in batch:
+                rel = entry.pop(0)
+                att = entry[3] if len(entry) > 3 else None
+                found[rel] = clean if not entry[1] and not att else \
+                    (cache.problems_from_json(entry[1]), cache.problems_from_json(att) if att else [])
+                if self.results is not None:
+                    self.results.put_file(rel, entry)
+        return found
 
     def _cached_files(self, rels: list[str], attachments: bool) -> dict:
-        """{rel: cached entry, or None where the file must be checked}. An entry is reused when the
-        file's blob id is the one it was checked as, it found nothing (a problem may clear with
-        time: "in the future" does), and, for verify, its attachments' blob ids are unchanged too."""
+        """{rel: ([], []) where the file was found clean before, or None where it must be checked}.
+        A verdict is reused when the file's blob id is the one it was checked as and, for verify,
+        its attachments were sound and their blob ids are unchanged too."""
         results, snap = self.results, self.snap
         if results is None or snap is None:
             return dict.fromkeys(rels)
-        old, keep, blobs, blob = results.files, results.new_files, snap.blobs, snap.blob
+        results.seen_files.update(rels)
+        rows, blobs, blob = results.files, snap.blobs, snap.blob
+        clean = ([], [])
         out = {}
         for rel in rels:
-            e = old.get(rel)
-            if e is not None:
-                b = blobs.get(rel) or blob(rel)
-                if e.__class__ is str:
-                    if e == b:
-                        out[rel] = keep[rel] = e
-                        continue
-                elif (isinstance(e, list) and len(e) == 4 and e[0] == b and not e[1]
-                      and (not attachments or (not e[3] and self._deps_unchanged(e[2])))):
-                    out[rel] = keep[rel] = e
-                    continue
-            out[rel] = None
+            row = rows.get(rel)
+            if row is None:
+                out[rel] = None
+            elif row.__class__ is str:  # clean, naming no attachment
+                out[rel] = clean if row == (blobs.get(rel) or blob(rel)) else None
+            elif row[0] == (blobs.get(rel) or blob(rel)) and (
+                    not attachments or (row[2] == 1 and (row[1] is None or self._deps_unchanged(_deps(row[1]))))):
+                out[rel] = clean
+            else:
+                out[rel] = None
         return out
 
     def _deps_unchanged(self, deps) -> bool:
@@ -205,15 +219,25 @@ class Context:
     def keyed(self, name: str, key: str, check: Callable[[], tuple[list[Problem], int]]) -> tuple[list[Problem], int]:
         """(problems, a count) of a check whose verdict depends on `key` alone (the caller's
         hash of what it reads); reused while the key is the one it was found clean with."""
-        if self.results is None:
-            return check()
-        hit = self.results.settings.get(name)
+        hit = self.keyed_hit(name, key)
+        if hit is not None:
+            return hit
+        problems, n = check()
+        self.keyed_put(name, key, problems, n)
+        return problems, n
+
+    def keyed_hit(self, name: str, key: str) -> tuple[list[Problem], int] | None:
+        """keyed's reuse alone: ([], count) if found clean with this key, else None."""
+        hit = self.results.settings.get(name) if self.results is not None else None
         if isinstance(hit, list) and len(hit) == 3 and hit[0] == key and not hit[1] and isinstance(hit[2], int):
             return [], hit[2]
-        problems, n = check()
-        self.results.settings[name] = [key, cache.problems_to_json(problems), n]
-        self.results.changed = True
-        return problems, n
+        return None
+
+    def keyed_put(self, name: str, key: str, problems: list[Problem], n: int) -> None:
+        """keyed's record of a verdict computed elsewhere (in worker processes)."""
+        if self.results is not None:
+            self.results.settings[name] = [key, cache.problems_to_json(problems), n]
+            self.results.changed = True
 
     def settings_key(self) -> str:
         """What the settings, workflow and staff checks read: their files' names and blob ids."""

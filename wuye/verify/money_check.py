@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from wuye.errors import Problem, WuyeError
 from wuye.i18n import tr
+from wuye.storage import cache
 from wuye.storage import git as audit
 from wuye.storage import yamlio
 from wuye.storage.store import Store
@@ -31,47 +33,81 @@ def check_money(store: Store, ctx: Context) -> list[Problem]:
     chain = ctx.chain()
     if not chain.versions:
         return []  # no chain: authority.missing says nothing can be judged
-    cases: dict[str, object] = {}
     case_ids: dict[str, list[str]] = {}
     for t, cid in ctx.case_dirs():
         case_ids.setdefault(t, []).append(cid)
-    out: list[Problem] = []
+    files = []  # (tid, rel, cache key or None)
     for tid in store.tenant_ids():
         rel = f"tenants/{tid}/{FILE}"
-        if not store.path(rel).is_file():
-            continue
-        found = _file(store, ctx, chain, tid, rel, cases, case_ids.get(tid, []))
-        if found:
+        if store.path(rel).is_file():
+            files.append((tid, rel, _key(ctx, rel, tid, case_ids.get(tid, []))))
+    found: dict[str, list[Problem]] = {}
+    todo = []
+    for tid, rel, key in files:
+        hit = ctx.keyed_hit(f"money:{rel}", key) if key is not None else None
+        if hit is not None:
+            found[rel] = hit[0]
+        else:
+            todo.append((tid, rel))
+    # Every seal is a signature to check (15,000 of them at 1,000 tenants): in worker processes
+    # when there are many, as the files are. The workers are forked, so they have the chain.
+    global _CHAIN
+    _CHAIN = chain
+    try:
+        results = cache.run_batches(_check_files, store.root, todo, many=PARALLEL_FILES)
+    finally:
+        _CHAIN = None
+    keys = {rel: key for _, rel, key in files}
+    for (tid, rel), (problems, n) in zip(todo, results):
+        found[rel] = problems
+        if keys[rel] is not None:
+            ctx.keyed_put(f"money:{rel}", keys[rel], problems, n)
+    out: list[Problem] = []
+    for _, rel, _ in files:
+        problems = found[rel]
+        if problems:
             # --topo-order: commits made within the same second are still named child first.
             commit = (audit.read(store.root, ["log", "-1", "--topo-order", "--format=%H", "--", rel], check=False) or "").strip()
             if commit:
-                found = [Problem(p.path, p.message + tr("（最后改动此文件的提交：%s）", " (last changed in commit %s)") % commit[:10],
-                                 p.line, p.col, code=p.code) for p in found]
-            out += found
+                problems = [Problem(p.path, p.message + tr("（最后改动此文件的提交：%s）", " (last changed in commit %s)") % commit[:10],
+                                    p.line, p.col, code=p.code) for p in problems]
+            out += problems
     return out
 
 
-def _file(store: Store, ctx: Context, chain, tid: str, rel: str, cases: dict, case_ids: list[str]) -> list[Problem]:
-    def check():
-        try:
-            text = yamlio.read_text(store.path(rel), rel)
-            doc = yamlio.loads(text, rel)
-        except WuyeError:
-            return [], 0  # check_archive reports the file
-        entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
-        problems = []
-        for i, e in enumerate(entries):
-            found = item_problems(store, chain, tid, rel, e, cases)
-            if found:
-                line = yamlio.locate(text, ("entries", i))[0]
-                found = [Problem(p.path, p.message, line, p.col, code=p.code) for p in found]
-            problems += found
-        return problems, len(entries)
+PARALLEL_FILES = 200  # ledgers to check before it pays to fork workers (each is a dozen signatures)
+_CHAIN = None  # the authority chain, for _check_files in this process or its forked workers
 
-    key = _key(ctx, rel, tid, case_ids)
-    if key is None:
-        return check()[0]
-    return ctx.keyed(f"money:{rel}", key, check)[0]
+
+def _check_files(root: str, tasks: list[tuple[str, str]]) -> list[tuple[list[Problem], int]]:
+    """(problems, ledger items) of each (tenant id, payments.yaml) in `tasks`."""
+    store = Store(Path(root))
+    chain = _CHAIN if _CHAIN is not None else _load_chain(store)
+    cases: dict[str, object] = {}
+    return [_file(store, chain, tid, rel, cases) for tid, rel in tasks]
+
+
+def _load_chain(store: Store):
+    from wuye.trust import authority
+
+    return authority.load(store)
+
+
+def _file(store: Store, chain, tid: str, rel: str, cases: dict) -> tuple[list[Problem], int]:
+    try:
+        text = yamlio.read_text(store.path(rel), rel)
+        doc = yamlio.loads(text, rel)
+    except WuyeError:
+        return [], 0  # check_archive reports the file
+    entries = [e for e in (doc.get("entries") or []) if isinstance(e, dict)] if isinstance(doc, dict) else []
+    problems = []
+    for i, e in enumerate(entries):
+        found = item_problems(store, chain, tid, rel, e, cases)
+        if found:
+            line = yamlio.locate(text, ("entries", i))[0]
+            found = [Problem(p.path, p.message, line, p.col, code=p.code) for p in found]
+        problems += found
+    return problems, len(entries)
 
 
 def _key(ctx: Context, rel: str, tid: str, case_ids: list[str]) -> str | None:
