@@ -52,16 +52,28 @@ Progress = Callable[[str, int, int], None]
 # --- the result ----------------------------------------------------------------------------
 
 
-@dataclass
 class Change:
-    """One line of what an import changes, for the summary and the `-v` diff."""
+    """One line of what an import changes, for the summary and the `-v` diff. Slotted: a
+    10,000-tenant import notes 460,000 of them, and a dict each was a hundred megabytes."""
 
-    tenant: str | None  # None for a unit
-    file: str  # category key or "units/<id>"
-    action: str  # "create", "set", "add", "update", "release"
-    field: str = ""
-    old: Any = None
-    new: Any = None
+    __slots__ = ("tenant", "file", "action", "field", "old", "new")
+
+    def __init__(self, tenant: str | None, file: str, action: str, field: str = "", old: Any = None, new: Any = None):
+        self.tenant = tenant  # None for a unit
+        self.file = file  # category key or "units/<id>"
+        self.action = action  # "create", "set", "add", "update", "release"
+        self.field, self.old, self.new = field, old, new
+
+    @property
+    def __dict__(self) -> dict:  # type: ignore[override]
+        """The fields by name, as a dataclass has them (the CLI's --json spreads them)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Change) and self.__dict__ == other.__dict__
+
+    def __repr__(self) -> str:
+        return f"Change({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
 
 
 @dataclass

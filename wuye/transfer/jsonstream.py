@@ -95,7 +95,7 @@ def _syntax(label: str, src: _Counted, e: Exception) -> WuyeError:
     if len(lines) >= 3 and "(right here)" in lines[2]:
         indent = len(lines[1]) - len(lines[1].lstrip(" "))
         context = lines[1][indent:]
-        caret = lines[2].index("^") - indent
+        caret = max(0, lines[2].index("^") - indent - 1)  # yajl's caret stands just past the character
     message = lines[0].strip() or text.strip()
     if "premature EOF" in message:
         message = tr("文件提前结束（JSON 不完整）", "the file ends early (incomplete JSON)")
