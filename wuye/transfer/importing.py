@@ -560,8 +560,10 @@ class _Workspace:
     def flush(self, tid: str) -> None:
         """Render a tenant's changed files now and let go of their models: an import of 10,000
         dossiers holds each record once, as the text it will write."""
-        for c in CATEGORIES:
-            rel = f"tenants/{tid}/{c.filename}"
+        self.flush_files([f"tenants/{tid}/{c.filename}" for c in CATEGORIES])
+
+    def flush_files(self, rels: list[str]) -> None:
+        for rel in rels:
             f = self.files.pop(rel, None)
             if f is None:
                 continue
@@ -1590,8 +1592,15 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
         if "ledger" in by_kind:
             _ledger(ws, by_kind.pop("ledger"), header_map("ledger"), progress)
         for key in ["profile"] + [c.key for c in CATEGORIES if c.key != "profile"]:
-            for t in by_kind.pop(key, []):
+            tables = by_kind.pop(key, [])
+            for t in tables:
                 _records(ws, t, BY_KEY[key], header_map(key), progress)
+                t.rows = []  # read: a sheet of 160,000 rows is let go before the next one
+            if tables:
+                # Nothing after a category's sheets writes to its files: they are rendered now,
+                # their models let go (a workbook of 10,000 tenants' records, held as models
+                # until the end, was gigabytes).
+                ws.flush_files([rel for rel, f in ws.files.items() if f.category is not None and f.category.key == key])
 
     def finish(ws: _Workspace) -> dict[str, str | bytes]:
         if ws.problems:
