@@ -207,6 +207,9 @@ def test_fast_writer_matches_the_round_trip_dumper():
     assert fast_dump(SAMPLE, comment) == _rt(SAMPLE, comment)
     assert fast_dump(SAMPLE) == _rt(SAMPLE)
     assert yamlio.loads(fast_dump(SAMPLE), "x") == SAMPLE
+    # A seal's signature: long base64, written plain on one line by both writers.
+    sealed = {"entries": [{"id": "PAY-0001", "seal": {"by": "qianfang", "signature": "U1NIU0lHAAAAAQAAADMAAAAL" + "c3No+/9z" * 40 + "Zg=="}}]}
+    assert fast_dump(sealed) == _rt(sealed) and "signature: U1NIU0lH" in fast_dump(sealed)
 
 
 _text = st.text(alphabet=st.sampled_from(list("0123456789aZ-_.:#'\" /、（）柏彦科技号+~@!%&*?,[]{}|>\tE")), max_size=14)

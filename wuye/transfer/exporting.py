@@ -329,45 +329,253 @@ def write_csv(sheet: Sheet) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def write_xlsx(sheets: list[Sheet], tz: dt.tzinfo) -> bytes:
-    """A workbook written in openpyxl's streaming mode (10,000 tenants fit in memory and time)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+# --- xlsx -------------------------------------------------------------------------------------
+#
+# A workbook of 10,000 tenants is 406,000 rows. Each record file's rows are serialised once, as the
+# sheet's XML (transfer/xlsx.py), where the file is validated: in the records index
+# (storage/index.py, a kind per category, language and time zone), so a second export reads them
+# back compressed instead of parsing and validating 130,000 files again, and a first one validates
+# them in worker processes. The main process only numbers the rows and compresses the workbook, so
+# memory stays that of one category's compressed rows.
 
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for sheet in sheets:
-        ws = wb.create_sheet(sheet.name)
-        ws.freeze_panes = "A2"
-        widths = [max(8, min(40, _width(h) + 2)) for _, h, _ in sheet.columns]
-        for i, w in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(i)].width = w
-        if sheet.rows:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{len(sheet.rows) + 1}"
-        header = []
-        for _, h, _ in sheet.columns:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            cell.fill = fill
-            header.append(cell)
-        ws.append(header)
-        formats = [_number_format(kind) for _, _, kind in sheet.columns]
-        for row in sheet.rows:
-            out = []
-            for value, (_, _, kind), fmt in zip(row, sheet.columns, formats):
-                value = _xlsx_value(value, kind, tz)
-                if fmt and value is not None and not isinstance(value, str):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = fmt
-                    out.append(cell)
-                else:
-                    out.append(value)
-            ws.append(out)
+
+def _xlsx_kind(key: str, tz: dt.tzinfo) -> str:
+    # The rows hold the headers' language (choices as 押金 or deposit) and times in the building's
+    # zone: both are part of what the index keys them by.
+    return f"xlsx:{'en' if english() else 'zh'}:{tz}:{key}"
+
+
+@dataclass
+class _Plan:
+    """One sheet of the workbook: its name and columns, and the files its rows come from."""
+
+    store: Store
+    name: str
+    columns: list[tuple[str, str, str]]
+    kind: str
+    rels: list[str]
+    names: dict[str, str] | None = None  # tenant id -> name, for a category's 客户名称 column
+    rows: int = 0
+
+    def fetch(self) -> dict[str, tuple[Any, list] | None]:
+        from wuye.storage.index import parsed
+
+        return parsed(self.store.root, self.kind, self.rels, _sheet_rows)
+
+    def count(self) -> list[Problem]:
+        """The sheet's row count, and the problems of its files (the export refuses them all)."""
+        problems: list[Problem] = []
+        self.rows = 0
+        for got in self.fetch().values():
+            if got is not None:
+                value, found = got
+                problems += found
+                if value is not None:
+                    self.rows += value[1]
+        return problems
+
+    def body(self) -> Iterator[str]:
+        """The serialised rows, file by file; refused if a file changed since it was counted."""
+        import zlib
+
+        from wuye.transfer import xlsx
+
+        got = self.fetch()
+        made = 0
+        for rel in self.rels:
+            v = got.pop(rel, None)
+            if v is None:
+                continue
+            value, found = v
+            _refuse(found)
+            if value is None or not value[1]:
+                continue
+            rows = zlib.decompress(value[0]).decode("utf-8")
+            if self.names is not None:
+                name = self.names.get(rel.split("/")[1], "")
+                rows = rows.replace(_NAME, xlsx.cell(f"B{xlsx.ROW}", name, None))
+            made += value[1]
+            if made > self.rows:
+                break
+            yield from rows.split(xlsx.NEXT)
+        if made != self.rows:
+            raise WuyeError(tr("导出期间档案有变动（%s）；请重新导出", "the archive changed during the export (%s); export again") % self.name)
+
+
+_NAME = "\x02"  # where a category row's 客户名称 goes: the name is the profile's, not this file's
+
+
+def _category_plan(store: Store, c: ArchiveCategory, tids: list[str]) -> _Plan:
+    names = None
+    if c.key != "profile":
+        from wuye.storage.index import tenant_index
+
+        names = dict(tenant_index(store, ("name",))) if tids else {}
+    return _Plan(store, _sheet_name(c.title, c.title_en), _columns(c), _xlsx_kind(c.key, store.tz()),
+                 [store.tenant_rel(tid, c.filename) for tid in tids], names)
+
+
+def _units_columns() -> list[tuple[str, str, str]]:
+    from wuye.models.store import Unit
+
+    # The 房号 column shows the 房号 as written (a file name derived from it is never shown).
+    return [(k, _header(s.title, k), s.kind) for k, s in field_specs(Unit).items() if k != "label"]
+
+
+def _units_plan(store: Store) -> _Plan:
+    d = store.path(layout.UNITS_DIR)
+    rels = [f"{layout.UNITS_DIR}/{p.name}" for p in (sorted(d.glob("*.yaml")) if d.is_dir() else [])]
+    return _Plan(store, _sheet_name(UNITS_SHEET, "units"), _units_columns(), _xlsx_kind("units", store.tz()), rels)
+
+
+_CELLS: dict[tuple, list] = {}
+
+
+def _cells(key: str) -> list:
+    """Per column: its cell reference, how to get its value from a record, its choice labels and
+    its style; made once per category (or "units") and language."""
+    from wuye.transfer import xlsx
+
+    ck = (key, english())
+    if ck not in _CELLS:
+        if key == "units":
+            from wuye.models.store import Unit
+
+            columns, specs = _units_columns(), field_specs(Unit)
+        else:
+            columns, specs = _columns(BY_KEY[key]), field_specs(entry_model(BY_KEY[key]))
+        out = []
+        for i, (name, _, kind) in enumerate(columns):
+            spec = specs.get(name)
+            labels = None
+            if spec is not None and spec.kind == "choice" and not english():
+                labels = {}
+                for label, code in spec.choices.items():
+                    if label != code:
+                        labels.setdefault(code, label)
+            fmt = _number_format(kind)
+            out.append((f"{xlsx.column_letter(i)}{xlsx.ROW}", name, spec.path if spec is not None else (name,), labels, kind,
+                        xlsx.STYLE_OF_FORMAT[fmt] if fmt else None))
+        _CELLS[ck] = out
+    return _CELLS[ck]
+
+
+def _row_xml(cells: list, record, tid: str | None, tz: dt.tzinfo, shown_id: str | None = None) -> str:
+    """A record's row as the sheet's XML, with the row number (and 客户名称) to be filled in."""
+    from wuye.transfer import xlsx
+
+    out = [f'<row r="{xlsx.ROW}">']
+    for ref, name, path, labels, kind, style in cells:
+        if name == "tenant_id" and tid is not None:
+            value: Any = tid
+        elif name == "tenant_name" and tid is not None:
+            out.append(_NAME)
+            continue
+        elif name == "id" and shown_id is not None:
+            value = shown_id
+        else:
+            value = record
+            for part in path:
+                value = getattr(value, part, None)
+            if value is None:
+                continue
+            if labels is not None and isinstance(value, str):
+                value = labels.get(value, value)
+            elif isinstance(value, list) and value and hasattr(value[0], "model_dump"):
+                value = [v.model_dump(mode="json", exclude_none=True) for v in value]
+            value = _xlsx_value(value, kind, tz)
+        out.append(xlsx.cell(ref, value, style))
+    out.append("</row>")
+    return "".join(out)
+
+
+def _sheet_rows(root: str, items: list[tuple[str, bytes | None]]) -> list:
+    """((compressed rows, row count) or None, errors) of each (rel, bytes) of a category or unit
+    file, validated as `_typed` and `validated_entries` validate it (storage/index.py calls this,
+    in worker processes for a large batch)."""
+    import zlib
+
+    from wuye.archive.dossier import validate_text
+    from wuye.models.archive import file_model
+    from wuye.models.store import Unit
+    from wuye.transfer import xlsx
+
+    store = Store(Path(root))
+    tz = store.tz()
+    out = []
+    for rel, raw in items:
+        parts = rel.split("/")
+        try:
+            text = yamlio.text_of(raw, rel) if raw is not None else yamlio.read_text(store.path(rel), rel)
+        except WuyeError as e:
+            out.append((None, e.problems))
+            continue
+        if parts[0] == layout.UNITS_DIR:
+            try:
+                data = yamlio.loads(text, rel)
+            except WuyeError as e:
+                out.append((None, e.problems))
+                continue
+            obj, found = yamlio.check_model(Unit, data if data is not None else {}, rel, text)
+            rows = [] if obj is None else [_row_xml(_cells("units"), obj, None, tz, obj.shown)]
+        else:
+            tid, c = parts[1], BY_KEY[parts[2].removesuffix(".yaml")]
+            if c.is_list:
+                obj, found = validate_text(rel, text, tid, c)
+            else:
+                try:
+                    data = yamlio.loads(text, rel)
+                except WuyeError as e:
+                    out.append((None, e.problems))
+                    continue
+                obj, found = yamlio.check_model(file_model(c), data if data is not None else {}, rel, text)
+            found = [p for p in found if p.level == "error"]
+            if found:
+                obj = None
+            records = [] if obj is None else ((obj.entries or []) if c.is_list else [obj])
+            cells = _cells(c.key)
+            rows = [_row_xml(cells, r, tid if c.key != "profile" else None, tz) for r in records]
+        value = None if obj is None else (zlib.compress(xlsx.NEXT.join(rows).encode("utf-8"), 6), len(rows))
+        out.append((value, [p for p in found if p.level == "error"]))
+    return out
+
+
+def _widths(columns: list[tuple[str, str, str]]) -> list[int]:
+    return [max(8, min(40, _width(h) + 2)) for _, h, _ in columns]
+
+
+def _xlsx_chunks(store: Store, plans: list[_Plan]) -> Iterator[bytes]:
+    """The workbook's bytes, made sheet by sheet into a temporary file (a zip's directory is
+    written last, over offsets a seekable file gives), then read out a megabyte at a time."""
+    import tempfile
+
+    from wuye.transfer import xlsx
+
+    with tempfile.TemporaryFile() as f:
+        wb = xlsx.Workbook(f)
+        for plan in plans:
+            wb.sheet(plan.name, [h for _, h, _ in plan.columns], _widths(plan.columns), plan.rows, plan.body())
+        wb.close()
+        f.seek(0)
+        while chunk := f.read(1 << 20):
+            yield chunk
+
+
+def _xlsx_of(sheet: Sheet, tz: dt.tzinfo) -> bytes:
+    """A one-sheet workbook of rows made in memory (the tenant ledger as xlsx)."""
+    from wuye.transfer import xlsx
+
+    formats = [_number_format(kind) for _, _, kind in sheet.columns]
+    refs = [f"{xlsx.column_letter(i)}{xlsx.ROW}" for i in range(len(sheet.columns))]
+    body = []
+    for row in sheet.rows:
+        cells = [xlsx.cell(ref, _xlsx_value(v, kind, tz), xlsx.STYLE_OF_FORMAT[fmt] if fmt else None)
+                 for v, (_, _, kind), fmt, ref in zip(row, sheet.columns, formats, refs)]
+        body.append(f'<row r="{xlsx.ROW}">' + "".join(cells) + "</row>")
     buf = io.BytesIO()
-    wb.save(buf)
+    wb = xlsx.Workbook(buf)
+    wb.sheet(sheet.name, [h for _, h, _ in sheet.columns], _widths(sheet.columns), len(body), iter(body))
+    wb.close()
     return buf.getvalue()
 
 
@@ -497,6 +705,16 @@ def export(store: Store, out: str, fmt: str | None = None, category: str | None 
         parts = _document(store, tids, only, result)
         return result, (_json_chunks(parts) if kind == "json" else _yaml_chunks(parts))
 
+    if kind == "xlsx" and not (category is not None and only is None and category.lower() not in ("units", UNITS_SHEET)):
+        units = category is not None and only is None
+        plans = [_units_plan(store)] if units else [_category_plan(store, c, tids) for c in ([only] if only else CATEGORIES)]
+        if not units and only is None and tenant is None:
+            plans.append(_units_plan(store))
+        for plan in plans:
+            problems += plan.count()
+        _refuse(problems)
+        result = ExportResult(out, kind, len(tids), {plan.name: plan.rows for plan in plans})
+        return result, _xlsx_chunks(store, plans)
     names = {}
     for tid in tids:
         p = _raw(store, tid, BY_KEY["profile"])
@@ -506,14 +724,10 @@ def export(store: Store, out: str, fmt: str | None = None, category: str | None 
         sheets = [units_sheet(store, problems)] if category.lower() in ("units", UNITS_SHEET) else [ledger_sheet(store, tids, problems)]
     elif only is not None:
         sheets = [category_sheet(store, only, tids, names, problems)]
-    elif kind == "csv":
-        sheets = [ledger_sheet(store, tids, problems)]
     else:
-        sheets = [category_sheet(store, c, tids, names, problems) for c in CATEGORIES]
-        if tenant is None:
-            sheets.append(units_sheet(store, problems))
+        sheets = [ledger_sheet(store, tids, problems)]
     _refuse(problems)
-    data = write_csv(sheets[0]) if kind == "csv" else write_xlsx(sheets, store.tz())
+    data = write_csv(sheets[0]) if kind == "csv" else _xlsx_of(sheets[0], store.tz())
     return ExportResult(out, kind, len(tids), {s.name: len(s.rows) for s in sheets}), iter([data])
 
 

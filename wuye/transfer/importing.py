@@ -52,16 +52,28 @@ Progress = Callable[[str, int, int], None]
 # --- the result ----------------------------------------------------------------------------
 
 
-@dataclass
 class Change:
-    """One line of what an import changes, for the summary and the `-v` diff."""
+    """One line of what an import changes, for the summary and the `-v` diff. Slotted: a
+    10,000-tenant import notes 460,000 of them, and a dict each was a hundred megabytes."""
 
-    tenant: str | None  # None for a unit
-    file: str  # category key or "units/<id>"
-    action: str  # "create", "set", "add", "update", "release"
-    field: str = ""
-    old: Any = None
-    new: Any = None
+    __slots__ = ("tenant", "file", "action", "field", "old", "new")
+
+    def __init__(self, tenant: str | None, file: str, action: str, field: str = "", old: Any = None, new: Any = None):
+        self.tenant = tenant  # None for a unit
+        self.file = file  # category key or "units/<id>"
+        self.action = action  # "create", "set", "add", "update", "release"
+        self.field, self.old, self.new = field, old, new
+
+    @property
+    def __dict__(self) -> dict:  # type: ignore[override]
+        """The fields by name, as a dataclass has them (the CLI's --json spreads them)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Change) and self.__dict__ == other.__dict__
+
+    def __repr__(self) -> str:
+        return f"Change({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
 
 
 @dataclass
@@ -137,9 +149,16 @@ _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+([+-][0-9]{2}:[0-9]{2})?
 _LANDLINE = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
 _CODE = re.compile(r"[0-9A-Z]{18}")
 _EXPONENT = re.compile(r"[0-9]+E[0-9]+")
+# A seal's signature (trust/money.py): ~300 characters of base64, a new one for every ledger item
+# an import writes. Beginning with a letter and holding no space, colon or hash, it is a plain
+# scalar on one line (a test compares with the round-trip dumper); asking the dumper for each of
+# 163,000 signatures took most of a 10,000-tenant import.
+_BASE64 = re.compile(r"[A-Za-z][A-Za-z0-9+/]{199,999}={0,2}")
 
 
 def _str_scalar(s: str) -> str:
+    if len(s) > 200 and _BASE64.fullmatch(s):
+        return s
     if not s or len(s) > 200 or s != s.strip():
         return _rt_scalar(s)
     first = s[0]
@@ -504,6 +523,9 @@ class _Workspace:
         self.unit_releases: dict[str, str] = {}  # unit -> tenant giving it up
         self.dry_run = False
         self._sealer = None  # trust/money.Sealer once a ledger item is written; False: none to make
+        # Files already rendered (flush): rel -> (UTF-8 bytes, or None once the import is refused;
+        # entries added; entries modified).
+        self.rendered: dict[str, tuple[bytes | None, int, int]] = {}
 
     def seal(self, rel: str, entry: dict, reread: bool) -> None:
         """Seal a ledger item this import writes (trust/money.py): the importer answers for it,
@@ -534,6 +556,21 @@ class _Workspace:
         if rel not in self.files:
             self.files[rel] = _File(self, rel, Unit, None, False)
         return self.files[rel]
+
+    def flush(self, tid: str) -> None:
+        """Render a tenant's changed files now and let go of their models: an import of 10,000
+        dossiers holds each record once, as the text it will write."""
+        self.flush_files([f"tenants/{tid}/{c.filename}" for c in CATEGORIES])
+
+    def flush_files(self, rels: list[str]) -> None:
+        for rel in rels:
+            f = self.files.pop(rel, None)
+            if f is None:
+                continue
+            if f.dirty:
+                # Refused already: the text would never be written, so it is not made.
+                text = None if self.problems else f.render().encode("utf-8")
+                self.rendered[rel] = (text, len(f.entries) - f.orig_n if f.is_list else 0, len(f.modified) if f.is_list else 0)
 
     # tenants -----------------------------------------------------------------------------
 
@@ -633,6 +670,8 @@ def _load(path: Path, fmt: str | None, encoding: str | None, accept) -> _Loaded:
     if path.is_dir():
         raise refusal(label, tr("这是一个目录，不是文件", "this is a directory, not a file"))
     kind = _format_of(path, fmt)
+    if kind == "json":
+        return _load_json(path, label)
     raw = path.read_bytes()
     source = Source(label, path.name, hashlib.sha256(raw).hexdigest())
     if kind == "csv":
@@ -641,67 +680,52 @@ def _load(path: Path, fmt: str | None, encoding: str | None, accept) -> _Loaded:
         tables, notes = ledger.read_xlsx(path, label)
         return _Loaded(source, tables, notes=notes)
     text = yamlio.decode(raw, label)
-    if kind == "json":
-        data = _json(text, label)
-        text = None
-    else:
-        data = yamlio.loads(text, label)
+    data = yamlio.loads(text, label)
     if isinstance(data, dict) and (EXPORT_MARK in data or "tenants" in data):
         return _Loaded(source, document=data, text=text)
+    return _records_of(source, data, text)
+
+
+def _records_of(source: Source, data: Any, text: str | None) -> _Loaded:
     if isinstance(data, dict) and isinstance(data.get("entries"), list):
         data = data["entries"]
     if isinstance(data, list) and all(isinstance(x, dict) for x in data):
         return _Loaded(source, records=data, text=text)
-    raise refusal(label, tr(
+    raise refusal(source.label, tr(
         "内容应为 wuye export 导出的文档（含 tenants:），或记录的列表（配合 --category）",
         "must be a document written by `wuye export` (with tenants:), or a list of records (with --category)"))
 
 
-def _json(text: str, label: str) -> Any:
-    def pairs(items):
-        out = {}
-        for k, v in items:
-            if k in out:
-                raise ValueError(tr("重复的键：%s", "duplicate key: %s") % yamlio.shown(k))
-            out[k] = v
-        return out
+@dataclass
+class _Streamed:
+    """A JSON export read as a stream (transfer/jsonstream.py): its small top-level values, what
+    its `tenants` is, and its dossiers, read again one at a time when the import gets to them."""
 
-    _json_depth(text, label)
-    try:
-        return json.loads(text, object_pairs_hook=pairs)
-    except json.JSONDecodeError as e:
-        p = Problem(label, tr("JSON 格式错误：%s", "invalid JSON: %s") % e.msg, e.lineno, e.colno, code="import.invalid")
-        raise WuyeError(str(p), [p]) from None
-    except ValueError as e:
-        p = Problem(label, str(e), code="import.invalid")
-        raise WuyeError(str(p), [p]) from None
+    path: Path
+    label: str
+    outline: Any  # jsonstream.Outline
 
+    def __iter__(self):
+        return iter([*self.outline.top, *(["tenants"] if self.outline.tenants == "array" else [])])
 
-_JSON_TOKENS = None
+    def get(self, key: str, default=None):
+        return self.outline.top.get(key, default)
+
+    def dossiers(self):
+        from wuye.transfer import jsonstream
+
+        return jsonstream.items(self.path, self.label, self.outline.sha256)
 
 
-def _json_depth(text: str, label: str) -> None:
-    """Refuse JSON nested past yamlio.MAX_DEPTH, as YAML is: json.loads recurses once a level
-    (100,000 levels raise RecursionError). Brackets inside strings are skipped."""
-    global _JSON_TOKENS
-    if text.count("[") + text.count("{") <= yamlio.MAX_DEPTH:
-        return
-    if _JSON_TOKENS is None:
-        import re
+def _load_json(path: Path, label: str) -> _Loaded:
+    """A JSON source: an export is streamed, a list of records (small: a feed) is read whole."""
+    from wuye.transfer import jsonstream
 
-        _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
-    depth = 0
-    for m in _JSON_TOKENS.finditer(text):
-        c = m.group()
-        if c in "[{":
-            depth += 1
-            if depth > yamlio.MAX_DEPTH:
-                head = text[: m.start()]
-                p = Problem(label, tr("嵌套层数过多（超过 %d 层），不像是导出文档", "nested far too deeply (more than %d levels) to be an export")
-                            % yamlio.MAX_DEPTH, head.count("\n") + 1, m.start() - head.rfind("\n"), code="import.invalid")
-                raise WuyeError(str(p), [p])
-        elif c in "]}":
-            depth -= 1
+    outline = jsonstream.outline(path, label)
+    source = Source(label, path.name, outline.sha256)
+    if outline.kind == "object" and (EXPORT_MARK in outline.top or outline.tenants is not None or "tenants" in outline.top):
+        return _Loaded(source, document=_Streamed(path, label, outline))  # type: ignore[arg-type]
+    return _records_of(source, outline.top if outline.kind == "object" else outline.items, None)
 
 
 # --- rows of a table ----------------------------------------------------------------------
@@ -1358,6 +1382,7 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
     from wuye.models.types import check_id
 
     doc, label, text = loaded.document, loaded.source.label, loaded.text
+    assert doc is not None
 
     def problem(loc: tuple, message: str) -> Problem:
         line, col = yamlio.locate(text, loc) if text is not None else (None, None)
@@ -1403,53 +1428,77 @@ def _document(ws: _Workspace, loaded: _Loaded, only: ArchiveCategory | None) -> 
             d = f.update(full, reporter(("units", i)), stamps={})
             for k, old, new in d or []:
                 ws.note(None, f"units/{u['id']}", "set", k, old, new)
-    tenants = doc.get("tenants") or []
-    if not isinstance(tenants, list):
+    streamed = isinstance(doc, _Streamed) and doc.outline.tenants == "array"
+    tenants = None if streamed else (doc.get("tenants") or [])
+    if tenants is not None and not isinstance(tenants, list):
         ws.problems.append(problem(("tenants",), tr("应为租户档案的列表", "must be a list of tenant dossiers")))
         return
-    keys = {c.key for c in CATEGORIES} | {"tenant_id"}
+    outline = doc.outline.dossiers if streamed else [
+        (d.get("tenant_id") if isinstance(d, dict) and isinstance(d.get("tenant_id"), str) else None,
+         isinstance(d, dict) and "profile" in d) for d in tenants]
+    # A tenant's files are rendered as soon as its dossier is done and its models let go (10,000
+    # dossiers' records held as models, then again as text, were 2.3 GB); one that appears twice
+    # stays until the end.
+    seen: dict[str, int] = {}
+    for tid, _ in outline:
+        if tid is not None:
+            seen[tid] = seen.get(tid, 0) + 1
     # Profiles first: a dossier later in the list may refer to a tenant opened earlier.
-    order = sorted(range(len(tenants)), key=lambda i: 0 if isinstance(tenants[i], dict) and "profile" in tenants[i] else 1)
-    for i in order:
-        d = tenants[i]
-        if not isinstance(d, dict) or not isinstance(d.get("tenant_id"), str):
-            ws.problems.append(problem(("tenants", i), tr("应为带 tenant_id 的租户档案", "must be a tenant dossier with a tenant_id")))
-            continue
-        tid = d["tenant_id"]
-        try:
-            check_id(tid, tr("租户编号", "tenant id"))
-        except ValueError as e:
-            ws.problems.append(problem(("tenants", i, "tenant_id"), str(e)))
-            continue
-        for k in d:
-            if k not in keys:
-                ws.problems.append(problem(("tenants", i, k), tr("未知的档案类别", "unknown archive category")))
-        if not ws.exists(tid) and "profile" not in d:
-            ws.problems.append(problem(("tenants", i, "tenant_id"), tr(
-                "档案库中没有租户 %s，文件中也没有其客户单位资料", "no tenant %s in the store, and no profile for it here") % tid))
-            continue
-        for c in CATEGORIES:
-            if c.key not in d or (only is not None and c.key != only.key):
+    with_profile = {i for i, (_, has) in enumerate(outline) if has}
+    rounds = [with_profile, set(range(len(outline))) - with_profile] if 0 < len(with_profile) < len(outline) else [None]
+    for wanted in rounds:
+        for i, d in enumerate(doc.dossiers() if streamed else tenants):
+            if wanted is not None and i not in wanted:
                 continue
-            content = d[c.key]
-            prefix = ("tenants", i, c.key)
-            if c.is_list:
-                entries = content.get("entries") if isinstance(content, dict) else content
-                if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-                    ws.problems.append(problem(prefix, tr("应为 entries: 记录列表", "must be entries: a list of records")))
-                    continue
-                base = prefix + (("entries",) if isinstance(content, dict) else ())
-                for j, e in enumerate(entries):
-                    _record_entry(ws, tid, c, dict(e), reporter(base + (j,)), keep_stamps=True)
-            else:
-                if not isinstance(content, dict):
-                    ws.problems.append(problem(prefix, tr("应为一条记录（键: 值）", "must be one record (a mapping)")))
-                    continue
-                if c.key == "profile" and content.get("tenant_id", tid) != tid:
-                    ws.problems.append(problem(prefix + ("tenant_id",), tr("与 tenant_id %s 不一致", "differs from tenant_id %s") % tid))
-                    continue
-                stamps = {k: content[k] for k in ("updated_by", "updated_at") if content.get(k)}
-                _record_single(ws, tid, c, dict(content), reporter(prefix), stamps if len(stamps) == 2 else None)
+            tid = _dossier(ws, i, d, only, problem, reporter)
+            if tid is not None and seen.get(tid) == 1:
+                ws.flush(tid)
+
+
+def _dossier(ws: _Workspace, i: int, d: Any, only: ArchiveCategory | None, problem, reporter) -> str | None:
+    """One tenant's dossier of an export document, checked and merged; its tenant id."""
+    from wuye.models.types import check_id
+
+    keys = {c.key for c in CATEGORIES} | {"tenant_id"}
+    if not isinstance(d, dict) or not isinstance(d.get("tenant_id"), str):
+        ws.problems.append(problem(("tenants", i), tr("应为带 tenant_id 的租户档案", "must be a tenant dossier with a tenant_id")))
+        return None
+    tid = d["tenant_id"]
+    try:
+        check_id(tid, tr("租户编号", "tenant id"))
+    except ValueError as e:
+        ws.problems.append(problem(("tenants", i, "tenant_id"), str(e)))
+        return None
+    for k in d:
+        if k not in keys:
+            ws.problems.append(problem(("tenants", i, k), tr("未知的档案类别", "unknown archive category")))
+    if not ws.exists(tid) and "profile" not in d:
+        ws.problems.append(problem(("tenants", i, "tenant_id"), tr(
+            "档案库中没有租户 %s，文件中也没有其客户单位资料", "no tenant %s in the store, and no profile for it here") % tid))
+        return None
+    for c in CATEGORIES:
+        if c.key not in d or (only is not None and c.key != only.key):
+            continue
+        content = d[c.key]
+        prefix = ("tenants", i, c.key)
+        if c.is_list:
+            entries = content.get("entries") if isinstance(content, dict) else content
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                ws.problems.append(problem(prefix, tr("应为 entries: 记录列表", "must be entries: a list of records")))
+                continue
+            base = prefix + (("entries",) if isinstance(content, dict) else ())
+            for j, e in enumerate(entries):
+                _record_entry(ws, tid, c, dict(e), reporter(base + (j,)), keep_stamps=True)
+        else:
+            if not isinstance(content, dict):
+                ws.problems.append(problem(prefix, tr("应为一条记录（键: 值）", "must be one record (a mapping)")))
+                continue
+            if c.key == "profile" and content.get("tenant_id", tid) != tid:
+                ws.problems.append(problem(prefix + ("tenant_id",), tr("与 tenant_id %s 不一致", "differs from tenant_id %s") % tid))
+                continue
+            stamps = {k: content[k] for k in ("updated_by", "updated_at") if content.get(k)}
+            _record_single(ws, tid, c, dict(content), reporter(prefix), stamps if len(stamps) == 2 else None)
+    return tid
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -1543,16 +1592,23 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
         if "ledger" in by_kind:
             _ledger(ws, by_kind.pop("ledger"), header_map("ledger"), progress)
         for key in ["profile"] + [c.key for c in CATEGORIES if c.key != "profile"]:
-            for t in by_kind.pop(key, []):
+            tables = by_kind.pop(key, [])
+            for t in tables:
                 _records(ws, t, BY_KEY[key], header_map(key), progress)
+                t.rows = []  # read: a sheet of 160,000 rows is let go before the next one
+            if tables:
+                # Nothing after a category's sheets writes to its files: they are rendered now,
+                # their models let go (a workbook of 10,000 tenants' records, held as models
+                # until the end, was gigabytes).
+                ws.flush_files([rel for rel, f in ws.files.items() if f.category is not None and f.category.key == key])
 
-    def finish(ws: _Workspace) -> dict[str, str]:
+    def finish(ws: _Workspace) -> dict[str, str | bytes]:
         if ws.problems:
             errors = ws.problems
             head = tr("导入被拒绝，没有写入任何内容；共 %d 个问题：",
                       "import refused, nothing written; %d problem(s):") % len(errors)
             raise WuyeError(head + "\n" + "\n".join(map(str, errors)), errors)
-        out: dict[str, str] = {}
+        out: dict[str, str | bytes] = {rel: text for rel, (text, _, _) in ws.rendered.items() if text is not None}
         dirty = [f for f in ws.files.values() if f.dirty]
         for n, f in enumerate(dirty, 1):
             if progress is not None and n % 500 == 0:
@@ -1579,7 +1635,7 @@ def import_files(store: Store, paths: list[Path], actor_id: str | None, *, fmt: 
     return result
 
 
-def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str]) -> None:
+def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str | bytes]) -> None:
     result.files = sorted(out)
     result.warnings = ws.warnings
     result.changes = ws.changes
@@ -1591,6 +1647,9 @@ def _tally(ws: _Workspace, result: ImportResult, out: dict[str, str]) -> None:
         if f.rel in out and f.is_list:
             result.records_added += len(f.entries) - f.orig_n
             result.records_updated += len(f.modified)
+    for rel, (_, added, modified) in ws.rendered.items():
+        result.records_added += added
+        result.records_updated += modified
     result.units_written = sum(1 for rel in out if rel.startswith("units/"))
 
 
