@@ -146,3 +146,34 @@ def test_a_deeply_nested_document_goes_to_the_c_parsers_path_and_is_refused_ther
     assert fastyaml._block(text) is fastyaml._OTHER  # no recursion here, however deep
     with pytest.raises(WuyeError):
         yamlio.loads(text, "f.yaml")
+
+
+# --- the official YAML test suite as the external corpus ---------------------------------------
+
+from test_yaml_suite import CASES, SUITE  # noqa: E402  (the corpus beside the checkout)
+
+
+def test_every_case_of_the_yaml_suite_the_line_reader_reads_is_what_the_c_parser_builds():
+    """Over the whole suite (and each case's own variants: a trailing newline dropped, a comment
+    line added), whatever the line reader accepts the C parser builds identically; the error
+    cases it steps aside from. The count keeps the check from passing by reading nothing."""
+    assert len(CASES) > 350, SUITE
+    read = 0
+    for case in CASES:
+        folder = SUITE / case
+        try:
+            text = (folder / "in.yaml").read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        for variant in (text, text.rstrip("\n"), "# x\n" + text):
+            got = fastyaml._block(variant)
+            if got is fastyaml._OTHER:
+                continue
+            assert not (folder / "error").exists(), (case, "an error case read line by line")
+            try:
+                expected = c_parser(variant)
+            except Exception as e:  # the C parser refuses what the line reader read: a disagreement
+                raise AssertionError((case, variant, e)) from None
+            assert same(got, expected), (case, variant)
+            read += 1
+    assert read > 20  # the suite's plain block documents are read line by line
