@@ -956,6 +956,51 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {git}, load average {os.getloadavg()[0]:.1f}"
 
 
+
+# --- shared by the bench scripts ---------------------------------------------------------------
+
+# The files' parse and nothing else, in `jobs` processes: every file wuye reads, parsed by wuye's
+# own reader (storage/fastyaml.py) without validation or index (argv: root, jobs, globs...).
+PARSE_FLOOR = """import glob, os, sys
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from wuye.storage import fastyaml  # wuye's own reader: the line reader, else ruamel's C parser
+
+def parse(paths):
+    n = 0
+    for p in paths:
+        with open(p, "rb") as f:
+            n += len(fastyaml.parse(f.read().decode("utf-8")) or ())
+    return n
+
+root, jobs, patterns = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+paths = sorted(p for pat in patterns for p in glob.glob(os.path.join(root, pat)))
+chunks = [paths[i::jobs] for i in range(jobs)]
+if jobs < 2 or len(paths) < 2000:
+    print(parse(paths))
+else:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        print(sum(pool.map(parse, chunks)))
+"""
+
+
+def timed(argv: list[str], env: dict, cwd: str | None = None, before=None) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds: user + system of the process and of everything it waited for,
+    its stdout and stderr); `before` runs first, untimed. A failed run ends the bench."""
+    import resource
+
+    if before:
+        before()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    took = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{p.stderr[-2000:]}")
+    return took, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, (p.stdout + p.stderr).strip()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, help="tenants")

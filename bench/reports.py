@@ -38,13 +38,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -94,41 +92,6 @@ for kind in sys.argv[3:]:
 print(n)
 """
 
-PARSE_FLOOR = """import glob, os, sys
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing
-from wuye.storage import fastyaml  # ruamel's C parser, the objects built directly: wuye's reader
-
-def parse(paths):
-    n = 0
-    for p in paths:
-        with open(p, "rb") as f:
-            n += len(fastyaml.parse(f.read().decode("utf-8")) or ())
-    return n
-
-root, jobs, patterns = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-paths = sorted(p for pat in patterns for p in glob.glob(os.path.join(root, pat)))
-chunks = [paths[i::jobs] for i in range(jobs)]
-if jobs < 2 or len(paths) < 2000:
-    print(parse(paths))
-else:
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        print(sum(pool.map(parse, chunks)))
-"""
-
-
-def timed(argv: list[str], env: dict, cwd: str | None, before=None) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system of the process and of the workers it waited for)."""
-    if before:
-        before()
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    took = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {p.stderr[-500:]}")
-    return took, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
 
 
 def main() -> None:
@@ -169,15 +132,15 @@ def main() -> None:
             cases[f"{name}: sqlite query"] = ([sys.executable, "-c", SQLITE_FLOOR, str(db), *kinds], env, None, None)
             cases[f"{name}: sqlite + stat"] = ([sys.executable, "-c", SQLITE_STAT_FLOOR, str(db), str(root), *kinds], env, None, None)
         # From the same checkout as wuye, so that it imports the same reader.
-        cases[f"{name}: parallel cold parse"] = ([sys.executable, "-c", PARSE_FLOOR, str(root), str(jobs), *globs], env,
+        cases[f"{name}: parallel cold parse"] = ([sys.executable, "-c", make_store.PARSE_FLOOR, str(root), str(jobs), *globs], env,
                                                  cwd or str(Path(__file__).resolve().parents[1]), None)
     cases[TYPER] = ([sys.executable, "-c", "import typer"], env, None, None)
     for argv, e, c, _ in cases.values():  # fills the index (and warms the disk cache)
-        timed(argv, e, c)
+        make_store.timed(argv, e, c)
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
     for _ in range(args.n):
         for k, (argv, e, c, before) in cases.items():
-            times[k].append(timed(argv, e, c, before))
+            times[k].append(make_store.timed(argv, e, c, before)[:2])
     med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     print(f"{args.tenants} tenants, {info['files']} files; {make_store.machine()}; median of {args.n} runs each"

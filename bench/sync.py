@@ -22,29 +22,18 @@ Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_store  # noqa: E402
 
 
-def timed(argv: list[str], env: dict, cwd: str | None = None) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the process and of everything it waited for, its stderr)."""
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    took = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {p.stderr[-800:]}")
-    return took, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, (p.stdout + p.stderr).strip()
+timed = make_store.timed
 
 
 def main() -> None:

@@ -54,27 +54,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_store  # noqa: E402  (the sibling script: store generation and shared helpers)
 
 GLOBS = ["units/*.yaml", "tenants/*/*.yaml", "tenants/*/moveout/*/case.yaml", "tenants/*/moveout/*/steps/*.yaml"]
-PARSE_FLOOR = """import glob, os, sys
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing
-from wuye.storage import fastyaml  # wuye's own reader: the line reader, else ruamel's C parser
-
-def parse(paths):
-    n = 0
-    for p in paths:
-        with open(p, "rb") as f:
-            n += len(fastyaml.parse(f.read().decode("utf-8")) or ())
-    return n
-
-root, jobs, patterns = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-paths = sorted(p for pat in patterns for p in glob.glob(os.path.join(root, pat)))
-chunks = [paths[i::jobs] for i in range(jobs)]
-if jobs < 2 or len(paths) < 2000:
-    print(parse(paths))
-else:
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        print(sum(pool.map(parse, chunks)))
-"""
 
 
 class Timed(make_store.Run):
@@ -135,7 +114,7 @@ def main() -> None:
     try:
         Timed(verify, env, ok=(0, 1))  # warm-up: page cache, .pyc files
         measure("python -c pass", [sys.executable, "-c", "pass"], 5)
-        measure("floor: parallel cold parse", [sys.executable, "-c", PARSE_FLOOR, str(root), str(jobs), *GLOBS], args.cold,
+        measure("floor: parallel cold parse", [sys.executable, "-c", make_store.PARSE_FLOOR, str(root), str(jobs), *GLOBS], args.cold,
                 cwd=code_dir)
         measure("wuye verify, cold", verify, args.cold, cold)
         measure("floor: git status", ["git", "-C", str(root), "status", "--porcelain"], args.warm)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -107,16 +106,7 @@ def typical_sizes(info: dict) -> dict[str, int]:
     return {c: int(statistics.median(sizes(Path(info["store"]), c).values())) for c in CATEGORIES.values()}
 
 
-def timed(argv: list[str], env: dict, cwd: str | None) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the process and the children it waited for, stdout)."""
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    took = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{p.stderr[-2000:]}")
-    return took, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, p.stdout
+timed = make_store.timed
 
 
 def manifest(n: int, caches: list[Path]) -> dict:

@@ -803,13 +803,10 @@ NORMALISERS: dict[str, Callable[..., Any]] = {
 
 
 def col_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA (Excel's column names)."""
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    """0 -> A, 25 -> Z, 26 -> AA (Excel's column names), as the export's writer names them."""
+    from wuye.transfer.xlsx import column_letter
+
+    return column_letter(index)
 
 
 @dataclass
