@@ -139,6 +139,17 @@ def test_dump_never_folds_a_long_chinese_line():
     assert out == f"note: {text}\n"
 
 
+def test_a_value_met_twice_is_written_twice_not_as_an_alias():
+    """The line reader hands out one date object for equal fields; the reader refuses anchors,
+    so the writer must never make one of them (nor of a list a caller reuses)."""
+    import datetime as dt
+
+    day, items = dt.date(2024, 1, 1), ["门禁卡"]
+    out = yamlio.dumps({"moved_in": day, "signed_on": day, "a": {"keys": items}, "b": {"keys": items}})
+    assert out == "moved_in: 2024-01-01\nsigned_on: 2024-01-01\na:\n  keys:\n    - 门禁卡\nb:\n  keys:\n    - 门禁卡\n"
+    assert yamlio.loads(out, "x.yaml")["b"] == {"keys": ["门禁卡"]}
+
+
 def test_plain_writes_money_as_strings_and_drops_empty_values():
     import datetime as dt
     from decimal import Decimal

@@ -59,6 +59,9 @@ def _rt_yaml():
         _rt.width = 4096  # never fold a long Chinese sentence across lines
         _rt.indent(mapping=2, sequence=4, offset=2)
         _rt.preserve_quotes = True
+        # The store reads no anchors, so it writes none: a value met twice (one date object the
+        # line reader shares between equal fields, a list a caller reuses) is written out twice.
+        _rt.representer.ignore_aliases = lambda data: True
     return _rt
 
 

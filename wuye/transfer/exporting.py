@@ -668,6 +668,9 @@ def _yaml_text(doc: Any) -> str:
     y.width = 4096
     if hasattr(y, "sort_base_mapping_type_on_output"):
         y.sort_base_mapping_type_on_output = False
+    # The reader shares equal values (one date object for every `2024-01-01` of a file); an
+    # alias for them would be refused by `wuye import`, which reads no anchors.
+    y.representer.ignore_aliases = lambda data: True
     buf = io.StringIO()
     y.dump(doc, buf)
     return buf.getvalue()
