@@ -88,6 +88,33 @@ def test_the_release_seals_every_other_entry_and_the_closed_case_verifies(mo, ru
     assert (code, problems) == (0, [])
 
 
+def test_a_closing_mark_holds_only_for_a_case_of_the_items_own_tenant(mo, run):
+    """closed_by names a case by its id, and verify looks for it in the item's own tenant's folder
+    alone: another tenant's closed case closes nothing, and neither does a path dressed as an id."""
+    money_case(mo)
+    r = mo.run("archive", "new", "T0002", "--name", "别的公司", "--unit", "0801", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    fee = ["kind=fee", "item=物业管理费", "period=2026-12", "amount=880.00", "due_date=2026-12-10"]
+    r = mo.run("archive", "add", "T0002", "payments", *sum((["--set", s] for s in fee), []), "--as", "liuyang")
+    assert r.exit_code == 0, r.stderr
+    assert verify_json(run) == (0, [])
+    other = "tenants/T0002/payments.yaml"
+    doc = yamlio.load_roundtrip(mo.store.path(other).read_text(encoding="utf-8"))
+    doc["entries"][0]["closed_by"] = {"case": mo.case, "before": {"paid": "0.00"}}
+    doc["entries"][0]["paid"] = "880.00"
+    mo.store.path(other).write_text(yamlio.dumps(doc), encoding="utf-8")
+    mine = "tenants/T0001/payments.yaml"
+    doc = yamlio.load_roundtrip(mo.store.path(mine).read_text(encoding="utf-8"))
+    assert doc["entries"][1]["closed_by"]["case"] == mo.case  # the fee the statement settled
+    doc["entries"][1]["closed_by"]["case"] = f"../../T0001/moveout/{mo.case}"
+    mo.store.path(mine).write_text(yamlio.dumps(doc), encoding="utf-8")
+    commit_by_hand(mo)
+    code, problems = verify_json(run)
+    assert code == 1
+    assert found(problems, other, "money.closing-bad", "PAY-0001", mo.case)
+    assert found(problems, mine, "money.closing-bad", "PAY-0002", f"../../T0001/moveout/{mo.case}")
+
+
 def test_nothing_is_signed_or_corrected_on_a_closed_case(mo, run):
     money_case(mo)
     before = snapshot(mo.store)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import re
@@ -155,6 +156,7 @@ def _split_public_line(line: str) -> tuple[str, bytes, str]:
     return parts[0], blob, parts[2] if len(parts) == 3 else ""
 
 
+@functools.lru_cache(maxsize=64)  # a store's few staff keys, asked once per signature checked
 def _ed25519_public_blob(public_line: str) -> bytes:
     """The key blob of an ssh-ed25519 public line; WuyeError for anything else."""
     try:
@@ -515,6 +517,9 @@ class _Sshsig:
     sig: bytes
 
 
+# A seal's signature is parsed twice in a row (its key, then the check): the last few are kept.
+# Only what parses is kept; a refusal is raised afresh each time, in the language of the moment.
+@functools.lru_cache(maxsize=16)
 def _parse(armored: str) -> _Sshsig:
     blob = _dearmor(armored)
     try:
@@ -546,6 +551,15 @@ def signature_public_key(armored: str) -> str:
     except _WireError:
         raise _malformed("其中的公钥数据损坏", "the embedded public key is damaged") from None
     return f"{key_type} {base64.b64encode(parsed.public_blob).decode()}"
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(blob: bytes):
+    """The key object of a staff key's blob: a store has a handful of keys and a verify checks
+    160,000 seals with them."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    return Ed25519PublicKey.from_public_bytes(_ed25519_raw_from_blob(blob))
 
 
 def verify(payload: bytes, armored: str, public_line: str, namespace: str = NAMESPACE) -> None:
@@ -594,9 +608,8 @@ def verify(payload: bytes, armored: str, public_line: str, namespace: str = NAME
         raise _malformed("其中的 Ed25519 签名数据不对", "the Ed25519 signature inside is not well formed")
 
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    key = Ed25519PublicKey.from_public_bytes(_ed25519_raw_from_blob(expected_blob))
+    key = _public_key(expected_blob)
     try:
         key.verify(parsed.sig, _signed_data(namespace, hash_alg, payload))
     except InvalidSignature:
