@@ -94,10 +94,10 @@ def _without_seals(text: str) -> str:
 
 
 @pytest.mark.slow  # the whole demo in a real process, then two imports: ~20 s
-def test_the_demo_store_round_trips_through_its_json_export(tmp_path, run, store, _store_template):
+def test_the_demo_store_round_trips_through_its_json_and_xlsx_exports(tmp_path, run, store, _store_template):
     """(`store` for its staff keys.) `wuye demo --keep`, exported as JSON, imported into an empty store: every record as the
     demo has it (model by model), and the same bytes as the whole-document path (the YAML export)
-    writes, file by file."""
+    writes, file by file; exported as a workbook and imported, every record's values."""
     import os
 
     from test_export import content
@@ -108,12 +108,12 @@ def test_the_demo_store_round_trips_through_its_json_export(tmp_path, run, store
     env = {**os.environ, "WUYE_KEYS": str(keys)}
     subprocess.run([sys.executable, "-m", "wuye", "demo", "--keep", str(demo)], env=env, check=True, capture_output=True)
     out = {}
-    for fmt in ("json", "yaml"):
+    for fmt in ("json", "yaml", "xlsx"):
         out[fmt] = tmp_path / f"demo.{fmt}"
         subprocess.run([sys.executable, "-m", "wuye", "--store", str(demo), "export", "--as", "wangli", "-o", str(out[fmt])],
                        env=env, check=True, capture_output=True)
     made = {}
-    for fmt in ("json", "yaml"):
+    for fmt in ("json", "yaml", "xlsx"):
         other = fresh_store(_store_template, tmp_path / fmt)
         imported(run("import", out[fmt], "--as", "sunhao", store=other))
         made[fmt] = other
@@ -127,6 +127,18 @@ def test_the_demo_store_round_trips_through_its_json_export(tmp_path, run, store
         return out
 
     assert records(made["json"]) == records(Store(demo))
+    # The workbook too, closing marks (a JSON object in a cell) included: the bench's 10,000-tenant
+    # export could not be imported, its closed items refused as "closed_by.before: not a mapping".
+    # A number cell keeps the value, not its trailing zeros (an area of 312.50 comes back 312.5):
+    # compared as the models' values (Decimal("312.50") == Decimal("312.5")).
+    def values(store) -> dict:
+        out = content(store)
+        for rel, m in out.items():
+            if rel.endswith("/payments.yaml"):
+                out[rel] = m.model_copy(update={"entries": [e.model_copy(update={"closed_by": None}) for e in m.entries]})
+        return out
+
+    assert values(made["xlsx"]) == values(Store(demo))
     files = sorted(p.relative_to(made["json"].root).as_posix() for p in made["json"].root.glob("tenants/*/*.yaml"))
     assert len(files) > 90  # eleven tenants, most categories each
     assert files == sorted(p.relative_to(made["yaml"].root).as_posix() for p in made["yaml"].root.glob("tenants/*/*.yaml"))

@@ -357,6 +357,8 @@ def _kind(f, ann) -> tuple[str, dict[str, str]]:
             return ("plain_or_json" if getattr(inner, "PLAIN_ID", None) else "json"), {}
         inner_funcs = {getattr(m, "func", None).__name__ for m in getattr(inner, "__metadata__", ()) if getattr(m, "func", None)}
         return ("id_list" if "check_id" in inner_funcs else "text_list"), {}
+    if typing.get_origin(base) is dict:
+        return "json", {}  # a closing mark's `before` values, as the export writes them: a JSON object
     if "check_id" in funcs:
         return "id", {}
     if base is bool:
