@@ -121,12 +121,11 @@ def generate(n: int, path: Path, seed: int = 42) -> None:
 
 
 def make_store(root: Path):
-    from wuye.trust import staff
+    """A store founded by its manager, who imports: a ledger's deposits and rent are money, which
+    only finance or management may seal (trust/money.py)."""
     from wuye.admin.create import init_store
 
-    store = init_store(root, "基准大厦")
-    staff.add(store, "wangli", "王丽", ["customer_service"])
-    return store
+    return init_store(root, "基准大厦", managers=[("zhaomin", "赵敏")])
 
 
 CHILD = r"""
@@ -138,7 +137,7 @@ last = {}
 def progress(stage, done, total):
     last[stage] = time.perf_counter()
 t = time.perf_counter()
-r = importing.import_files(Store(Path(sys.argv[1])), [Path(sys.argv[2])], "wangli", progress=progress)
+r = importing.import_files(Store(Path(sys.argv[1])), [Path(sys.argv[2])], "zhaomin", progress=progress)
 end = time.perf_counter()
 built = last.get("write", last.get("read", t))
 print(json.dumps({"wall": end - t, "built": built - t, "stored": end - built, "created": len(r.created),
@@ -214,7 +213,7 @@ def main() -> None:
         print(f"re-import: {again['files']} files changed, commit {again['commit']}, wall {again['wall']:.1f} s, "
               f"peak {again['rss_mb']:.0f} MB")
         commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-        print(f"store:    {commits} commits (init, staff, import)")
+        print(f"store:    {commits} commits (init with its manager, import)")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
