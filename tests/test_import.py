@@ -361,6 +361,16 @@ def test_payments_from_finance_append_to_each_tenant_once(tenant, run, git_log, 
     assert snapshot(tenant) == before
 
 
+def test_a_json_cell_nested_too_deeply_is_refused_at_its_cell(tenant, run, snapshot, refused, tmp_path):
+    """A closing mark's `before` is a JSON object in its cell (as the export writes it); a hostile
+    cell of 100,000 `[` would overflow Python's JSON parser, and is one located refusal instead."""
+    before = snapshot(tenant)
+    bad = write_csv(tmp_path / "n.csv", "客户编号,项目,金额,迁出结清·迁出案件,迁出结清·结清前\n"
+                    "T0001,物业管理费,100,MO-2026-0001," + "[" * 100_000 + "\n")
+    refused(run("import", bad, "--as", "liuyang", "--category", "payments", store=tenant), "n.csv:2:5", "嵌套过深")
+    assert snapshot(tenant) == before
+
+
 def test_repairs_from_a_yaml_list(tenant, run, tmp_path):
     f = tmp_path / "repairs.yaml"
     f.write_text(textwrap.dedent("""\

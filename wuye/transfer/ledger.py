@@ -769,6 +769,8 @@ def norm_json(v: Any, **_) -> Any:
         return json.loads(str(v))
     except json.JSONDecodeError as e:
         raise ValueError(tr("应为 JSON：%s", "must be JSON: %s") % e) from None
+    except RecursionError:  # a hostile cell of 100,000 `[`: Python's parser recurses per level
+        raise ValueError(tr("JSON 嵌套过深", "the JSON is nested too deeply")) from None
 
 
 def norm_choice(v: Any, choices: dict[str, str] | None = None, **_) -> str | None:
