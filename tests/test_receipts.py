@@ -248,6 +248,18 @@ def test_history_forced_back_after_a_witnessed_push_fails_verify_without_a_verif
     assert status == 0, problems
 
 
+def test_a_receipt_nested_100000_deep_is_a_problem_not_a_traceback(store, run):
+    """Whoever can write to a store can move its receipts ref: a receipt.json of 100,000 `[` (which
+    overflows Python's JSON parser) is one that does not read, named as such."""
+    blobs = [subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=store.root, input=b, capture_output=True,
+                            check=True).stdout.decode().strip() for b in (b"[" * 100_000, b"not a signature")]
+    tree = subprocess.run(["git", "mktree"], cwd=store.root, capture_output=True, check=True, text=True,
+                          input=f"100644 blob {blobs[0]}\treceipt.json\n100644 blob {blobs[1]}\treceipt.sig\n").stdout.strip()
+    plain_git(store.root, "update-ref", REF, plain_git(store.root, "commit-tree", tree, "-m", "receipt").strip())
+    status, problems = verify(run, store.root)
+    assert status == 1 and "receipt.malformed" in codes(problems), problems
+
+
 def test_a_store_never_pushed_keeps_the_local_check(store, run):
     status, problems = verify(run, Path(store.root))
     assert status == 0 and problems == []

@@ -38,7 +38,7 @@ def read(root: Path) -> dict[str, str]:
         return {}
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
         data = None
     if not isinstance(data, dict) or not all(k in KEYS and isinstance(v, str) for k, v in data.items()):
         raise WuyeError(tr("%s 已损坏；请删除它，再用 `wuye verify --root 指纹` 重新固定根",

@@ -221,7 +221,7 @@ def _parse(commit: str, data: bytes | None) -> Receipt | None:
         time = datetime.fromisoformat(obj["time"])
         if time.tzinfo is None:
             return None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's parser goes
         return None
     return Receipt(commit, obj["ref"], obj["old"], obj["new"], time, obj["previous"], signing.digest(data))
 
