@@ -770,7 +770,8 @@ def norm_json(v: Any, **_) -> Any:
     except json.JSONDecodeError as e:
         raise ValueError(tr("应为 JSON：%s", "must be JSON: %s") % e) from None
     except RecursionError:  # a hostile cell of 100,000 `[`: Python's parser recurses per level
-        raise ValueError(tr("JSON 嵌套过深", "the JSON is nested too deeply")) from None
+        raise ValueError(tr("JSON 嵌套过深；请把此格改成导出时的写法（如 {\"paid\": \"0.00\"}）或留空",
+                            "the JSON is nested too deeply; write this cell as the export does (e.g. {\"paid\": \"0.00\"}) or leave it empty")) from None
 
 
 def norm_choice(v: Any, choices: dict[str, str] | None = None, **_) -> str | None:
