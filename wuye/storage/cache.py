@@ -19,12 +19,16 @@ The verdicts (`verdict_files`, `verdict_cases`, `verdict_checks`) -- what `wuye 
   its blob id is the one it was checked as (and, for verify, the blob ids of the attachments it
   names; one reached through a symlink is always checked again). Blob ids come from `git ls-files
   -s` (the index) for tracked files that `git diff-files` reports unmodified; any other file
-  (modified, untracked, in conflict, a symlink) is read, and its blob id computed from the very
-  bytes that are then checked. `git diff-files` compares size, mtime, ctime and inode with the
-  index and re-reads a file written in the same second as the index ("racily clean"): the test
-  `git status` and `git commit -a` rely on. ctime cannot be set back by `touch`, so restoring a
-  file's mtime does not hide an edit; a `git checkout` of an older commit changes the blob ids
-  the index names. A move-out case keeps its verdict while the blob ids of its case.yaml and of
+  (modified, untracked, in conflict, a symlink, one git was told not to watch with
+  assume-unchanged or skip-worktree) is read, and its blob id computed from the very bytes that
+  are then checked. `git diff-files` compares size, mtime, ctime and inode with the index and
+  re-reads a file written in the same second as the index ("racily clean"): the test `git
+  status` and `git commit -a` rely on, asked with git's default stat rules whatever the
+  repository's config says (core.checkStat=minimal would drop ctime and inode). ctime cannot be
+  set back by `touch`, so restoring a file's mtime does not hide an edit; a `git checkout` of an
+  older commit changes the blob ids the index names. And `verdict_tree`, one row: the digest of
+  the whole store as a clean verify run found it, with the run's counts (verify/unchanged.py says
+  what the digest covers), so that a run over an unchanged store reads no verdict at all. A move-out case keeps its verdict while the blob ids of its case.yaml and of
   every name in steps/, the workflow and every staff file are unchanged; the settings, workflow
   and staff checks while their files are. The caching layer around the checks is
   verify/context.py. The history check resumes from the last commit it found clean, if that
@@ -142,11 +146,12 @@ CREATE TABLE IF NOT EXISTS verdict_files (
     rel TEXT PRIMARY KEY, blob TEXT NOT NULL, deps TEXT, attachments_ok INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS verdict_cases (cdir TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS verdict_checks (name TEXT PRIMARY KEY, key TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdict_tree (digest TEXT PRIMARY KEY, counts TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS boards (
     case_id TEXT PRIMARY KEY, key TEXT NOT NULL, signed TEXT NOT NULL, lang TEXT NOT NULL, board TEXT NOT NULL,
     used INTEGER NOT NULL);
 """
-TABLE_NAMES = ("verdict_files", "verdict_cases", "verdict_checks", "boards")  # read and written by storage/verdicts.py
+TABLE_NAMES = ("verdict_files", "verdict_cases", "verdict_checks", "verdict_tree", "boards")  # read and written by storage/verdicts.py
 
 
 # --- stat relative to an open folder -------------------------------------------------------
@@ -182,35 +187,11 @@ class Snapshot:
         return cls.begin(root)()
 
     @classmethod
-    def begin(cls, root: Path) -> Callable[[], "Snapshot"]:
-        """Start git's two listings now; the returned function waits for them and gives the
+    def begin(cls, root: Path) -> "PendingSnapshot":
+        """Start git's two listings now; calling the result waits for them and gives the
         snapshot (the caller reads the verdicts meanwhile: both listings and that read are a
         few tenths of a second each at 10,000 tenants)."""
-        import re
-
-        from wuye.storage.git import NotARepository, start
-
-        root = Path(root)
-        if not enabled():
-            return lambda: cls(root)
-        try:
-            listing = start(root, "ls-files", "-s", "-z")
-            dirty = start(root, "diff-files", "--name-only", "-z")
-        except NotARepository:
-            return lambda: cls(root)
-
-        def finish() -> "Snapshot":
-            got, changed = listing.result(raw=True), dirty.result(raw=True)
-            if got is None or changed is None:
-                return cls(root)
-            changed = set(changed.split(b"\0"))
-            # Regular files only, merged (stage 0): a symlink's blob is its target's name, not its content.
-            # finditer, not findall: 130,000 matches are not held as a list on top of the dict.
-            blobs = {m[2].decode("utf-8", "surrogateescape"): m[1].decode()
-                     for m in re.finditer(rb"100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", got)
-                     if m[2] not in changed}
-            return cls(root, blobs)
-        return finish
+        return PendingSnapshot(Path(root))
 
     def blob(self, rel: str) -> str | None:
         """The blob id of a file as it is now, hashing it if git cannot vouch for it; None if absent."""
@@ -225,6 +206,56 @@ class Snapshot:
             return "dir"
         except OSError:
             return None
+
+
+
+class PendingSnapshot:
+    """git's listings of a Snapshot, running: `raw()` gives their output as git wrote it (what
+    verify/unchanged.py digests), calling it gives the Snapshot."""
+
+    # What diff-files trusts is the stat data of git's own default, whatever a user's settings
+    # say: core.checkStat=minimal would compare only sizes and whole seconds, and a file
+    # monitor's word would stand for the stat itself.
+    TRUSTED_STAT = ("-c", "core.checkStat=default", "-c", "core.trustCtime=true", "-c", "core.fsmonitor=false")
+
+    def __init__(self, root: Path):
+        from wuye.storage.git import NotARepository, start
+
+        self.root = root
+        self._listing = self._dirty = self._raw = None
+        if not enabled():
+            return
+        try:
+            # -v tags each entry: "H" a file git watches; lowercase (assume-unchanged) and "S"
+            # (skip-worktree) are entries whose working-tree copy git was told not to look at.
+            self._listing = start(root, "ls-files", "-s", "-v", "-z")
+            self._dirty = start(root, *self.TRUSTED_STAT, "diff-files", "--name-only", "-z")
+        except NotARepository:
+            self._listing = self._dirty = None
+
+    def raw(self) -> tuple[bytes, bytes] | None:
+        """(the index listing, the changed paths), NUL-separated as git wrote them; None without git."""
+        if self._raw is None and self._listing is not None:
+            got, changed = self._listing.result(raw=True), self._dirty.result(raw=True)
+            self._listing = self._dirty = None
+            self._raw = (got, changed) if got is not None and changed is not None else False
+        return self._raw or None
+
+    def __call__(self) -> Snapshot:
+        import re
+
+        raw = self.raw()
+        if raw is None:
+            return Snapshot(self.root)
+        got, changed = raw
+        changed = set(changed.split(b"\0"))
+        # Regular files only, merged (stage 0), watched ("H"): a symlink's blob is its target's
+        # name, not its content. finditer, not findall: 130,000 matches are not held as a list
+        # on top of the dict.
+        blobs = {m[2].decode("utf-8", "surrogateescape"): m[1].decode()
+                 for m in re.finditer(rb"H 100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0", got)
+                 if m[2] not in changed}
+        return Snapshot(self.root, blobs)
 
 
 # --- results by blob, for verify and archive check ------------------------------------------------

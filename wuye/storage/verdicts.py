@@ -165,6 +165,36 @@ class Results:
             ("DELETE FROM verdict_checks WHERE name=?", drop_checks)])
 
 
+def tree_counts(root: Path, digest: str) -> dict[str, int] | None:
+    """The counts of the clean report verify gave on a store of this digest (verify/unchanged.py),
+    or None."""
+    import sqlite3
+
+    con = _connect(root)
+    if con is None:
+        return None
+    try:
+        row = con.execute("SELECT counts FROM verdict_tree WHERE digest=?", (digest,)).fetchone()
+    except sqlite3.DatabaseError as e:
+        _damaged(root, con, e)
+        return None
+    con.close()
+    try:
+        counts = json.loads(row[0]) if row is not None else None
+    except ValueError:
+        return None
+    if isinstance(counts, dict) and all(isinstance(k, str) and type(v) is int for k, v in counts.items()):
+        return counts
+    return None
+
+
+def keep_tree_counts(root: Path, digest: str, counts: dict[str, int]) -> None:
+    """Keep a clean report's counts under its store's digest, in place of the one before (only
+    the latest state of a checkout is ever looked up again)."""
+    _write(root, [("DELETE FROM verdict_tree WHERE digest<>?", [(digest,)]),
+                  ("INSERT OR REPLACE INTO verdict_tree VALUES (?,?)", [(digest, _json(counts))])])
+
+
 def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool], dict]) -> dict:
     """The board of a case: the cached one if no file it depends on changed, else
     `compute(where, verified)`.

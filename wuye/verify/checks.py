@@ -36,6 +36,7 @@ from wuye.verify.layout_check import check_layout
 from wuye.verify.money_check import check_money
 from wuye.verify.receipts_check import check_receipts
 from wuye.verify.statements import check_statements
+from wuye.verify.unchanged import Unchanged
 
 VERIFIED_HEAD = "wuye/verified-head"
 CANCEL = "cancel"  # models.workflow.CANCEL: the cancellation's entry, steps/cancel.yaml
@@ -374,6 +375,13 @@ def _is_ancestor(root: Path, commit: str, head: str) -> bool:
     return audit.read(root, ["merge-base", "--is-ancestor", commit, head], check=False) is not None
 
 
+def _last_verified(store: Store) -> str | None:
+    try:
+        return (audit.git_dir(store.root) / VERIFIED_HEAD).read_text().strip()
+    except (OSError, audit.NotARepository):
+        return None
+
+
 def record_verified(store: Store) -> None:
     head = audit.head(store.root)
     if head is None:
@@ -399,7 +407,13 @@ def verify(store: Store, root: str | None = None) -> Report:
         raise WuyeError(tr("--root %s 与本处已固定的根 %s 不符；若确需更换，先删除 %s",
                            "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
                         % (root, pinned, audit.common_dir(store.root) / pins.FILE))
-    ctx = Context(store, pinned or root)
+    # Nothing changed since a clean run: its report, without reading a file (unchanged.py).
+    unchanged = Unchanged(store, pinned or root)
+    counts = unchanged.verdict()  # the store digested now, before any file is read
+    pinning = root is not None and pinned is None  # a run that pins the root is a whole one
+    if counts is not None and not pinning and _last_verified(store) == audit.head(store.root):
+        return Report(counts=counts)
+    ctx = Context(store, pinned or root, unchanged.snapshot)
     ctx.started_history = start_history(store, ctx.results)
     report = Report(counts=ctx.counts)
     for check in CHECKS:
@@ -410,4 +424,6 @@ def verify(store: Store, root: str | None = None) -> Report:
         record_verified(store)
         if root is not None and pinned is None:
             pins.write(store.root, root=root)
+    if not report.problems:
+        unchanged.record(report.counts)
     return report

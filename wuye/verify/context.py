@@ -56,7 +56,7 @@ def yaml_names(d: Path) -> list[str]:
 class Context:
     """One verification run: the counts it reports, the workflow once checked, and the cache."""
 
-    def __init__(self, store: Store, pinned_root: str | None = None):
+    def __init__(self, store: Store, pinned_root: str | None = None, snapshot: cache.PendingSnapshot | None = None):
         self.store = store
         # The root this run judges the authority chain from (trust/pins.py, or --root).
         self.pinned_root = pinned_root
@@ -65,7 +65,7 @@ class Context:
         self._closed_keys = None
         self._witnessed: dict[str, object] | None = None
         # git lists the index and the modified files while the verdicts are read.
-        snap = cache.Snapshot.begin(store.root) if cache.enabled() else None
+        snap = (snapshot or cache.Snapshot.begin(store.root)) if cache.enabled() else None
         self.results = verdicts.Results(store.root) if snap is not None else None
         self.snap = snap() if snap is not None else None
         self.counts: dict[str, int] = {}
