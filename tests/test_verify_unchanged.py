@@ -195,11 +195,19 @@ def test_a_commit_made_with_plain_git_is_checked(verified, run):
     assert verify_json(run)["ok"] is False
 
 
-def test_a_moved_ref_a_new_pin_and_a_missing_marker_each_check_again(verified, run):
+def test_a_moved_ref_a_new_pin_new_settings_and_a_missing_marker_each_check_again(verified, run):
     git(verified.root, "update-ref", "refs/remotes/central/main", "HEAD~1")
     assert looked_up(verified) is None
     assert run("verify").exit_code == 0 and looked_up(verified) == COUNTS
     pins.write(verified.root, central="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx3mBn6ng6pDXlNCcsDVF1QwCk0PYxTmrmOWL0vCoMR")
+    assert looked_up(verified) is None
+    assert run("verify").exit_code == 0 and looked_up(verified) == COUNTS
+    # What the repository's own settings say of its files: attributes and config.
+    (verified.root / ".git" / "info").mkdir(exist_ok=True)
+    (verified.root / ".git" / "info" / "attributes").write_text("*.yaml -text\n", encoding="utf-8")
+    assert looked_up(verified) is None
+    assert run("verify").exit_code == 0 and looked_up(verified) == COUNTS
+    git(verified.root, "config", "core.autocrlf", "true")
     assert looked_up(verified) is None
     assert run("verify").exit_code == 0 and looked_up(verified) == COUNTS
     marker = verified.root / ".git" / "wuye" / "verified-head"
@@ -232,12 +240,12 @@ def test_a_store_changed_during_the_run_records_nothing(tenant, run):
     assert u.verdict() is None
     path = tenant.path("tenants/T0001/profile.yaml")
     path.write_text(path.read_text(encoding="utf-8") + "# 手工备注\n", encoding="utf-8")  # while it runs
-    u.record(COUNTS)
+    u.record(COUNTS, u.again())
     assert u.digest not in [d for d, _ in kept(tenant)]
     # The same, with nothing changed while it ran, is recorded.
     u = Unchanged(store, pins.read(tenant.root).get("root"))
     assert u.verdict() is None
-    u.record(COUNTS)
+    u.record(COUNTS, u.again())
     assert [d for d, _ in kept(tenant)] == [u.digest]
 
 

@@ -168,17 +168,7 @@ class Results:
 def tree_counts(root: Path, digest: str) -> dict[str, int] | None:
     """The counts of the clean report verify gave on a store of this digest (verify/unchanged.py),
     or None."""
-    import sqlite3
-
-    con = _connect(root)
-    if con is None:
-        return None
-    try:
-        row = con.execute("SELECT counts FROM verdict_tree WHERE digest=?", (digest,)).fetchone()
-    except sqlite3.DatabaseError as e:
-        _damaged(root, con, e)
-        return None
-    con.close()
+    row = _row(root, "SELECT counts FROM verdict_tree WHERE digest=?", digest)
     try:
         counts = json.loads(row[0]) if row is not None else None
     except ValueError:
@@ -227,6 +217,11 @@ def board(store, case_id: str, compute: Callable[[tuple[str, str] | None, bool],
 
 def _board_row(root: Path, case_id: str) -> tuple | None:
     """(key, signed, lang, board JSON) of the case's kept board, or None."""
+    return _row(root, "SELECT key, signed, lang, board FROM boards WHERE case_id=?", case_id)
+
+
+def _row(root: Path, sql: str, *args) -> tuple | None:
+    """The first row a query gives, or None: no row, or no usable database (damaged: deleted)."""
     import sqlite3
 
     if not enabled():
@@ -235,7 +230,7 @@ def _board_row(root: Path, case_id: str) -> tuple | None:
     if con is None:
         return None
     try:
-        row = con.execute("SELECT key, signed, lang, board FROM boards WHERE case_id=?", (case_id,)).fetchone()
+        row = con.execute(sql, args).fetchone()
     except sqlite3.DatabaseError as e:
         _damaged(root, con, e)
         return None

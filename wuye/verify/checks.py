@@ -418,12 +418,13 @@ def verify(store: Store, root: str | None = None) -> Report:
     report = Report(counts=ctx.counts)
     for check in CHECKS:
         report.problems += check(store, ctx)
+    again = unchanged.again() if not report.problems else None
     # Only a run that checked every case may drop the cache entries of cases that are gone.
     ctx.save(prune_files=True, prune_cases=ctx.workflow is not None)
     if not report.errors:
         record_verified(store)
         if root is not None and pinned is None:
             pins.write(store.root, root=root)
-    if not report.problems:
-        unchanged.record(report.counts)
+    if again is not None:
+        unchanged.record(report.counts, again)
     return report

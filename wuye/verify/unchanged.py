@@ -20,7 +20,8 @@ What the digest covers, each read afresh on every run:
   - everything git does not track, ignored files included (`ls-files -o --directory` with no
     exclude rules: verify lists the folders itself, so .gitignore hides nothing from it), empty
     folders too (an empty tenant folder is a tenant without a profile), each by what it holds;
-  - the root and central pins (trust/pins.py), or the --root given, and the repository's config.
+  - the root and central pins (trust/pins.py), or the --root given, and the repository's config and
+    info/attributes.
 
 And the last verified HEAD (checks.VERIFIED_HEAD) must be HEAD itself, as verify() makes sure
 before it asks: a clean run records it, and an amend or rebase since is a problem the history
@@ -73,12 +74,15 @@ class Unchanged:
         self.digest = self._digest(self._started, self.snapshot.raw())
         return verdicts.tree_counts(self.root, self.digest) if self.digest is not None else None
 
-    def record(self, counts: dict[str, int]) -> None:
-        """Keep this run's clean report, if the store is still what the run started from."""
-        if self.digest is None:
-            return
-        again = cache.Snapshot.begin(self.root)
-        if self._digest(self._start(), again.raw()) == self.digest:
+    def again(self):
+        """Start the listings of the end-of-run digest (the checks have read everything by now),
+        for `record`: they run while the caller saves the verdicts."""
+        return (self._start(), cache.Snapshot.begin(self.root)) if self.digest is not None else None
+
+    def record(self, counts: dict[str, int], again) -> None:
+        """Keep this run's clean report, if the store is still what the run started from (`again`:
+        what `again()` started once the checks were done)."""
+        if again is not None and self._digest(again[0], again[1].raw()) == self.digest:
             verdicts.keep_tree_counts(self.root, self.digest, counts)
 
     def _digest(self, started, raw) -> str | None:
@@ -98,7 +102,7 @@ class Unchanged:
         gitdir, common = audit.git_dir(self.root), audit.common_dir(self.root)
         h = hashlib.sha256(f"wuye verify {VERSION}\nroot {self.root_pin}\ncentral {pinned.get('central')}\n".encode())
         for name, p in (("HEAD", gitdir / "HEAD"), ("config", common / "config"), ("shallow", common / "shallow"),
-                        ("grafts", common / "info" / "grafts")):
+                        ("grafts", common / "info" / "grafts"), ("attributes", common / "info" / "attributes")):
             h.update(f"{name} {_file_digest(p)}\n".encode())
         h.update(b"refs\0" + refs + b"\0index\0")
         h.update(hashlib.sha256(listing).digest())
