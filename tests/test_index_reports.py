@@ -116,3 +116,22 @@ def test_a_broken_payments_file_is_reported_from_the_index_too(owing, run, monke
     # The file that cannot be read owes nothing in the sum; the violations still count.
     (row,) = rep["tenants"]
     assert (row["unpaid_fees"], row["arrears"]) == ("0.00", "80.00")
+
+
+def test_times_read_back_from_the_index_share_the_zone_object_of_the_settings(tenant, run):
+    # Times of two zone objects compare through both offsets, six times slower than times of one
+    # (wuye/models/zones.py): every time a report holds, from the index or from a worker, must
+    # carry the settings' own zone object, in every tenant's rows alike.
+    from wuye.desk.servicedesk import COMPLAINT, read_items
+    from wuye.storage.store import Store
+
+    assert run("archive", "new", "T0002", "--name", "国贸物流", "--unit", "1206", "--as", "wangli").exit_code == 0
+    for tid in ("T0001", "T0002"):
+        r = run("complaint", "open", tid, "--channel", "phone", "--text", "空调噪音", "--as", "wangli")
+        assert r.exit_code == 0, r.stderr
+    for attempt in ("parsed now", "read back from the index"):
+        store = Store(tenant.root)
+        items, problems = read_items(store, COMPLAINT, brief=True)
+        assert problems == [] and len(items) == 2, attempt
+        zones = {id(t.tzinfo) for i in items for t in [i.received, *(e.at for e in i.events if e.at is not None)]}
+        assert zones == {id(store.tz())}, attempt

@@ -7,7 +7,6 @@ each has an English id used in commands and a Chinese name used on screen.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import Decimal
 from typing import Literal
 
@@ -122,13 +121,13 @@ class StoreConfig(Record):
         return _zone(self.timezone)
 
 
-@functools.lru_cache(maxsize=None)
 def _zone(text: str) -> dt.timezone:
-    """The zone of a `+08:00`, one object for each: times of one zone object compare directly,
-    of two they compare through both offsets (a report compares every record's times)."""
+    """The zone of a `+08:00`, the one object of its offset (models/zones.py says why)."""
+    from wuye.models.zones import zone
+
     sign = 1 if text[0] == "+" else -1
     h, m = int(text[1:3]), int(text[4:6])
-    return dt.timezone(sign * dt.timedelta(hours=h, minutes=m))
+    return zone(sign * dt.timedelta(hours=h, minutes=m))
 
 
 class UnitMeters(Record):
