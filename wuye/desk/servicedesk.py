@@ -30,7 +30,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
@@ -817,9 +817,6 @@ class Event(NamedTuple):
     cost: Decimal | None = None
 
 
-_AT = itemgetter(0)  # Event.at
-
-
 @dataclass(slots=True)  # one per record of a whole-store report
 class Item:
     """A complaint or repair as read for listings and reports."""
@@ -834,25 +831,6 @@ class Item:
     # (limits, its last timed event, Clock): the replay of every event, which is the clock at
     # any moment from that event on; a report asks for it once per record and per trend row.
     replayed: tuple | None = field(default=None, repr=False, compare=False)
-    # (the events that have a time, the earliest, the latest): see `timed`.
-    _timed: tuple | None = field(default=None, repr=False, compare=False)
-
-    def timed(self, start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> list[Event]:
-        """The events with a time in [start, end) that have happened by `as_of`, in order. Most
-        records lie wholly inside a report's window or wholly outside it, and then no event's
-        time is compared with it (a report asks this of 27,000 records)."""
-        if self._timed is None:
-            # The times taken and compared by C loops (itemgetter, min, max): no Python per event.
-            ats = list(map(_AT, self.events))
-            have = self.events if None not in ats else [e for e in self.events if e.at is not None]
-            ats = ats if have is self.events else [e.at for e in have]
-            self._timed = (have, min(ats), max(ats)) if have else ([], None, None)
-        have, first, last = self._timed
-        if not have or last < start or first >= end or first > as_of:
-            return []
-        if start <= first and last < end and last <= as_of:
-            return have
-        return [e for e in have if start <= e.at < end and e.at <= as_of]
 
 
 def _aware(when: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
