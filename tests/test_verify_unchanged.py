@@ -268,3 +268,21 @@ def test_a_clone_looks_up_its_own_verdict(verified, run, tmp_path):
     path = clone / "tenants" / "T0001" / "profile.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("柏彦科技", ""), encoding="utf-8")
     assert run("verify", store=Store(clone)).exit_code == 1
+
+
+def test_a_second_worktree_keeps_its_own_look_up(verified, run, tmp_path):
+    # A worktree has its own HEAD, index and working tree (and so its own digest and marker);
+    # the pins, config and objects it shares with the first.
+    wt = tmp_path / "wt"
+    git(verified.root, "worktree", "add", "-q", "--detach", str(wt))
+    assert run("verify", store=Store(wt)).exit_code == 0
+    assert looked_up(Store(wt)) == COUNTS
+    # An edit in the first checkout is not the second's business, and the reverse is seen.
+    first = verified.path("tenants/T0001/profile.yaml")
+    first.write_text(first.read_text(encoding="utf-8").replace("柏彦科技", ""), encoding="utf-8")
+    assert looked_up(Store(wt)) == COUNTS
+    assert run("verify").exit_code == 1
+    second = wt / "tenants" / "T0001" / "profile.yaml"
+    second.write_text(second.read_text(encoding="utf-8").replace("status: active", "status: gone"), encoding="utf-8")
+    data = verify_json(run, store=Store(wt))
+    assert data["ok"] is False and any(p["path"] == "tenants/T0001/profile.yaml" for p in data["problems"]), data

@@ -101,7 +101,8 @@ class Unchanged:
             return None
         gitdir, common = audit.git_dir(self.root), audit.common_dir(self.root)
         h = hashlib.sha256(f"wuye verify {VERSION}\nroot {self.root_pin}\ncentral {pinned.get('central')}\n".encode())
-        for name, p in (("HEAD", gitdir / "HEAD"), ("config", common / "config"), ("shallow", common / "shallow"),
+        for name, p in (("HEAD", gitdir / "HEAD"), ("config", common / "config"), ("worktree config", gitdir / "config.worktree"),
+                        ("shallow", common / "shallow"),
                         ("grafts", common / "info" / "grafts"), ("attributes", common / "info" / "attributes")):
             h.update(f"{name} {_file_digest(p)}\n".encode())
         h.update(b"refs\0" + refs + b"\0index\0")
