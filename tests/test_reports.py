@@ -199,6 +199,26 @@ def r_row(*values):
     return dict(zip(R_KEYS, values))
 
 
+def test_a_report_runs_the_collector_less_often_and_leaves_it_as_it_found_it(report, monkeypatch):
+    # build() runs the collector after every 10,000 new objects while it holds every record
+    # (reports._few_collections); the process (these tests' own, an office's script) gets its
+    # own threshold back.
+    import gc
+
+    from wuye.desk import reports
+
+    seen, real = [], reports._built
+    monkeypatch.setattr(reports, "_built", lambda *a: seen.append(gc.get_threshold()) or real(*a))
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        report("repairs")
+        assert seen == [(10_000, 11, 12)]
+        assert gc.get_threshold() == (900, 11, 12)
+    finally:
+        gc.set_threshold(*before)
+
+
 # --- complaints -------------------------------------------------------------------------------
 
 

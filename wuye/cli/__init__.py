@@ -153,16 +153,8 @@ def __getattr__(name: str):
 
 
 def main() -> None:
-    import gc
     import sys
 
-    # A whole-store command holds tens of thousands of records at once (a report at 10,000
-    # tenants: 27,000, some 170,000 objects read back from the index), and CPython's collector,
-    # run after every 700 new objects by default, walks them again and again: a third of a warm
-    # `report repairs` (2.87 s, 1.83 s after every 10,000). Not more: young cycles then wait
-    # longer, and the JSON export's peak, 73 MB by default, is 94 MB at 10,000 and 231 MB at
-    # 50,000 (for 1.78 s).
-    gc.set_threshold(10_000, 10, 10)
     noun = _noun(sys.argv[1:])
     _mount([MODULES[noun]] if noun in MODULES else set(MODULES.values()))
     _root()
