@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from wuye.models.base import Record
 from wuye.models.types import EntityId, Money, OneLine, Reading, UnitLabel
+from wuye.models.zones import zone
 
 Department = Literal["leasing", "customer_service", "engineering", "finance", "security", "management"]
 DEPARTMENTS: dict[str, tuple[str, str]] = {
@@ -123,8 +124,6 @@ class StoreConfig(Record):
 
 def _zone(text: str) -> dt.timezone:
     """The zone of a `+08:00`, the one object of its offset (models/zones.py says why)."""
-    from wuye.models.zones import zone
-
     sign = 1 if text[0] == "+" else -1
     h, m = int(text[1:3]), int(text[4:6])
     return zone(sign * dt.timedelta(hours=h, minutes=m))

@@ -26,11 +26,12 @@ The verdicts (`verdict_files`, `verdict_cases`, `verdict_checks`) -- what `wuye 
   status` and `git commit -a` rely on, asked with git's default stat rules whatever the
   repository's config says (core.checkStat=minimal would drop ctime and inode). ctime cannot be
   set back by `touch`, so restoring a file's mtime does not hide an edit; a `git checkout` of an
-  older commit changes the blob ids the index names. And `verdict_tree`, one row: the digest of
-  the whole store as a clean verify run found it, with the run's counts (verify/unchanged.py says
-  what the digest covers), so that a run over an unchanged store reads no verdict at all. A move-out case keeps its verdict while the blob ids of its case.yaml and of
-  every name in steps/, the workflow and every staff file are unchanged; the settings, workflow
-  and staff checks while their files are. The caching layer around the checks is
+  older commit changes the blob ids the index names. A move-out case keeps its verdict while the
+  blob ids of its case.yaml and of every name in steps/, the workflow and every staff file are
+  unchanged; the settings, workflow and staff checks while their files are. And `verdict_tree`,
+  one row: the digest of the whole store as a clean verify run found it, with the run's counts
+  (verify/unchanged.py says what the digest covers), so that a run over an unchanged store reads
+  no verdict at all. The caching layer around the checks is
   verify/context.py. The history check resumes from the last commit it found clean, if that
   commit is still an ancestor of HEAD. The folders are listed on every run, so new and removed
   files are always seen. Two runs at once: each row is a pure function of the bytes it names, so
@@ -206,7 +207,6 @@ class Snapshot:
             return "dir"
         except OSError:
             return None
-
 
 
 class PendingSnapshot:

@@ -52,7 +52,6 @@ class Unchanged:
     """The digest of one run, its git listings started when it is made."""
 
     def __init__(self, store: Store, root_pin: str | None):
-        self.store = store
         self.root = Path(store.root)
         self.root_pin = root_pin
         self.snapshot = cache.Snapshot.begin(self.root)  # shared with the checks' Context on a miss
