@@ -286,3 +286,15 @@ def test_a_second_worktree_keeps_its_own_look_up(verified, run, tmp_path):
     second.write_text(second.read_text(encoding="utf-8").replace("status: active", "status: gone"), encoding="utf-8")
     data = verify_json(run, store=Store(wt))
     assert data["ok"] is False and any(p["path"] == "tenants/T0001/profile.yaml" for p in data["problems"]), data
+
+
+@pytest.mark.parametrize("counts", ["not json", '["staff", 6]', '{"staff": "6"}', '{"staff": 6.0}', '{"staff": true}'])
+def test_a_damaged_row_is_not_taken_and_is_written_again(verified, run, counts):
+    db = verified.root / ".git" / "wuye" / "index.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE verdict_tree SET counts=?", (counts,))
+    con.close()
+    assert looked_up(verified) is None
+    data = verify_json(run)
+    assert data == {"ok": True, "counts": COUNTS, "problems": []}
+    assert [c for _, c in kept(verified)] == [COUNTS]  # the checks ran, and recorded it afresh
