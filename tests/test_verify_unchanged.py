@@ -298,3 +298,16 @@ def test_a_damaged_row_is_not_taken_and_is_written_again(verified, run, counts):
     data = verify_json(run)
     assert data == {"ok": True, "counts": COUNTS, "problems": []}
     assert [c for _, c in kept(verified)] == [COUNTS]  # the checks ran, and recorded it afresh
+
+
+def test_after_a_commit_the_checks_run_and_record_the_new_store(verified, run):
+    # HEAD moved past the last verified commit: no look-up is possible, so the run reads the
+    # verdicts while git lists the store, digests it before any check reads a file, and records.
+    before = kept(verified)
+    r = run("archive", "add", "T0001", "contacts", "--set", "name=李雷", "--set", "phone=13812345678", "--as", "wangli")
+    assert r.exit_code == 0, r.stderr
+    assert looked_up(verified) is None
+    assert verify_json(run) == {"ok": True, "counts": COUNTS, "problems": []}
+    after = kept(verified)
+    assert [c for _, c in after] == [COUNTS] and after != before
+    assert looked_up(verified) == COUNTS

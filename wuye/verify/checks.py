@@ -408,12 +408,17 @@ def verify(store: Store, root: str | None = None) -> Report:
                            "--root %s differs from the root pinned here (%s); to re-pin, first delete %s")
                         % (root, pinned, audit.common_dir(store.root) / pins.FILE))
     # Nothing changed since a clean run: its report, without reading a file (unchanged.py).
+    # Only possible while HEAD is the last commit verified here, and not in a run that pins the
+    # root; otherwise (after a commit, most often) the verdicts are read while git lists the
+    # store, and the store is digested once they are in, still before any check reads a file.
     unchanged = Unchanged(store, pinned or root)
-    counts = unchanged.verdict()  # the store digested now, before any file is read
-    pinning = root is not None and pinned is None  # a run that pins the root is a whole one
-    if counts is not None and not pinning and _last_verified(store) == audit.head(store.root):
+    may_be_unchanged = not (root is not None and pinned is None) and _last_verified(store) == audit.head(store.root)
+    counts = unchanged.verdict() if may_be_unchanged else None
+    if counts is not None:
         return Report(counts=counts)
     ctx = Context(store, pinned or root, unchanged.snapshot)
+    if not may_be_unchanged:
+        unchanged.take()
     ctx.started_history = start_history(store, ctx.results)
     report = Report(counts=ctx.counts)
     for check in CHECKS:

@@ -67,10 +67,15 @@ class Unchanged:
         except audit.NotARepository:
             return None
 
+    def take(self) -> None:
+        """Digest the store as it is now: before any check reads a file (the listings, started
+        when this was made, say what the store was then; the files they name are read now)."""
+        self.digest = self._digest(self._started, self.snapshot.raw())
+
     def verdict(self) -> dict[str, int] | None:
         """The counts of the clean report of this very store, or None: not recorded, or changed.
         Only good while HEAD is the last commit verified here, which the caller checks."""
-        self.digest = self._digest(self._started, self.snapshot.raw())
+        self.take()
         return verdicts.tree_counts(self.root, self.digest) if self.digest is not None else None
 
     def again(self):
