@@ -311,3 +311,37 @@ def test_after_a_commit_the_checks_run_and_record_the_new_store(verified, run):
     after = kept(verified)
     assert [c for _, c in after] == [COUNTS] and after != before
     assert looked_up(verified) == COUNTS
+
+
+def test_hostile_untracked_names_and_shapes_are_digested_not_crashed_on(verified, run):
+    # A file whose name is not UTF-8, a folder 600 deep (a walk that recursed, two frames a level,
+    # would pass Python's limit of 1,000), a FIFO:
+    # each is untracked, so each is digested by what it holds; none may crash the run, and an
+    # edit of the odd-named file still makes the next run check again.
+    scratch = verified.path("tenants/T0001/scratch")
+    scratch.mkdir()
+    odd = os.path.join(os.fsencode(scratch), b"\xff\xfe.txt")
+    with open(odd, "wb") as f:
+        f.write(b"one")
+    deep = os.fsencode(scratch / "deep")
+    os.mkdir(deep)
+    fd = os.open(deep, os.O_RDONLY)
+    try:
+        for _ in range(600):
+            os.mkdir("d", dir_fd=fd)
+            nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+    finally:
+        os.close(fd)
+    os.mkfifo(scratch / "pipe")
+    first = run("verify")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert looked_up(verified) == COUNTS
+    with open(odd, "wb") as f:
+        f.write(b"two")
+    assert looked_up(verified) is None
+    assert run("verify").exit_code == 0 and looked_up(verified) == COUNTS
+    import shutil
+
+    shutil.rmtree(scratch)  # the suite's own scan of the test's folders walks with os.walk

@@ -25,8 +25,8 @@ What the digest covers, each read afresh on every run:
 
 And the last verified HEAD (checks.VERIFIED_HEAD) must be HEAD itself, as verify() makes sure
 before it asks: a clean run records it, and an amend or rebase since is a problem the history
-check reports. The code is the database's
-fingerprint: another version of wuye empties the table. The date is not in the digest: as with
+check reports. The code is the database's fingerprint: another version of wuye empties the
+table. The date is not in the digest: as with
 every verdict kept, only a clean report is recorded, and a record found clean is never refused
 later (storage/cache.py).
 
@@ -114,9 +114,9 @@ class Unchanged:
         # The entries whose working-tree copy git does not vouch for: changed, and unwatched.
         unwatched = [line.split(b"\t", 1)[1] for line in listing.split(b"\0") if line[:2] not in (b"H ", b"")]
         for rel in sorted({*changed.split(b"\0"), *unwatched} - {b""}):
-            h.update(b"\0changed\0" + rel + b"\0" + _state(self.root, rel.decode("utf-8", "surrogateescape")).encode())
+            h.update(b"\0changed\0" + _state(self.root, rel))
         for rel in sorted(set(others.split(b"\0")) - {b""}):
-            h.update(b"\0other\0" + rel + b"\0" + _state(self.root, rel.decode("utf-8", "surrogateescape").rstrip("/")).encode())
+            h.update(b"\0other\0" + _state(self.root, rel.rstrip(b"/")))
         return h.hexdigest()
 
 
@@ -129,30 +129,52 @@ def _file_digest(p: Path) -> str:
         return "unreadable"
 
 
-def _state(root: Path, rel: str) -> str:
-    """What a path holds now, as a string: a file by its blob id, a link by its target, a folder
-    by the states of everything in it, without following any link."""
-    from wuye.storage.reading import read_bytes
+def _state(root: Path, rel: bytes) -> bytes:
+    """What a path holds now: a file by its blob id, a link by its target, a folder by the name
+    and state of everything in it, without following any link. As bytes, whatever the names are
+    (git names paths by their bytes; a name that is not UTF-8 is no reason to fail), and walked
+    without recursion, however deep a folder someone made."""
+    out: list[bytes] = []
+    todo = [rel]
+    while todo:
+        path = todo.pop()
+        full = os.path.join(os.fsencode(root), path)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            out.append(path + b" -")
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                out.append(path + b" link " + os.readlink(full))
+            except OSError:
+                out.append(path + b" link ?")
+        elif stat.S_ISDIR(st.st_mode):
+            try:
+                names = sorted(e.name for e in os.scandir(full))
+            except OSError:
+                out.append(path + b" dir ?")
+                continue
+            out.append(path + b" dir")
+            todo += [path + b"/" + n for n in reversed(names)]
+        elif stat.S_ISREG(st.st_mode):
+            out.append(path + b" file %o " % (st.st_mode & 0o111) + _blob(root, path))
+        else:
+            out.append(path + b" other %o" % st.st_mode)
+    return b"\0".join(out)
 
-    full = os.path.join(root, rel)
+
+def _blob(root: Path, rel: bytes) -> bytes:
+    """The blob id of a file's bytes, read a MiB at a time (an untracked video need not be held
+    whole); b"?" where it cannot be read without following a link, or at all."""
+    from wuye.storage.reading import open_fd
+
     try:
-        st = os.lstat(full)
+        fd = open_fd(root, os.fsdecode(rel))
     except OSError:
-        return "-"
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            return "link " + os.readlink(full)
-        except OSError:
-            return "link ?"
-    if stat.S_ISDIR(st.st_mode):
-        try:
-            names = sorted(e.name for e in os.scandir(full))
-        except OSError:
-            return "dir ?"
-        return "dir [" + ",".join(f"{n}:{_state(root, f'{rel}/{n}')}" for n in names) + "]"
-    if not stat.S_ISREG(st.st_mode):
-        return f"other {st.st_mode:o}"
-    try:
-        return f"file {st.st_mode & 0o111:o} {cache.blob_id(read_bytes(root, rel))}"
-    except OSError:
-        return "file ?"  # refused (a link on the way) or unreadable: the checks say which
+        return b"?"  # refused (a link on the way) or unreadable: the checks say which
+    with os.fdopen(fd, "rb") as f:
+        h = hashlib.sha1(b"blob %d\0" % os.fstat(f.fileno()).st_size)
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest().encode()
