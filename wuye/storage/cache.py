@@ -60,12 +60,14 @@ command read everything, and neither use nor write a cache. Deleting `.git/wuye/
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from wuye.storage import layout
+from wuye.storage.git import blob_id
 
 CACHE_VERSION = 2  # 2: problems carry their code (six fields, not five)
 DIR = ("wuye", "cache")
@@ -97,11 +99,6 @@ def _dir(root: Path) -> Path | None:
         return cache_dir(root)
     except NotARepository:
         return None
-
-
-def blob_id(raw: bytes) -> str:
-    """git's name for these bytes as a file (`git hash-object`)."""
-    return hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
 
 
 def lang() -> str:
@@ -312,6 +309,39 @@ def iter_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many:
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
         yield from pool.map(fn, [str(root)] * len(chunks), chunks)
+
+
+def iter_stream(fn: Callable[[list], Any], items: Iterable, size: int, many: bool = True) -> Iterator:
+    """`fn(batch)` for each batch of `size` items taken from a stream, in forked worker processes
+    (one per job), the results in order; with one job, or `many` false, here in this process.
+
+    Unlike iter_batches, the items are read only as workers get to them: at most two batches per
+    worker are in flight, so a stream read as it goes (an import's dossiers, one at a time from
+    a 300 MB file) is never held whole. `fn` is a module-level function; what else it needs it
+    finds where the parent left it before calling this (the workers are forked).
+    """
+    n = jobs()
+    it = iter(items)
+    batches = iter(lambda: list(itertools.islice(it, size)), [])
+    if n < 2 or not many or sys.platform != "linux":
+        for batch in batches:
+            yield fn(batch)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(fn, batch))
+            if len(pending) >= 2 * n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the move-out board ----------------------------------------------------------------------------
