@@ -419,11 +419,15 @@ _ZH = {
 # --- writing ------------------------------------------------------------------------------
 
 
+_AS_IS = frozenset((str, int, bool, float, type(None), dt.date))  # exactly these types: an enum of str is not a str
+
+
 def plain(value: Any) -> Any:
     """Model data as YAML-ready values: money as strings, enums as values, dates kept as dates."""
+    if type(value) in _AS_IS:  # most values: an import makes six million of them
+        return value
     if isinstance(value, dict):
-        out = {k: plain(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+        return {k: v for k, v0 in value.items() if (v := plain(v0)) is not None and v != [] and v != {}}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, Decimal):

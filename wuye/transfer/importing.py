@@ -156,7 +156,21 @@ _EXPONENT = re.compile(r"[0-9]+E[0-9]+")
 _BASE64 = re.compile(r"[A-Za-z][A-Za-z0-9+/]{199,999}={0,2}")
 
 
+_WRITTEN: dict[str, str] = {}  # short strings as written: kinds, items, dates, staff ids recur in every file
+
+
 def _str_scalar(s: str) -> str:
+    if len(s) > 40:
+        return _decided(s)
+    written = _WRITTEN.get(s)
+    if written is None:
+        if len(_WRITTEN) > 100_000:
+            _WRITTEN.clear()
+        written = _WRITTEN[s] = _decided(s)
+    return written
+
+
+def _decided(s: str) -> str:
     if len(s) > 200 and _BASE64.fullmatch(s):
         return s
     if not s or len(s) > 200 or s != s.strip():
