@@ -190,3 +190,28 @@ def test_a_large_import_killed_is_undone_or_finished_by_the_next_command(_store_
     imported = [rel for rel in _files(target) if rel.startswith("tenants/T") and not rel.startswith("tenants/T0900/")]
     assert len(imported) == 4 * N
     assert git(target.root, "status", "--porcelain") == ""
+
+
+def test_thousands_of_new_folders_are_written_by_mktree_as_git_lays_them_out(tmp_path, monkeypatch):
+    """One commit of PACK_MIN folders and more (storage/git.py: _write_trees): the trees git
+    writes are the ones wuye laid out, nested folders and a folder of a thousand included."""
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))  # which git commands ran (environment() keeps GIT_TRACE*)
+    root = tmp_path / "repo"
+    audit.init_repository(root)
+    paths = []
+    for i in range(audit.PACK_MIN + 3):
+        rel = f"tenants/T{i:04d}/{'moveout/MO-1/' if i % 7 == 0 else ''}profile.yaml"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"n: {i}\n")
+        paths.append(rel)
+    commit = audit.commit(root, paths, "folders\n")
+    ran = trace.read_text()
+    assert "mktree -z --batch" in ran and "fast-import" in ran, ran
+    assert "hash-object -t tree" not in ran, [line for line in ran.splitlines() if "-t tree" in line]
+    assert git(root, "status", "--porcelain") == ""
+    # git's own index gives the same root tree as wuye's commit.
+    assert git(root, "write-tree").strip() == git(root, "rev-parse", f"{commit}^{{tree}}").strip()
+    assert git(root, "cat-file", "-p", f"{commit}:tenants/T0007/moveout/MO-1/profile.yaml") == "n: 7\n"
+    assert len(git(root, "ls-tree", f"{commit}:tenants").splitlines()) == audit.PACK_MIN + 3
+    subprocess.run(["git", "fsck", "--strict"], cwd=root, check=True, capture_output=True)

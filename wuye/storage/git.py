@@ -577,10 +577,29 @@ def _blobs(root: Path, present: list[str], env: dict) -> list[str]:
 
 def _write_trees(root: Path, batch: list[tuple[str, bytes]], env: dict) -> None:
     """Store tree objects with `git hash-object -t tree -w` (which checks their format); `mktree`
-    would do it from text, but takes 60 ms to parse and sort a folder of 10,000 tenants."""
+    would do it from text, but takes 60 ms to parse and sort a folder of 10,000 tenants.
+
+    Thousands of new folders at once (an import) go to `mktree --batch` as text, deepest first:
+    a temp file each was 2.3 s of 10,000 folders here, 60 ms once is nothing. Either way the ids
+    git makes are checked against those laid out here."""
     import shutil
     import tempfile
 
+    if len(batch) >= PACK_MIN:
+        text = []
+        for tree_id, body in batch:
+            entries = _entries_of((tree_id, body))
+            del entries[""]
+            for name, (mode, sha) in entries.items():
+                kind = {"40000": "tree", "160000": "commit"}.get(mode, "blob")
+                text.append(f"{mode} {kind} {sha}\t{name}\0")
+            text.append("\0")  # an empty record ends a tree
+        status, out, _ = call(root, "mktree", "-z", "--batch", input="".join(text).encode("utf-8", "surrogateescape"), env=env)
+        if status == 0:
+            if _text(out).split() != [t for t, _ in batch]:
+                raise _Porcelain
+            return
+        # mktree refused (an entry it will not take): each tree by hash-object says why
     tmp = Path(tempfile.mkdtemp(prefix="trees-", dir=git_dir(root)))
     try:
         names = []
