@@ -211,17 +211,24 @@ class Started:
     """A read-only git command started by `start`, running while the caller does other work;
     `result()` waits for it: what `run(root, *args, check=False)` would have returned."""
 
-    def __init__(self, root: Path, args: tuple):
+    def __init__(self, root: Path, args: tuple, input: bytes | None = None):
         import subprocess
         import tempfile
 
-        self.root, self.args = root, args
+        self.root, self.args, self.input = root, args, input
         users, fixed, cwd, extra = _invocation(root, args, None, None)
         # Output to unlinked temporary files, not pipes: nobody reads a pipe while the caller
-        # works (or forks workers), and a full pipe would stop git.
+        # works (or forks workers), and a full pipe would stop git. Input likewise.
         self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        self._p = subprocess.Popen(["git", *users, *fixed, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
+        stdin = subprocess.DEVNULL
+        if input is not None:
+            stdin = tempfile.TemporaryFile()
+            stdin.write(input)
+            stdin.seek(0)
+        self._p = subprocess.Popen(["git", *users, *fixed, *args], cwd=cwd, stdin=stdin, stdout=self._out,
                                    stderr=self._err, env=environment(extra))
+        if input is not None:
+            stdin.close()
 
     def result(self, raw: bool = False) -> str | bytes | None:
         status = self._p.wait()
@@ -231,15 +238,15 @@ class Started:
         self._out.close()
         self._err.close()
         if status != 0 and _DUBIOUS in err:  # the trusted-folder retry is call's: run it the usual way
-            return run(self.root, *self.args, check=False, text=not raw)
+            return run(self.root, *self.args, input=self.input, check=False, text=not raw)
         if status != 0:
             return None
         return out if raw else _text(out)
 
 
-def start(root: Path, *args: str) -> Started:
+def start(root: Path, *args: str, input: bytes | None = None) -> Started:
     """`git <args>` (a command that only reads) started now, its output collected by `.result()`."""
-    return Started(root, args)
+    return Started(root, args, input)
 
 
 def _text(raw: bytes) -> str:
@@ -531,10 +538,11 @@ def _blobs(root: Path, present: list[str], env: dict) -> list[str]:
     A few are written as loose objects, one file each. An import writes tens of thousands:
     117,000 loose blobs took 35 s here, nearly all of it the kernel's, and then a repack;
     `git fast-import` writes them as one pack in 5 s (without deltas, `--depth=0`: YAML
-    compresses so well that deltas saved 2% and cost 4 s). git names
-    every file first (`hash-object` without -w: attributes and filters applied, nothing
-    written), and fast-import is given only files whose bytes are that blob; any other (a
-    filter in .gitattributes) is written by `hash-object -w`, so the blobs are git's own either way.
+    compresses so well that deltas saved 2% and cost 4 s). Meanwhile git names every file
+    (`hash-object` without -w: attributes and filters applied, nothing written). A file whose
+    bytes are not the blob git names (a filter in .gitattributes, or changed meanwhile) is then
+    written by `hash-object -w`, so the commit holds git's own blobs either way; what fast-import
+    wrote of it is an unreachable object that gc prunes.
     """
     listing = "".join(p + "\n" for p in present).encode()
     if len(present) < PACK_MIN:
@@ -543,30 +551,32 @@ def _blobs(root: Path, present: list[str], env: dict) -> list[str]:
 
     from wuye.storage.reading import read_bytes
 
-    ids = _run(root, ["hash-object", "--stdin-paths"], env, listing).split()
-    if len(ids) != len(present):
-        raise _Porcelain
-    loose: list[str] = []
+    naming = start(root, "hash-object", "--stdin-paths", input=listing)
+    raw_ids: list[str | None] = []
     users, fixed, cwd, extra = _invocation(root, ("fast-import",), env, None)
     # No output is read: a pipe nobody reads could fill and stop git. A failure is told by
     # `hash-object -w`, which then writes every blob the usual way.
-    importer = subprocess.Popen(["git", *users, *fixed, "fast-import", "--quiet", "--depth=0"], cwd=cwd, env=environment(extra),
-                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    importer = subprocess.Popen(["git", *users, *fixed, "fast-import", "--quiet", "--depth=0"], cwd=cwd,
+                                env=environment(extra), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
     try:
-        for rel, oid in zip(present, ids):
+        for rel in present:
             try:
                 raw = read_bytes(root, rel)
             except OSError:
-                raw = None
-            if raw is None or blob_id(raw) != oid:
-                loose.append(rel)  # not the bytes git stores for it (a filter), or changed meanwhile
+                raw_ids.append(None)
                 continue
+            raw_ids.append(blob_id(raw))
             importer.stdin.write(b"blob\ndata %d\n%s\n" % (len(raw), raw))
         importer.stdin.close()
     except BrokenPipeError:
         pass
-    if importer.wait() != 0:
-        loose = present
+    imported = importer.wait() == 0
+    named = naming.result()
+    ids = named.split() if named is not None else []
+    if len(ids) != len(present):
+        raise _Porcelain  # git could not name them all: the porcelain way says why
+    loose = [rel for rel, oid, raw in zip(present, ids, raw_ids) if not imported or oid != raw]
     if loose:
         wanted = set(loose)
         written = _run(root, ["hash-object", "-w", "--stdin-paths"], env, "".join(p + "\n" for p in loose).encode()).split()
