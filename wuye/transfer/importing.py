@@ -715,7 +715,7 @@ def _load(path: Path, fmt: str | None, encoding: str | None, accept) -> _Loaded:
     if kind == "csv":
         return _Loaded(source, [ledger.read_csv(path, label, encoding, accept)])
     if kind == "xlsx":
-        tables, notes = ledger.read_xlsx(path, label)
+        tables, notes = ledger.read_xlsx(path, label, raw)
         return _Loaded(source, tables, notes=notes)
     text = yamlio.decode(raw, label)
     data = yamlio.loads(text, label)

@@ -56,6 +56,7 @@ import io
 import re
 import typing
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -899,9 +900,14 @@ def _csv_table(text: str, label: str, encoding: str) -> Table:
     return Table(label, None, "csv", rows, encoding=encoding)
 
 
-def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
+def read_xlsx(path: Path, label: str, raw: bytes | None = None) -> tuple[list[Table], list[Problem]]:
     """Every visible worksheet of a workbook, merged cells filled with their value; and a warning
-    for each hidden sheet left out (a lookup list, usually; but the clerk should know)."""
+    for each hidden sheet left out (a lookup list, usually; but the clerk should know).
+
+    A sheet's rows are read when they are first used (_SheetRows): the thirteen sheets of a
+    10,000-tenant export read at once were 683 MB, and the import reads and lets go of one at a
+    time. Read from `raw` when given (the bytes whose sha256 the import records), so every sheet
+    comes from those bytes whatever happens to the file meanwhile."""
     import python_calamine as calamine
 
     with open(path, "rb") as f:
@@ -914,7 +920,7 @@ def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
         raise refusal(label, tr("这是旧的 .xls 格式；请在 Excel 中另存为 .xlsx 再导入",
                                               "this is the old .xls format; save it as .xlsx in Excel and import that"))
     try:
-        wb = calamine.CalamineWorkbook.from_path(str(path))
+        wb = _workbook(path, raw)
     except calamine.PasswordError:
         raise refusal(label, tr("工作簿有密码保护，无法读取", "the workbook is password-protected and cannot be read")) from None
     except (calamine.CalamineError, OSError) as e:
@@ -931,17 +937,61 @@ def read_xlsx(path: Path, label: str) -> tuple[list[Table], list[Problem]]:
                                      code="import.note"))
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
-            values = sheet.to_python(skip_empty_area=True)
-            if not values:
+            if sheet.start is None:  # no cell holds anything
                 continue
-            r0, c0 = sheet.start or (0, 0)
-            _fill_merged(values, sheet.merged_cell_ranges or [], r0, c0)
-            tables.append(Table(label, meta.name, "xlsx", [(r0 + i + 1, row) for i, row in enumerate(values)], col0=c0))
+            table = Table(label, meta.name, "xlsx", [], col0=sheet.start[1])
+            table.rows = _SheetRows(path, raw, table)  # type: ignore[assignment]
+            tables.append(table)
     except calamine.CalamineError as e:
         raise refusal(label, tr("工作簿内容无法读取（%s）", "the workbook's content cannot be read (%s)") % e) from None
     finally:
         wb.close()
     return tables, notes
+
+
+def _workbook(path: Path, raw: bytes | None):
+    import python_calamine as calamine
+
+    return calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw)) if raw is not None else calamine.CalamineWorkbook.from_path(str(path))
+
+
+class _SheetRows(Sequence):
+    """A worksheet's rows, (row number as Excel shows it, cell values), read from the workbook
+    when first asked for and kept until the table lets go of them."""
+
+    def __init__(self, path: Path, raw: bytes | None, table: Table):
+        self.path, self.raw, self.table = path, raw, table
+        self._rows: list | None = None
+
+    def _read(self) -> list:
+        if self._rows is None:
+            import python_calamine as calamine
+
+            table = self.table
+            wb = None
+            try:
+                wb = _workbook(self.path, self.raw)
+                sheet = wb.get_sheet_by_name(table.sheet)
+                values = sheet.to_python(skip_empty_area=True)
+                r0, c0 = sheet.start or (0, 0)
+                _fill_merged(values, sheet.merged_cell_ranges or [], r0, c0)
+            except (calamine.CalamineError, OSError) as e:
+                raise refusal(table.label, tr("工作簿内容无法读取（%s）", "the workbook's content cannot be read (%s)") % e) from None
+            finally:
+                if wb is not None:
+                    wb.close()
+            table.col0 = c0
+            self._rows = [(r0 + i + 1, row) for i, row in enumerate(values)]
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __getitem__(self, i):
+        return self._read()[i]
+
+    def __iter__(self):
+        return iter(self._read())
 
 
 def _fill_merged(values: list[list], ranges, r0: int, c0: int) -> None:
