@@ -215,3 +215,54 @@ def test_thousands_of_new_folders_are_written_by_mktree_as_git_lays_them_out(tmp
     assert git(root, "cat-file", "-p", f"{commit}:tenants/T0007/moveout/MO-1/profile.yaml") == "n: 7\n"
     assert len(git(root, "ls-tree", f"{commit}:tenants").splitlines()) == audit.PACK_MIN + 3
     subprocess.run(["git", "fsck", "--strict"], cwd=root, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "duplicate key"])
+def test_a_large_document_broken_near_its_end_is_refused_in_one_line_while_workers_run(_store_template, tmp_path, store,
+                                                                                      snapshot, damage):
+    """The outline pass refuses a damaged document before any worker starts; a file that only
+    breaks on the second pass (changed meanwhile) is refused by the stream the workers are fed
+    from. Either way one line names the file, and nothing is written or left staged."""
+    text = json.dumps(_document(), ensure_ascii=False, indent=1)
+    if damage == "truncated":
+        text = text[:-200]
+    else:
+        text = text.replace('"name": "联系人250"', '"name": "联系人250", "name": "又一个"')
+    path = tmp_path / "broken.json"
+    path.write_text(text, encoding="utf-8")
+    target = fresh_store(_store_template, tmp_path / "target")
+    before = snapshot(target)
+    r = _import(target, path, 2)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    lines = [line for line in r.stderr.strip().splitlines() if "broken.json" in line]
+    assert len(lines) == 1, r.stderr
+    assert snapshot(target) == before
+    assert not list((target.root / ".git" / "wuye" / "staging").glob("*"))
+
+
+def test_a_document_changed_while_the_workers_read_it_is_refused(_store_template, tmp_path, store, snapshot, monkeypatch):
+    """Between the outline and the dossiers the file changes: the second pass's sha256 differs,
+    and the import is refused with nothing written (in-process, so the file can be changed at
+    the moment the outline is done)."""
+    from wuye.errors import WuyeError
+    from wuye.transfer import jsonstream
+
+    path = tmp_path / "moving.json"
+    path.write_text(json.dumps(_document(), ensure_ascii=False), encoding="utf-8")
+    target = fresh_store(_store_template, tmp_path / "target")
+    before = snapshot(target)
+    outline = jsonstream.outline
+
+    def outline_then_change(p, label):
+        found = outline(p, label)
+        doc = _document()
+        doc["tenants"][200]["profile"]["name"] = "北京改过的名字有限公司"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(jsonstream, "outline", outline_then_change)
+    monkeypatch.setenv("WUYE_JOBS", "2")
+    with pytest.raises(WuyeError, match="导入期间文件有变动|changed while it was imported"):
+        importing.import_files(target, [path], "liuyang")
+    assert snapshot(target) == before
+    assert not list((target.root / ".git" / "wuye" / "staging").glob("*"))

@@ -311,9 +311,9 @@ def iter_batches(fn: Callable[[str, list], list], root: Path, tasks: list, many:
         yield from pool.map(fn, [str(root)] * len(chunks), chunks)
 
 
-def iter_stream(fn: Callable[[list], Any], items: Iterable, size: int, many: bool = True) -> Iterator:
+def iter_stream(fn: Callable[[list], Any], items: Iterable, size: int) -> Iterator:
     """`fn(batch)` for each batch of `size` items taken from a stream, in forked worker processes
-    (one per job), the results in order; with one job, or `many` false, here in this process.
+    (one per job), the results in order; with one job, here in this process.
 
     Unlike iter_batches, the items are read only as workers get to them: at most two batches per
     worker are in flight, so a stream read as it goes (an import's dossiers, one at a time from
@@ -323,7 +323,7 @@ def iter_stream(fn: Callable[[list], Any], items: Iterable, size: int, many: boo
     n = jobs()
     it = iter(items)
     batches = iter(lambda: list(itertools.islice(it, size)), [])
-    if n < 2 or not many or sys.platform != "linux":
+    if n < 2 or sys.platform != "linux":
         for batch in batches:
             yield fn(batch)
         return

@@ -290,9 +290,9 @@ class Change:
         root = self.store.root
         changed: dict[str, bytes | None] = {}
         before: dict[str, bytes | None] = {}
-        from wuye.storage.reading import read_bytes
-
         import hashlib
+
+        from wuye.storage.reading import read_bytes
 
         for rel, content in self.files.items():
             try:  # never through a link: what it points at is no file of the store
